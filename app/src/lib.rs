@@ -1,0 +1,70 @@
+//! Stackyard's user interface: the HTML shell, the routes, and every page's
+//! components and server functions. The same crate is compiled twice: with
+//! `ssr` into the server (rendering and server functions) and with `hydrate`
+//! into the wasm bundle that makes the rendered page interactive.
+//!
+//! Code is organised by domain (`dashboard`, later `hosts`, `dns`, …), each
+//! holding its shared types, its `#[server]` functions and its components;
+//! `ui` holds what every page shares.
+
+pub mod dashboard;
+pub mod sections;
+#[cfg(feature = "ssr")]
+pub mod state;
+pub mod ui;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    state::provide_csp_nonce();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <meta name="description" content="Stackyard: the console for a small organisation's virtual machines, DNS and mail"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: shell chrome around the routed pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="stackyard-css" href="/pkg/stackyard.css"/>
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Stackyard".to_owned() } else { format!("{page} · Stackyard") }
+        }/>
+        <Router>
+            <ui::Layout>
+                <Routes fallback=|| view! { <ui::NotFound/> }>
+                    <Route path=path!("/") view=dashboard::DashboardPage/>
+                    <Route path=path!("/hosts") view=sections::HostsPage/>
+                    <Route path=path!("/layouts") view=sections::LayoutsPage/>
+                    <Route path=path!("/dns") view=sections::DnsPage/>
+                    <Route path=path!("/mail") view=sections::MailPage/>
+                    <Route path=path!("/users") view=sections::UsersPage/>
+                    <Route path=path!("/audit") view=sections::AuditPage/>
+                </Routes>
+            </ui::Layout>
+        </Router>
+    }
+}

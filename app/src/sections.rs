@@ -1,0 +1,106 @@
+//! The console's areas that later work fills in. Each page already lives in
+//! the shell so that navigation, titles and the phone menu are complete; it
+//! says plainly what the area is for and that it is not yet available, rather
+//! than showing empty tables that suggest there is nothing to manage.
+
+use crate::ui::PageHeader;
+use leptos::prelude::*;
+
+#[component]
+fn Upcoming(
+    title: &'static str,
+    summary: &'static str,
+    points: &'static [&'static str],
+) -> impl IntoView {
+    view! {
+        <section class="page">
+            <PageHeader title=title summary=summary/>
+            <div class="panel notice" role="status">
+                <h2>"Not available in this version yet"</h2>
+                <ul class="plain-list">
+                    {points.iter().map(|p| view! { <li>{*p}</li> }).collect_view()}
+                </ul>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+pub fn HostsPage() -> impl IntoView {
+    view! {
+        <Upcoming
+            title="Hosts"
+            summary="Physical servers and their virtual machines, through libvirt."
+            points=&[
+                "Add hosts by libvirt URI and see their memory, CPUs, storage pools and networks.",
+                "Start, shut down, pause and remove VMs; state changes appear live.",
+            ]
+        />
+    }
+}
+
+#[component]
+pub fn LayoutsPage() -> impl IntoView {
+    view! {
+        <Upcoming
+            title="Layouts"
+            summary="Plan VMs against host memory before anything is created."
+            points=&[
+                "Templates from the paper's Table 2 (DNS, mail, web, e-learning, workflow, file sharing).",
+                "Per-host memory bars and verdicts from equations (1)–(3), placement across hosts, then apply.",
+            ]
+        />
+    }
+}
+
+#[component]
+pub fn DnsPage() -> impl IntoView {
+    view! {
+        <Upcoming
+            title="DNS"
+            summary="Authoritative zones served by NSD, primary and secondary with TSIG."
+            points=&[
+                "Forward and reverse zones; A, AAAA, CNAME, MX, NS, PTR, TXT, SRV and CAA records by form.",
+                "Zone files checked with nsd-checkzone before NSD reloads them.",
+            ]
+        />
+    }
+}
+
+#[component]
+pub fn MailPage() -> impl IntoView {
+    view! {
+        <Upcoming
+            title="Mail"
+            summary="SPF, DKIM and DMARC records and the mail readiness check."
+            points=&[
+                "Build SPF from choices, generate DKIM keys, publish DMARC into the domain's zone.",
+                "Check forward-confirmed reverse DNS, SPF, DKIM, DMARC and blocklists for the mail host.",
+            ]
+        />
+    }
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    view! {
+        <Upcoming
+            title="Users"
+            summary="Accounts and roles: admin, operator and viewer."
+            points=&[
+                "Create accounts, change roles, disable and re-enable them, reset passwords.",
+            ]
+        />
+    }
+}
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    view! {
+        <Upcoming
+            title="Audit"
+            summary="Who changed what, when, from where, and with what outcome."
+            points=&["Every state-changing action, filterable by user, action, target and time."]
+        />
+    }
+}

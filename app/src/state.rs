@@ -1,0 +1,103 @@
+//! Server-side state shared by every request: the database and the facts the
+//! dashboard reports. Server functions take it from the Leptos context that
+//! the server provides for each request.
+
+use crate::dashboard::InstanceStatus;
+use leptos::prelude::*;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
+use std::time::Duration;
+
+/// How long a health probe waits for the database before calling it gone.
+pub const DB_PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub leptos_options: LeptosOptions,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, leptos_options: LeptosOptions) -> Self {
+        Self {
+            db,
+            leptos_options,
+            started_at: chrono::Utc::now(),
+        }
+    }
+
+    /// The state the server placed in this request's context.
+    pub fn from_context() -> Result<Self, ServerFnError> {
+        use_context::<Self>()
+            .ok_or_else(|| ServerFnError::new("server state is missing from the request context"))
+    }
+
+    pub fn database_name(&self) -> &'static str {
+        match self.db.get_database_backend() {
+            DatabaseBackend::Sqlite => "SQLite",
+            DatabaseBackend::Postgres => "PostgreSQL",
+            DatabaseBackend::MySql => "MySQL",
+        }
+    }
+
+    /// Whether the database answers within [`DB_PING_TIMEOUT`].
+    pub async fn database_ok(&self) -> bool {
+        matches!(
+            tokio::time::timeout(DB_PING_TIMEOUT, self.db.ping()).await,
+            Ok(Ok(()))
+        )
+    }
+
+    pub async fn status(&self) -> InstanceStatus {
+        let database_ok = self.database_ok().await;
+        let schema = if database_ok {
+            migrations::current_version(&self.db).await.unwrap_or(None)
+        } else {
+            None
+        };
+        InstanceStatus {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            database: self.database_name().to_owned(),
+            schema,
+            database_ok,
+            started_at: self.started_at,
+            checked_at: chrono::Utc::now(),
+        }
+    }
+}
+
+/// The Content-Security-Policy for a page whose inline scripts carry `nonce`.
+///
+/// No `unsafe-eval`: the only scripts are our module and the hydration
+/// bootstrap (nonce'd); `wasm-unsafe-eval` lets the browser compile our wasm
+/// and nothing else. Style attributes are allowed for computed widths (memory
+/// bars), style elements are not.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Creates this response's nonce (Leptos adds it to every inline script it
+/// renders) and sends the matching policy header.
+pub fn provide_csp_nonce() {
+    leptos::nonce::provide_nonce();
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(&nonce.to_string()))
+        {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs what building, running or testing Stackyard needs on a Debian 12
+# machine that has rustup, Node/npm and apt. Safe to run again: everything
+# already present (at the right version) is left alone.
+#
+#   scripts/setup.sh run    build and serve
+#   scripts/setup.sh test   the same plus the test tools (Chromium, PostgreSQL)
+set -euo pipefail
+
+mode=${1:-run}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# --- Debian packages ------------------------------------------------------
+apt_packages=(pkg-config gcc libc6-dev)
+if [ "$mode" = test ]; then
+  apt_packages+=(chromium postgresql)
+fi
+
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "apt: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# --- Rust toolchain pieces ------------------------------------------------
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rustup: adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+leptos_version=0.3.4
+if ! cargo leptos --version 2>/dev/null | grep -q " $leptos_version\$"; then
+  say "cargo: installing cargo-leptos $leptos_version"
+  cargo install cargo-leptos --version "$leptos_version" --locked
+fi
+
+# cargo-leptos calls wasm-bindgen from PATH; it must match the library
+# version in Cargo.lock exactly, or the generated glue does not load.
+wbg_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $wbg_version\$"; then
+  say "cargo: installing wasm-bindgen-cli $wbg_version"
+  # Not --locked: its lock file names a crate version the registry lacks.
+  cargo install wasm-bindgen-cli --version "$wbg_version"
+fi
+
+# --- npm: Playwright and wasm-opt (binaryen 132) --------------------------
+# Debian's binaryen (108) produces wasm that silently fails to hydrate, so
+# wasm-opt comes from npm and end2end/node_modules/.bin goes first on PATH.
+if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -x end2end/node_modules/.bin/playwright ] \
+   || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+  say "npm: installing end2end packages"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+
+say "tools ready"

@@ -1,0 +1,137 @@
+//! The HTTP surface: Leptos pages and server functions, static site files,
+//! `/healthz`, and the layers every response passes through (request spans,
+//! security headers, compression).
+
+use app::{shell, state::AppState, App};
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use std::{
+    net::SocketAddr,
+    path::Path,
+    sync::atomic::{AtomicU64, Ordering},
+};
+use tower_http::{
+    compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer,
+};
+
+/// Leptos' own configuration, built here rather than read from Cargo.toml so
+/// that the binary runs from anywhere without cargo-leptos' environment.
+pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("stackyard")
+        .site_root(site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(leptos::config::Env::PROD)
+        .build()
+}
+
+/// Every route of the console, with its layers.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route(
+            "/api/{*fn_name}",
+            get(server_fn_handler).post(server_fn_handler),
+        )
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Pages set their own nonce'd policy in the shell; everything else
+        // (files, server functions, health) gets one that allows nothing.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(CompressionLayer::new().br(true).gzip(true))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
+                static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+                tracing::info_span!(
+                    "request",
+                    id = NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                )
+            }),
+        )
+        .with_state(state)
+}
+
+async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> Response {
+    handle_server_fns_with_context(move || provide_context(state.clone()), request)
+        .await
+        .into_response()
+}
+
+/// 200 while the database answers, 503 when it does not: what a load
+/// balancer or a monitoring check (Nagios, in the paper) should poll.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let (status, body) = if state.database_ok().await {
+        (StatusCode::OK, "ok\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+    };
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+        ],
+        body,
+    )
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd, docker stop), letting
+/// requests in flight finish.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
