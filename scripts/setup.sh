@@ -16,7 +16,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # --- Debian packages ------------------------------------------------------
 apt_packages=(pkg-config gcc libc6-dev)
 if [ "$mode" = test ]; then
-  apt_packages+=(chromium postgresql)
+  apt_packages+=(chromium postgresql nsd)
 fi
 
 missing=()

@@ -13,7 +13,7 @@ step "rustfmt"
 cargo fmt --all -- --check
 
 step "clippy (server build)"
-cargo clippy -p app -p server -p migrations --all-targets -- -D warnings
+cargo clippy -p app -p stackyard -p migrations --all-targets -- -D warnings
 step "clippy (wasm frontend build)"
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
@@ -24,7 +24,7 @@ postgres_start
 trap postgres_stop EXIT
 
 step "unit and integration tests"
-cargo test -p app -p server -p migrations -- --include-ignored
+cargo test -p app -p stackyard -p migrations -- --include-ignored
 
 step "browser tests (Playwright, Chromium, release server)"
 rm -rf end2end/.data

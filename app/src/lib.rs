@@ -7,7 +7,10 @@
 //! holding its shared types, its `#[server]` functions and its components;
 //! `ui` holds what every page shares.
 
+pub mod capacity;
 pub mod dashboard;
+pub mod dns;
+pub mod mail;
 pub mod sections;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -4,8 +4,8 @@
 //! (several console instances sharing one database), so they use only the
 //! schema builder, never backend-specific SQL.
 
-pub use sea_orm_migration::prelude::*;
 use sea_orm::{DatabaseConnection, EntityTrait};
+pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_settings;
 

@@ -29,9 +29,14 @@ async fn migrates_and_refuses_newer(db: &DatabaseConnection) {
     .await
     .unwrap();
     let err = migrate(db).await.unwrap_err();
-    assert!(matches!(err, SchemaError::NewerSchema { ref unknown, .. } if unknown == &["m29990101_000001_future"]));
+    assert!(
+        matches!(err, SchemaError::NewerSchema { ref unknown, .. } if unknown == &["m29990101_000001_future"])
+    );
     let message = err.to_string();
-    assert!(message.contains("migrated by a newer Stackyard"), "{message}");
+    assert!(
+        message.contains("migrated by a newer Stackyard"),
+        "{message}"
+    );
     assert!(message.contains("m29990101_000001_future"), "{message}");
 }
 

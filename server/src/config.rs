@@ -35,7 +35,10 @@ impl ServeArgs {
     /// The database URL, creating the data directory for the SQLite default.
     pub fn database_url(&self) -> Result<String, ServerError> {
         if let Some(url) = &self.database_url {
-            if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            if url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://")
+            {
                 return Ok(url.clone());
             }
             return Err(ServerError::Config(format!(

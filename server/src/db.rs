@@ -45,6 +45,9 @@ mod tests {
             redact_url("postgres://stackyard:s3cret@db.example.org/stackyard"),
             "postgres://stackyard:***@db.example.org/stackyard"
         );
-        assert_eq!(redact_url("sqlite://data/stackyard.db?mode=rwc"), "sqlite://data/stackyard.db?mode=rwc");
+        assert_eq!(
+            redact_url("sqlite://data/stackyard.db?mode=rwc"),
+            "sqlite://data/stackyard.db?mode=rwc"
+        );
     }
 }

@@ -20,7 +20,10 @@ struct TestApp {
 impl TestApp {
     async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("stackyard.db").display());
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("stackyard.db").display()
+        );
         Self::with_url(&url, dir).await
     }
 
@@ -29,7 +32,11 @@ impl TestApp {
         migrations::migrate(&db).await.unwrap();
         let options = web::leptos_options(&dir.path().join("site"), "127.0.0.1:0".parse().unwrap());
         let state = app::state::AppState::new(db.clone(), options);
-        Self { router: web::router(state), db, _dir: dir }
+        Self {
+            router: web::router(state),
+            db,
+            _dir: dir,
+        }
     }
 
     async fn send(&self, request: Request<Body>) -> (http::response::Parts, Vec<u8>) {
@@ -40,7 +47,9 @@ impl TestApp {
     }
 
     async fn get(&self, path: &str) -> (http::response::Parts, String) {
-        let (parts, body) = self.send(Request::get(path).body(Body::empty()).unwrap()).await;
+        let (parts, body) = self
+            .send(Request::get(path).body(Body::empty()).unwrap())
+            .await;
         (parts, String::from_utf8(body).unwrap())
     }
 }
@@ -68,7 +77,13 @@ async fn healthz_on_postgres_turns_503_when_the_database_is_dropped() {
     let app = TestApp::with_url(&pg.url, tempfile::tempdir().unwrap()).await;
     let (parts, _) = app.get("/healthz").await;
     assert_eq!(parts.status, StatusCode::OK);
-    let (_, body) = app.send(Request::post("/api/dashboard/status").body(Body::empty()).unwrap()).await;
+    let (_, body) = app
+        .send(
+            Request::post("/api/dashboard/status")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     let status: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(status["database"], "PostgreSQL");
 
@@ -82,11 +97,19 @@ async fn the_dashboard_renders_with_a_nonce_policy() {
     let app = TestApp::sqlite().await;
     let (parts, body) = app.get("/").await;
     assert_eq!(parts.status, StatusCode::OK);
-    assert!(parts.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
-    assert!(body.contains("<title>Dashboard · Stackyard</title>"), "{body}");
+    assert!(parts.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(
+        body.contains("<title>Dashboard · Stackyard</title>"),
+        "{body}"
+    );
     assert!(body.contains("<h1>Dashboard</h1>"), "{body}");
 
-    let csp = parts.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    let csp = parts.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
     assert!(!csp.contains("'unsafe-eval'"), "{csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     let nonce = csp
@@ -94,15 +117,24 @@ async fn the_dashboard_renders_with_a_nonce_policy() {
         .nth(1)
         .and_then(|rest| rest.split('\'').next())
         .expect("a nonce in the policy");
-    assert!(nonce.len() >= 16, "nonce {nonce:?} is too short to be unguessable");
-    assert!(body.contains(&format!("nonce=\"{nonce}\"")), "inline scripts must carry the nonce");
+    assert!(
+        nonce.len() >= 16,
+        "nonce {nonce:?} is too short to be unguessable"
+    );
+    assert!(
+        body.contains(&format!("nonce=\"{nonce}\"")),
+        "inline scripts must carry the nonce"
+    );
     assert_eq!(parts.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert_eq!(parts.headers[header::REFERRER_POLICY], "same-origin");
     assert_eq!(parts.headers[header::X_FRAME_OPTIONS], "DENY");
 
     // Each response gets a fresh nonce.
     let (again, _) = app.get("/").await;
-    assert_ne!(again.headers[header::CONTENT_SECURITY_POLICY], parts.headers[header::CONTENT_SECURITY_POLICY]);
+    assert_ne!(
+        again.headers[header::CONTENT_SECURITY_POLICY],
+        parts.headers[header::CONTENT_SECURITY_POLICY]
+    );
 }
 
 #[tokio::test]
@@ -111,16 +143,29 @@ async fn unknown_paths_get_the_404_page_inside_the_shell() {
     let (parts, body) = app.get("/no/such/page").await;
     assert_eq!(parts.status, StatusCode::NOT_FOUND);
     assert!(body.contains("Page not found"), "{body}");
-    assert!(body.contains("main-nav"), "the 404 page keeps the navigation: {body}");
+    assert!(
+        body.contains("main-nav"),
+        "the 404 page keeps the navigation: {body}"
+    );
 }
 
 #[tokio::test]
 async fn pages_are_compressed_with_brotli_or_gzip() {
     let app = TestApp::sqlite().await;
     for (accept, expected) in [("br", "br"), ("gzip", "gzip"), ("gzip, br", "br")] {
-        let request = Request::get("/").header(header::ACCEPT_ENCODING, accept).body(Body::empty()).unwrap();
+        let request = Request::get("/")
+            .header(header::ACCEPT_ENCODING, accept)
+            .body(Body::empty())
+            .unwrap();
         let (parts, _) = app.send(request).await;
-        assert_eq!(parts.headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()), Some(expected), "Accept-Encoding: {accept}");
+        assert_eq!(
+            parts
+                .headers
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap()),
+            Some(expected),
+            "Accept-Encoding: {accept}"
+        );
     }
     let (parts, _) = app.get("/").await;
     assert!(parts.headers.get(header::CONTENT_ENCODING).is_none());
@@ -129,10 +174,19 @@ async fn pages_are_compressed_with_brotli_or_gzip() {
 #[tokio::test]
 async fn the_status_server_function_answers_at_its_stable_url() {
     let app = TestApp::sqlite().await;
-    let (parts, body) = app.send(Request::post("/api/dashboard/status").body(Body::empty()).unwrap()).await;
+    let (parts, body) = app
+        .send(
+            Request::post("/api/dashboard/status")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(parts.status, StatusCode::OK);
     let status: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(status["database"], "SQLite");
     assert_eq!(status["database_ok"], true);
-    assert_eq!(status["schema"], serde_json::json!(migrations::known_migrations().last()));
+    assert_eq!(
+        status["schema"],
+        serde_json::json!(migrations::known_migrations().last())
+    );
 }

@@ -79,7 +79,11 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn StatusList(status: InstanceStatus) -> impl IntoView {
     let uptime = status.uptime();
-    let db_state = if status.database_ok { "answering" } else { "not answering" };
+    let db_state = if status.database_ok {
+        "answering"
+    } else {
+        "not answering"
+    };
     view! {
         <dl class="facts">
             <dt>"Version"</dt>

@@ -26,13 +26,6 @@ pub fn Layout(children: Children) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
 
-    // Following a link closes the phone menu.
-    let location = use_location();
-    Effect::new(move |_| {
-        location.pathname.track();
-        menu_open.set(false);
-    });
-
     view! {
         <div class="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
             <a class="skip-link" href="#content">"Skip to content"</a>
@@ -56,6 +49,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                     class="main-nav"
                     class:open=move || menu_open.get()
                     aria-label="Main"
+                    // Following a link closes the phone menu.
+                    on:click=move |_| menu_open.set(false)
                 >
                     <ul>
                         {NAV

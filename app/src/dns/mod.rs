@@ -1,0 +1,5 @@
+//! Authoritative DNS: zones and their records, as the paper's figure 1 runs
+//! them (an authoritative-only NSD primary keeping a secondary current).
+//! `zone` is the pure model: names, records, validation, master files.
+
+pub mod zone;

@@ -1,0 +1,50 @@
+//! The DNS zone model behind Stackyard's zone editor.
+//!
+//! Stackyard manages authoritative zones that are served by NSD. This crate
+//! holds everything between the web forms and the zone files NSD reads:
+//!
+//! * [`name`] – validated domain names (IDNA, escapes, canonical order) and
+//!   the form helper [`parse_owner`];
+//! * [`record`] – TTLs, record types, typed RDATA, records and zones;
+//! * [`txt`] – TXT input as people paste it ([`txt_from_input`]);
+//! * [`validate`] – per-record and whole-zone rules ([`validate_zone`]);
+//! * [`serial`] – YYYYMMDDnn serials with RFC 1982 arithmetic;
+//! * [`reverse`] – `in-addr.arpa` / `ip6.arpa` names and zones;
+//! * [`parser`] – RFC 1035 master-file import ([`parse_zone`]) that reports
+//!   every error with its line;
+//! * [`render`] – deterministic master-file output ([`render_zone`]);
+//! * [`diff`] – RRset-level comparison for the import preview.
+//!
+//! The crate is pure Rust and never panics on input: library code may not
+//! use `unwrap`, `expect` or `panic!` (enforced below through clippy).
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo)
+)]
+#![warn(missing_docs)]
+
+pub mod diff;
+pub mod error;
+pub mod name;
+pub mod parser;
+pub mod record;
+pub mod render;
+pub mod reverse;
+pub mod serial;
+pub mod txt;
+pub mod validate;
+
+#[cfg(test)]
+mod roundtrip_tests;
+
+pub use diff::{diff, RecordSet, SetChange, ZoneDiff};
+pub use error::{FieldError, ParseError, ZoneProblem};
+pub use name::{parse_owner, parse_target, Name, NameError};
+pub use parser::{parse_zone, ParseOptions};
+pub use record::{address_rdata, RData, Record, RecordType, Soa, Ttl, Zone};
+pub use render::render_zone;
+pub use reverse::{find_reverse_zone, reverse_name, reverse_zone_for};
+pub use serial::{next_serial, serial_gt};
+pub use txt::{decode_escapes, quote_character_string, split_long, txt_from_input};
+pub use validate::{validate_record, validate_ttl, validate_zone};

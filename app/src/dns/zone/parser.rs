@@ -1,0 +1,1248 @@
+//! Master-file (zone file) parser, RFC 1035 §5 with the RFC 2308 `$TTL`.
+//!
+//! Uploaded files come from other DNS providers and hand edits, so the
+//! parser is built to *report*, not to stop: every entry is parsed on its
+//! own and every problem is collected with its line number. An entry with an
+//! error is left out of the result, and the whole parse fails if there was
+//! any error, so a half-understood zone can never be imported.
+//!
+//! The work is split in two stages: a lexer turns text into entries (one
+//! logical line each, parentheses joined, comments dropped, quoted strings
+//! kept as single tokens), then each entry is interpreted as a directive or
+//! a record.
+
+use crate::dns::zone::error::ParseError;
+use crate::dns::zone::name::Name;
+use crate::dns::zone::record::{
+    address_rdata, parse_duration, soa_timer_too_large, RData, Record, RecordType, Soa, Ttl, Zone,
+};
+use crate::dns::zone::txt::{decode_escapes, MAX_STRING_LEN};
+use serde::{Deserialize, Serialize};
+
+/// Deepest `$INCLUDE` nesting followed before giving up (guards loops).
+const MAX_INCLUDE_DEPTH: usize = 8;
+
+/// Options for [`parse_zone`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ParseOptions {
+    /// Follow `$INCLUDE` directives (reading files from disk). Always false
+    /// for uploads: an uploaded file must never make the server read local
+    /// files.
+    pub allow_include: bool,
+}
+
+/// One lexical token.
+#[derive(Debug, Clone)]
+struct Token {
+    /// Raw text; escapes are *not* resolved yet because `\.` means something
+    /// different in a name than in a TXT string.
+    text: String,
+    /// Came from a `"…"` string.
+    quoted: bool,
+    /// 1-based line the token is on.
+    line: usize,
+}
+
+/// One logical entry: a directive or a record, possibly spanning lines.
+#[derive(Debug)]
+struct Entry {
+    line: usize,
+    /// The entry's first line started with blank space: the owner is omitted
+    /// and the previous owner is repeated (RFC 1035 §5.1).
+    blank_owner: bool,
+    tokens: Vec<Token>,
+}
+
+/// Splits text into entries; lexical errors are pushed to `errors` and the
+/// affected entries are dropped.
+fn lex(text: &str, errors: &mut Vec<ParseError>) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    let mut line = 1usize;
+    let mut depth = 0usize;
+    let mut current: Option<Entry> = None;
+    let mut bad = false;
+    let mut token = String::new();
+    let mut line_starts_blank = false;
+    let mut at_line_start = true;
+    let mut chars = text.chars().peekable();
+
+    // Pushes the pending unquoted token, opening an entry if needed.
+    fn flush(
+        token: &mut String,
+        current: &mut Option<Entry>,
+        line: usize,
+        line_starts_blank: bool,
+    ) {
+        if token.is_empty() {
+            return;
+        }
+        let entry = current.get_or_insert_with(|| Entry {
+            line,
+            blank_owner: line_starts_blank,
+            tokens: Vec::new(),
+        });
+        entry.tokens.push(Token {
+            text: std::mem::take(token),
+            quoted: false,
+            line,
+        });
+    }
+
+    while let Some(c) = chars.next() {
+        let was_line_start = at_line_start;
+        at_line_start = false;
+        match c {
+            '\n' => {
+                flush(&mut token, &mut current, line, line_starts_blank);
+                if depth == 0 {
+                    if let Some(e) = current.take() {
+                        if !bad {
+                            entries.push(e);
+                        }
+                    }
+                    bad = false;
+                }
+                line += 1;
+                at_line_start = true;
+                line_starts_blank = false;
+            }
+            ';' => {
+                flush(&mut token, &mut current, line, line_starts_blank);
+                while chars.peek().is_some_and(|&n| n != '\n') {
+                    chars.next();
+                }
+            }
+            ' ' | '\t' | '\r' => {
+                if was_line_start {
+                    line_starts_blank = c != '\r';
+                }
+                flush(&mut token, &mut current, line, line_starts_blank);
+            }
+            '(' => {
+                flush(&mut token, &mut current, line, line_starts_blank);
+                current.get_or_insert_with(|| Entry {
+                    line,
+                    blank_owner: line_starts_blank,
+                    tokens: Vec::new(),
+                });
+                depth += 1;
+            }
+            ')' => {
+                flush(&mut token, &mut current, line, line_starts_blank);
+                if depth == 0 {
+                    errors.push(ParseError {
+                        line,
+                        message: "\")\" without a matching \"(\"; remove it or add the opening \
+                                  parenthesis"
+                            .to_string(),
+                    });
+                    bad = true;
+                } else {
+                    depth -= 1;
+                }
+            }
+            '"' => {
+                flush(&mut token, &mut current, line, line_starts_blank);
+                let mut raw = String::new();
+                let mut closed = false;
+                while let Some(&n) = chars.peek() {
+                    if n == '\n' {
+                        break;
+                    }
+                    chars.next();
+                    match n {
+                        '"' => {
+                            closed = true;
+                            break;
+                        }
+                        '\\' => {
+                            raw.push('\\');
+                            if let Some(&e) = chars.peek() {
+                                if e != '\n' {
+                                    raw.push(e);
+                                    chars.next();
+                                }
+                            }
+                        }
+                        other => raw.push(other),
+                    }
+                }
+                if !closed {
+                    errors.push(ParseError {
+                        line,
+                        message: "quoted string is not closed on this line; add the missing \" \
+                                  (a string cannot span lines — use several strings inside \
+                                  parentheses)"
+                            .to_string(),
+                    });
+                    bad = true;
+                }
+                let entry = current.get_or_insert_with(|| Entry {
+                    line,
+                    blank_owner: line_starts_blank,
+                    tokens: Vec::new(),
+                });
+                entry.tokens.push(Token {
+                    text: raw,
+                    quoted: true,
+                    line,
+                });
+            }
+            '\\' => {
+                token.push('\\');
+                if let Some(&n) = chars.peek() {
+                    if n != '\n' {
+                        token.push(n);
+                        chars.next();
+                    }
+                }
+            }
+            other => token.push(other),
+        }
+    }
+    flush(&mut token, &mut current, line, line_starts_blank);
+    if let Some(e) = current.take() {
+        if depth > 0 {
+            errors.push(ParseError {
+                line: e.line,
+                message: "\"(\" opened in this entry is never closed; add the matching \")\""
+                    .to_string(),
+            });
+        } else if !bad {
+            entries.push(e);
+        }
+    }
+    entries
+}
+
+/// Parse state carried across entries (and into `$INCLUDE`d files).
+struct Parser {
+    zone_origin: Name,
+    opts: ParseOptions,
+    /// Value of the most recent `$TTL`.
+    dollar_ttl: Option<Ttl>,
+    /// First `$TTL` of the file, which becomes the zone's default.
+    first_dollar_ttl: Option<Ttl>,
+    /// Last TTL written explicitly on a record (RFC 1035 default).
+    last_explicit_ttl: Option<Ttl>,
+    /// Owner repeated by lines starting with blank space. `Some(None)` means
+    /// the previous owner had an error.
+    prev_owner: Option<Option<Name>>,
+    soa: Option<(Soa, Ttl, usize)>,
+    /// An SOA entry was seen, even one with errors; then "no SOA" would
+    /// only repeat the error already reported for it.
+    soa_attempted: bool,
+    records: Vec<Record>,
+    errors: Vec<ParseError>,
+}
+
+type Fail = (usize, String);
+
+impl Parser {
+    fn err(&mut self, line: usize, message: impl Into<String>) {
+        self.errors.push(ParseError {
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// Parses one file's text with `origin` as the initial `$ORIGIN`.
+    fn run(&mut self, text: &str, origin: &Name, depth: usize) {
+        let mut origin = origin.clone();
+        let mut errors = Vec::new();
+        let entries = lex(text, &mut errors);
+        self.errors.append(&mut errors);
+        for entry in entries {
+            let directive = !entry.blank_owner
+                && entry
+                    .tokens
+                    .first()
+                    .is_some_and(|t| !t.quoted && t.text.starts_with('$'));
+            if directive {
+                self.directive(&entry, &mut origin, depth);
+            } else {
+                self.record(&entry, &origin);
+            }
+        }
+    }
+
+    fn directive(&mut self, entry: &Entry, origin: &mut Name, depth: usize) {
+        let line = entry.line;
+        let Some((head, args)) = entry.tokens.split_first() else {
+            return;
+        };
+        let keyword = head.text.to_ascii_uppercase();
+        match keyword.as_str() {
+            "$ORIGIN" => {
+                let [arg] = args else {
+                    self.err(
+                        line,
+                        "$ORIGIN needs exactly one domain name, e.g. $ORIGIN example.com.",
+                    );
+                    return;
+                };
+                match Name::parse_relative(&arg.text, origin) {
+                    Ok(n) => *origin = n,
+                    Err(e) => self.err(line, format!("$ORIGIN: {e}")),
+                }
+            }
+            "$TTL" => {
+                let [arg] = args else {
+                    self.err(line, "$TTL needs exactly one value, e.g. $TTL 1h");
+                    return;
+                };
+                match Ttl::parse(&arg.text) {
+                    Ok(t) => {
+                        self.dollar_ttl = Some(t);
+                        self.first_dollar_ttl.get_or_insert(t);
+                    }
+                    Err(e) => self.err(line, format!("$TTL: {}", e.message)),
+                }
+            }
+            "$INCLUDE" => self.include(line, args, origin, depth),
+            "$GENERATE" => self.err(
+                line,
+                "$GENERATE is not supported; write the generated records out in full",
+            ),
+            _ => self.err(
+                line,
+                format!(
+                    "unknown directive {}; only $ORIGIN, $TTL and $INCLUDE are understood",
+                    head.text
+                ),
+            ),
+        }
+    }
+
+    fn include(&mut self, line: usize, args: &[Token], origin: &Name, depth: usize) {
+        if !self.opts.allow_include {
+            self.err(
+                line,
+                "$INCLUDE is not allowed here: an uploaded zone file must be self-contained — \
+                 paste the records of the included file in its place",
+            );
+            return;
+        }
+        let (file, new_origin) = match args {
+            [file] => (file, origin.clone()),
+            [file, o] => match Name::parse_relative(&o.text, origin) {
+                Ok(n) => (file, n),
+                Err(e) => {
+                    self.err(line, format!("$INCLUDE origin: {e}"));
+                    return;
+                }
+            },
+            _ => {
+                self.err(line, "$INCLUDE needs a file name and optionally an origin");
+                return;
+            }
+        };
+        if depth >= MAX_INCLUDE_DEPTH {
+            self.err(
+                line,
+                format!("$INCLUDE nested more than {MAX_INCLUDE_DEPTH} deep; is a file including itself?"),
+            );
+            return;
+        }
+        let text = match std::fs::read_to_string(&file.text) {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(
+                    line,
+                    format!("$INCLUDE {}: cannot read the file ({e})", file.text),
+                );
+                return;
+            }
+        };
+        // Errors inside the included file are reported on the $INCLUDE line
+        // of this file, naming the included file's own line.
+        let before = std::mem::take(&mut self.errors);
+        self.run(&text, &new_origin, depth + 1);
+        let inner = std::mem::replace(&mut self.errors, before);
+        for e in inner {
+            let message = format!(
+                "in included file {} line {}: {}",
+                file.text, e.line, e.message
+            );
+            self.err(line, message);
+        }
+    }
+
+    fn record(&mut self, entry: &Entry, origin: &Name) {
+        let line = entry.line;
+        let mut toks = entry.tokens.as_slice();
+        // `owner` is None when its text was wrong (already reported): the
+        // rest of the entry is still checked so that its errors show too.
+        let owner: Option<Name> = if entry.blank_owner {
+            match &self.prev_owner {
+                Some(prev) => prev.clone(),
+                None => {
+                    self.err(
+                        line,
+                        "this line starts with a space or tab, which repeats the previous \
+                         owner name, but there is none yet; write the owner name at the start \
+                         of the line",
+                    );
+                    None
+                }
+            }
+        } else {
+            let Some((first, rest)) = toks.split_first() else {
+                return;
+            };
+            toks = rest;
+            let parsed = if first.quoted {
+                self.err(line, "the owner name must not be in quotes");
+                None
+            } else {
+                match Name::parse_relative(&first.text, origin) {
+                    Ok(n) => Some(n),
+                    Err(e) => {
+                        self.err(line, format!("owner \"{}\": {e}", first.text));
+                        None
+                    }
+                }
+            };
+            self.prev_owner = Some(parsed.clone());
+            parsed
+        };
+
+        let mut explicit_ttl: Option<Ttl> = None;
+        let mut class_seen = false;
+        let mut failed = false;
+        let rtype = loop {
+            let Some((tok, rest)) = toks.split_first() else {
+                self.err(
+                    line,
+                    "the record has no type; expected e.g. \"www 3600 IN A 192.0.2.1\"",
+                );
+                return;
+            };
+            if tok.quoted {
+                self.err(
+                    tok.line,
+                    format!(
+                        "expected a record type, found the quoted string \"{}\"",
+                        tok.text
+                    ),
+                );
+                return;
+            }
+            let t = tok.text.as_str();
+            if t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+                if explicit_ttl.is_some() {
+                    self.err(
+                        tok.line,
+                        format!("a second TTL \"{t}\"; give the TTL only once"),
+                    );
+                    failed = true;
+                }
+                match Ttl::parse(t) {
+                    Ok(v) => explicit_ttl = Some(v),
+                    Err(e) => {
+                        self.err(tok.line, e.message);
+                        failed = true;
+                    }
+                }
+                toks = rest;
+                continue;
+            }
+            if is_class(t) {
+                if class_seen {
+                    self.err(tok.line, "the class is given twice; write IN once");
+                    failed = true;
+                }
+                if !t.eq_ignore_ascii_case("IN") {
+                    self.err(
+                        tok.line,
+                        format!("class {t} is not supported; Stackyard serves only class IN"),
+                    );
+                    failed = true;
+                }
+                class_seen = true;
+                toks = rest;
+                continue;
+            }
+            toks = rest;
+            match t.parse::<RecordType>() {
+                Ok(rt) => break rt,
+                Err(_) => {
+                    let upper = t.to_ascii_uppercase();
+                    let message = if upper
+                        .strip_prefix("TYPE")
+                        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+                    {
+                        format!(
+                            "generic type syntax {t} (RFC 3597) is not supported; write the \
+                             record with its type name (A, AAAA, CNAME, MX, NS, PTR, TXT, SRV, \
+                             CAA, SOA)"
+                        )
+                    } else {
+                        format!(
+                            "record type {t} is not supported; Stackyard manages A, AAAA, \
+                             CNAME, MX, NS, PTR, TXT, SRV, CAA and SOA records"
+                        )
+                    };
+                    self.err(tok.line, message);
+                    return;
+                }
+            }
+        };
+
+        if rtype == RecordType::Soa {
+            self.soa_attempted = true;
+        }
+        if toks.first().is_some_and(|t| !t.quoted && t.text == "\\#") {
+            self.err(
+                line,
+                format!(
+                    "generic RDATA (\\# length hex, RFC 3597) is not supported; write the {rtype} \
+                     data in its usual text form"
+                ),
+            );
+            return;
+        }
+        let rdata = match parse_rdata(rtype, toks, origin, line) {
+            Ok(r) => r,
+            Err((l, m)) => {
+                self.err(l, m);
+                return;
+            }
+        };
+        let Some(owner) = owner else {
+            return;
+        };
+        if failed {
+            return;
+        }
+
+        let ttl = if let Some(t) = explicit_ttl {
+            self.last_explicit_ttl = Some(t);
+            t
+        } else if let Some(t) = self.dollar_ttl.or(self.last_explicit_ttl) {
+            t
+        } else if let RData::Soa(s) = &rdata {
+            // Pre-RFC 2308 files: BIND takes the SOA minimum when nothing
+            // else gives a TTL.
+            match Ttl::new(s.minimum) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.err(line, e.message);
+                    return;
+                }
+            }
+        } else {
+            self.err(
+                line,
+                "this record has no TTL and no $TTL line precedes it; give the record a TTL or \
+                 add \"$TTL 3600\" at the top of the file",
+            );
+            return;
+        };
+
+        if !owner.is_subdomain_of(&self.zone_origin) {
+            self.err(
+                line,
+                format!(
+                    "{owner} is outside the zone {}; check the $ORIGIN line and trailing dots",
+                    self.zone_origin
+                ),
+            );
+            return;
+        }
+
+        if let RData::Soa(soa) = rdata {
+            if owner != self.zone_origin {
+                self.err(
+                    line,
+                    format!(
+                        "the SOA record must be at the zone apex {}, not at {owner}",
+                        self.zone_origin
+                    ),
+                );
+            } else if let Some((_, _, first)) = &self.soa {
+                let first = *first;
+                self.err(
+                    line,
+                    format!("a second SOA record; a zone has exactly one (the first is on line {first})"),
+                );
+            } else {
+                self.soa = Some((soa, ttl, line));
+            }
+            return;
+        }
+        self.records.push(Record { owner, ttl, rdata });
+    }
+}
+
+fn is_class(t: &str) -> bool {
+    let upper = t.to_ascii_uppercase();
+    matches!(upper.as_str(), "IN" | "CH" | "CS" | "HS" | "NONE" | "ANY")
+        || upper
+            .strip_prefix("CLASS")
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Checks the RDATA token count, naming the expected fields.
+fn expect<'a>(
+    toks: &'a [Token],
+    n: usize,
+    rtype: RecordType,
+    fields: &str,
+    line: usize,
+) -> Result<&'a [Token], Fail> {
+    if toks.len() == n {
+        Ok(toks)
+    } else {
+        let found = toks.len();
+        Err((
+            toks.get(n).map_or(line, |t| t.line),
+            format!(
+                "{rtype} needs {n} value{} ({fields}), found {found}",
+                if n == 1 { "" } else { "s" }
+            ),
+        ))
+    }
+}
+
+fn name_tok(tok: &Token, origin: &Name, what: &str) -> Result<Name, Fail> {
+    if tok.quoted {
+        return Err((
+            tok.line,
+            format!("{what} must be a domain name, not a quoted string"),
+        ));
+    }
+    Name::parse_relative(&tok.text, origin)
+        .map_err(|e| (tok.line, format!("{what} \"{}\": {e}", tok.text)))
+}
+
+fn u16_tok(tok: &Token, what: &str) -> Result<u16, Fail> {
+    tok.text.parse::<u16>().map_err(|_| {
+        (
+            tok.line,
+            format!(
+                "{what} must be a number from 0 to 65535, not \"{}\"",
+                tok.text
+            ),
+        )
+    })
+}
+
+fn timer_tok(tok: &Token, what: &str) -> Result<u32, Fail> {
+    let v = parse_duration(&tok.text).map_err(|m| (tok.line, format!("SOA {what}: {m}")))?;
+    if v > u64::from(Ttl::MAX) {
+        return Err((tok.line, soa_timer_too_large(what, v)));
+    }
+    u32::try_from(v).map_err(|_| (tok.line, soa_timer_too_large(what, v)))
+}
+
+fn parse_rdata(
+    rtype: RecordType,
+    toks: &[Token],
+    origin: &Name,
+    line: usize,
+) -> Result<RData, Fail> {
+    match rtype {
+        RecordType::A | RecordType::Aaaa => {
+            let [addr] = expect(toks, 1, rtype, "the address", line)? else {
+                return Err((line, format!("{rtype} needs an address")));
+            };
+            address_rdata(rtype, &addr.text).map_err(|e| (addr.line, e.message))
+        }
+        RecordType::Cname | RecordType::Ns | RecordType::Ptr => {
+            let [target] = expect(toks, 1, rtype, "the target name", line)? else {
+                return Err((line, format!("{rtype} needs a target name")));
+            };
+            let n = name_tok(target, origin, &format!("{rtype} target"))?;
+            Ok(match rtype {
+                RecordType::Cname => RData::Cname(n),
+                RecordType::Ns => RData::Ns(n),
+                _ => RData::Ptr(n),
+            })
+        }
+        RecordType::Mx => {
+            let [pref, exch] = expect(toks, 2, rtype, "preference and mail server", line)? else {
+                return Err((line, "MX needs a preference and a mail server".to_string()));
+            };
+            Ok(RData::Mx {
+                preference: u16_tok(pref, "MX preference")?,
+                exchange: name_tok(exch, origin, "MX mail server")?,
+            })
+        }
+        RecordType::Srv => {
+            let [pri, wei, port, target] =
+                expect(toks, 4, rtype, "priority, weight, port and target", line)?
+            else {
+                return Err((
+                    line,
+                    "SRV needs priority, weight, port and target".to_string(),
+                ));
+            };
+            Ok(RData::Srv {
+                priority: u16_tok(pri, "SRV priority")?,
+                weight: u16_tok(wei, "SRV weight")?,
+                port: u16_tok(port, "SRV port")?,
+                target: name_tok(target, origin, "SRV target")?,
+            })
+        }
+        RecordType::Caa => {
+            let [flags, tag, value] = expect(toks, 3, rtype, "flags, tag and value", line)? else {
+                return Err((line, "CAA needs flags, tag and value".to_string()));
+            };
+            let f = flags.text.parse::<u8>().map_err(|_| {
+                (
+                    flags.line,
+                    format!(
+                        "CAA flags must be a number from 0 to 255, not \"{}\"",
+                        flags.text
+                    ),
+                )
+            })?;
+            if tag.quoted
+                || tag.text.is_empty()
+                || tag.text.len() > 15
+                || !tag.text.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                return Err((
+                    tag.line,
+                    format!(
+                        "CAA tag \"{}\" must be 1 to 15 letters or digits, e.g. issue, \
+                         issuewild or iodef",
+                        tag.text
+                    ),
+                ));
+            }
+            let v = decode_escapes(&value.text).map_err(|m| (value.line, m))?;
+            Ok(RData::Caa {
+                flags: f,
+                tag: tag.text.to_ascii_lowercase(),
+                value: v,
+            })
+        }
+        RecordType::Txt => {
+            if toks.is_empty() {
+                return Err((
+                    line,
+                    "TXT needs at least one string, e.g. \"v=spf1 mx ~all\"".to_string(),
+                ));
+            }
+            let mut strings = Vec::with_capacity(toks.len());
+            for (i, t) in toks.iter().enumerate() {
+                let bytes = decode_escapes(&t.text).map_err(|m| (t.line, m))?;
+                if bytes.len() > MAX_STRING_LEN {
+                    return Err((
+                        t.line,
+                        format!(
+                            "TXT string {} is {} octets long; a string in a zone file may have \
+                             at most {MAX_STRING_LEN} — split it into several quoted strings",
+                            i + 1,
+                            bytes.len()
+                        ),
+                    ));
+                }
+                strings.push(bytes);
+            }
+            Ok(RData::Txt(strings))
+        }
+        RecordType::Soa => {
+            let [mname, rname, serial, refresh, retry, expire, minimum] = expect(
+                toks,
+                7,
+                rtype,
+                "primary server, mailbox, serial, refresh, retry, expire, minimum",
+                line,
+            )?
+            else {
+                return Err((line, "SOA needs 7 values".to_string()));
+            };
+            let serial_v = serial.text.parse::<u32>().map_err(|_| {
+                (
+                    serial.line,
+                    format!(
+                        "SOA serial must be a number from 0 to 4294967295, not \"{}\"",
+                        serial.text
+                    ),
+                )
+            })?;
+            Ok(RData::Soa(Soa {
+                mname: name_tok(mname, origin, "SOA primary server")?,
+                rname: name_tok(rname, origin, "SOA mailbox")?,
+                serial: serial_v,
+                refresh: timer_tok(refresh, "refresh")?,
+                retry: timer_tok(retry, "retry")?,
+                expire: timer_tok(expire, "expire")?,
+                minimum: timer_tok(minimum, "minimum")?,
+            }))
+        }
+    }
+}
+
+/// Parses a master file for the zone at `origin`.
+///
+/// Supports `$ORIGIN`, `$TTL`, `$INCLUDE` (only with
+/// [`ParseOptions::allow_include`]), `@`, omitted owners, parentheses,
+/// comments, quoted strings and escapes, TTL and class in either order, TTL
+/// units, and the record types of [`RecordType`]. All errors are returned,
+/// each with its line; no partial zone is returned when there are any.
+pub fn parse_zone(origin: &Name, text: &str, opts: ParseOptions) -> Result<Zone, Vec<ParseError>> {
+    let mut p = Parser {
+        zone_origin: origin.clone(),
+        opts,
+        dollar_ttl: None,
+        first_dollar_ttl: None,
+        last_explicit_ttl: None,
+        prev_owner: None,
+        soa: None,
+        soa_attempted: false,
+        records: Vec::new(),
+        errors: Vec::new(),
+    };
+    p.run(text, origin, 0);
+    let Some((soa, soa_ttl, _)) = p.soa.take() else {
+        if p.soa_attempted {
+            return Err(p.errors);
+        }
+        p.err(
+            0,
+            format!(
+                "the zone has no SOA record; add one at the apex, e.g. \"@ IN SOA ns1.{origin} \
+                 hostmaster.{origin} ( 1 7200 3600 1209600 300 )\""
+            ),
+        );
+        return Err(p.errors);
+    };
+    if !p.errors.is_empty() {
+        return Err(p.errors);
+    }
+    Ok(Zone {
+        origin: origin.clone(),
+        default_ttl: p.first_dollar_ttl.unwrap_or(soa_ttl),
+        soa_ttl,
+        soa,
+        records: p.records,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn n(s: &str) -> Name {
+        Name::parse(s).unwrap()
+    }
+
+    fn origin() -> Name {
+        n("example.com.")
+    }
+
+    fn parse(text: &str) -> Result<Zone, Vec<ParseError>> {
+        parse_zone(&origin(), text, ParseOptions::default())
+    }
+
+    fn errors(text: &str) -> Vec<(usize, String)> {
+        parse(text)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.line, e.message))
+            .collect()
+    }
+
+    const SOA: &str = "@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n";
+
+    fn find<'a>(z: &'a Zone, owner: &str, t: RecordType) -> Vec<&'a RData> {
+        let o = n(owner);
+        z.records
+            .iter()
+            .filter(|r| r.owner == o && r.rtype() == t)
+            .map(|r| &r.rdata)
+            .collect()
+    }
+
+    #[test]
+    fn full_featured_file() {
+        let text = r#"; Example zone exported from another provider
+$ORIGIN example.com.
+$TTL 1h
+@   IN  SOA ns1.example.com. hostmaster.example.com. (
+            2024010101 ; serial
+            2h         ; refresh
+            1H         ; retry
+            2w         ; expire
+            5m )       ; minimum
+    IN  NS  ns1
+    IN  NS  ns2.example.net.
+    IN  MX  10 mail
+    IN  MX  20 mail.backup.example.org.
+@   300 IN  A   192.0.2.1
+    IN 300  AAAA 2001:db8::1
+www 1d  A   192.0.2.2
+www IN  A   192.0.2.3
+ftp     CNAME www
+mail    A   192.0.2.25
+ns1     A   192.0.2.53
+_sip._tcp  SRV 10 60 5060 sip
+@       CAA 0 issue "letsencrypt.org"
+@       CAA 128 iodef "mailto:security@example.com"
+esc     TXT "quote \" backslash \\ byte \007 end" unquoted\032word
+a\.b    A   192.0.2.9
+$ORIGIN sub.example.com.
+host    A   192.0.2.10
+$TTL 2d
+later   A   192.0.2.11
+"#;
+        let z = parse(text).unwrap();
+        assert_eq!(z.origin, origin());
+        assert_eq!(z.default_ttl, Ttl(3600));
+        assert_eq!(z.soa_ttl, Ttl(3600));
+        assert_eq!(
+            z.soa,
+            Soa {
+                mname: n("ns1.example.com."),
+                rname: n("hostmaster.example.com."),
+                serial: 2024010101,
+                refresh: 7200,
+                retry: 3600,
+                expire: 1_209_600,
+                minimum: 300,
+            }
+        );
+        assert_eq!(
+            find(&z, "example.com.", RecordType::Ns),
+            vec![
+                &RData::Ns(n("ns1.example.com.")),
+                &RData::Ns(n("ns2.example.net."))
+            ]
+        );
+        assert_eq!(find(&z, "example.com.", RecordType::Mx).len(), 2);
+        let apex_a: Vec<&Record> = z
+            .records
+            .iter()
+            .filter(|r| r.rtype() == RecordType::A && r.owner == origin())
+            .collect();
+        assert_eq!(apex_a[0].ttl, Ttl(300));
+        let aaaa: Vec<&Record> = z
+            .records
+            .iter()
+            .filter(|r| r.rtype() == RecordType::Aaaa)
+            .collect();
+        assert_eq!(aaaa[0].owner, origin(), "blank owner repeats @");
+        assert_eq!(aaaa[0].ttl, Ttl(300), "TTL after class");
+        assert_eq!(
+            aaaa[0].rdata,
+            RData::Aaaa("2001:db8::1".parse::<Ipv6Addr>().unwrap())
+        );
+        let www: Vec<Ttl> = z
+            .records
+            .iter()
+            .filter(|r| r.owner == n("www.example.com."))
+            .map(|r| r.ttl)
+            .collect();
+        assert_eq!(
+            www,
+            vec![Ttl(86_400), Ttl(3600)],
+            "$TTL applies, not the last TTL"
+        );
+        assert_eq!(
+            find(&z, "ftp.example.com.", RecordType::Cname),
+            vec![&RData::Cname(n("www.example.com."))]
+        );
+        assert_eq!(
+            find(&z, "_sip._tcp.example.com.", RecordType::Srv),
+            vec![&RData::Srv {
+                priority: 10,
+                weight: 60,
+                port: 5060,
+                target: n("sip.example.com.")
+            }]
+        );
+        assert_eq!(find(&z, "example.com.", RecordType::Caa).len(), 2);
+        assert_eq!(
+            find(&z, "esc.example.com.", RecordType::Txt),
+            vec![&RData::Txt(vec![
+                b"quote \" backslash \\ byte \x07 end".to_vec(),
+                b"unquoted word".to_vec()
+            ])]
+        );
+        assert_eq!(find(&z, "a\\.b.example.com.", RecordType::A).len(), 1);
+        assert_eq!(
+            find(&z, "host.sub.example.com.", RecordType::A),
+            vec![&RData::A(Ipv4Addr::new(192, 0, 2, 10))]
+        );
+        let later = z
+            .records
+            .iter()
+            .find(|r| r.owner == n("later.sub.example.com."))
+            .unwrap();
+        assert_eq!(later.ttl, Ttl(172_800));
+        assert_eq!(z.records.len(), 18);
+    }
+
+    #[test]
+    fn paper_records() {
+        let dkim = crate::dns::zone::txt::tests::DKIM_2048;
+        let (a, b) = dkim.split_at(255);
+        let text = format!(
+            "$TTL 3600\n{SOA}\
+             @ IN TXT \"v=spf1 +a +mx +ptr +ip4:1.2.3.6 include:mail.anydomain.com ~all\"\n\
+             @ IN TXT google-site-verification=-Aqw1jSo8lsOZwbwd-cQ5bQvtm-M1DqVEHEIKXZ1z6U\n\
+             default._domainkey IN TXT ( \"{a}\"\n    \"{b}\" )\n\
+             _dmarc IN TXT \"v=DMARC1; p=none\"\n"
+        );
+        let z = parse(&text).unwrap();
+        let apex = find(&z, "example.com.", RecordType::Txt);
+        assert_eq!(
+            apex,
+            vec![
+                &RData::Txt(vec![
+                    b"v=spf1 +a +mx +ptr +ip4:1.2.3.6 include:mail.anydomain.com ~all".to_vec()
+                ]),
+                &RData::Txt(vec![
+                    b"google-site-verification=-Aqw1jSo8lsOZwbwd-cQ5bQvtm-M1DqVEHEIKXZ1z6U"
+                        .to_vec()
+                ]),
+            ]
+        );
+        let key = find(&z, "default._domainkey.example.com.", RecordType::Txt);
+        let RData::Txt(parts) = key[0] else {
+            panic!("not TXT")
+        };
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts.concat(), dkim.as_bytes());
+        assert_eq!(
+            find(&z, "_dmarc.example.com.", RecordType::Txt),
+            vec![&RData::Txt(vec![b"v=DMARC1; p=none".to_vec()])]
+        );
+    }
+
+    #[test]
+    fn all_errors_are_collected_with_lines() {
+        let text = "$TTL 3600\n\
+                    @ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n\
+                    www IN A 2001:db8::1\n\
+                    ok IN A 192.0.2.1\n\
+                    mx IN MX 70000 mail\n\
+                    bad..name IN A 192.0.2.2\n\
+                    ch CH TXT \"chaos\"\n\
+                    gen IN TYPE65 \\# 0\n\
+                    hinfo IN HINFO \"pc\" \"linux\"\n\
+                    $INCLUDE other.zone\n\
+                    srv IN SRV 1 2 mail\n\
+                    ttl 99999999999 IN A 192.0.2.3\n";
+        let e = errors(text);
+        let lines: Vec<usize> = e.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, vec![3, 5, 6, 7, 8, 9, 10, 11, 12], "{e:#?}");
+        assert_eq!(
+            e[0].1,
+            "2001:db8::1 is an IPv6 address; an A record needs an IPv4 address such as \
+             192.0.2.1 — use an AAAA record for IPv6"
+        );
+        assert_eq!(
+            e[1].1,
+            "MX preference must be a number from 0 to 65535, not \"70000\""
+        );
+        assert!(e[2]
+            .1
+            .starts_with("owner \"bad..name\": the name has an empty label"));
+        assert_eq!(
+            e[3].1,
+            "class CH is not supported; Stackyard serves only class IN"
+        );
+        assert!(e[4]
+            .1
+            .starts_with("generic type syntax TYPE65 (RFC 3597) is not supported"));
+        assert!(e[5].1.starts_with("record type HINFO is not supported"));
+        assert_eq!(
+            e[6].1,
+            "$INCLUDE is not allowed here: an uploaded zone file must be self-contained — paste \
+             the records of the included file in its place"
+        );
+        assert_eq!(
+            e[7].1,
+            "SRV needs 4 values (priority, weight, port and target), found 3"
+        );
+        assert!(e[8]
+            .1
+            .starts_with("TTL 99999999999 is larger than 2147483647"));
+    }
+
+    #[test]
+    fn generic_rdata_refused() {
+        let e = errors(&format!("$TTL 1h\n{SOA}x IN A \\# 4 C0000201\n"));
+        assert_eq!(
+            e,
+            vec![(
+                3,
+                "generic RDATA (\\# length hex, RFC 3597) is not supported; write the A data in \
+                 its usual text form"
+                    .to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn soa_fields_checked() {
+        let e = errors("$TTL 1h\n@ IN SOA ns1 hostmaster (\n x 7200\n 3600 4000000000 300 )\n");
+        assert_eq!(
+            e,
+            vec![(
+                3,
+                "SOA serial must be a number from 0 to 4294967295, not \"x\"".to_string()
+            )]
+        );
+        let e = errors("$TTL 1h\n@ IN SOA ns1 hostmaster (\n 1 7200\n 3600 4000000000 300 )\n");
+        assert_eq!(
+            e,
+            vec![(
+                4,
+                "SOA expire 4000000000 is larger than 2147483647 (2^31 − 1), the largest time \
+                 value name servers accept"
+                    .to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn missing_and_duplicate_soa() {
+        let e = errors("$TTL 1h\nwww A 192.0.2.1\n");
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].0, 0);
+        assert!(e[0].1.starts_with("the zone has no SOA record"));
+        let e = errors(&format!("$TTL 1h\n{SOA}{SOA}"));
+        assert_eq!(
+            e,
+            vec![(
+                3,
+                "a second SOA record; a zone has exactly one (the first is on line 2)".to_string()
+            )]
+        );
+        let e = errors(
+            "$TTL 1h\nwww IN SOA ns1 hostmaster 1 2 3 4 5\n@ IN SOA ns1 hostmaster 1 2 3 4 5\n",
+        );
+        assert_eq!(
+            e,
+            vec![(
+                2,
+                "the SOA record must be at the zone apex example.com., not at www.example.com."
+                    .to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn ttl_defaults() {
+        // No $TTL: the SOA takes its minimum, later records the last explicit TTL.
+        let z = parse(
+            "@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n\
+                       a 600 A 192.0.2.1\nb A 192.0.2.2\n",
+        )
+        .unwrap();
+        assert_eq!(z.soa_ttl, Ttl(300));
+        assert_eq!(z.default_ttl, Ttl(300));
+        assert_eq!(z.records[1].ttl, Ttl(600));
+        let e = errors("a A 192.0.2.1\n@ 60 IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n");
+        assert_eq!(
+            e,
+            vec![(
+                1,
+                "this record has no TTL and no $TTL line precedes it; give the record a TTL or \
+                 add \"$TTL 3600\" at the top of the file"
+                    .to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn lexical_errors() {
+        let e = errors(&format!(
+            "$TTL 1h\n{SOA}t TXT \"open\nu A 192.0.2.1 )\nv A (192.0.2.1\n"
+        ));
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert_eq!(e[0].0, 3);
+        assert!(e[0]
+            .1
+            .starts_with("quoted string is not closed on this line"));
+        assert_eq!(e[1].0, 4);
+        assert!(e[1].1.starts_with("\")\" without a matching \"(\""));
+        assert_eq!(
+            e[2],
+            (
+                5,
+                "\"(\" opened in this entry is never closed; add the matching \")\"".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn blank_owner_without_previous() {
+        let e = errors("$TTL 1h\n  A 192.0.2.1\n@ IN SOA ns1 hostmaster 1 2 3 4 5\n");
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].0, 2);
+        assert!(e[0].1.starts_with("this line starts with a space or tab"));
+    }
+
+    #[test]
+    fn long_txt_string_in_file() {
+        let long = "x".repeat(300);
+        let e = errors(&format!("$TTL 1h\n{SOA}t TXT \"{long}\"\n"));
+        assert_eq!(
+            e,
+            vec![(
+                3,
+                "TXT string 1 is 300 octets long; a string in a zone file may have at most 255 \
+                 — split it into several quoted strings"
+                    .to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn out_of_zone_and_wrong_counts() {
+        let e = errors(&format!(
+            "$TTL 1h\n{SOA}www.example.org. A 192.0.2.1\nx A 1.2.3.4 5.6.7.8\nx MX 10\n$ORIGIN\n$FOO bar\n"
+        ));
+        assert_eq!(
+            e,
+            vec![
+                (3, "www.example.org. is outside the zone example.com.; check the $ORIGIN line and trailing dots".to_string()),
+                (4, "A needs 1 value (the address), found 2".to_string()),
+                (5, "MX needs 2 values (preference and mail server), found 1".to_string()),
+                (6, "$ORIGIN needs exactly one domain name, e.g. $ORIGIN example.com.".to_string()),
+                (7, "unknown directive $FOO; only $ORIGIN, $TTL and $INCLUDE are understood".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn include_when_allowed() {
+        let dir = std::env::temp_dir().join(format!("dnszone-inc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let inc = dir.join("hosts.inc");
+        std::fs::write(&inc, "h1 A 192.0.2.1\nh2 A 999.0.0.1\n").unwrap();
+        let text = format!(
+            "$TTL 1h\n{SOA}$INCLUDE {} sub.example.com.\nafter A 192.0.2.3\n",
+            inc.display()
+        );
+        let opts = ParseOptions {
+            allow_include: true,
+        };
+        let e = parse_zone(&origin(), &text, opts).unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].line, 3);
+        assert!(
+            e[0].message
+                .contains("line 2: \"999.0.0.1\" is not an IPv4 address"),
+            "{}",
+            e[0].message
+        );
+        std::fs::write(&inc, "h1 A 192.0.2.1\n").unwrap();
+        let z = parse_zone(&origin(), &text, opts).unwrap();
+        assert_eq!(z.records[0].owner, n("h1.sub.example.com."));
+        assert_eq!(
+            z.records[1].owner,
+            n("after.example.com."),
+            "origin restored after include"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,494 @@
+//! Validation of records and whole zones.
+//!
+//! Typed RDATA already rules out malformed addresses and names, so what is
+//! left are the rules that involve ranges the types cannot express (TTL),
+//! the zone origin, or several records at once (CNAME exclusivity, targets
+//! that are aliases, duplicates). Every problem is collected – never just
+//! the first – so the console can show them all at once.
+
+use crate::dns::zone::error::{FieldError, ZoneProblem};
+use crate::dns::zone::name::Name;
+use crate::dns::zone::record::{
+    soa_timer_too_large, ttl_too_large, RData, Record, RecordType, Ttl, Zone,
+};
+use crate::dns::zone::txt::MAX_STRING_LEN;
+use std::collections::HashMap;
+
+/// What one owner name holds, for the CNAME rules.
+#[derive(Default)]
+struct AtName {
+    first_cname: Option<usize>,
+    cnames: usize,
+    /// Bit set of the other record types, see [`type_bit`].
+    others: u16,
+}
+
+/// One bit per [`RecordType`] (ten types fit in a `u16`).
+fn type_bit(t: RecordType) -> u16 {
+    1 << (t as u16)
+}
+
+/// Checks a TTL against RFC 2181 §8.
+pub fn validate_ttl(ttl: Ttl) -> Result<(), FieldError> {
+    if ttl.is_valid() {
+        Ok(())
+    } else {
+        Err(FieldError::new("ttl", ttl_too_large(u64::from(ttl.0))))
+    }
+}
+
+/// Rules that concern one record on its own, in the zone at `origin`.
+pub fn validate_record(record: &Record, origin: &Name) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    if let Err(e) = validate_ttl(record.ttl) {
+        out.push(e);
+    }
+    if !record.owner.is_subdomain_of(origin) {
+        out.push(FieldError::new(
+            "owner",
+            format!("{} is outside the zone {origin}", record.owner),
+        ));
+    }
+    match &record.rdata {
+        RData::Cname(_) if record.owner == *origin => out.push(FieldError::new(
+            "type",
+            format!(
+                "a CNAME cannot be at the zone apex ({origin}): the apex holds the SOA and NS \
+                 records, and a CNAME must be alone at its name; use A/AAAA records instead"
+            ),
+        )),
+        RData::Txt(strings) => {
+            if strings.is_empty() {
+                out.push(FieldError::new(
+                    "value",
+                    "a TXT record needs at least one string",
+                ));
+            }
+            for (i, s) in strings.iter().enumerate() {
+                if s.len() > MAX_STRING_LEN {
+                    out.push(FieldError::new(
+                        "value",
+                        format!(
+                            "TXT string {} is {} octets long; each string may have at most \
+                             {MAX_STRING_LEN} — enter the value through txt_from_input, which \
+                             splits it",
+                            i + 1,
+                            s.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        RData::Caa { tag, value, .. } => {
+            if tag.is_empty() || tag.len() > 15 || !tag.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                out.push(FieldError::new(
+                    "tag",
+                    format!(
+                        "CAA tag \"{tag}\" must be 1 to 15 letters or digits, e.g. issue, \
+                         issuewild or iodef"
+                    ),
+                ));
+            }
+            if tag.len() + value.len() + 2 > usize::from(u16::MAX) {
+                out.push(FieldError::new("value", "the CAA value is too long"));
+            }
+        }
+        RData::Soa(_) => out.push(FieldError::new(
+            "type",
+            "the SOA is kept in the zone settings, not among the records; a zone has exactly one",
+        )),
+        _ => {}
+    }
+    out
+}
+
+/// Checks a whole zone and returns every problem found.
+///
+/// Rules: TTL range (zone default, SOA, every record); owner inside the
+/// origin; CNAME never at the apex and alone at its name (RFC 1034 §3.6.2,
+/// RFC 2181 §10.1); MX, NS and SRV targets not aliases (RFC 2181 §10.3,
+/// RFC 2782); no duplicate records; TXT string lengths; CAA tags.
+pub fn validate_zone(zone: &Zone) -> Vec<ZoneProblem> {
+    let mut out = Vec::new();
+    if let Err(e) = validate_ttl(zone.default_ttl) {
+        out.push(ZoneProblem {
+            record: None,
+            field: "default_ttl".to_string(),
+            message: e.message,
+        });
+    }
+    if let Err(e) = validate_ttl(zone.soa_ttl) {
+        out.push(ZoneProblem {
+            record: None,
+            field: "soa_ttl".to_string(),
+            message: e.message,
+        });
+    }
+
+    let soa = &zone.soa;
+    for (what, v) in [
+        ("refresh", soa.refresh),
+        ("retry", soa.retry),
+        ("expire", soa.expire),
+        ("minimum", soa.minimum),
+    ] {
+        if v > Ttl::MAX {
+            out.push(ZoneProblem {
+                record: None,
+                field: format!("soa.{what}"),
+                message: soa_timer_too_large(what, u64::from(v)),
+            });
+        }
+    }
+
+    for (i, r) in zone.records.iter().enumerate() {
+        for e in validate_record(r, &zone.origin) {
+            out.push(ZoneProblem {
+                record: Some(i),
+                field: e.field,
+                message: e.message,
+            });
+        }
+    }
+
+    // One pass over the records gathers, per owner name, its CNAMEs and a
+    // bit set of its other types (one hash lookup per record).
+    let mut at_name: HashMap<&Name, AtName> = HashMap::with_capacity(zone.records.len());
+    for (i, r) in zone.records.iter().enumerate() {
+        let entry = at_name.entry(&r.owner).or_default();
+        if r.rtype() == RecordType::Cname {
+            entry.first_cname.get_or_insert(i);
+            entry.cnames += 1;
+        } else {
+            entry.others |= type_bit(r.rtype());
+        }
+    }
+    // Walk the records in order (not the hash map) so the order of the
+    // problems is deterministic; report once, on each name's first CNAME.
+    for (i, r) in zone.records.iter().enumerate() {
+        if r.rtype() != RecordType::Cname {
+            continue;
+        }
+        let Some(info) = at_name.get(&r.owner) else {
+            continue;
+        };
+        if info.first_cname != Some(i) {
+            continue;
+        }
+        let owner = &r.owner;
+        if info.cnames > 1 {
+            out.push(ZoneProblem {
+                record: Some(i),
+                field: "type".to_string(),
+                message: format!(
+                    "{owner} has {} CNAME records; a name can be an alias for only one target",
+                    info.cnames
+                ),
+            });
+        }
+        if info.others != 0 {
+            let list: Vec<&str> = RecordType::ALL
+                .iter()
+                .filter(|t| info.others & type_bit(**t) != 0)
+                .map(|t| t.as_str())
+                .collect();
+            out.push(ZoneProblem {
+                record: Some(i),
+                field: "type".to_string(),
+                message: format!(
+                    "{owner} has a CNAME and also {} records; a CNAME must be the only record \
+                     at its name — remove the other records or the CNAME",
+                    list.join(", ")
+                ),
+            });
+        }
+    }
+
+    for (i, r) in zone.records.iter().enumerate() {
+        let (target, field, what) = match &r.rdata {
+            RData::Mx { exchange, .. } => (exchange, "exchange", "MX"),
+            RData::Ns(n) => (n, "target", "NS"),
+            RData::Srv { target, .. } => (target, "target", "SRV"),
+            _ => continue,
+        };
+        if at_name.get(target).is_some_and(|a| a.cnames > 0) {
+            out.push(ZoneProblem {
+                record: Some(i),
+                field: field.to_string(),
+                message: format!(
+                    "{what} target {target} is an alias (CNAME) in this zone; MX, NS and SRV \
+                     targets must name the host directly — use the CNAME's target instead"
+                ),
+            });
+        }
+    }
+
+    // Names are stored lower-cased and RDATA is typed, so structural
+    // equality of (owner, RDATA) is exactly "same record" in the DNS sense
+    // (the same as comparing canonical wire forms) without allocating.
+    let mut seen: HashMap<(&Name, &RData), usize> = HashMap::with_capacity(zone.records.len());
+    for (i, r) in zone.records.iter().enumerate() {
+        let key = (&r.owner, &r.rdata);
+        if let Some(&first) = seen.get(&key) {
+            out.push(ZoneProblem {
+                record: Some(i),
+                field: "rdata".to_string(),
+                message: format!(
+                    "duplicate record: {} {} {} is already in the zone (record #{first})",
+                    r.owner,
+                    r.rtype(),
+                    r.rdata
+                ),
+            });
+        } else {
+            seen.insert(key, i);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::zone::record::Soa;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn n(s: &str) -> Name {
+        Name::parse(s).unwrap()
+    }
+
+    fn zone() -> Zone {
+        Zone::new(
+            n("example.com."),
+            Ttl(3600),
+            Soa {
+                mname: n("ns1.example.com."),
+                rname: n("hostmaster.example.com."),
+                serial: 2024010100,
+                refresh: 7200,
+                retry: 3600,
+                expire: 1_209_600,
+                minimum: 300,
+            },
+        )
+    }
+
+    fn rec(owner: &str, rdata: RData) -> Record {
+        Record {
+            owner: n(owner),
+            ttl: Ttl(300),
+            rdata,
+        }
+    }
+
+    fn messages(z: &Zone) -> Vec<String> {
+        validate_zone(z).into_iter().map(|p| p.message).collect()
+    }
+
+    #[test]
+    fn clean_zone_has_no_problems() {
+        let mut z = zone();
+        z.records = vec![
+            rec("example.com.", RData::Ns(n("ns1.example.com."))),
+            rec("ns1.example.com.", RData::A(Ipv4Addr::new(192, 0, 2, 1))),
+            rec("www.example.com.", RData::Aaaa(Ipv6Addr::LOCALHOST)),
+            rec("ftp.example.com.", RData::Cname(n("www.example.com."))),
+            rec(
+                "example.com.",
+                RData::Mx {
+                    preference: 10,
+                    exchange: n("www.example.com."),
+                },
+            ),
+        ];
+        assert_eq!(validate_zone(&z), vec![]);
+    }
+
+    #[test]
+    fn ttl_range() {
+        let mut z = zone();
+        z.default_ttl = Ttl(u32::MAX);
+        let mut r = rec("www.example.com.", RData::A(Ipv4Addr::LOCALHOST));
+        r.ttl = Ttl(Ttl::MAX + 1);
+        z.records.push(r);
+        let p = validate_zone(&z);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].field, "default_ttl");
+        assert_eq!(
+            p[0].message,
+            "TTL 4294967295 is larger than 2147483647 (2^31 − 1), the largest allowed by RFC 2181"
+        );
+        assert_eq!(p[1].record, Some(0));
+        assert_eq!(p[1].field, "ttl");
+        assert_eq!(
+            p[1].message,
+            "TTL 2147483648 is larger than 2147483647 (2^31 − 1), the largest allowed by RFC 2181"
+        );
+        assert!(validate_ttl(Ttl(Ttl::MAX)).is_ok());
+    }
+
+    #[test]
+    fn soa_timers_limited() {
+        let mut z = zone();
+        z.soa.expire = 3_379_631_598;
+        let p = validate_zone(&z);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].field, "soa.expire");
+        assert_eq!(
+            p[0].message,
+            "SOA expire 3379631598 is larger than 2147483647 (2^31 − 1), the largest time value \
+             name servers accept"
+        );
+    }
+
+    #[test]
+    fn owner_outside_origin() {
+        let mut z = zone();
+        z.records
+            .push(rec("www.example.org.", RData::A(Ipv4Addr::LOCALHOST)));
+        assert_eq!(
+            messages(&z),
+            vec!["www.example.org. is outside the zone example.com."]
+        );
+    }
+
+    #[test]
+    fn cname_at_apex() {
+        let mut z = zone();
+        z.records
+            .push(rec("example.com.", RData::Cname(n("other.net."))));
+        assert_eq!(
+            messages(&z),
+            vec![
+                "a CNAME cannot be at the zone apex (example.com.): the apex holds the SOA and \
+                 NS records, and a CNAME must be alone at its name; use A/AAAA records instead"
+            ]
+        );
+    }
+
+    #[test]
+    fn cname_not_alone() {
+        let mut z = zone();
+        z.records = vec![
+            rec("www.example.com.", RData::A(Ipv4Addr::LOCALHOST)),
+            rec("www.example.com.", RData::Cname(n("web.example.net."))),
+            rec("www.example.com.", RData::Txt(vec![b"x".to_vec()])),
+        ];
+        let p = validate_zone(&z);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].record, Some(1));
+        assert_eq!(
+            p[0].message,
+            "www.example.com. has a CNAME and also A, TXT records; a CNAME must be the only \
+             record at its name — remove the other records or the CNAME"
+        );
+    }
+
+    #[test]
+    fn two_cnames() {
+        let mut z = zone();
+        z.records = vec![
+            rec("www.example.com.", RData::Cname(n("a.example.net."))),
+            rec("www.example.com.", RData::Cname(n("b.example.net."))),
+        ];
+        assert_eq!(
+            messages(&z),
+            vec![
+                "www.example.com. has 2 CNAME records; a name can be an alias for only one target"
+            ]
+        );
+    }
+
+    #[test]
+    fn targets_must_not_be_aliases() {
+        let mut z = zone();
+        z.records = vec![
+            rec("mail.example.com.", RData::Cname(n("host.example.net."))),
+            rec(
+                "example.com.",
+                RData::Mx {
+                    preference: 10,
+                    exchange: n("mail.example.com."),
+                },
+            ),
+            rec("sub.example.com.", RData::Ns(n("mail.example.com."))),
+            rec(
+                "_imap._tcp.example.com.",
+                RData::Srv {
+                    priority: 0,
+                    weight: 0,
+                    port: 143,
+                    target: n("mail.example.com."),
+                },
+            ),
+        ];
+        let p = validate_zone(&z);
+        assert_eq!(p.len(), 3);
+        assert_eq!((p[0].record, p[0].field.as_str()), (Some(1), "exchange"));
+        assert_eq!(
+            p[0].message,
+            "MX target mail.example.com. is an alias (CNAME) in this zone; MX, NS and SRV \
+             targets must name the host directly — use the CNAME's target instead"
+        );
+        assert!(p[1]
+            .message
+            .starts_with("NS target mail.example.com. is an alias"));
+        assert!(p[2]
+            .message
+            .starts_with("SRV target mail.example.com. is an alias"));
+    }
+
+    #[test]
+    fn duplicates_refused_even_with_other_ttl_or_case() {
+        let mut z = zone();
+        let mut second = rec("WWW.example.com.", RData::A(Ipv4Addr::new(192, 0, 2, 7)));
+        second.ttl = Ttl(60);
+        z.records = vec![
+            rec("www.example.com.", RData::A(Ipv4Addr::new(192, 0, 2, 7))),
+            second,
+            rec("www.example.com.", RData::A(Ipv4Addr::new(192, 0, 2, 8))),
+        ];
+        let p = validate_zone(&z);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].record, Some(1));
+        assert_eq!(
+            p[0].message,
+            "duplicate record: www.example.com. A 192.0.2.7 is already in the zone (record #0)"
+        );
+    }
+
+    #[test]
+    fn txt_and_caa_rules() {
+        let o = n("example.com.");
+        let long = rec("t.example.com.", RData::Txt(vec![vec![b'a'; 300]]));
+        assert_eq!(
+            validate_record(&long, &o)[0].message,
+            "TXT string 1 is 300 octets long; each string may have at most 255 — enter the \
+             value through txt_from_input, which splits it"
+        );
+        let empty = rec("t.example.com.", RData::Txt(vec![]));
+        assert_eq!(
+            validate_record(&empty, &o)[0].message,
+            "a TXT record needs at least one string"
+        );
+        let caa = rec(
+            "example.com.",
+            RData::Caa {
+                flags: 0,
+                tag: "is sue".to_string(),
+                value: b"letsencrypt.org".to_vec(),
+            },
+        );
+        let e = validate_record(&caa, &o);
+        assert_eq!(e[0].field, "tag");
+        assert_eq!(
+            e[0].message,
+            "CAA tag \"is sue\" must be 1 to 15 letters or digits, e.g. issue, issuewild or iodef"
+        );
+        let soa = zone().soa_record();
+        assert_eq!(
+            validate_record(&soa, &o)[0].message,
+            "the SOA is kept in the zone settings, not among the records; a zone has exactly one"
+        );
+    }
+}
