@@ -35,14 +35,32 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   projects: [
-    { name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
+    // First run: the one-time setup link, then an account per role.
+    {
+      name: 'setup',
+      testMatch: /.*\.setup\.ts/,
+      use: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+    },
+    {
+      name: 'desktop',
+      dependencies: ['setup'],
+      use: { viewport: { width: 1280, height: 800 }, storageState: '.auth/admin.json' },
+    },
     {
       name: 'phone',
-      use: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 3 },
+      dependencies: ['setup'],
+      use: {
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+        deviceScaleFactor: 3,
+        storageState: '.auth/admin.json',
+      },
     },
   ],
   webServer: {
-    command: `./target/release/stackyard serve --listen 127.0.0.1:${port} --data-dir end2end/.data --log warn`,
+    // A fresh data directory every run: the first-run setup is part of the tests.
+    command: `rm -rf end2end/.data end2end/.auth && ./target/release/stackyard serve --listen 127.0.0.1:${port} --data-dir end2end/.data --log warn`,
     cwd: '..',
     url: `${baseURL}/healthz`,
     reuseExistingServer: !process.env.CI,

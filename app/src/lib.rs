@@ -7,9 +7,11 @@
 //! holding its shared types, its `#[server]` functions and its components;
 //! `ui` holds what every page shares.
 
+pub mod auth;
 pub mod capacity;
 pub mod dashboard;
 pub mod dns;
+pub mod error;
 pub mod mail;
 pub mod sections;
 #[cfg(feature = "ssr")]
@@ -50,6 +52,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    auth::pages::provide_session();
 
     view! {
         <Stylesheet id="stackyard-css" href="/pkg/stackyard.css"/>
@@ -64,8 +67,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/layouts") view=sections::LayoutsPage/>
                     <Route path=path!("/dns") view=sections::DnsPage/>
                     <Route path=path!("/mail") view=sections::MailPage/>
-                    <Route path=path!("/users") view=sections::UsersPage/>
-                    <Route path=path!("/audit") view=sections::AuditPage/>
+                    <Route path=path!("/users") view=auth::pages::UsersPage/>
+                    <Route path=path!("/audit") view=auth::pages::AuditPage/>
+                    <Route path=path!("/profile") view=auth::pages::ProfilePage/>
+                    <Route path=path!("/login") view=auth::pages::LoginPage/>
+                    <Route path=path!("/setup") view=auth::pages::SetupPage/>
                 </Routes>
             </ui::Layout>
         </Router>

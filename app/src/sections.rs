@@ -3,6 +3,8 @@
 //! says plainly what the area is for and that it is not yet available, rather
 //! than showing empty tables that suggest there is nothing to manage.
 
+use crate::auth::{pages::Protected, Access, Role};
+use crate::page_access;
 use crate::ui::PageHeader;
 use leptos::prelude::*;
 
@@ -13,6 +15,7 @@ fn Upcoming(
     points: &'static [&'static str],
 ) -> impl IntoView {
     view! {
+        <Protected access=Access::Role(Role::Viewer)>
         <section class="page">
             <PageHeader title=title summary=summary/>
             <div class="panel notice" role="status">
@@ -22,9 +25,11 @@ fn Upcoming(
                 </ul>
             </div>
         </section>
+        </Protected>
     }
 }
 
+page_access!("/hosts", Access::Role(Role::Viewer));
 #[component]
 pub fn HostsPage() -> impl IntoView {
     view! {
@@ -39,6 +44,7 @@ pub fn HostsPage() -> impl IntoView {
     }
 }
 
+page_access!("/layouts", Access::Role(Role::Viewer));
 #[component]
 pub fn LayoutsPage() -> impl IntoView {
     view! {
@@ -53,6 +59,7 @@ pub fn LayoutsPage() -> impl IntoView {
     }
 }
 
+page_access!("/dns", Access::Role(Role::Viewer));
 #[component]
 pub fn DnsPage() -> impl IntoView {
     view! {
@@ -67,6 +74,7 @@ pub fn DnsPage() -> impl IntoView {
     }
 }
 
+page_access!("/mail", Access::Role(Role::Viewer));
 #[component]
 pub fn MailPage() -> impl IntoView {
     view! {
@@ -77,30 +85,6 @@ pub fn MailPage() -> impl IntoView {
                 "Build SPF from choices, generate DKIM keys, publish DMARC into the domain's zone.",
                 "Check forward-confirmed reverse DNS, SPF, DKIM, DMARC and blocklists for the mail host.",
             ]
-        />
-    }
-}
-
-#[component]
-pub fn UsersPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Users"
-            summary="Accounts and roles: admin, operator and viewer."
-            points=&[
-                "Create accounts, change roles, disable and re-enable them, reset passwords.",
-            ]
-        />
-    }
-}
-
-#[component]
-pub fn AuditPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Audit"
-            summary="Who changed what, when, from where, and with what outcome."
-            points=&["Every state-changing action, filterable by user, action, target and time."]
         />
     }
 }

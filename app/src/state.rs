@@ -15,6 +15,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub leptos_options: LeptosOptions,
     pub started_at: chrono::DateTime<chrono::Utc>,
+    pub auth: crate::auth::server::AuthConfig,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -24,18 +25,26 @@ impl axum::extract::FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, leptos_options: LeptosOptions) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        leptos_options: LeptosOptions,
+        auth: crate::auth::server::AuthConfig,
+    ) -> Self {
         Self {
             db,
             leptos_options,
             started_at: chrono::Utc::now(),
+            auth,
         }
     }
 
     /// The state the server placed in this request's context.
-    pub fn from_context() -> Result<Self, ServerFnError> {
-        use_context::<Self>()
-            .ok_or_else(|| ServerFnError::new("server state is missing from the request context"))
+    pub fn from_context() -> Result<Self, crate::error::AppError> {
+        use_context::<Self>().ok_or_else(|| {
+            crate::error::AppError::Failed(
+                "server state is missing from the request context".into(),
+            )
+        })
     }
 
     pub fn database_name(&self) -> &'static str {

@@ -1,21 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
-
-const isPhone = (page: Page) => (page.viewportSize()?.width ?? 1280) < 700;
-
-/** Resolves once the wasm bundle has hydrated the server-rendered page. */
-async function hydrated(page: Page) {
-  await expect(page.locator('.app')).toHaveAttribute('data-hydrated', 'true');
-}
-
-async function noSidewaysScroll(page: Page) {
-  const overflow = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    width: window.innerWidth,
-  }));
-  expect(overflow.scroll, `page is ${overflow.scroll}px wide in a ${overflow.width}px viewport`).toBeLessThanOrEqual(
-    overflow.width,
-  );
-}
+import { expect, test } from '@playwright/test';
+import { hydrated, isPhone, noSidewaysScroll } from './helpers';
 
 test('the dashboard loads inside the shell and reports its database', async ({ page }) => {
   const response = await page.goto('/');

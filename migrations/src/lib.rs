@@ -8,13 +8,17 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_settings;
+mod m20261124_000002_auth;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_settings::Migration)]
+        vec![
+            Box::new(m20261124_000001_settings::Migration),
+            Box::new(m20261124_000002_auth::Migration),
+        ]
     }
 }
 

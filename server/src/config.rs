@@ -1,16 +1,13 @@
 //! Command-line options and their environment variables.
 
 use crate::ServerError;
+use app::auth::server::{AuthConfig, HashCost};
 use clap::Args;
 use std::{net::SocketAddr, path::PathBuf};
 
-/// Options of `stackyard serve` (also accepted without the subcommand).
+/// Where Stackyard keeps its data; shared by every command.
 #[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
-    /// Address and port to listen on.
-    #[arg(long, env = "STACKYARD_LISTEN", default_value = "127.0.0.1:3000")]
-    pub listen: SocketAddr,
-
+pub struct DbArgs {
     /// Directory for Stackyard's own files (the SQLite database by default);
     /// created when missing.
     #[arg(long, env = "STACKYARD_DATA_DIR", default_value = "data")]
@@ -20,6 +17,17 @@ pub struct ServeArgs {
     /// Default: `sqlite://DATA_DIR/stackyard.db`.
     #[arg(long, env = "STACKYARD_DATABASE_URL")]
     pub database_url: Option<String>,
+}
+
+/// Options of `stackyard serve` (also accepted without the subcommand).
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "STACKYARD_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    #[command(flatten)]
+    pub db: DbArgs,
 
     /// Log filter, e.g. `info`, `debug`, `stackyard_server=debug,info`.
     #[arg(long, env = "STACKYARD_LOG", default_value = "info")]
@@ -29,9 +37,29 @@ pub struct ServeArgs {
     /// are. Default: `../site` beside the binary, else `target/site`.
     #[arg(long, env = "STACKYARD_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+
+    /// The URL people open, when Stackyard sits behind a proxy (for example
+    /// `https://console.example.org`): state-changing requests must come from it.
+    #[arg(long, env = "STACKYARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Mark the session cookie `Secure`: set it when people reach Stackyard
+    /// over https (a TLS proxy in front), never for plain http.
+    #[arg(long, env = "STACKYARD_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Minutes a session may stay unused before it ends.
+    #[arg(long, env = "STACKYARD_SESSION_IDLE_MINUTES", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..=10_080))]
+    pub session_idle_minutes: u32,
+
+    /// Hours a session lasts at most after sign-in.
+    #[arg(long, env = "STACKYARD_SESSION_LIFETIME_HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(1..=2_160))]
+    pub session_lifetime_hours: u32,
 }
 
-impl ServeArgs {
+impl DbArgs {
     /// The database URL, creating the data directory for the SQLite default.
     pub fn database_url(&self) -> Result<String, ServerError> {
         if let Some(url) = &self.database_url {
@@ -55,7 +83,9 @@ impl ServeArgs {
             self.data_dir.join("stackyard.db").display()
         ))
     }
+}
 
+impl ServeArgs {
     pub fn site_root(&self) -> PathBuf {
         if let Some(root) = &self.site_root {
             return root.clone();
@@ -74,5 +104,65 @@ impl ServeArgs {
             }
         }
         PathBuf::from("target/site")
+    }
+
+    pub fn auth_config(&self) -> Result<AuthConfig, ServerError> {
+        let public_origin = match &self.public_url {
+            None => None,
+            Some(url) => Some(origin_of(url).ok_or_else(|| {
+                ServerError::Config(format!(
+                    "--public-url {url:?} is not an http(s) URL such as https://console.example.org"
+                ))
+            })?),
+        };
+        Ok(AuthConfig {
+            idle_timeout: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+            lifetime: chrono::Duration::hours(i64::from(self.session_lifetime_hours)),
+            secure_cookies: self.secure_cookies,
+            hash_cost: HashCost::PRODUCTION,
+            public_origin,
+        })
+    }
+
+    /// The base URL to print in messages (the setup link).
+    pub fn base_url(&self) -> String {
+        self.public_url
+            .clone()
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+/// `scheme://host[:port]` of a URL, lowercased; `None` unless http(s).
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_of;
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            origin_of("https://Console.Example.org/x?y").as_deref(),
+            Some("https://console.example.org")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:3000").as_deref(),
+            Some("http://127.0.0.1:3000")
+        );
+        assert_eq!(origin_of("ftp://x"), None);
+        assert_eq!(origin_of("https://user@evil"), None);
+        assert_eq!(origin_of("null"), None);
     }
 }

@@ -4,6 +4,15 @@
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
+/// Connects to the configured database and brings its schema up to date.
+pub async fn open(args: &crate::config::DbArgs) -> Result<DatabaseConnection, crate::ServerError> {
+    let url = args.database_url()?;
+    let db = connect(&url).await?;
+    migrations::migrate(&db).await?;
+    tracing::info!(database = %redact_url(&url), "database ready");
+    Ok(db)
+}
+
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options

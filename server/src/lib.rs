@@ -2,8 +2,10 @@
 //! router around the Leptos app. The binary in `main.rs` only parses the
 //! command line and calls into here, so tests drive the same code.
 
+pub mod access;
 pub mod config;
 pub mod db;
+pub mod users;
 pub mod web;
 
 use std::path::PathBuf;
@@ -33,10 +35,9 @@ pub enum ServerError {
 
 /// Opens the database, migrates it, and serves until SIGINT or SIGTERM.
 pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
-    let database_url = args.database_url()?;
-    let db = db::connect(&database_url).await?;
-    migrations::migrate(&db).await?;
-    tracing::info!(database = %db::redact_url(&database_url), "database ready");
+    let auth = args.auth_config()?;
+    let db = db::open(&args.db).await?;
+    announce_setup(&db, &args).await?;
 
     let site_root = args.site_root();
     if !site_root.join("pkg").is_dir() {
@@ -45,7 +46,7 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
             "no built site files here: pages will render but not hydrate; build with `make run`"
         );
     }
-    let state = app::state::AppState::new(db, web::leptos_options(&site_root, args.listen));
+    let state = app::state::AppState::new(db, web::leptos_options(&site_root, args.listen), auth);
     let router = web::router(state.clone());
 
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -67,5 +68,37 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
         tracing::warn!("closing the database: {e}");
     }
     tracing::info!("Stackyard stopped");
+    Ok(())
+}
+
+/// On a console with no account yet, prints the one-time setup link to the
+/// log (and to `DATA_DIR/setup-url.txt`, readable by its owner only, for
+/// machines whose logs are hard to reach). The link works until used.
+async fn announce_setup(
+    db: &sea_orm::DatabaseConnection,
+    args: &config::ServeArgs,
+) -> Result<(), ServerError> {
+    let file = args.db.data_dir.join("setup-url.txt");
+    let Some(token) = app::auth::server::issue_setup_token(db).await? else {
+        // Accounts exist: an old link is useless, so it goes.
+        let _ = std::fs::remove_file(&file);
+        return Ok(());
+    };
+    let url = format!("{}/setup?token={token}", args.base_url());
+    tracing::warn!("No account yet. Create the first admin at {url} (this link works once), or run `stackyard user add NAME --role admin`.");
+    let written = std::fs::create_dir_all(&args.db.data_dir).and_then(|()| {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&file)?;
+        writeln!(f, "{url}")
+    });
+    if let Err(e) = written {
+        tracing::warn!("cannot write {}: {e}", file.display());
+    }
     Ok(())
 }

@@ -1,7 +1,11 @@
 //! `stackyard`: serve the console (the default), or run one of its tools.
 
-use clap::{Parser, Subcommand};
-use stackyard_server::config::ServeArgs;
+use app::auth::Role;
+use clap::{Parser, Subcommand, ValueEnum};
+use stackyard_server::{
+    config::{DbArgs, ServeArgs},
+    ServerError,
+};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -24,23 +28,61 @@ struct Cli {
 enum Command {
     /// Serve the web console (the default when no command is given).
     Serve(ServeArgs),
+    /// Manage accounts from the command line.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from standard input (a hidden
+    /// prompt on a terminal), never from the arguments:
+    /// `printf '%s\n' "$PASSWORD" | stackyard user add alice --role admin`
+    Add {
+        /// The account's name: letters, digits, '.', '_' and '-'.
+        name: String,
+        /// What the account may do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    /// Everything, accounts included.
+    Admin,
+    /// VM lifecycle, applying layouts, editing DNS and mail records.
+    Operator,
+    /// Read only.
+    Viewer,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Operator => Role::Operator,
+            RoleArg::Viewer => Role::Viewer,
+        }
+    }
+}
+
+fn init_logging(filter: &str) -> Result<(), String> {
+    let filter = EnvFilter::try_new(format!("{filter},sqlx=warn,sea_orm=warn"))
+        .map_err(|e| format!("invalid --log filter {filter:?}: {e}"))?;
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    Ok(())
+}
+
+fn serve(runtime: &tokio::runtime::Runtime, args: ServeArgs) -> Result<(), ServerError> {
+    init_logging(&args.log).map_err(ServerError::Config)?;
+    runtime.block_on(stackyard_server::serve(args))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Serve(args)) => args,
-        None => cli.serve,
-    };
-    let filter = match EnvFilter::try_new(format!("{},sqlx=warn,sea_orm=warn", args.log)) {
-        Ok(filter) => filter,
-        Err(e) => {
-            eprintln!("stackyard: invalid --log filter {:?}: {e}", args.log);
-            return ExitCode::from(2);
-        }
-    };
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -48,7 +90,25 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(stackyard_server::serve(args)) {
+    let result = match cli.command {
+        Some(Command::User(UserCommand::Add { name, role, db })) => init_logging("warn")
+            .map_err(ServerError::Config)
+            .and_then(|()| {
+                stackyard_server::users::read_password().and_then(|password| {
+                    runtime
+                        .block_on(stackyard_server::users::add(
+                            &db,
+                            &name,
+                            role.into(),
+                            &password,
+                        ))
+                        .map(|created| println!("Created {created} ({}).", Role::from(role)))
+                })
+            }),
+        Some(Command::Serve(args)) => serve(&runtime, args),
+        None => serve(&runtime, cli.serve),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");

@@ -8,7 +8,7 @@ use axum::{
     extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use leptos::prelude::*;
@@ -16,7 +16,10 @@ use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRou
 use std::{
     net::SocketAddr,
     path::Path,
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
 };
 use tower_http::{
     compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer,
@@ -37,15 +40,17 @@ pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
 /// Every route of the console, with its layers.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
+    let gate = crate::access::Gate {
+        state: state.clone(),
+        pages: Arc::new(routes.iter().map(|r| r.path().to_owned()).collect()),
+    };
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
 
     Router::new()
         .route("/healthz", get(healthz))
-        .route(
-            "/api/{*fn_name}",
-            get(server_fn_handler).post(server_fn_handler),
-        )
+        // POST only: no state changes over GET.
+        .route("/api/{*fn_name}", post(server_fn_handler))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -53,6 +58,10 @@ pub fn router(state: AppState) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            gate,
+            crate::access::gate,
+        ))
         // Pages set their own nonce'd policy in the shell; everything else
         // (files, server functions, health) gets one that allows nothing.
         .layer(SetResponseHeaderLayer::if_not_present(

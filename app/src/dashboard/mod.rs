@@ -1,5 +1,7 @@
 //! The dashboard: the state of this console instance at a glance.
 
+use crate::auth::{pages::Protected, Access, Role};
+use crate::error::AppError;
 use crate::ui::{ErrorPanel, PageHeader};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -30,14 +32,27 @@ impl InstanceStatus {
     }
 }
 
+crate::endpoint_access!(SystemStatus, Access::Role(Role::Viewer));
 #[server(prefix = "/api", endpoint = "dashboard/status")]
-pub async fn system_status() -> Result<InstanceStatus, ServerFnError> {
+pub async fn system_status() -> Result<InstanceStatus, AppError> {
+    crate::auth::server::with_status(crate::auth::server::guard::<SystemStatus>())?;
     let state = crate::state::AppState::from_context()?;
     Ok(state.status().await)
 }
 
+crate::page_access!("/", Access::Role(Role::Viewer));
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    view! {
+        <Protected access=Access::Role(Role::Viewer)>
+            <Dashboard/>
+        </Protected>
+    }
+}
+
+#[component]
+fn Dashboard() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let status = Resource::new(move || refresh.get(), |_| system_status());
 

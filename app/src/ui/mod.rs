@@ -2,19 +2,24 @@
 //! (a menu button below 700 px), the content frame, and the pages shown for
 //! a missing route or a failed request.
 
+use crate::auth::{
+    pages::{use_session, AccountMenu},
+    Role,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_location};
 
-/// The areas of the console, in navigation order.
-pub const NAV: &[(&str, &str)] = &[
-    ("/", "Dashboard"),
-    ("/hosts", "Hosts"),
-    ("/layouts", "Layouts"),
-    ("/dns", "DNS"),
-    ("/mail", "Mail"),
-    ("/users", "Users"),
-    ("/audit", "Audit"),
+/// The areas of the console, in navigation order, with the least role that
+/// sees them (the server enforces the same through the pages' declarations).
+pub const NAV: &[(&str, &str, Role)] = &[
+    ("/", "Dashboard", Role::Viewer),
+    ("/hosts", "Hosts", Role::Viewer),
+    ("/layouts", "Layouts", Role::Viewer),
+    ("/dns", "DNS", Role::Viewer),
+    ("/mail", "Mail", Role::Viewer),
+    ("/users", "Users", Role::Admin),
+    ("/audit", "Audit", Role::Operator),
 ];
 
 /// Header, navigation and the content frame around a routed page.
@@ -52,21 +57,33 @@ pub fn Layout(children: Children) -> impl IntoView {
                     // Following a link closes the phone menu.
                     on:click=move |_| menu_open.set(false)
                 >
-                    <ul>
-                        {NAV
-                            .iter()
-                            .map(|(href, label)| {
-                                view! {
-                                    <li>
-                                        <A href=*href exact=true>
-                                            {*label}
-                                        </A>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let role = match use_session() {
+                                Some(s) => s.0.await.ok().flatten().map(|u| u.role),
+                                None => None,
+                            };
+                            view! {
+                                <ul>
+                                    {NAV
+                                        .iter()
+                                        .filter(|(_, _, needed)| role.is_some_and(|r| r >= *needed))
+                                        .map(|(href, label, _)| {
+                                            view! {
+                                                <li>
+                                                    <A href=*href exact=true>
+                                                        {*label}
+                                                    </A>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                        })}
+                    </Transition>
                 </nav>
+                <AccountMenu/>
             </header>
             <main id="content" class="content" tabindex="-1">
                 {children()}
@@ -119,5 +136,18 @@ pub fn PageHeader(
             <h1>{title}</h1>
             {summary.map(|s| view! { <p class="summary">{s}</p> })}
         </header>
+    }
+}
+
+/// A form field's error message, announced when it appears.
+#[component]
+pub fn FieldError(
+    #[prop(into)] id: String,
+    #[prop(into)] message: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <p id=id class="field-error" role="alert" aria-live="polite">
+            {move || message.get()}
+        </p>
     }
 }

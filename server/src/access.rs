@@ -1,0 +1,169 @@
+//! The gate every request passes: resolves the session cookie, refuses
+//! cross-origin state changes (CSRF), and enforces the access each server
+//! function and page declared (`app::auth::policy`). Anything without a
+//! declaration is refused. Every refusal is written to the audit log.
+
+use app::{
+    auth::{
+        policy::{self, Access, Decision},
+        server::{self as auth, AuditEntry, RequestAuth},
+    },
+    error::AppError,
+    state::AppState,
+};
+use axum::{
+    body::Body,
+    extract::{ConnectInfo, Request, State},
+    http::{header, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use std::{net::SocketAddr, sync::Arc};
+
+/// What the gate needs: the state, and the page routes Leptos registered.
+#[derive(Clone)]
+pub struct Gate {
+    pub state: AppState,
+    pub pages: Arc<Vec<String>>,
+}
+
+impl Gate {
+    /// The declared access of a request path; `None` means "not declared".
+    pub fn access_for(&self, path: &str) -> Option<Access> {
+        if path.starts_with("/api/") {
+            return policy::endpoint(path);
+        }
+        match self.pages.iter().find(|p| policy::route_matches(p, path)) {
+            Some(route) => policy::page(route),
+            // Site files, /healthz and paths no route claims (the 404 page).
+            None => Some(Access::Public),
+        }
+    }
+}
+
+fn client_addr(request: &Request<Body>) -> String {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Whether a state-changing request comes from our own pages: its Origin
+/// (or, failing that, its Referer) names this server.
+pub fn same_origin(headers: &http::HeaderMap, public_origin: Option<&str>) -> bool {
+    let claimed = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| *v != "null")
+        .and_then(crate::config::origin_of)
+        .or_else(|| {
+            headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::config::origin_of)
+        });
+    let Some(claimed) = claimed else {
+        return false;
+    };
+    if let Some(public) = public_origin {
+        return claimed == public;
+    }
+    // Without a configured public URL, the browser's own Host header is the
+    // origin it believes it is talking to; a foreign page cannot set it.
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    claimed
+        .split_once("://")
+        .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+}
+
+fn refusal(api: bool, status: StatusCode, error: AppError) -> Response {
+    if api {
+        let body = serde_json::to_string(&error).unwrap_or_default();
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    } else {
+        (status, format!("{error}\n")).into_response()
+    }
+}
+
+pub async fn gate(State(gate): State<Gate>, mut request: Request<Body>, next: Next) -> Response {
+    let state = &gate.state;
+    let client_addr = client_addr(&request);
+    let (user, session_hash) = match auth::token_from_headers(request.headers()) {
+        None => (None, None),
+        Some(token) => {
+            match auth::resolve_session(&state.db, &token, &state.auth, chrono::Utc::now()).await {
+                Ok(Some((user, hash))) => (Some(user), Some(hash)),
+                Ok(None) => (None, None),
+                Err(e) => {
+                    tracing::error!("session lookup: {e}");
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "The database did not answer.\n",
+                    )
+                        .into_response();
+                }
+            }
+        }
+    };
+    let caller = RequestAuth {
+        user,
+        session_hash,
+        client_addr,
+    };
+    let path = request.uri().path().to_owned();
+    let api = path.starts_with("/api/");
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+
+    if !safe && !same_origin(request.headers(), state.auth.public_origin.as_deref()) {
+        let entry = AuditEntry::by(&caller, "csrf", &path)
+            .denied(format!("cross-origin {} refused", request.method()));
+        auth::audit_best_effort(&state.db, entry).await;
+        return refusal(
+            api,
+            StatusCode::FORBIDDEN,
+            AppError::Forbidden("Cross-origin request refused.".into()),
+        );
+    }
+
+    let decision = match gate.access_for(&path) {
+        Some(access) => access.decide(caller.role()),
+        None => Decision::Deny,
+    };
+    if decision != Decision::Allow {
+        let reason = match decision {
+            Decision::SignIn => "not signed in",
+            _ => "role does not allow it",
+        };
+        let action = if api { "api" } else { "page" };
+        let entry = AuditEntry::by(&caller, action, &path).denied(reason);
+        auth::audit_best_effort(&state.db, entry).await;
+    }
+    request.extensions_mut().insert(caller);
+
+    match (decision, api) {
+        (Decision::Allow, _) => next.run(request).await,
+        (Decision::SignIn, true) => refusal(true, StatusCode::UNAUTHORIZED, AppError::Unauthorized),
+        (Decision::Deny, true) => refusal(
+            true,
+            StatusCode::FORBIDDEN,
+            AppError::Forbidden("Your role does not allow this.".into()),
+        ),
+        // Pages render the sign-in panel or the refusal in place (the same
+        // decision, made by `Protected`), with the matching status.
+        (decision, false) => {
+            let mut response = next.run(request).await;
+            *response.status_mut() = if decision == Decision::SignIn {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            response
+        }
+    }
+}

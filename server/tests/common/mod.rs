@@ -1,0 +1,152 @@
+//! Fixtures for the server's integration tests: a server on a throwaway
+//! database, accounts of each role, and requests as a browser sends them.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use app::auth::{server as auth, Role};
+use axum::{body::Body, extract::connect_info::MockConnectInfo, Router};
+use http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use stackyard_server::{db, web};
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+pub const HOST: &str = "console.test";
+pub const ORIGIN: &str = "http://console.test";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub router: Router,
+    pub db: DatabaseConnection,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: String,
+}
+
+impl Response {
+    /// The session token a `Set-Cookie` header hands out, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(auth::SESSION_COOKIE))
+            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("stackyard.db").display()
+        );
+        Self::with_url(&url, dir).await
+    }
+
+    pub async fn with_url(url: &str, dir: tempfile::TempDir) -> Self {
+        let db = db::connect(url).await.unwrap();
+        migrations::migrate(&db).await.unwrap();
+        let options = web::leptos_options(&dir.path().join("site"), "127.0.0.1:0".parse().unwrap());
+        let config = auth::AuthConfig {
+            hash_cost: auth::HashCost::TESTING,
+            ..auth::AuthConfig::default()
+        };
+        let state = app::state::AppState::new(db.clone(), options, config);
+        let router =
+            web::router(state).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 10], 40000))));
+        Self {
+            router,
+            db,
+            _dir: dir,
+        }
+    }
+
+    /// An account with `role` and [`PASSWORD`], named after the role.
+    pub async fn account(&self, name: &str, role: Role) -> i32 {
+        auth::create_account(&self.db, name, PASSWORD, role, auth::HashCost::TESTING)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// A fresh session cookie (`name=value`) for an account.
+    pub async fn session(&self, id: i32) -> String {
+        let token = auth::create_session(&self.db, id, "192.0.2.10", &auth::AuthConfig::default())
+            .await
+            .unwrap();
+        format!("{}={token}", auth::SESSION_COOKIE)
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Response {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes().to_vec();
+        Response {
+            status: parts.status,
+            headers: parts.headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
+        let mut request = Request::get(path).header(header::HOST, HOST);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// A same-origin form POST, as the console's own pages send it.
+    pub async fn post(&self, path: &str, form: &str, cookie: Option<&str>) -> Response {
+        self.post_from(path, form, cookie, Some(ORIGIN)).await
+    }
+
+    pub async fn post_from(
+        &self,
+        path: &str,
+        form: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Response {
+        let mut request = Request::post(path)
+            .header(header::HOST, HOST)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(form.to_owned())).unwrap())
+            .await
+    }
+
+    pub async fn login(&self, name: &str, password: &str) -> Response {
+        let form = format!("username={name}&password={}", password.replace(' ', "+"));
+        self.post("/api/auth/login", &form, None).await
+    }
+
+    pub async fn audit_rows(&self) -> Vec<app::auth::entities::audit_log::Model> {
+        app::auth::entities::audit_log::Entity::find()
+            .all(&self.db)
+            .await
+            .unwrap()
+    }
+
+    pub async fn audit_count(&self) -> u64 {
+        app::auth::entities::audit_log::Entity::find()
+            .count(&self.db)
+            .await
+            .unwrap()
+    }
+}
