@@ -14,9 +14,13 @@ cd "$root"
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # --- Debian packages ------------------------------------------------------
-apt_packages=(pkg-config gcc libc6-dev)
+# libvirt-dev: the server links libvirt (the `virt` crate) for its hosts.
+apt_packages=(pkg-config gcc libc6-dev libvirt-dev)
 if [ "$mode" = test ]; then
-  apt_packages+=(chromium postgresql nsd)
+  # Browser tests, the multi-instance database, and the real services the
+  # integration tests drive: libvirtd with QEMU, NSD, Dovecot and Postfix.
+  apt_packages+=(chromium postgresql libvirt-daemon-system dnsmasq-base qemu-system-x86
+                 nsd dnsutils dovecot-core dovecot-sqlite postfix postfix-sqlite sqlite3)
 fi
 
 missing=()
@@ -27,6 +31,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "apt: installing ${missing[*]}"
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  # Postfix asks how to configure itself; the tests bring their own config.
+  echo "postfix postfix/main_mailer_type select No configuration" | "${sudo_cmd[@]}" debconf-set-selections
   "${sudo_cmd[@]}" apt-get update -q
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

@@ -23,8 +23,15 @@ source scripts/postgres.sh
 postgres_start
 trap postgres_stop EXIT
 
+step "libvirtd for the hypervisor tests"
+# shellcheck source=scripts/libvirtd.sh
+source scripts/libvirtd.sh
+libvirtd_start
+trap 'postgres_stop; libvirtd_stop' EXIT
+
 step "unit and integration tests"
-cargo test -p app -p stackyard -p migrations -- --include-ignored
+# The daemon-restart test may kill and restart the libvirtd started above.
+STACKYARD_RESTART_LIBVIRTD=1 cargo test -p app -p stackyard -p migrations -- --include-ignored
 
 step "browser tests (Playwright, Chromium, release server)"
 rm -rf end2end/.data

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Placement benchmark: 10 000 VMs of mixed Table 2 templates onto 1 000 hosts of
 //! mixed sizes, compared with the lower bounds. Plain `std::time`, no harness:
 //! `cargo bench --bench placement`.

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Benchmark: parse + validate a generated 100,000-record zone file, and
 //! compare with `nsd-checkzone` on the same file when it is installed.
 //!

@@ -12,6 +12,7 @@ pub mod capacity;
 pub mod dashboard;
 pub mod dns;
 pub mod error;
+pub mod hosts;
 pub mod mail;
 pub mod sections;
 #[cfg(feature = "ssr")]

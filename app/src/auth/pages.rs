@@ -222,7 +222,7 @@ fn ProfileContent() -> impl IntoView {
                         Some(Ok(())) => Some(view! {
                             <p class="form-ok" role="status">"Password changed. Your other sessions have ended."</p>
                         }.into_any()),
-                        Some(Err(e)) if matches!(e, AppError::Invalid { .. }) => None,
+                        Some(Err(AppError::Invalid { .. })) => None,
                         Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
                         None => None,
                     }}

@@ -1,0 +1,289 @@
+//! Making a running NSD pick up changed zone files.
+//!
+//! Three ways, chosen per server ([`ReloadMethod`]): `nsd-control reload`,
+//! an arbitrary command (for `systemctl reload nsd`, sudo wrappers, ssh…),
+//! or SIGHUP to the pid in NSD's pidfile. Failures carry the command's
+//! stderr so the console can show why NSD did not reload.
+
+use crate::dns::nsd::process::{self, RunError};
+use crate::dns::nsd::server::ReloadMethod;
+use crate::dns::zone::Name;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// Time allowed for a reload command. `nsd-control reload` only queues the
+/// reload and answers at once; the margin is for wrapper commands.
+pub const RELOAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Placeholder argument of [`ReloadMethod::Command`] replaced by the zone.
+pub const ZONE_PLACEHOLDER: &str = "{zone}";
+
+/// What a successful reload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReloadOutcome {
+    /// The command run or signal sent, for the audit log.
+    pub action: String,
+    /// The command's standard output (`ok` for nsd-control), if any.
+    pub output: String,
+}
+
+/// Asks the server to reload `zone`, or every zone when `None`.
+///
+/// With [`ReloadMethod::Signal`] NSD always rescans all zone files (by
+/// modification time); the other methods can target one zone.
+pub fn reload(method: &ReloadMethod, zone: Option<&Name>) -> Result<ReloadOutcome, ReloadError> {
+    match method {
+        ReloadMethod::NsdControl { config } => {
+            let mut cmd = Command::new("nsd-control");
+            cmd.arg("-c").arg(config).arg("reload");
+            if let Some(z) = zone {
+                cmd.arg(z.as_str());
+            }
+            run_reload(cmd)
+        }
+        ReloadMethod::Command(argv) => {
+            let mut args = argv.iter().filter_map(|a| {
+                if a == ZONE_PLACEHOLDER {
+                    zone.map(|z| z.as_str().to_string())
+                } else {
+                    Some(a.clone())
+                }
+            });
+            let program = args.next().ok_or(ReloadError::EmptyCommand)?;
+            let mut cmd = Command::new(program);
+            cmd.args(args);
+            run_reload(cmd)
+        }
+        ReloadMethod::Signal(pidfile) => signal_reload(pidfile),
+    }
+}
+
+fn run_reload(cmd: Command) -> Result<ReloadOutcome, ReloadError> {
+    let command = process::describe(&cmd);
+    let done = process::run(cmd, RELOAD_TIMEOUT).map_err(|e| match e {
+        RunError::Spawn(e) | RunError::Wait(e) => ReloadError::Spawn {
+            command: command.clone(),
+            message: e.to_string(),
+        },
+        RunError::TimedOut => ReloadError::TimedOut {
+            command: command.clone(),
+            seconds: RELOAD_TIMEOUT.as_secs(),
+        },
+    })?;
+    let stdout = done.stdout.trim().to_string();
+    // nsd-control prints "error ..." for refused requests; treat that as a
+    // failure even if a wrapper script lost the exit status.
+    let said_error = stdout.starts_with("error");
+    if done.status.success() && !said_error {
+        return Ok(ReloadOutcome {
+            action: command,
+            output: stdout,
+        });
+    }
+    let stderr = done.stderr.trim();
+    Err(ReloadError::Failed {
+        command,
+        status: done.status.to_string(),
+        // Prefer stderr; nsd-control reports on stdout, so fall back to it.
+        message: if stderr.is_empty() {
+            stdout
+        } else {
+            stderr.to_string()
+        },
+    })
+}
+
+fn signal_reload(pidfile: &Path) -> Result<ReloadOutcome, ReloadError> {
+    let text = std::fs::read_to_string(pidfile).map_err(|e| ReloadError::Pidfile {
+        path: pidfile.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let pid: i32 = text.trim().parse().map_err(|_| ReloadError::Pidfile {
+        path: pidfile.to_path_buf(),
+        message: format!("\"{}\" is not a process id", text.trim()),
+    })?;
+    // kill(2) treats 0 and negative ids as process groups and -1 as "every
+    // process we may signal"; 1 is init. A corrupted pidfile must never
+    // turn a reload into a broadcast SIGHUP.
+    if pid <= 1 {
+        return Err(ReloadError::Pidfile {
+            path: pidfile.to_path_buf(),
+            message: format!("{pid} is not a usable process id"),
+        });
+    }
+    kill(Pid::from_raw(pid), Signal::SIGHUP).map_err(|e| ReloadError::Signal {
+        pid,
+        message: e.desc().to_string(),
+    })?;
+    Ok(ReloadOutcome {
+        action: format!("SIGHUP to process {pid} (from {})", pidfile.display()),
+        output: String::new(),
+    })
+}
+
+/// Why a reload did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReloadError {
+    /// [`ReloadMethod::Command`] with no program.
+    EmptyCommand,
+    /// The command could not be started.
+    Spawn {
+        /// The command line.
+        command: String,
+        /// The operating system's reason.
+        message: String,
+    },
+    /// The command did not finish in time and was killed.
+    TimedOut {
+        /// The command line.
+        command: String,
+        /// The limit.
+        seconds: u64,
+    },
+    /// The command ran and reported failure.
+    Failed {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: String,
+        /// Its stderr (or stdout when stderr was empty).
+        message: String,
+    },
+    /// The pidfile is missing or does not hold a process id.
+    Pidfile {
+        /// The pidfile.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The signal could not be sent (no such process, permission).
+    Signal {
+        /// The process id from the pidfile.
+        pid: i32,
+        /// The operating system's reason.
+        message: String,
+    },
+}
+
+impl fmt::Display for ReloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReloadError::EmptyCommand => write!(f, "the server's reload command is empty"),
+            ReloadError::Spawn { command, message } => {
+                write!(f, "could not run `{command}`: {message}")
+            }
+            ReloadError::TimedOut { command, seconds } => {
+                write!(
+                    f,
+                    "`{command}` did not finish within {seconds} s and was stopped"
+                )
+            }
+            ReloadError::Failed {
+                command,
+                status,
+                message,
+            } => write!(f, "`{command}` failed ({status}): {message}"),
+            ReloadError::Pidfile { path, message } => {
+                write!(f, "cannot use pidfile {}: {message}", path.display())
+            }
+            ReloadError::Signal { pid, message } => write!(
+                f,
+                "could not send SIGHUP to NSD process {pid}: {message} (is NSD running, and is \
+                 the pidfile current?)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ReloadError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(args: &[&str]) -> ReloadMethod {
+        ReloadMethod::Command(args.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn command_success_and_zone_placeholder() {
+        let zone = Name::parse("example.test.").unwrap();
+        let out = reload(&cmd(&["echo", "reload", "{zone}"]), Some(&zone)).unwrap();
+        assert_eq!(out.output, "reload example.test.");
+        assert_eq!(out.action, "echo reload example.test.");
+        let out = reload(&cmd(&["echo", "reload", "{zone}"]), None).unwrap();
+        assert_eq!(out.output, "reload");
+    }
+
+    #[test]
+    fn command_failure_reports_stderr() {
+        let e = reload(&cmd(&["sh", "-c", "echo no such zone >&2; exit 2"]), None).unwrap_err();
+        assert_eq!(
+            e,
+            ReloadError::Failed {
+                command: "sh -c echo no such zone >&2; exit 2".into(),
+                status: "exit status: 2".into(),
+                message: "no such zone".into(),
+            }
+        );
+        assert!(e
+            .to_string()
+            .ends_with("failed (exit status: 2): no such zone"));
+        let e = reload(&cmd(&["echo", "error: zone not found"]), None).unwrap_err();
+        assert!(
+            matches!(e, ReloadError::Failed { ref message, .. } if message == "error: zone not found")
+        );
+        assert_eq!(
+            reload(&cmd(&[]), None).unwrap_err(),
+            ReloadError::EmptyCommand
+        );
+        assert!(matches!(
+            reload(&cmd(&["/nonexistent/reloader"]), None).unwrap_err(),
+            ReloadError::Spawn { .. }
+        ));
+    }
+
+    #[test]
+    fn bad_pidfiles_never_signal() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("nsd.pid");
+        for content in ["", "abc", "0", "1", "-1", "-1234"] {
+            std::fs::write(&pidfile, content).unwrap();
+            let e = reload(&ReloadMethod::Signal(pidfile.clone()), None).unwrap_err();
+            assert!(
+                matches!(e, ReloadError::Pidfile { .. }),
+                "{content:?}: {e:?}"
+            );
+        }
+        let missing = ReloadMethod::Signal(dir.path().join("missing.pid"));
+        assert!(matches!(
+            reload(&missing, None).unwrap_err(),
+            ReloadError::Pidfile { .. }
+        ));
+    }
+
+    #[test]
+    fn signal_reaches_the_process() {
+        // A child that exits 0 only when it receives SIGHUP, and gives up by
+        // itself after about 20 s so nothing outlives a failed test.
+        let mut child = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "trap 'exit 0' HUP; i=0; while [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; exit 7",
+            ])
+            .spawn()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("nsd.pid");
+        std::fs::write(&pidfile, format!("{}\n", child.id())).unwrap();
+        // Give the shell time to install its trap.
+        std::thread::sleep(Duration::from_millis(300));
+        let out = reload(&ReloadMethod::Signal(pidfile), None).unwrap();
+        assert!(out.action.starts_with("SIGHUP to process"));
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+    }
+}

@@ -1,0 +1,167 @@
+//! The one error type of the service layer.
+//!
+//! libvirt's own `Display` adds `[code=…, domain=…]` noise that means
+//! nothing to the person looking at the console, so every variant carries
+//! libvirt's plain message plus, where we can tell, what to do about it.
+//! The variants also let callers (the web layer, the worker) react
+//! without parsing strings: e.g. the worker reconnects on `Unreachable`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use virt::error::{Error as VirtError, ErrorDomain, ErrorNumber};
+
+/// Everything that can go wrong talking to a hypervisor host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum HostError {
+    /// The host cannot be reached: wrong URI, daemon not running, socket
+    /// gone, connection dropped. The worker retries with backoff.
+    #[error("cannot reach host {uri}: {reason}")]
+    Unreachable {
+        /// The connection URI we tried.
+        uri: String,
+        /// libvirt's message plus a hint.
+        reason: String,
+    },
+    /// No VM of that name exists on the host.
+    #[error("there is no VM named '{0}' on this host")]
+    NoSuchVm(String),
+    /// No storage pool of that name exists on the host.
+    #[error("there is no storage pool named '{0}' on this host")]
+    NoSuchPool(String),
+    /// The storage volume does not exist.
+    #[error("there is no storage volume '{volume}' in pool '{pool}'")]
+    NoSuchVolume {
+        /// Pool searched.
+        pool: String,
+        /// Volume asked for.
+        volume: String,
+    },
+    /// Something with that name already exists.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// The action does not fit the VM's current state (e.g. pausing a VM
+    /// that is shut off).
+    #[error("{0}")]
+    InvalidState(String),
+    /// The request itself is malformed (bad name, bad MAC, zero memory…).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The worker did not answer in time (host hung or very slow).
+    #[error("host {host} did not answer within {after:?}; it may be overloaded or hung")]
+    Timeout {
+        /// Host name as given to the worker.
+        host: String,
+        /// How long we waited.
+        after: Duration,
+    },
+    /// The host's worker thread has stopped (should not happen while a
+    /// handle exists, unless its thread could not be started).
+    #[error("the worker for host {0} is not running")]
+    WorkerGone(String),
+    /// Any other libvirt failure, with libvirt's own message.
+    #[error("libvirt: {message}")]
+    Libvirt {
+        /// libvirt's plain message.
+        message: String,
+        /// libvirt's numeric error code (virErrorNumber), for logs.
+        code: i32,
+    },
+}
+
+impl HostError {
+    /// True when the error means the connection itself is gone, so the
+    /// caller should drop it and reconnect.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self, HostError::Unreachable { .. })
+    }
+
+    /// Converts a libvirt error raised while talking over an open
+    /// connection to `uri`.
+    pub(crate) fn from_virt(uri: &str, e: &VirtError) -> HostError {
+        if is_transport_error(e) {
+            return HostError::Unreachable {
+                uri: uri.to_string(),
+                reason: with_hint(e.message()),
+            };
+        }
+        HostError::Libvirt {
+            message: e.message().to_string(),
+            code: e.code().to_raw() as i32,
+        }
+    }
+
+    /// Converts a failure of `virConnectOpen`: every such failure means the
+    /// host is not usable, so it is always `Unreachable`, with a hint that
+    /// tells a wrong URI from a dead daemon.
+    pub(crate) fn from_connect(uri: &str, e: &VirtError) -> HostError {
+        HostError::Unreachable {
+            uri: uri.to_string(),
+            reason: with_hint(e.message()),
+        }
+    }
+}
+
+/// Errors that mean the transport (socket, daemon) is gone rather than the
+/// request being refused.
+fn is_transport_error(e: &VirtError) -> bool {
+    let code = e.code();
+    code.is(ErrorNumber::NoConnect)
+        || code.is(ErrorNumber::InvalidConn)
+        || code.is(ErrorNumber::Rpc)
+        || e.domain().is(ErrorDomain::Rpc)
+        // The remote driver reports "client socket is closed" etc. as
+        // internal errors in its own domain.
+        || (e.domain().is(ErrorDomain::Remote) && code.is(ErrorNumber::InternalError))
+}
+
+/// libvirt's message plus what a person can do about it.
+fn with_hint(message: &str) -> String {
+    let msg = message.trim();
+    let lower = msg.to_lowercase();
+    let hint = if lower.contains("no connection driver available")
+        || lower.contains("invalid uri")
+        || lower.contains("unable to parse uri")
+    {
+        " — check the connection URI (e.g. qemu:///system or qemu+ssh://root@host/system)"
+    } else if lower.contains("failed to connect socket")
+        || lower.contains("connection refused")
+        || lower.contains("no such file or directory")
+    {
+        " — is libvirtd (or virtqemud) running on that host?"
+    } else if lower.contains("permission denied") || lower.contains("authentication") {
+        " — the console's user may not manage this host (check the libvirt group, polkit or SSH keys)"
+    } else if lower.contains("end of file") || lower.contains("socket is closed") {
+        " — the connection was dropped; the daemon may have been restarted"
+    } else {
+        ""
+    };
+    format!("{msg}{hint}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_plain() {
+        let e = HostError::NoSuchVm("web".into());
+        assert_eq!(e.to_string(), "there is no VM named 'web' on this host");
+        let e = HostError::Unreachable {
+            uri: "qemu:///system".into(),
+            reason: "gone".into(),
+        };
+        assert!(e.is_connection_lost());
+        assert!(e.to_string().contains("qemu:///system"));
+    }
+
+    #[test]
+    fn hints() {
+        assert!(with_hint("no connection driver available for foo:///x")
+            .contains("check the connection URI"));
+        assert!(with_hint(
+            "Failed to connect socket to '/run/libvirt/libvirt-sock': No such file or directory"
+        )
+        .contains("is libvirtd"));
+    }
+}

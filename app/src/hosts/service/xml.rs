@@ -1,0 +1,457 @@
+//! Writing and reading libvirt XML.
+//!
+//! Writing: libvirt's XML is small and fixed here, so a format string plus
+//! a five-character escaper is clearer than an XML writer crate. Every
+//! value that comes from a person goes through [`escape`].
+//! Reading: `roxmltree` (read-only DOM, no unsafe, no C deps).
+
+use roxmltree::{Document, Node};
+
+use crate::hosts::service::error::HostError;
+use crate::hosts::service::types::{DomainType, NetworkAttach, VmSpec};
+
+/// Escapes text for XML element content and attribute values (single or
+/// double quoted).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Checks a VM, volume or pool name. libvirt itself accepts almost
+/// anything, but names end up in file paths, shell commands of admins and
+/// URLs of the console, so we keep to a safe set.
+pub fn validate_name(what: &str, name: &str) -> Result<(), HostError> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let first_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    if name.is_empty() || name.len() > 64 || !ok_chars || !first_ok {
+        return Err(HostError::InvalidInput(format!(
+            "'{name}' is not a valid {what} name: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
+        )));
+    }
+    Ok(())
+}
+
+/// A MAC address derived from the VM name: the QEMU/KVM prefix 52:54:00
+/// (locally administered, unicast) plus 24 bits of an FNV-1a hash, so a VM
+/// that is deleted and defined again keeps its DHCP reservation.
+pub fn mac_for_name(name: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let b = h.to_be_bytes();
+    // Fold the high half in so every input bit influences the three octets.
+    format!(
+        "52:54:00:{:02x}:{:02x}:{:02x}",
+        b[5] ^ b[2],
+        b[6] ^ b[1],
+        b[7] ^ b[0]
+    )
+}
+
+/// Validates and normalises (lower case) a MAC given by a person.
+pub fn normalize_mac(mac: &str) -> Result<String, HostError> {
+    let bad = || {
+        HostError::InvalidInput(format!(
+            "'{mac}' is not a valid MAC address (expected six hex pairs like 52:54:00:12:34:56)"
+        ))
+    };
+    let parts: Vec<&str> = mac.trim().split(':').collect();
+    if parts.len() != 6 {
+        return Err(bad());
+    }
+    let mut octets = [0u8; 6];
+    for (o, p) in octets.iter_mut().zip(&parts) {
+        if p.len() != 2 {
+            return Err(bad());
+        }
+        *o = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+    }
+    if octets[0] & 1 == 1 {
+        return Err(HostError::InvalidInput(format!(
+            "'{mac}' is a multicast MAC address; a NIC needs a unicast one (first octet even)"
+        )));
+    }
+    Ok(octets
+        .iter()
+        .map(|o| format!("{o:02x}"))
+        .collect::<Vec<_>>()
+        .join(":"))
+}
+
+/// A resolved boot disk for [`domain_xml`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskSource {
+    /// Path on the host.
+    pub path: String,
+    /// Image format for qemu's driver ("qcow2", "raw").
+    pub format: String,
+    /// Block device rather than a file.
+    pub block: bool,
+}
+
+/// Builds the domain XML for a new VM. `mac` must already be normalised.
+pub fn domain_xml(
+    spec: &VmSpec,
+    dtype: DomainType,
+    arch: &str,
+    disk: Option<&DiskSource>,
+    mac: &str,
+) -> String {
+    let mut devices = String::new();
+    if let Some(d) = disk {
+        let (kind, attr) = if d.block {
+            ("block", "dev")
+        } else {
+            ("file", "file")
+        };
+        devices.push_str(&format!(
+            "    <disk type='{kind}' device='disk'>\n      <driver name='qemu' type='{}'/>\n      <source {attr}='{}'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n",
+            escape(&d.format),
+            escape(&d.path)
+        ));
+    }
+    let nic = match &spec.network {
+        NetworkAttach::Network(n) => Some(("network", "network", n)),
+        NetworkAttach::Bridge(b) => Some(("bridge", "bridge", b)),
+        NetworkAttach::None => None,
+    };
+    if let Some((kind, attr, value)) = nic {
+        devices.push_str(&format!(
+            "    <interface type='{kind}'>\n      <source {attr}='{}'/>\n      <mac address='{}'/>\n      <model type='virtio'/>\n    </interface>\n",
+            escape(value),
+            escape(mac)
+        ));
+    }
+    // VNC only on loopback: consoles are reached through an SSH tunnel or
+    // the web console's proxy, never directly from the network.
+    devices.push_str(
+        "    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>\n      <listen type='address' address='127.0.0.1'/>\n    </graphics>\n",
+    );
+    devices.push_str(
+        "    <serial type='pty'>\n      <target port='0'/>\n    </serial>\n    <console type='pty'>\n      <target type='serial' port='0'/>\n    </console>\n",
+    );
+    // No <cpu> element: libvirt's default model works under every
+    // accelerator (host-passthrough crashes qemu on some nested-KVM hosts
+    // with "failed to set MSR") and keeps VMs movable between hosts of
+    // different CPU generations.
+    format!(
+        "<domain type='{dt}'>\n  <name>{name}</name>\n  <memory unit='MiB'>{mem}</memory>\n  <currentMemory unit='MiB'>{mem}</currentMemory>\n  <vcpu placement='static'>{vcpus}</vcpu>\n  <os>\n    <type arch='{arch}'>hvm</type>\n    <boot dev='hd'/>\n  </os>\n  <features>\n    <acpi/>\n    <apic/>\n  </features>\n  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n  <devices>\n{devices}  </devices>\n</domain>\n",
+        dt = dtype.as_str(),
+        name = escape(&spec.name),
+        mem = spec.memory_mib,
+        vcpus = spec.vcpus,
+        arch = escape(arch),
+    )
+}
+
+/// Volume XML for a thin qcow2 image: nothing is allocated up front.
+pub fn volume_xml(name: &str, capacity_bytes: u64) -> String {
+    format!(
+        "<volume>\n  <name>{}</name>\n  <capacity unit='bytes'>{capacity_bytes}</capacity>\n  <allocation unit='bytes'>0</allocation>\n  <target>\n    <format type='qcow2'/>\n  </target>\n</volume>\n",
+        escape(name)
+    )
+}
+
+fn parse(xml: &str) -> Result<Document<'_>, HostError> {
+    Document::parse(xml).map_err(|e| HostError::Libvirt {
+        message: format!("libvirt returned XML we cannot read: {e}"),
+        code: -1,
+    })
+}
+
+fn child<'a, 'i>(n: Node<'a, 'i>, tag: &str) -> Option<Node<'a, 'i>> {
+    n.children().find(|c| c.has_tag_name(tag))
+}
+
+fn child_text(n: Node<'_, '_>, tag: &str) -> Option<String> {
+    child(n, tag)
+        .and_then(|c| c.text())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// What we need from the capabilities XML.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Host architecture, e.g. "x86_64".
+    pub host_arch: String,
+    /// Host CPU vendor, e.g. "Intel".
+    pub cpu_vendor: Option<String>,
+    /// Host CPU model name as libvirt knows it, e.g. "Westmere".
+    pub cpu_model: Option<String>,
+    /// (guest arch, domain type) pairs offered for `hvm` guests.
+    pub hvm_domains: Vec<(String, String)>,
+}
+
+impl Capabilities {
+    /// A `kvm` domain type is offered.
+    pub fn has_kvm(&self) -> bool {
+        self.hvm_domains.iter().any(|(_, t)| t == "kvm")
+    }
+
+    /// The arch to use for a new guest of `dtype`: the host's own arch when
+    /// offered, otherwise the first arch with that type, otherwise the
+    /// host arch (the test driver accepts anything).
+    pub fn arch_for(&self, dtype: DomainType) -> String {
+        let t = dtype.as_str();
+        let offered: Vec<&String> = self
+            .hvm_domains
+            .iter()
+            .filter(|(_, d)| d == t)
+            .map(|(a, _)| a)
+            .collect();
+        if offered.iter().any(|a| **a == self.host_arch) || offered.is_empty() {
+            if self.host_arch.is_empty() {
+                "x86_64".to_string()
+            } else {
+                self.host_arch.clone()
+            }
+        } else {
+            offered
+                .first()
+                .map(|a| (*a).clone())
+                .unwrap_or_else(|| self.host_arch.clone())
+        }
+    }
+}
+
+/// Parses `virConnectGetCapabilities` output.
+pub fn parse_capabilities(xml: &str) -> Result<Capabilities, HostError> {
+    let doc = parse(xml)?;
+    let root = doc.root_element();
+    let mut caps = Capabilities::default();
+    if let Some(cpu) = child(root, "host").and_then(|h| child(h, "cpu")) {
+        caps.host_arch = child_text(cpu, "arch").unwrap_or_default();
+        caps.cpu_vendor = child_text(cpu, "vendor");
+        caps.cpu_model = child_text(cpu, "model");
+    }
+    for guest in root.children().filter(|c| c.has_tag_name("guest")) {
+        if child_text(guest, "os_type").as_deref() != Some("hvm") {
+            continue;
+        }
+        for arch in guest.children().filter(|c| c.has_tag_name("arch")) {
+            let name = arch.attribute("name").unwrap_or_default().to_string();
+            for d in arch.children().filter(|c| c.has_tag_name("domain")) {
+                if let Some(t) = d.attribute("type") {
+                    caps.hvm_domains.push((name.clone(), t.to_string()));
+                }
+            }
+        }
+    }
+    Ok(caps)
+}
+
+/// A disk as written in a domain's XML.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DomainDisk {
+    /// Guest device.
+    pub target: String,
+    /// `<source file=…>` or `<source dev=…>`.
+    pub path: Option<String>,
+    /// `<source pool=… volume=…>`.
+    pub pool_volume: Option<(String, String)>,
+}
+
+/// Disks (device="disk") of a domain XML.
+pub fn parse_domain_disks(xml: &str) -> Result<Vec<DomainDisk>, HostError> {
+    let doc = parse(xml)?;
+    let Some(devices) = child(doc.root_element(), "devices") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for disk in devices.children().filter(|c| c.has_tag_name("disk")) {
+        if disk.attribute("device").unwrap_or("disk") != "disk" {
+            continue;
+        }
+        let target = child(disk, "target")
+            .and_then(|t| t.attribute("dev"))
+            .unwrap_or_default()
+            .to_string();
+        let source = child(disk, "source");
+        let path = source
+            .and_then(|s| s.attribute("file").or_else(|| s.attribute("dev")))
+            .map(str::to_string);
+        let pool_volume = source.and_then(|s| {
+            Some((
+                s.attribute("pool")?.to_string(),
+                s.attribute("volume")?.to_string(),
+            ))
+        });
+        out.push(DomainDisk {
+            target,
+            path,
+            pool_volume,
+        });
+    }
+    Ok(out)
+}
+
+/// (bridge, forward mode) of a network XML. A `<forward>` without a mode
+/// means NAT in libvirt.
+pub fn parse_network(xml: &str) -> Result<(Option<String>, Option<String>), HostError> {
+    let doc = parse(xml)?;
+    let root = doc.root_element();
+    let bridge = child(root, "bridge")
+        .and_then(|b| b.attribute("name"))
+        .map(str::to_string);
+    let forward = child(root, "forward").map(|f| f.attribute("mode").unwrap_or("nat").to_string());
+    Ok((bridge, forward))
+}
+
+/// The SMBIOS processor version from `virConnectGetSysinfo`, e.g.
+/// "Intel(R) Xeon(R) CPU E5620 @ 2.40GHz".
+pub fn parse_sysinfo_processor(xml: &str) -> Option<String> {
+    let doc = Document::parse(xml).ok()?;
+    doc.descendants()
+        .filter(|n| n.has_tag_name("processor"))
+        .flat_map(|p| p.children())
+        .find(|e| e.has_tag_name("entry") && e.attribute("name") == Some("version"))
+        .and_then(|e| e.text())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// `<target><format type=…>` of a volume XML.
+pub fn parse_volume_format(xml: &str) -> Option<String> {
+    let doc = Document::parse(xml).ok()?;
+    child(doc.root_element(), "target")
+        .and_then(|t| child(t, "format"))
+        .and_then(|f| f.attribute("type"))
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> VmSpec {
+        VmSpec {
+            name: "web".into(),
+            memory_mib: 1024,
+            vcpus: 2,
+            disk: None,
+            network: NetworkAttach::Bridge("br0".into()),
+            mac: None,
+            domain_type: None,
+        }
+    }
+
+    #[test]
+    fn escapes_all_five() {
+        assert_eq!(escape(r#"a&b<c>d"e'f"#), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
+    }
+
+    #[test]
+    fn mac_is_stable_and_local() {
+        let a = mac_for_name("ns1");
+        assert_eq!(a, mac_for_name("ns1"));
+        assert_ne!(a, mac_for_name("ns2"));
+        assert!(a.starts_with("52:54:00:"));
+        assert_eq!(normalize_mac(&a).ok(), Some(a));
+    }
+
+    #[test]
+    fn mac_validation() {
+        assert_eq!(
+            normalize_mac("52:54:00:AB:cd:01").ok().as_deref(),
+            Some("52:54:00:ab:cd:01")
+        );
+        assert!(normalize_mac("52:54:00:ab:cd").is_err());
+        assert!(normalize_mac("01:00:5e:00:00:01").is_err());
+        assert!(normalize_mac("52:54:00:ab:cd:zz").is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert!(validate_name("VM", "mail-01.example_x").is_ok());
+        for bad in ["", "-x", "a b", "a/b", "a'b", &"x".repeat(65)] {
+            assert!(validate_name("VM", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn domain_xml_has_what_we_promise() {
+        let disk = DiskSource {
+            path: "/var/lib/libvirt/images/a&b.qcow2".into(),
+            format: "qcow2".into(),
+            block: false,
+        };
+        let xml = domain_xml(
+            &spec(),
+            DomainType::Kvm,
+            "x86_64",
+            Some(&disk),
+            "52:54:00:01:02:03",
+        );
+        let doc = Document::parse(&xml).expect("domain XML parses");
+        let root = doc.root_element();
+        assert_eq!(root.attribute("type"), Some("kvm"));
+        assert!(xml.contains("<source file='/var/lib/libvirt/images/a&amp;b.qcow2'/>"));
+        assert!(xml.contains("<target dev='vda' bus='virtio'/>"));
+        assert!(xml.contains("<interface type='bridge'>"));
+        assert!(xml.contains("<source bridge='br0'/>"));
+        assert!(xml.contains("<model type='virtio'/>"));
+        assert!(xml.contains("listen='127.0.0.1'"));
+        assert!(xml.contains("<serial type='pty'>"));
+        let disks = parse_domain_disks(&xml).expect("disks");
+        assert_eq!(
+            disks[0].path.as_deref(),
+            Some("/var/lib/libvirt/images/a&b.qcow2")
+        );
+
+        let mut s = spec();
+        s.name = "x'><evil/>".into();
+        s.network = NetworkAttach::None;
+        let xml = domain_xml(&s, DomainType::Qemu, "x86_64", None, "52:54:00:01:02:03");
+        let doc = Document::parse(&xml).expect("escaped XML parses");
+        let name = doc
+            .descendants()
+            .find(|n| n.has_tag_name("name"))
+            .and_then(|n| n.text());
+        assert_eq!(name, Some("x'><evil/>"));
+        assert!(!xml.contains("<interface"));
+        assert!(!xml.contains("<cpu"));
+    }
+
+    #[test]
+    fn capabilities_kvm_detection() {
+        let xml = "<capabilities><host><cpu><arch>x86_64</arch><model>Westmere</model><vendor>Intel</vendor></cpu></host>\
+            <guest><os_type>hvm</os_type><arch name='i686'><domain type='qemu'/></arch></guest>\
+            <guest><os_type>hvm</os_type><arch name='x86_64'><domain type='qemu'/><domain type='kvm'/></arch></guest></capabilities>";
+        let caps = parse_capabilities(xml).expect("caps");
+        assert!(caps.has_kvm());
+        assert_eq!(caps.arch_for(DomainType::Kvm), "x86_64");
+        assert_eq!(caps.cpu_model.as_deref(), Some("Westmere"));
+    }
+
+    #[test]
+    fn network_forward() {
+        let (b, f) = parse_network(
+            "<network><name>br0</name><forward mode='bridge'/><bridge name='br0'/></network>",
+        )
+        .expect("net");
+        assert_eq!(b.as_deref(), Some("br0"));
+        assert_eq!(f.as_deref(), Some("bridge"));
+        let (_, f) = parse_network("<network><forward/></network>").expect("net");
+        assert_eq!(f.as_deref(), Some("nat"));
+        let (_, f) = parse_network("<network/>").expect("net");
+        assert_eq!(f, None);
+    }
+}

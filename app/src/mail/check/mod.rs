@@ -1,0 +1,42 @@
+//! `mailcheck`: the mail side of Stackyard's service layer.
+//!
+//! A small organisation running its own Postfix + Dovecot server and its own
+//! authoritative DNS needs two things from the console:
+//!
+//! 1. **Is our mail going to be accepted?** Receiving servers trace the
+//!    sending address back through DNS (PTR, forward confirmation, MX, SPF,
+//!    DKIM, DMARC) and ask blocklists such as Spamhaus about it (figure 3
+//!    and Table 1 of the reference paper). [`check()`](fn@check) walks the same path
+//!    and returns a [`Report`]: a checklist whose every failing item says
+//!    which record to add, with which value.
+//! 2. **Mailboxes.** [`mailstore`] defines the SQL tables Postfix and
+//!    Dovecot read directly, [`password`] stores passwords in Dovecot's
+//!    `{ARGON2ID}` scheme, and [`serverconf`] writes the Postfix lookup
+//!    tables and `dovecot-sql.conf.ext` that point the daemons at them.
+//!
+//! Record parsing and evaluation (SPF, DKIM, DMARC, DNSBL answers) come from
+//! `mailauth_core`; this crate adds the DNS access ([`dns`], [`hickory`])
+//! and the judgement of what a receiver would make of it.
+//!
+//! Modules:
+//! - [`dns`]: the blocking [`DnsResolver`] trait, the in-memory
+//!   [`StaticDns`], and the per-check adapter to `mailauth_core`'s SPF
+//!   resolver traits;
+//! - [`hickory`]: [`HickoryDns`], the live resolver;
+//! - [`check`](mod@check): the readiness check;
+//! - [`mailstore`], [`password`], [`serverconf`]: mailbox storage.
+
+#![forbid(unsafe_code)]
+
+pub mod dns;
+pub mod hickory;
+pub mod mailstore;
+pub mod password;
+pub mod readiness;
+pub mod serverconf;
+
+pub use dns::{DnsResolver, LookupError, MxRecord, StaticDns};
+pub use hickory::{DnsSetupError, HickoryDns, ResolverSettings};
+pub use readiness::{
+    check, check_async, CheckItem, CheckOptions, Report, Status, DEFAULT_DNSBL_ZONE,
+};

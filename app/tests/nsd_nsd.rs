@@ -1,0 +1,561 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg(feature = "ssr")]
+//! Integration tests against real NSD processes.
+//!
+//! Each test starts private NSD instances on 127.0.0.1 with free high
+//! ports, each with its own temporary directory and an `nsd.conf` generated
+//! by this crate (sharing one generated TSIG key). NSD runs in the
+//! foreground (`nsd -d`) in its own process group, and the [`Nsd`] guard
+//! stops the whole group on drop, so no NSD process outlives a test, even
+//! a failing one. Answers are read with `dig +short`.
+//!
+//! They need `nsd`, `nsd-checkzone`, `nsd-control` and `dig` (Debian:
+//! `apt-get install nsd dnsutils`), so they are ignored by default:
+//! `cargo test -- --include-ignored`.
+
+use app::dns::nsd::{
+    apply_and_reload, apply_zone_text, nsd_conf_zones, standalone_nsd_conf, ApplyError, DnsServer,
+    NsdCheckzone, NsdServerConfig, ReloadError, ReloadMethod, Role, TsigKey,
+};
+use app::dns::zone::{
+    next_serial, reverse_name, reverse_zone_for, Name, RData, Record, Soa, Ttl, Zone,
+};
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use std::fs;
+use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream, UdpSocket};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// How long a change may take to reach the secondary.
+const PROPAGATION: Duration = Duration::from_secs(10);
+/// A fixed "today" for next_serial, so serials are predictable.
+const TODAY: (u32, u32, u32) = (2024, 6, 1);
+
+fn n(s: &str) -> Name {
+    Name::parse(s).unwrap()
+}
+
+/// A port free for both TCP and UDP on 127.0.0.1 right now. Another
+/// process could take it before NSD binds; that would show as a start
+/// failure with NSD's log, not as a wrong answer.
+fn free_port() -> u16 {
+    for _ in 0..50 {
+        let port = TcpListener::bind((LOCALHOST, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if port >= 1024 && UdpSocket::bind((LOCALHOST, port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port found");
+}
+
+/// A running NSD, stopped (with its whole process group) on drop.
+struct Nsd {
+    child: Child,
+    dir: tempfile::TempDir,
+    cfg: NsdServerConfig,
+    conf: PathBuf,
+}
+
+impl Nsd {
+    /// A directory and the server settings for an instance on `port`.
+    fn prepare(port: u16) -> (tempfile::TempDir, NsdServerConfig) {
+        let dir = tempfile::Builder::new()
+            .prefix("nsdsvc-")
+            .tempdir()
+            .unwrap();
+        let mut cfg = NsdServerConfig::in_dir(dir.path(), LOCALHOST, port);
+        cfg.verbosity = 2;
+        fs::create_dir_all(&cfg.zonesdir).unwrap();
+        fs::create_dir_all(&cfg.xfrdir).unwrap();
+        (dir, cfg)
+    }
+
+    fn start(dir: tempfile::TempDir, cfg: NsdServerConfig, zones_part: &str) -> Nsd {
+        let conf = dir.path().join("nsd.conf");
+        fs::write(&conf, standalone_nsd_conf(&cfg, zones_part).unwrap()).unwrap();
+        let out = fs::File::create(dir.path().join("stderr.log")).unwrap();
+        let child = Command::new("nsd")
+            .arg("-d")
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            // Own process group: NSD forks xfrd and server processes, and
+            // the guard stops them all by group id.
+            .process_group(0)
+            .spawn()
+            .expect("start nsd");
+        let mut nsd = Nsd {
+            child,
+            dir,
+            cfg,
+            conf,
+        };
+        nsd.wait_ready();
+        nsd
+    }
+
+    /// Until NSD accepts TCP on its port and has created its control socket.
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("nsd exited at start ({status}):\n{}", self.logs());
+            }
+            let sock_ok = self.cfg.control_socket.as_ref().is_none_or(|s| s.exists());
+            if sock_ok && TcpStream::connect((LOCALHOST, self.cfg.port)).is_ok() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nsd did not start:\n{}",
+                self.logs()
+            );
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn port(&self) -> u16 {
+        self.cfg.port
+    }
+
+    fn zonesdir(&self) -> &Path {
+        &self.cfg.zonesdir
+    }
+
+    fn log_text(&self) -> String {
+        fs::read_to_string(&self.cfg.logfile).unwrap_or_default()
+    }
+
+    fn logs(&self) -> String {
+        let read = |p: &Path| fs::read_to_string(p).unwrap_or_default();
+        format!(
+            "--- {} ---\n{}{}",
+            self.conf.display(),
+            read(&self.cfg.logfile),
+            read(&self.dir.path().join("stderr.log"))
+        )
+    }
+}
+
+impl Drop for Nsd {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("{}", self.logs());
+        }
+        let Ok(raw) = i32::try_from(self.child.id()) else {
+            return;
+        };
+        let group = Pid::from_raw(raw);
+        // SIGTERM first so NSD shuts down its children itself; then SIGKILL
+        // the group for anything left.
+        let _ = killpg(group, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            sleep(Duration::from_millis(20));
+        }
+        let _ = killpg(group, Signal::SIGKILL);
+        let _ = self.child.wait();
+        // Wait (briefly) until no member of the group can be signalled.
+        // Children that already exited but wait to be reaped by init still
+        // count, so this is bounded rather than asserted.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while killpg(group, None).is_ok() && Instant::now() < deadline {
+            sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// `dig +short` lines for `name type` asked from 127.0.0.1:`port`.
+fn dig(port: u16, name: &str, rtype: &str) -> Vec<String> {
+    let out = Command::new("dig")
+        .args(["@127.0.0.1", "-p", &port.to_string()])
+        .args(["+short", "+norecurse", "+time=1", "+tries=1", name, rtype])
+        .output()
+        .expect("run dig");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with(';'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The serial from `dig +short SOA` (third field).
+fn serial(port: u16, zone: &str) -> Option<u32> {
+    dig(port, zone, "SOA")
+        .first()
+        .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
+}
+
+/// Polls (briefly: NSD logs as it goes) until NSD's log contains `needle`.
+fn wait_for_log(nsd: &Nsd, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !nsd.log_text().contains(needle) {
+        assert!(
+            Instant::now() < deadline,
+            "log lacks {needle:?}\n{}",
+            nsd.logs()
+        );
+        sleep(Duration::from_millis(100));
+    }
+}
+
+/// Polls until `name type` answers exactly `want` (sorted), or panics.
+fn wait_for(nsd: &Nsd, name: &str, rtype: &str, want: &[&str]) {
+    let deadline = Instant::now() + PROPAGATION;
+    let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    loop {
+        let mut got = dig(nsd.port(), name, rtype);
+        got.sort();
+        if got == want {
+            return;
+        }
+        if Instant::now() >= deadline {
+            panic!(
+                "{name} {rtype} on port {}: got {got:?}, want {want:?}\n{}",
+                nsd.port(),
+                nsd.logs()
+            );
+        }
+        sleep(Duration::from_millis(200));
+    }
+}
+
+fn wait_for_serial(nsd: &Nsd, zone: &str, want: u32) {
+    wait_for(
+        nsd,
+        zone,
+        "SOA",
+        &[&format!(
+            "ns1.example.test. hostmaster.example.test. {want} 7200 3600 1209600 300"
+        )],
+    );
+    assert_eq!(serial(nsd.port(), zone), Some(want));
+}
+
+fn soa(serial: u32) -> Soa {
+    // refresh 7200: a secondary will not poll by itself during a test, so
+    // any change it shows within seconds arrived through NOTIFY.
+    Soa {
+        mname: n("ns1.example.test."),
+        rname: n("hostmaster.example.test."),
+        serial,
+        refresh: 7200,
+        retry: 3600,
+        expire: 1_209_600,
+        minimum: 300,
+    }
+}
+
+fn rec(owner: &str, rdata: RData) -> Record {
+    Record {
+        owner: n(owner),
+        ttl: Ttl(3600),
+        rdata,
+    }
+}
+
+const MAIL_V4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 25);
+const SPF: &str = "v=spf1 a mx ip4:192.0.2.25 ~all";
+
+fn forward_zone(serial: u32) -> Zone {
+    let mut z = Zone::new(n("example.test."), Ttl(3600), soa(serial));
+    z.records = vec![
+        rec("example.test.", RData::Ns(n("ns1.example.test."))),
+        rec("ns1.example.test.", RData::A(Ipv4Addr::new(192, 0, 2, 53))),
+        rec("mail.example.test.", RData::A(MAIL_V4)),
+        rec(
+            "example.test.",
+            RData::Mx {
+                preference: 10,
+                exchange: n("mail.example.test."),
+            },
+        ),
+        rec("example.test.", RData::Txt(vec![SPF.as_bytes().to_vec()])),
+    ];
+    z
+}
+
+fn reverse_zone(serial: u32) -> Zone {
+    let origin = reverse_zone_for(IpAddr::V4(MAIL_V4), 24).unwrap();
+    let mut z = Zone::new(origin.clone(), Ttl(3600), soa(serial));
+    z.records = vec![
+        rec(origin.as_str(), RData::Ns(n("ns1.example.test."))),
+        Record {
+            owner: reverse_name(IpAddr::V4(MAIL_V4)),
+            ttl: Ttl(3600),
+            rdata: RData::Ptr(n("mail.example.test.")),
+        },
+    ];
+    z
+}
+
+/// Only the files the console installed: no temporary files left behind.
+fn zone_files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// `dig AXFR` output from the primary, optionally TSIG-signed with
+/// `name:secret`.
+fn axfr(port: u16, zone: &str, key: Option<(&str, String)>) -> String {
+    let mut cmd = Command::new("dig");
+    cmd.args(["@127.0.0.1", "-p", &port.to_string(), "+time=2", "+tries=1"]);
+    if let Some((name, secret)) = key {
+        cmd.arg("-y").arg(format!("hmac-sha256:{name}:{secret}"));
+    }
+    cmd.args([zone, "AXFR"]);
+    let out = cmd.output().expect("run dig");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+#[ignore = "needs nsd: apt-get install nsd dnsutils; run with --include-ignored"]
+fn primary_to_secondary_with_tsig() {
+    let key = TsigKey::generate("stackyard-xfr").unwrap();
+    let (pdir, pcfg) = Nsd::prepare(free_port());
+    let (sdir, scfg) = Nsd::prepare(free_port());
+    let primary = DnsServer {
+        name: "ns1".into(),
+        role: Role::Primary,
+        address: LOCALHOST,
+        port: pcfg.port,
+        reload: ReloadMethod::NsdControl {
+            config: pdir.path().join("nsd.conf"),
+        },
+    };
+    let secondary = DnsServer {
+        name: "ns2".into(),
+        role: Role::Secondary,
+        address: LOCALHOST,
+        port: scfg.port,
+        reload: ReloadMethod::NsdControl {
+            config: sdir.path().join("nsd.conf"),
+        },
+    };
+    let all = vec![primary.clone(), secondary.clone()];
+    let fwd = forward_zone(next_serial(1, TODAY));
+    let rev = reverse_zone(next_serial(1, TODAY));
+    let zones = vec![fwd.origin.clone(), rev.origin.clone()];
+    let p_zones = nsd_conf_zones(&primary, &all, &zones, &key).unwrap();
+    let s_zones = nsd_conf_zones(&secondary, &all, &zones, &key).unwrap();
+
+    let secondary_nsd = Nsd::start(sdir, scfg, &s_zones);
+    let primary_nsd = Nsd::start(pdir, pcfg, &p_zones);
+    let checker = NsdCheckzone::default();
+
+    // Publish both zones on the primary; it loads them and NOTIFYs.
+    for z in [&fwd, &rev] {
+        let out = apply_and_reload(primary_nsd.zonesdir(), z, &checker, &primary.reload)
+            .unwrap_or_else(|e| panic!("{e}\n{}", primary_nsd.logs()));
+        assert_eq!(out.reload.unwrap().output, "ok");
+    }
+    assert_eq!(
+        serial(primary_nsd.port(), "example.test."),
+        Some(2024060100)
+    );
+
+    // The secondary gets everything through TSIG-signed NOTIFY + AXFR.
+    let s = &secondary_nsd;
+    wait_for(s, "mail.example.test.", "A", &["192.0.2.25"]);
+    wait_for(s, "example.test.", "MX", &["10 mail.example.test."]);
+    wait_for(s, "example.test.", "TXT", &[&format!("\"{SPF}\"")]);
+    wait_for(s, "example.test.", "NS", &["ns1.example.test."]);
+    wait_for(
+        s,
+        "25.2.0.192.in-addr.arpa.",
+        "PTR",
+        &["mail.example.test."],
+    );
+    wait_for_serial(s, "example.test.", 2024060100);
+    wait_for_serial(s, "2.0.192.in-addr.arpa.", 2024060100);
+
+    // Change a record and bump the serial: the secondary follows within
+    // seconds, which with refresh 7200 can only be the NOTIFY.
+    let mut changed = fwd.clone();
+    changed.soa.serial = next_serial(fwd.soa.serial, TODAY);
+    for r in &mut changed.records {
+        if r.owner == n("mail.example.test.") {
+            r.rdata = RData::A(Ipv4Addr::new(192, 0, 2, 26));
+        }
+    }
+    let out =
+        apply_and_reload(primary_nsd.zonesdir(), &changed, &checker, &primary.reload).unwrap();
+    assert_eq!(out.previous_serial, Some(2024060100));
+    assert_eq!(out.serial, Some(2024060101));
+    assert_eq!(out.serial_advanced(), Some(true));
+    wait_for(&primary_nsd, "mail.example.test.", "A", &["192.0.2.26"]);
+    wait_for(s, "mail.example.test.", "A", &["192.0.2.26"]);
+    wait_for_serial(s, "example.test.", 2024060101);
+    // NSD's log (verbosity 2) confirms how it got there.
+    wait_for_log(
+        s,
+        "notify for example.test. from 127.0.0.1 serial 2024060101",
+    );
+    wait_for_log(s, "received update to serial 2024060101");
+    assert!(
+        s.log_text()
+            .lines()
+            .any(|l| l.contains("update to serial 2024060101")
+                && l.contains("TSIG verified with key stackyard-xfr")),
+        "{}",
+        s.logs()
+    );
+
+    // A broken zone from the model: CNAME next to the A of mail.
+    let zone_file = primary_nsd.zonesdir().join("example.test.zone");
+    let installed = fs::read(&zone_file).unwrap();
+    let mut broken = changed.clone();
+    broken.soa.serial = next_serial(changed.soa.serial, TODAY);
+    broken.records.push(rec(
+        "mail.example.test.",
+        RData::Cname(n("ns1.example.test.")),
+    ));
+    let e =
+        apply_and_reload(primary_nsd.zonesdir(), &broken, &checker, &primary.reload).unwrap_err();
+    match &e {
+        ApplyError::Rejected { message } => assert!(
+            message.starts_with("example.test.zone:")
+                && message.ends_with("CNAME and other data at the same name"),
+            "{message}"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // A raw file nsd-checkzone refuses (no SOA, syntax error).
+    let e = apply_zone_text(
+        primary_nsd.zonesdir(),
+        &n("example.test."),
+        "$ORIGIN example.test.\nmail IN A 192.0.2.99\nthis is not a record\n",
+        &checker,
+    )
+    .unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, ApplyError::Rejected { .. }), "{e:?}");
+    assert!(text.contains("example.test.zone:3: syntax error"), "{text}");
+    assert!(text.contains("has no SOA record"), "{text}");
+    // Nothing changed: file, directory, and both servers' answers.
+    assert_eq!(fs::read(&zone_file).unwrap(), installed);
+    assert_eq!(
+        zone_files(primary_nsd.zonesdir()),
+        ["2.0.192.in-addr.arpa.zone", "example.test.zone"]
+    );
+    // Give a wrongly sent NOTIFY time to have an effect before looking.
+    sleep(Duration::from_secs(2));
+    for nsd in [&primary_nsd, s] {
+        assert_eq!(dig(nsd.port(), "mail.example.test.", "A"), ["192.0.2.26"]);
+        assert_eq!(serial(nsd.port(), "example.test."), Some(2024060101));
+    }
+
+    // TSIG is required for AXFR from the primary.
+    let unsigned = axfr(primary_nsd.port(), "example.test.", None);
+    assert!(unsigned.contains("Transfer failed"), "{unsigned}");
+    assert!(!unsigned.contains("192.0.2.26"), "{unsigned}");
+    let other_key = TsigKey::generate("stackyard-xfr").unwrap();
+    let wrong = axfr(
+        primary_nsd.port(),
+        "example.test.",
+        Some((other_key.name(), other_key.secret().reveal_base64())),
+    );
+    assert!(!wrong.contains("192.0.2.26"), "{wrong}");
+    let signed = axfr(
+        primary_nsd.port(),
+        "example.test.",
+        Some((key.name(), key.secret().reveal_base64())),
+    );
+    assert!(signed.contains("192.0.2.26"), "{signed}");
+    assert!(signed.contains("2024060101"), "{signed}");
+    // The secondary does not provide transfers at all.
+    let from_secondary = axfr(
+        s.port(),
+        "example.test.",
+        Some((key.name(), key.secret().reveal_base64())),
+    );
+    assert!(!from_secondary.contains("192.0.2.26"), "{from_secondary}");
+}
+
+#[test]
+#[ignore = "needs nsd: apt-get install nsd dnsutils; run with --include-ignored"]
+fn reload_by_signal_and_by_command() {
+    let key = TsigKey::generate("stackyard-xfr").unwrap();
+    let (dir, mut cfg) = Nsd::prepare(free_port());
+    // No control socket: this server is reloaded by SIGHUP.
+    cfg.control_socket = None;
+    let pidfile = cfg.pidfile.clone();
+    let conf = dir.path().join("nsd.conf");
+    let server = DnsServer {
+        name: "solo".into(),
+        role: Role::Primary,
+        address: LOCALHOST,
+        port: cfg.port,
+        reload: ReloadMethod::Signal(pidfile.clone()),
+    };
+    let zone = forward_zone(2024060100);
+    let zones_part =
+        nsd_conf_zones(&server, &[], std::slice::from_ref(&zone.origin), &key).unwrap();
+    let nsd = Nsd::start(dir, cfg, &zones_part);
+    let checker = NsdCheckzone::default();
+
+    // NSD writes its pidfile shortly after it starts listening.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pidfile.exists() {
+        assert!(Instant::now() < deadline, "no pidfile\n{}", nsd.logs());
+        sleep(Duration::from_millis(50));
+    }
+    let out = apply_and_reload(nsd.zonesdir(), &zone, &checker, &server.reload).unwrap();
+    assert!(out.reload.unwrap().action.starts_with("SIGHUP to process"));
+    wait_for(&nsd, "mail.example.test.", "A", &["192.0.2.25"]);
+
+    // A reload command that fails (nsd-control, but this server has
+    // control disabled) is reported with the command's output, and the
+    // checked file is installed regardless.
+    let failing = ReloadMethod::Command(vec![
+        "nsd-control".into(),
+        "-c".into(),
+        conf.to_string_lossy().into_owned(),
+        "reload".into(),
+        "{zone}".into(),
+    ]);
+    let mut next = zone.clone();
+    next.soa.serial = next_serial(zone.soa.serial, TODAY);
+    let e = apply_and_reload(nsd.zonesdir(), &next, &checker, &failing).unwrap_err();
+    match &e {
+        ApplyError::Reload {
+            error: ReloadError::Failed { message, .. },
+            ..
+        } => assert!(
+            message.contains("control-enable is 'no'") && message.contains("error: connect"),
+            "{e}"
+        ),
+        other => panic!("expected a reload failure, got {other:?}"),
+    }
+    // The installed file is picked up by the next working reload.
+    let sighup = ReloadMethod::Command(vec![
+        "sh".into(),
+        "-c".into(),
+        format!("kill -HUP \"$(cat '{}')\"", pidfile.display()),
+    ]);
+    apply_and_reload(nsd.zonesdir(), &next, &checker, &sighup).unwrap();
+    wait_for_serial(&nsd, "example.test.", 2024060101);
+}
