@@ -64,7 +64,8 @@ pub fn App() -> impl IntoView {
             <ui::Layout>
                 <Routes fallback=|| view! { <ui::NotFound/> }>
                     <Route path=path!("/") view=dashboard::DashboardPage/>
-                    <Route path=path!("/hosts") view=sections::HostsPage/>
+                    <Route path=path!("/hosts") view=hosts::pages::HostsPage/>
+                    <Route path=path!("/hosts/:id") view=hosts::pages::HostPage/>
                     <Route path=path!("/layouts") view=sections::LayoutsPage/>
                     <Route path=path!("/dns") view=sections::DnsPage/>
                     <Route path=path!("/mail") view=sections::MailPage/>

@@ -29,21 +29,6 @@ fn Upcoming(
     }
 }
 
-page_access!("/hosts", Access::Role(Role::Viewer));
-#[component]
-pub fn HostsPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Hosts"
-            summary="Physical servers and their virtual machines, through libvirt."
-            points=&[
-                "Add hosts by libvirt URI and see their memory, CPUs, storage pools and networks.",
-                "Start, shut down, pause and remove VMs; state changes appear live.",
-            ]
-        />
-    }
-}
-
 page_access!("/layouts", Access::Role(Role::Viewer));
 #[component]
 pub fn LayoutsPage() -> impl IntoView {

@@ -16,6 +16,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub auth: crate::auth::server::AuthConfig,
+    /// One libvirt worker per host, and the stream of their changes.
+    pub hosts: crate::hosts::registry::HostRegistry,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -35,6 +37,7 @@ impl AppState {
             leptos_options,
             started_at: chrono::Utc::now(),
             auth,
+            hosts: crate::hosts::registry::HostRegistry::default(),
         }
     }
 

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_settings;
 mod m20261124_000002_auth;
+mod m20261124_000003_hosts;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_settings::Migration),
             Box::new(m20261124_000002_auth::Migration),
+            Box::new(m20261124_000003_hosts::Migration),
         ]
     }
 }

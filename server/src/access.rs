@@ -33,6 +33,9 @@ impl Gate {
         if path.starts_with("/api/") {
             return policy::endpoint(path);
         }
+        if let Some(route) = policy::routes().find(|r| r.path == path) {
+            return Some(route.access);
+        }
         match self.pages.iter().find(|p| policy::route_matches(p, path)) {
             Some(route) => policy::page(route),
             // Site files, /healthz and paths no route claims (the 404 page).

@@ -46,7 +46,9 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
             "no built site files here: pages will render but not hydrate; build with `make run`"
         );
     }
+    app::hosts::registry::ensure_demo_host(&db, &args.db.data_dir).await?;
     let state = app::state::AppState::new(db, web::leptos_options(&site_root, args.listen), auth);
+    state.hosts.load(&state.db).await?;
     let router = web::router(state.clone());
 
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/events/hosts", get(host_events))
         // POST only: no state changes over GET.
         .route("/api/{*fn_name}", post(server_fn_handler))
         .leptos_routes_with_context(
@@ -99,6 +100,27 @@ async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>
     handle_server_fns_with_context(move || provide_context(state.clone()), request)
         .await
         .into_response()
+}
+
+/// Live host changes for open pages, as server-sent events: `event: host`,
+/// `data: <host id>` (or `all` when this client fell behind).
+async fn host_events(
+    State(state): State<AppState>,
+) -> axum::response::sse::Sse<
+    impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use tokio::sync::broadcast::error::RecvError;
+    let changes = state.hosts.subscribe();
+    let stream = futures::stream::unfold(changes, |mut changes| async move {
+        let data = match changes.recv().await {
+            Ok(change) => change.host_id.to_string(),
+            Err(RecvError::Lagged(_)) => "all".to_owned(),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok(Event::default().event("host").data(data)), changes))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
 /// 200 while the database answers, 503 when it does not: what a load

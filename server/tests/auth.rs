@@ -43,6 +43,8 @@ async fn authorization_matrix_covers_every_endpoint_and_page() {
             missing.push(page.clone());
         }
     }
+    let routes: Vec<&policy::RoutePolicy> = policy::routes().collect();
+    assert!(routes.iter().any(|r| r.path == "/events/hosts"));
     assert!(missing.is_empty(), "no access declared for {missing:?}");
 
     let callers: Vec<(Option<Role>, Option<i32>)> = std::iter::once((None, None))
@@ -64,6 +66,24 @@ async fn authorization_matrix_covers_every_endpoint_and_page() {
                 access,
                 *role,
                 r.status,
+                before,
+                app.audit_count().await,
+            );
+        }
+    }
+    for route in &routes {
+        for (role, id) in &callers {
+            let cookie = match id {
+                Some(id) => Some(app.session(*id).await),
+                None => None,
+            };
+            let before = app.audit_count().await;
+            let status = app.get_status(route.path, cookie.as_deref()).await;
+            check(
+                route.path,
+                route.access,
+                *role,
+                status,
                 before,
                 app.audit_count().await,
             );

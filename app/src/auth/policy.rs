@@ -94,7 +94,7 @@ pub struct EndpointPolicy {
     pub access: Access,
 }
 
-/// A page's declared access, keyed by its route path (`/hosts/:name`).
+/// A page's declared access, keyed by its route path as axum writes it (`/hosts/{id}`).
 #[cfg(feature = "ssr")]
 #[derive(Debug)]
 pub struct PagePolicy {
@@ -102,6 +102,17 @@ pub struct PagePolicy {
     pub access: Access,
 }
 
+/// The declared access of a plain HTTP route the server adds beside Leptos
+/// (the live event stream).
+#[cfg(feature = "ssr")]
+#[derive(Debug)]
+pub struct RoutePolicy {
+    pub path: &'static str,
+    pub access: Access,
+}
+
+#[cfg(feature = "ssr")]
+inventory::collect!(RoutePolicy);
 #[cfg(feature = "ssr")]
 inventory::collect!(EndpointPolicy);
 #[cfg(feature = "ssr")]
@@ -133,6 +144,23 @@ macro_rules! page_access {
     };
 }
 
+/// Declares the access of a plain HTTP route: `route_access!("/events/hosts", …);`
+#[macro_export]
+macro_rules! route_access {
+    ($path:literal, $access:expr) => {
+        #[cfg(feature = "ssr")]
+        ::inventory::submit! {
+            $crate::auth::policy::RoutePolicy { path: $path, access: $access }
+        }
+    };
+}
+
+/// Every plain route with its declared access.
+#[cfg(feature = "ssr")]
+pub fn routes() -> impl Iterator<Item = &'static RoutePolicy> {
+    inventory::iter::<RoutePolicy>.into_iter()
+}
+
 /// The declared access of the server function at `path`; `None` means no
 /// declaration, which the server treats as "refuse".
 #[cfg(feature = "ssr")]
@@ -152,16 +180,16 @@ pub fn page(route: &str) -> Option<Access> {
         .map(|p| p.access)
 }
 
-/// Whether a request path matches a route pattern (`:param` matches one
-/// segment, `*rest` the remainder).
+/// Whether a request path matches a route pattern as axum writes it
+/// (`{param}` matches one segment, `{*rest}` the remainder).
 pub fn route_matches(pattern: &str, path: &str) -> bool {
     let mut pat = pattern.trim_end_matches('/').split('/');
     let mut segs = path.trim_end_matches('/').split('/');
     loop {
         match (pat.next(), segs.next()) {
             (None, None) => return true,
-            (Some(p), _) if p.starts_with('*') => return true,
-            (Some(p), Some(s)) if p.starts_with(':') && !s.is_empty() => {}
+            (Some(p), _) if p.starts_with("{*") => return true,
+            (Some(p), Some(s)) if p.starts_with('{') && p.ends_with('}') && !s.is_empty() => {}
             (Some(p), Some(s)) if p == s => {}
             _ => return false,
         }
@@ -187,10 +215,10 @@ mod tests {
         assert!(route_matches("/", "/"));
         assert!(route_matches("/", ""));
         assert!(route_matches("/hosts", "/hosts/"));
-        assert!(route_matches("/hosts/:name", "/hosts/proliant-1"));
-        assert!(!route_matches("/hosts/:name", "/hosts"));
+        assert!(route_matches("/hosts/{id}", "/hosts/3"));
+        assert!(!route_matches("/hosts/{id}", "/hosts"));
         assert!(!route_matches("/hosts", "/hosts/x"));
-        assert!(route_matches("/files/*rest", "/files/a/b"));
+        assert!(route_matches("/files/{*rest}", "/files/a/b"));
         assert!(!route_matches("/users", "/users-x"));
     }
 

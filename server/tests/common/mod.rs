@@ -17,6 +17,7 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub router: Router,
+    pub hosts: app::hosts::registry::HostRegistry,
     pub db: DatabaseConnection,
     _dir: tempfile::TempDir,
 }
@@ -61,12 +62,18 @@ impl TestApp {
             hash_cost: auth::HashCost::TESTING,
             ..auth::AuthConfig::default()
         };
+        app::hosts::registry::ensure_demo_host(&db, dir.path())
+            .await
+            .unwrap();
         let state = app::state::AppState::new(db.clone(), options, config);
+        state.hosts.load(&db).await.unwrap();
+        let hosts = state.hosts.clone();
         let router =
             web::router(state).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 10], 40000))));
         Self {
             router,
             db,
+            hosts,
             _dir: dir,
         }
     }
@@ -96,6 +103,21 @@ impl TestApp {
             headers: parts.headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         }
+    }
+
+    /// Only the status of a GET: for streams that never end (the event stream).
+    pub async fn get_status(&self, path: &str, cookie: Option<&str>) -> StatusCode {
+        let mut request = Request::get(path).header(header::HOST, HOST);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        response.status()
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {

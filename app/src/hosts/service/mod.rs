@@ -20,7 +20,7 @@ pub mod error;
 mod events;
 pub mod hypervisor;
 pub mod libvirt;
-pub mod types;
+pub use crate::hosts::types;
 pub mod worker;
 pub mod xml;
 

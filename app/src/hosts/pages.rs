@@ -1,0 +1,447 @@
+//! The hosts page (every host with its memory and VMs; admins add and remove
+//! hosts) and a host's page (capacity, pools, networks and the VM list with
+//! its actions). Both follow the server's event stream and refetch what
+//! changed, so a VM started elsewhere shows as running without a reload.
+
+use super::*;
+use crate::auth::pages::{use_session, Protected};
+use crate::ui::{FieldError, PageHeader};
+use leptos::form::ActionForm;
+use leptos_router::{components::A, hooks::use_params_map};
+
+/// Counts the server's change notices for `host` (any host when `None`);
+/// pages refetch whenever it moves. Only the browser listens.
+pub fn use_host_changes(host: Option<i32>) -> ReadSignal<u32> {
+    let (tick, set_tick) = signal(0u32);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let Ok(source) = web_sys::EventSource::new("/events/hosts") else {
+            return;
+        };
+        let on_host =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                let data = ev.data().as_string().unwrap_or_default();
+                if host.is_none() || data == "all" || data.parse::<i32>().ok() == host {
+                    set_tick.update(|n| *n += 1);
+                }
+            });
+        let _ = source.add_event_listener_with_callback("host", on_host.as_ref().unchecked_ref());
+        let kept = StoredValue::new_local((source, on_host));
+        on_cleanup(move || kept.with_value(|(source, _)| source.close()));
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (host, set_tick);
+    tick
+}
+
+/// The caller's role, once the session is known.
+fn role() -> Option<Role> {
+    use_session()
+        .and_then(|s| s.0.get())
+        .and_then(|r| r.ok())
+        .flatten()
+        .map(|u| u.role)
+}
+
+fn mib(n: u64) -> String {
+    if n >= 10 * 1024 {
+        format!("{:.1} GiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} MiB")
+    }
+}
+
+fn bytes(n: u64) -> String {
+    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+    let g = n as f64 / GIB;
+    if g >= 1.0 {
+        format!("{g:.1} GiB")
+    } else {
+        format!("{:.0} MiB", n as f64 / (1024.0 * 1024.0))
+    }
+}
+
+#[component]
+fn MemoryBar(total: u64, free: u64) -> impl IntoView {
+    let used = total.saturating_sub(free);
+    let pct = used.saturating_mul(100).checked_div(total).unwrap_or(0);
+    let label = format!(
+        "Memory: {} used of {}, {} free",
+        mib(used),
+        mib(total),
+        mib(free)
+    );
+    view! {
+        <div class="meter" role="img" aria-label=label.clone() title=label>
+            <span class="meter-used" style=format!("width:{pct}%")></span>
+        </div>
+        <p class="meter-caption">{mib(used)} " used · " {mib(free)} " free of " {mib(total)}</p>
+    }
+}
+
+#[component]
+pub fn HostsPage() -> impl IntoView {
+    view! {
+        <Protected access=Access::Role(Role::Viewer)>
+            <HostsContent/>
+        </Protected>
+    }
+}
+
+#[component]
+fn HostsContent() -> impl IntoView {
+    let add = ServerAction::<AddHost>::new();
+    let remove = ServerAction::<RemoveHost>::new();
+    let tick = use_host_changes(None);
+    let hosts = Resource::new(
+        move || (tick.get(), add.version().get(), remove.version().get()),
+        |_| list_hosts(),
+    );
+    let is_admin = move || role() == Some(Role::Admin);
+    view! {
+        <section class="page">
+            <PageHeader title="Hosts" summary="Physical servers and their virtual machines, through libvirt."/>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match hosts.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="muted">"No host yet. An admin adds one below."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="cards host-cards" aria-label="Hosts">
+                                {list.into_iter().map(|h| view! { <HostCard host=h remove=remove/> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <Show when=is_admin>
+                <AddHostForm add=add/>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn HostCard(host: HostSummary, remove: ServerAction<RemoveHost>) -> impl IntoView {
+    let is_admin = move || role() == Some(Role::Admin);
+    let confirming = RwSignal::new(false);
+    let id = host.id;
+    let name = StoredValue::new(host.name.clone());
+    view! {
+        <li class="panel host-card" aria-label=format!("Host {}", name.get_value())>
+            <div class="panel-head">
+                <h2><A href=format!("/hosts/{}", host.id)>{host.name.clone()}</A></h2>
+                {if host.reachable {
+                    view! { <span class="badge ok-badge">"Reachable"</span> }.into_any()
+                } else {
+                    view! { <span class="badge bad">"Unreachable"</span> }.into_any()
+                }}
+            </div>
+            {(!host.label.is_empty()).then(|| view! { <p class="muted">{host.label.clone()}</p> })}
+            <p class="uri"><code>{host.uri.clone()}</code></p>
+            {host.last_error.clone().filter(|_| !host.reachable).map(|e| view! { <p class="form-error">{e}</p> })}
+            <MemoryBar total=host.memory_total_mib free=host.memory_free_mib/>
+            <p>{host.vms_running} " of " {host.vms_total} " VMs running · " {host.cpus} " CPUs"
+                {if host.hw_virt { " · hardware virtualization" } else { " · no hardware virtualization" }}</p>
+            <Show when=is_admin>
+                {
+                    move || if confirming.get() {
+                        view! {
+                            <ActionForm action=remove attr:class="confirm-row">
+                                <input type="hidden" name="id" value=id.to_string()/>
+                                <span>{format!("Stop watching {}? Its VMs keep running.", name.get_value())}</span>
+                                <button type="submit" class="button danger">"Remove host"</button>
+                                <button type="button" class="button secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                            </ActionForm>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <button type="button" class="button secondary" on:click=move |_| confirming.set(true)>"Remove…"</button>
+                        }.into_any()
+                    }
+                }
+            </Show>
+        </li>
+    }
+}
+
+#[component]
+fn AddHostForm(add: ServerAction<AddHost>) -> impl IntoView {
+    let local = Resource::new(|| (), |_| local_hypervisor());
+    let err = move |field: &'static str| {
+        Signal::derive(move || {
+            add.value()
+                .get()
+                .and_then(|r| r.err())
+                .and_then(|e| e.for_field(field))
+        })
+    };
+    view! {
+        <article class="panel add-host">
+            <h2>"Add a host"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    local.await.ok().flatten().map(|uri| view! {
+                        <ActionForm action=add attr:class="offer">
+                            <input type="hidden" name="name" value="local"/>
+                            <input type="hidden" name="uri" value=uri.clone()/>
+                            <p>"A libvirt daemon answers on this machine (" <code>{uri.clone()}</code> ")."</p>
+                            <button type="submit" class="button secondary">"Add this machine"</button>
+                        </ActionForm>
+                    })
+                })}
+            </Transition>
+            <ActionForm action=add attr:class="form" attr:aria-label="Add a host">
+                <label for="host-name">"Name"</label>
+                <input id="host-name" name="name" required placeholder="proliant-1" autocapitalize="none"
+                    spellcheck="false" aria-describedby="host-name-error"/>
+                <FieldError id="host-name-error" message=err("name")/>
+                <label for="host-uri">"libvirt URI"</label>
+                <input id="host-uri" name="uri" required placeholder="qemu+ssh://root@proliant-1/system"
+                    autocapitalize="none" spellcheck="false" aria-describedby="host-uri-hint host-uri-error"/>
+                <p class="hint" id="host-uri-hint">
+                    "qemu:///system on this machine, qemu+ssh://user@host/system or qemu+tls://host/system for others. Stackyard connects once before saving."
+                </p>
+                <FieldError id="host-uri-error" message=err("uri")/>
+                {move || match add.value().get() {
+                    Some(Ok(h)) => Some(view! { <p class="form-ok" role="status">"Added " {h.name} "."</p> }.into_any()),
+                    Some(Err(e)) if !matches!(e, AppError::Invalid { .. }) => Some(view! {
+                        <p class="form-error" role="alert">{e.to_string()}</p>
+                    }.into_any()),
+                    _ => None,
+                }}
+                <button type="submit" class="button" disabled=move || add.pending().get()>
+                    {move || if add.pending().get() { "Connecting…" } else { "Add host" }}
+                </button>
+            </ActionForm>
+        </article>
+    }
+}
+
+#[component]
+pub fn HostPage() -> impl IntoView {
+    view! {
+        <Protected access=Access::Role(Role::Viewer)>
+            <HostContent/>
+        </Protected>
+    }
+}
+
+#[component]
+fn HostContent() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i32>().ok()).unwrap_or(0));
+    let tick =
+        use_host_changes(params.with_untracked(|p| p.get("id").and_then(|s| s.parse().ok())));
+    let act = ServerAction::<RunVmAction>::new();
+    let delete = ServerAction::<DeleteVm>::new();
+    let detail = Resource::new(
+        move || {
+            (
+                id(),
+                tick.get(),
+                act.version().get(),
+                delete.version().get(),
+            )
+        },
+        |(id, ..)| get_host(id),
+    );
+    let action_error = move || {
+        [
+            act.value().get().and_then(|r| r.err()),
+            delete.value().get().and_then(|r| r.err()),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|e| e.to_string())
+    };
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <HostView detail=d act=act delete=delete/> }.into_any(),
+                    Err(e) => view! {
+                        <section class="page">
+                            <PageHeader title="Host"/>
+                            <p class="form-error" role="alert">{e.to_string()}</p>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || action_error().map(|e| view! { <p class="form-error toast" role="alert">{e}</p> })}
+    }
+}
+
+#[component]
+fn HostView(
+    detail: HostDetail,
+    act: ServerAction<RunVmAction>,
+    delete: ServerAction<DeleteVm>,
+) -> impl IntoView {
+    let s = detail.summary.clone();
+    let host_id = s.id;
+    let summary = if s.label.is_empty() {
+        s.uri.clone()
+    } else {
+        format!("{} · {}", s.label, s.uri)
+    };
+    view! {
+        <section class="page">
+            <PageHeader title=s.name.clone() summary=summary/>
+            {(!s.reachable).then(|| view! {
+                <div class="panel error-panel" role="alert">
+                    <p>"Unreachable: " {s.last_error.clone().unwrap_or_else(|| "connecting…".into())}
+                       " Stackyard retries on its own; what is shown below is the last known state."</p>
+                </div>
+            })}
+            <div class="cards">
+                <article class="panel" aria-labelledby="cap-title">
+                    <h2 id="cap-title">"Capacity"</h2>
+                    <MemoryBar total=s.memory_total_mib free=s.memory_free_mib/>
+                    {detail.capacity.clone().map(|c| view! {
+                        <dl class="facts">
+                            <dt>"CPU"</dt><dd>{c.cpu_model.clone()}</dd>
+                            <dt>"Topology"</dt>
+                            <dd>{format!("{} sockets × {} cores × {} threads = {} CPUs", c.sockets, c.cores, c.threads, c.cpus)}</dd>
+                            <dt>"Virtualization"</dt>
+                            <dd>{if c.hw_virt { "hardware (kvm)" } else { "none: VMs would be emulated" }}</dd>
+                            <dt>"Networks"</dt>
+                            <dd>{c.networks.iter().map(|n| format!("{}{}", n.name, if n.active { "" } else { " (inactive)" })).collect::<Vec<_>>().join(", ")}</dd>
+                        </dl>
+                        <h3>"Storage pools"</h3>
+                        <ul class="plain-list">
+                            {c.pools.iter().map(|p| view! {
+                                <li>{format!("{}: {} available of {} ({} allocated){}", p.name,
+                                    bytes(p.available),
+                                    bytes(p.capacity),
+                                    bytes(p.allocation),
+                                    if p.active { "" } else { ", inactive" })}</li>
+                            }).collect_view()}
+                        </ul>
+                    })}
+                </article>
+            </div>
+            <h2 class="section-title">"Virtual machines"</h2>
+            {if detail.vms.is_empty() {
+                view! { <p class="muted">"No VM on this host."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="record-list" aria-label="Virtual machines">
+                        {detail.vms.into_iter().map(|vm| view! { <VmRow host=host_id vm=vm act=act delete=delete/> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn VmRow(
+    host: i32,
+    vm: VmInfo,
+    act: ServerAction<RunVmAction>,
+    delete: ServerAction<DeleteVm>,
+) -> impl IntoView {
+    let can_operate = move || role().is_some_and(|r| r >= Role::Operator);
+    let confirming = RwSignal::new(None::<VmAction>);
+    let deleting = RwSignal::new(false);
+    let actions = VmAction::available(&vm);
+    let state_class = format!("state state-{:?}", vm.state).to_lowercase();
+    let disk = vm
+        .disks
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: {} / {}",
+                d.target,
+                d.allocation.map(bytes).unwrap_or_else(|| "?".into()),
+                d.capacity.map(bytes).unwrap_or_else(|| "?".into())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let name = StoredValue::new(vm.name.clone());
+    let actions = StoredValue::new(actions);
+    let shut_off = vm.state == VmState::ShutOff;
+    view! {
+        <li class="record vm" aria-label=format!("VM {}", vm.name)>
+            <div class="record-main">
+                <strong>{vm.name.clone()}</strong>
+                <span class=state_class data-testid="vm-state">{vm.state.label()}</span>
+            </div>
+            <dl class="facts compact">
+                <dt>"vCPUs"</dt><dd>{vm.vcpus}</dd>
+                <dt>"Memory"</dt><dd>{mib(vm.memory_mib)}</dd>
+                <dt>"Disks"</dt><dd>{if disk.is_empty() { "none".to_owned() } else { disk }}</dd>
+                <dt>"Autostart"</dt><dd>{if vm.autostart { "on" } else { "off" }}</dd>
+                {(!vm.addresses.is_empty()).then(|| view! { <dt>"Addresses"</dt><dd>{vm.addresses.join(", ")}</dd> })}
+            </dl>
+            <Show when=can_operate>
+                {
+                    move || {
+                        let name = name.get_value();
+                        let actions = actions.get_value();
+                        match confirming.get() {
+                            Some(a) => view! {
+                                <ActionForm action=act attr:class="confirm-row">
+                                    <input type="hidden" name="host" value=host.to_string()/>
+                                    <input type="hidden" name="vm" value=name.clone()/>
+                                    <input type="hidden" name="action" value=a.as_str()/>
+                                    <span>{format!("{} {name}? Unsaved work inside the VM is lost.", a.label())}</span>
+                                    <button type="submit" class="button danger" on:click=move |_| confirming.set(None)>
+                                        {format!("Confirm {}", a.label().to_lowercase())}
+                                    </button>
+                                    <button type="button" class="button secondary" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                                </ActionForm>
+                            }.into_any(),
+                            None => view! {
+                                <div class="record-actions">
+                                    {actions.iter().map(|a| {
+                                        let a = *a;
+                                        let name = name.clone();
+                                        if a.destructive() {
+                                            view! {
+                                                <button type="button" class="button secondary"
+                                                    on:click=move |_| confirming.set(Some(a))>{a.label()}</button>
+                                            }.into_any()
+                                        } else {
+                                            view! {
+                                                <ActionForm action=act attr:class="inline-form">
+                                                    <input type="hidden" name="host" value=host.to_string()/>
+                                                    <input type="hidden" name="vm" value=name.clone()/>
+                                                    <input type="hidden" name="action" value=a.as_str()/>
+                                                    <button type="submit" class="button secondary">{a.label()}</button>
+                                                </ActionForm>
+                                            }.into_any()
+                                        }
+                                    }).collect_view()}
+                                    {shut_off.then(|| view! {
+                                        <button type="button" class="button secondary" on:click=move |_| deleting.set(true)>"Delete…"</button>
+                                    })}
+                                </div>
+                            }.into_any(),
+                        }
+                    }
+                }
+                <Show when=move || deleting.get()>
+                    <ActionForm action=delete attr:class="confirm-row">
+                        <input type="hidden" name="host" value=host.to_string()/>
+                        <input type="hidden" name="vm" value=name.get_value()/>
+                        <label for=format!("vols-{}", name.get_value())>{format!("Delete {} and:", name.get_value())}</label>
+                        <select id=format!("vols-{}", name.get_value()) name="delete_volumes">
+                            <option value="false">"keep its disk volumes"</option>
+                            <option value="true">"delete its disk volumes too"</option>
+                        </select>
+                        <button type="submit" class="button danger" on:click=move |_| deleting.set(false)>"Delete VM"</button>
+                        <button type="button" class="button secondary" on:click=move |_| deleting.set(false)>"Cancel"</button>
+                    </ActionForm>
+                </Show>
+            </Show>
+        </li>
+    }
+}

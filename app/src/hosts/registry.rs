@@ -1,0 +1,169 @@
+//! The running hosts: one libvirt worker per host row, started at boot and
+//! when an admin adds a host, stopped when it is removed. Pages read the
+//! workers' caches (no libvirt round trip per view); every cache change is
+//! announced on one broadcast channel that the event stream forwards to
+//! open pages.
+
+use super::entity::host;
+use super::service::{HostHandle, HostWorker};
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryOrder, Set,
+};
+use std::{
+    collections::BTreeMap,
+    path::Path,
+    sync::{Arc, RwLock},
+};
+use tokio::sync::broadcast;
+
+/// The demo host's node description: the paper's HP ProLiant DL380 G8.
+pub const DEMO_NODE_XML: &str = include_str!("demo-node.xml");
+pub const DEMO_LABEL: &str = "demo: libvirt test driver, nothing real runs";
+const DEMO_ADDED_KEY: &str = "demo_host_added";
+
+/// Something changed on a host: pages showing it fetch it again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HostChange {
+    pub host_id: i32,
+}
+
+struct Running {
+    row: host::Model,
+    handle: HostHandle,
+    forwarder: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Clone)]
+pub struct HostRegistry {
+    hosts: Arc<RwLock<BTreeMap<i32, Running>>>,
+    changes: broadcast::Sender<HostChange>,
+}
+
+impl std::fmt::Debug for HostRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostRegistry").finish_non_exhaustive()
+    }
+}
+
+impl Default for HostRegistry {
+    fn default() -> Self {
+        Self {
+            hosts: Arc::default(),
+            changes: broadcast::channel(1024).0,
+        }
+    }
+}
+
+impl HostRegistry {
+    /// Starts a worker for every host in the database.
+    pub async fn load(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        for row in host::Entity::find()
+            .order_by_asc(host::Column::Id)
+            .all(db)
+            .await?
+        {
+            self.start(row);
+        }
+        Ok(())
+    }
+
+    /// Starts (or restarts) the worker of one host.
+    pub fn start(&self, row: host::Model) {
+        let handle = HostWorker::spawn(&row.name, &row.uri);
+        let mut watch = handle.watch();
+        let changes = self.changes.clone();
+        let host_id = row.id;
+        let forwarder = tokio::spawn(async move {
+            while watch.changed().await.is_ok() {
+                let _ = changes.send(HostChange { host_id });
+            }
+        });
+        let old = self.write().insert(
+            row.id,
+            Running {
+                row,
+                handle,
+                forwarder,
+            },
+        );
+        if let Some(old) = old {
+            old.forwarder.abort();
+        }
+    }
+
+    /// Stops a host's worker (dropping its handle closes the connection).
+    pub fn stop(&self, id: i32) {
+        if let Some(old) = self.write().remove(&id) {
+            old.forwarder.abort();
+        }
+    }
+
+    pub fn get(&self, id: i32) -> Option<(host::Model, HostHandle)> {
+        self.read()
+            .get(&id)
+            .map(|r| (r.row.clone(), r.handle.clone()))
+    }
+
+    pub fn all(&self) -> Vec<(host::Model, HostHandle)> {
+        self.read()
+            .values()
+            .map(|r| (r.row.clone(), r.handle.clone()))
+            .collect()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<HostChange> {
+        self.changes.subscribe()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<i32, Running>> {
+        self.hosts.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<i32, Running>> {
+        self.hosts.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// On the very first start (no host, demo never added), adds the demo host
+/// on libvirt's test driver, so a newcomer sees a working console without a
+/// hypervisor. Its node file is (re)written into the data directory, since
+/// the test driver wants an absolute path.
+pub async fn ensure_demo_host(db: &DatabaseConnection, data_dir: &Path) -> Result<(), DbErr> {
+    use crate::auth::entities::setting;
+    let file = std::fs::canonicalize(data_dir)
+        .unwrap_or_else(|_| data_dir.to_path_buf())
+        .join("demo-node.xml");
+    if let Err(e) = std::fs::write(&file, DEMO_NODE_XML) {
+        tracing::warn!(
+            "cannot write the demo host's node file {}: {e}",
+            file.display()
+        );
+        return Ok(());
+    }
+    let already = setting::Entity::find_by_id(DEMO_ADDED_KEY.to_owned())
+        .one(db)
+        .await?
+        .is_some();
+    if already || host::Entity::find().count(db).await? > 0 {
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    host::ActiveModel {
+        name: Set("demo".into()),
+        uri: Set(super::service::demo_uri(&file)),
+        label: Set(DEMO_LABEL.into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    setting::ActiveModel {
+        key: Set(DEMO_ADDED_KEY.into()),
+        value: Set("true".into()),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
