@@ -393,7 +393,10 @@ fn VmRow(
                                     <input type="hidden" name="vm" value=name.clone()/>
                                     <input type="hidden" name="action" value=a.as_str()/>
                                     <span>{format!("{} {name}? Unsaved work inside the VM is lost.", a.label())}</span>
-                                    <button type="submit" class="button danger" on:click=move |_| confirming.set(None)>
+                                    // No click handler here: clearing the row before the
+                                    // submit event would drop the submission. The list
+                                    // re-renders when the action completes.
+                                    <button type="submit" class="button danger">
                                         {format!("Confirm {}", a.label().to_lowercase())}
                                     </button>
                                     <button type="button" class="button secondary" on:click=move |_| confirming.set(None)>"Cancel"</button>
@@ -437,7 +440,7 @@ fn VmRow(
                             <option value="false">"keep its disk volumes"</option>
                             <option value="true">"delete its disk volumes too"</option>
                         </select>
-                        <button type="submit" class="button danger" on:click=move |_| deleting.set(false)>"Delete VM"</button>
+                        <button type="submit" class="button danger">"Delete VM"</button>
                         <button type="button" class="button secondary" on:click=move |_| deleting.set(false)>"Cancel"</button>
                     </ActionForm>
                 </Show>

@@ -1,0 +1,54 @@
+import { expect, test } from '@playwright/test';
+import { callServerFn, hydrated, isPhone, noSidewaysScroll } from './helpers';
+
+test('hosts: start and force off a VM on the demo host; changes made elsewhere arrive live', async ({ page, baseURL }) => {
+  // The desktop and phone runs share the demo host: each drives its own VM.
+  const vm = isPhone(page) ? 'mail' : 'web';
+  await page.goto('/hosts');
+  await hydrated(page);
+  const card = page.getByRole('listitem', { name: 'Host demo' });
+  await expect(card).toContainText('demo: libvirt test driver, nothing real runs');
+  await expect(card.getByText('Reachable')).toBeVisible();
+  await noSidewaysScroll(page);
+  await card.getByRole('link', { name: 'demo' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'demo' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByText('32.0 GiB free of 32.0 GiB').or(page.getByText(/free of 32\.0 GiB/))).toBeVisible();
+  await expect(page.getByText(/E5620/)).toBeVisible();
+
+  const row = page.getByRole('listitem', { name: `VM ${vm}` });
+  const state = row.getByTestId('vm-state');
+  const forceOff = async () => {
+    await row.getByRole('button', { name: 'Force off' }).click();
+    // Destructive: asked first.
+    await row.getByRole('button', { name: 'Confirm force off' }).click();
+    await expect(state).toHaveText('shut off');
+  };
+  const start = async () => {
+    await row.getByRole('button', { name: 'Start', exact: true }).click();
+    await expect(state).toHaveText('running');
+  };
+  if ((await state.textContent()) === 'running') {
+    await forceOff();
+    await start();
+  } else {
+    await start();
+    await forceOff();
+  }
+  await noSidewaysScroll(page);
+
+  // Behind the page's back: a script changes the VM; the open page follows
+  // without a reload (the marker would be gone after one).
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+  const hostId = page.url().split('/').pop()!;
+  const steps: [string, string][] =
+    (await state.textContent()) === 'running'
+      ? [['pause', 'paused'], ['resume', 'running']]
+      : [['start', 'running'], ['pause', 'paused']];
+  for (const [action, expected] of steps) {
+    const r = await callServerFn(page.request, baseURL!, '/api/hosts/vm_action', { host: hostId, vm, action });
+    expect(r.status(), await r.text()).toBe(200);
+    await expect(state).toHaveText(expected);
+  }
+  expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+});
