@@ -573,3 +573,42 @@ async fn accounts_from_the_command_line() {
         "Use at least 12 characters; this one has 5."
     );
 }
+
+#[tokio::test]
+async fn idle_and_old_sessions_end() {
+    let app = TestApp::sqlite().await;
+    let id = app.account("nina", Role::Viewer).await;
+    let config = auth::AuthConfig::default();
+    let token = auth::create_session(&app.db, id, "192.0.2.10", &config)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    assert!(auth::resolve_session(&app.db, &token, &config, now)
+        .await
+        .unwrap()
+        .is_some());
+    // Unused for longer than the idle timeout: gone, and stays gone.
+    let later = now + config.idle_timeout + chrono::Duration::seconds(1);
+    assert!(auth::resolve_session(&app.db, &token, &config, later)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(auth::resolve_session(&app.db, &token, &config, now)
+        .await
+        .unwrap()
+        .is_none());
+
+    // Used all along, but past its lifetime: gone too.
+    let token = auth::create_session(&app.db, id, "192.0.2.10", &config)
+        .await
+        .unwrap();
+    let steps = config.lifetime.num_minutes() / 30;
+    for step in (1..=steps + 1).filter(|s| *s != steps) {
+        let t = now + chrono::Duration::minutes(30 * step);
+        let alive = auth::resolve_session(&app.db, &token, &config, t)
+            .await
+            .unwrap()
+            .is_some();
+        assert_eq!(alive, step < steps, "after {step} half hours");
+    }
+}

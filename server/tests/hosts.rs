@@ -208,6 +208,34 @@ async fn a_host_that_does_not_answer_is_not_saved() {
     let list = app.post("/api/hosts/list", "", Some(&cookie)).await.json();
     assert_eq!(list.as_array().map(Vec::len), Some(1));
 
+    // Editing: a URI that does not answer changes nothing; a rename does.
+    let demo_id = list[0]["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            "/api/hosts/edit",
+            &format!(
+                "id={demo_id}&name=demo&uri=qemu%2Bssh%3A%2F%2Fnobody%40127.0.0.1%3A1%2Fsystem"
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.json()["Invalid"]["field"], "uri", "{}", r.body);
+    let list = app.post("/api/hosts/list", "", Some(&cookie)).await.json();
+    assert!(list[0]["uri"].as_str().unwrap().starts_with("test:///"));
+    let uri = list[0]["uri"].as_str().unwrap().to_owned();
+    let form = format!(
+        "id={demo_id}&name=proliant-demo&uri={}",
+        uri.replace(':', "%3A").replace('/', "%2F")
+    );
+    let r = app.post("/api/hosts/edit", &form, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["name"], "proliant-demo");
+    assert!(app
+        .audit_rows()
+        .await
+        .iter()
+        .any(|a| a.action == "hosts.edit" && a.outcome == "success"));
+
     // A working URI is saved and watched.
     let r = app
         .post(

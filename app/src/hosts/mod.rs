@@ -324,6 +324,59 @@ pub async fn add_host(name: String, uri: String) -> Result<HostSummary, AppError
     crate::auth::server::with_status(result)
 }
 
+endpoint_access!(EditHost, Access::Role(Role::Admin));
+/// Renames a host or points it at another URI (connecting once first);
+/// nothing changes when the new URI does not answer.
+#[server(prefix = "/api", endpoint = "hosts/edit")]
+pub async fn edit_host(id: i32, name: String, uri: String) -> Result<HostSummary, AppError> {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let auth = crate::auth::server::with_status(crate::auth::server::guard::<EditHost>())?;
+    let state = crate::state::AppState::from_context()?;
+    let mut before = format!("host {id}");
+    let result = async {
+        let (row, _) = ssr::host(&state, id)?;
+        before = format!("{} {}", row.name, row.uri);
+        let name = ssr::check_name(&name)?;
+        if entity::host::Entity::find()
+            .filter(entity::host::Column::Name.eq(&name))
+            .filter(entity::host::Column::Id.ne(id))
+            .one(&state.db)
+            .await?
+            .is_some()
+        {
+            return Err(AppError::invalid(
+                "name",
+                format!("A host is already called {name}."),
+            ));
+        }
+        let uri = uri.trim().to_owned();
+        if uri != row.uri {
+            ssr::try_connect(&uri).await?;
+        }
+        let mut active: entity::host::ActiveModel = row.into();
+        active.name = Set(name);
+        active.uri = Set(uri);
+        active.updated_at = Set(chrono::Utc::now());
+        let row = active.update(&state.db).await?;
+        state.hosts.start(row.clone());
+        let (row, handle) = ssr::host(&state, row.id)?;
+        handle
+            .wait_reachable(std::time::Duration::from_secs(5))
+            .await;
+        Ok(ssr::summary(&row, &handle))
+    }
+    .await;
+    let summary = match &result {
+        Ok(h) => format!("{before} → {} {}", h.name, h.uri),
+        Err(_) => before.clone(),
+    };
+    let entry = crate::auth::server::AuditEntry::by(&auth, "hosts.edit", name.trim())
+        .outcome_of(&result)
+        .summary(summary);
+    ssr::audit(&state, entry).await;
+    crate::auth::server::with_status(result)
+}
+
 endpoint_access!(RemoveHost, Access::Role(Role::Admin));
 /// Forgets a host; its VMs keep running, Stackyard only stops watching.
 #[server(prefix = "/api", endpoint = "hosts/remove")]

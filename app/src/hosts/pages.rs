@@ -93,9 +93,17 @@ pub fn HostsPage() -> impl IntoView {
 fn HostsContent() -> impl IntoView {
     let add = ServerAction::<AddHost>::new();
     let remove = ServerAction::<RemoveHost>::new();
+    let edit = ServerAction::<EditHost>::new();
     let tick = use_host_changes(None);
     let hosts = Resource::new(
-        move || (tick.get(), add.version().get(), remove.version().get()),
+        move || {
+            (
+                tick.get(),
+                add.version().get(),
+                remove.version().get(),
+                edit.version().get(),
+            )
+        },
         |_| list_hosts(),
     );
     let is_admin = move || role() == Some(Role::Admin);
@@ -110,7 +118,7 @@ fn HostsContent() -> impl IntoView {
                         }.into_any(),
                         Ok(list) => view! {
                             <ul class="cards host-cards" aria-label="Hosts">
-                                {list.into_iter().map(|h| view! { <HostCard host=h remove=remove/> }).collect_view()}
+                                {list.into_iter().map(|h| view! { <HostCard host=h remove=remove edit=edit/> }).collect_view()}
                             </ul>
                         }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -125,9 +133,23 @@ fn HostsContent() -> impl IntoView {
 }
 
 #[component]
-fn HostCard(host: HostSummary, remove: ServerAction<RemoveHost>) -> impl IntoView {
+fn HostCard(
+    host: HostSummary,
+    remove: ServerAction<RemoveHost>,
+    edit: ServerAction<EditHost>,
+) -> impl IntoView {
     let is_admin = move || role() == Some(Role::Admin);
     let confirming = RwSignal::new(false);
+    let editing = RwSignal::new(false);
+    let uri = StoredValue::new(host.uri.clone());
+    let edit_err = move |field: &'static str| {
+        Signal::derive(move || {
+            edit.value()
+                .get()
+                .and_then(|r| r.err())
+                .and_then(|e| e.for_field(field))
+        })
+    };
     let id = host.id;
     let name = StoredValue::new(host.name.clone());
     view! {
@@ -159,10 +181,25 @@ fn HostCard(host: HostSummary, remove: ServerAction<RemoveHost>) -> impl IntoVie
                         }.into_any()
                     } else {
                         view! {
-                            <button type="button" class="button secondary" on:click=move |_| confirming.set(true)>"Remove…"</button>
+                            <div class="record-actions">
+                                <button type="button" class="button secondary" on:click=move |_| editing.update(|e| *e = !*e)>"Edit…"</button>
+                                <button type="button" class="button secondary" on:click=move |_| confirming.set(true)>"Remove…"</button>
+                            </div>
                         }.into_any()
                     }
                 }
+                <Show when=move || editing.get()>
+                    <ActionForm action=edit attr:class="form" attr:aria-label=format!("Edit host {}", name.get_value())>
+                        <input type="hidden" name="id" value=id.to_string()/>
+                        <label for=format!("edit-name-{id}")>"Name"</label>
+                        <input id=format!("edit-name-{id}") name="name" value=name.get_value() required/>
+                        <FieldError id=format!("edit-name-{id}-error") message=edit_err("name")/>
+                        <label for=format!("edit-uri-{id}")>"libvirt URI"</label>
+                        <input id=format!("edit-uri-{id}") name="uri" value=uri.get_value() required/>
+                        <FieldError id=format!("edit-uri-{id}-error") message=edit_err("uri")/>
+                        <button type="submit" class="button">"Save"</button>
+                    </ActionForm>
+                </Show>
             </Show>
         </li>
     }
