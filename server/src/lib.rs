@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod users;
 pub mod web;
+pub mod zone_cli;
 
 use std::path::PathBuf;
 

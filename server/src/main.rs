@@ -31,6 +31,25 @@ enum Command {
     /// Manage accounts from the command line.
     #[command(subcommand)]
     User(UserCommand),
+    /// Check or format a DNS zone file with Stackyard's own parser.
+    #[command(subcommand)]
+    Zone(ZoneCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ZoneCommand {
+    /// Lists every problem with its line; exit status 0 when the zone is valid, 1 otherwise.
+    Check {
+        /// The zone's origin, e.g. `anydomain.com`.
+        origin: String,
+        /// The master file (RFC 1035).
+        file: std::path::PathBuf,
+    },
+    /// Prints the canonical rendering (what Stackyard writes for NSD) on standard output.
+    Fmt {
+        origin: String,
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +100,47 @@ fn serve(runtime: &tokio::runtime::Runtime, args: ServeArgs) -> Result<(), Serve
     runtime.block_on(stackyard_server::serve(args))
 }
 
+fn zone(command: ZoneCommand) -> ExitCode {
+    use stackyard_server::zone_cli;
+    let (origin, file, format) = match &command {
+        ZoneCommand::Check { origin, file } => (origin, file, false),
+        ZoneCommand::Fmt { origin, file } => (origin, file, true),
+    };
+    let problems = if format {
+        match zone_cli::fmt(origin, file) {
+            Ok(Ok(text)) => {
+                print!("{text}");
+                return ExitCode::SUCCESS;
+            }
+            Ok(Err(problems)) => Ok(problems),
+            Err(e) => Err(e),
+        }
+    } else {
+        zone_cli::check(origin, file)
+    };
+    match problems {
+        Ok(problems) if problems.is_empty() => {
+            println!("{}: zone {origin} is valid", file.display());
+            ExitCode::SUCCESS
+        }
+        Ok(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!(
+                "{} problem{}",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("stackyard: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -105,6 +165,7 @@ fn main() -> ExitCode {
                         .map(|created| println!("Created {created} ({}).", Role::from(role)))
                 })
             }),
+        Some(Command::Zone(command)) => return zone(command),
         Some(Command::Serve(args)) => serve(&runtime, args),
         None => serve(&runtime, cli.serve),
     };
