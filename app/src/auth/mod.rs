@@ -128,13 +128,7 @@ pub async fn login(username: String, password: String) -> Result<CurrentUser, Ap
         }
         let token =
             server::create_session(&state.db, account.id, &auth.client_addr, &state.auth).await?;
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(cookie) =
-                http::HeaderValue::from_str(&server::session_cookie(&token, &state.auth))
-            {
-                response.append_header(http::header::SET_COOKIE, cookie);
-            }
-        }
+        server::send_cookie(&server::session_cookie(&token, &state.auth));
         let user = server::to_user(&account);
         let signed_in = server::RequestAuth {
             user: Some(user.clone()),
@@ -160,11 +154,7 @@ pub async fn logout() -> Result<(), AppError> {
     if let Some(hash) = &auth.session_hash {
         server::end_session(&state.db, hash).await?;
     }
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(cookie) = http::HeaderValue::from_str(&server::clearing_cookie(&state.auth)) {
-            response.append_header(http::header::SET_COOKIE, cookie);
-        }
-    }
+    server::send_cookie(&server::clearing_cookie(&state.auth));
     server::audit_best_effort(
         &state.db,
         server::AuditEntry::by(&auth, "auth.logout", auth.username()),
@@ -198,13 +188,7 @@ pub async fn setup(
         .await?;
         let session =
             server::create_session(&state.db, account.id, &auth.client_addr, &state.auth).await?;
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(cookie) =
-                http::HeaderValue::from_str(&server::session_cookie(&session, &state.auth))
-            {
-                response.append_header(http::header::SET_COOKIE, cookie);
-            }
-        }
+        server::send_cookie(&server::session_cookie(&session, &state.auth));
         Ok(server::to_user(&account))
     }
     .await;

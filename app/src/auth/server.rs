@@ -507,6 +507,17 @@ pub fn clearing_cookie(config: &AuthConfig) -> String {
     )
 }
 
+/// Adds a `Set-Cookie` header (built by [`session_cookie`] or
+/// [`clearing_cookie`]) to the current server function's response.
+pub fn send_cookie(value: &str) {
+    if let (Some(response), Ok(cookie)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(value),
+    ) {
+        response.append_header(http::header::SET_COOKIE, cookie);
+    }
+}
+
 /// The session token in a request's `Cookie` headers.
 pub fn token_from_headers(headers: &http::HeaderMap) -> Option<String> {
     headers
