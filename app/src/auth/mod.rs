@@ -192,7 +192,12 @@ pub async fn setup(
         Ok(server::to_user(&account))
     }
     .await;
-    let entry = server::AuditEntry::by(&auth, "auth.setup", username.trim().to_ascii_lowercase())
+    // Once created, the new admin is the one who acted.
+    let actor = server::RequestAuth {
+        user: result.as_ref().ok().cloned(),
+        ..auth.clone()
+    };
+    let entry = server::AuditEntry::by(&actor, "auth.setup", username.trim().to_ascii_lowercase())
         .outcome_of(&result)
         .summary("first admin account");
     server::audit_best_effort(&state.db, entry).await;
