@@ -434,10 +434,16 @@ fn AuditContent() -> impl IntoView {
     };
     let rows = Resource::new(filter, list_audit);
     let value = move |key: &'static str| move || query.with(|q| q.get(key).unwrap_or_default());
+    // The same check the server makes, run on the query itself: the message
+    // is in the server-rendered page and does not wait for the list.
     let field_error = move |field: &'static str| {
         Signal::derive(move || {
-            rows.get()
-                .and_then(|r| r.err())
+            let input = query.with(|q| q.get(field).unwrap_or_default());
+            if input.trim().is_empty() {
+                return None;
+            }
+            parse_time(field, &input, field == "until")
+                .err()
                 .and_then(|e| e.for_field(field))
         })
     };
