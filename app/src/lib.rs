@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod dns;
 pub mod error;
 pub mod hosts;
+pub mod layouts;
 pub mod mail;
 pub mod sections;
 #[cfg(feature = "ssr")]

@@ -1,0 +1,8 @@
+//! Layouts: a named plan of VMs checked against host memory with the
+//! paper's equations before anything is created, then applied through
+//! libvirt. `model` is the layout's one shape (editor, database, files,
+//! command line, plan/apply).
+
+pub mod model;
+
+pub use model::{HostChoice, LayoutProblem, LayoutSpec, LayoutVm, Nic};
