@@ -390,8 +390,21 @@ pub async fn replace_zone(
     what: &str,
 ) -> Result<ZoneSummary, AppError> {
     let txn = db.begin().await?;
-    let row = zone_row_by_id(&txn, zone_id).await?;
-    let old = zone_of(&txn, &row).await?;
+    let out = replace_zone_in(&txn, actor, zone_id, new, what).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// [`replace_zone`] inside the caller's transaction.
+pub async fn replace_zone_in<C: ConnectionTrait>(
+    db: &C,
+    actor: &str,
+    zone_id: i32,
+    new: &Zone,
+    what: &str,
+) -> Result<ZoneSummary, AppError> {
+    let row = zone_row_by_id(db, zone_id).await?;
+    let old = zone_of(db, &row).await?;
     if new.origin != old.origin {
         return Err(AppError::invalid(
             "origin",
@@ -404,9 +417,7 @@ pub async fn replace_zone(
     let mut next = old.clone();
     next.default_ttl = new.default_ttl;
     next.records = new.records.clone();
-    let out = commit(&txn, &row, &old, next, actor, what).await?;
-    txn.commit().await?;
-    Ok(out)
+    commit(db, &row, &old, next, actor, what).await
 }
 
 /// Makes the zone's records what they were in version `version_id` (as a
