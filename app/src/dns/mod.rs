@@ -3,12 +3,15 @@
 //! `zone` is the pure model: names, records, validation, master files;
 //! `nsd` (server only) writes checked zone files, nsd.conf and TSIG keys;
 //! `store` (server only) keeps zones, records and their history in the
-//! database.
+//! database; `service` (server only) is what the server functions in `api`
+//! call; `pages` shows it all.
 
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod nsd;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
