@@ -16,20 +16,13 @@
 mod nsd_common;
 
 use app::dns::nsd::{
-    apply_and_reload, apply_zone_text, nsd_conf_zones, standalone_nsd_conf, ApplyError, DnsServer,
-    NsdCheckzone, NsdServerConfig, ReloadError, ReloadMethod, Role, TsigKey,
+    apply_and_reload, apply_zone_text, nsd_conf_zones, ApplyError, DnsServer, NsdCheckzone,
+    ReloadError, ReloadMethod, Role, TsigKey,
 };
-use app::dns::zone::{
-    next_serial, reverse_name, reverse_zone_for, Name, RData, Record, Soa, Ttl, Zone,
-};
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
+use app::dns::zone::{next_serial, reverse_name, reverse_zone_for, RData, Record, Soa, Ttl, Zone};
 use nsd_common::*;
 use std::fs;
-use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream, UdpSocket};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, Ipv4Addr};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
