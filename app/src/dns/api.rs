@@ -3,6 +3,9 @@
 //! changed: viewers read, operators edit zones and apply them, admins
 //! manage DNS servers and the TSIG key and may see its secret.
 
+// The record and server forms post one argument per field.
+#![allow(clippy::too_many_arguments)]
+
 use super::*;
 #[cfg_attr(not(feature = "ssr"), allow(unused_imports))]
 use crate::auth::{Access, Role};
@@ -122,7 +125,6 @@ pub async fn delete_zone(id: i32) -> Result<ZoneSummary, AppError> {
 
 endpoint_access!(SaveRecord, Access::Role(Role::Operator));
 /// Adds a record, or replaces `original` (a record key from the zone page).
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api", endpoint = "dns/save_record")]
 pub async fn save_record(
     zone_id: i32,
@@ -328,7 +330,6 @@ pub async fn list_servers() -> Result<ServersView, AppError> {
 }
 
 endpoint_access!(AddServer, Access::Role(Role::Admin));
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api", endpoint = "dns/add_server")]
 pub async fn add_server(
     #[server(default)] name: String,

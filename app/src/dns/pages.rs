@@ -22,6 +22,24 @@ page_access!("/dns/servers", Access::Role(Role::Viewer));
 /// The record types the form offers (the SOA is managed).
 const TYPES: [&str; 9] = ["A", "AAAA", "CNAME", "MX", "NS", "PTR", "TXT", "SRV", "CAA"];
 
+/// The fields the record form shows messages beside.
+const RECORD_FIELDS: [&str; 14] = [
+    "owner",
+    "type",
+    "ttl",
+    "address",
+    "also_ptr",
+    "preference",
+    "exchange",
+    "priority",
+    "weight",
+    "port",
+    "target",
+    "flags",
+    "tag",
+    "value",
+];
+
 fn role() -> Option<Role> {
     use_session()
         .and_then(|s| s.0.get())
@@ -59,6 +77,20 @@ where
     move || match value.get() {
         Some(Err(e)) if !matches!(e, AppError::Invalid { .. }) => {
             Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+        }
+        _ => None,
+    }
+}
+
+/// An action's `Invalid` error for a field the form has no input for, so
+/// no message is ever lost.
+fn other_field_err<T, S>(value: S, shown: &'static [&'static str]) -> impl IntoView
+where
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    move || match value.get() {
+        Some(Err(AppError::Invalid { field, message })) if !shown.contains(&field.as_str()) => {
+            Some(view! { <p class="form-error" role="alert">{message}</p> })
         }
         _ => None,
     }
@@ -471,6 +503,7 @@ fn RecordFormView(
                     <FieldError id="rec-value-error" message=err("value")/>
                 </Show>
                 {general_err(save.value())}
+                {other_field_err(save.value(), &RECORD_FIELDS)}
                 {move || save.value().get().and_then(|r| r.ok()).map(|o| view! {
                     <p class="form-ok" role="status">"Saved; serial " {o.zone.serial} "." {o.ptr.map(|p| format!(" {p}."))}</p>
                 })}
@@ -671,9 +704,9 @@ fn DeleteZonePanel(zone_id: i32, origin: String) -> impl IntoView {
     let delete = ServerAction::<DeleteZone>::new();
     let confirming = RwSignal::new(false);
     let origin = StoredValue::new(origin);
+    let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(_)) = delete.value().get() {
-            let navigate = leptos_router::hooks::use_navigate();
             navigate("/dns", Default::default());
         }
     });

@@ -1109,17 +1109,18 @@ mod tests {
             n("xn--bcher-kva.example.com.")
         );
 
-        // The paper's TXT values pasted as printed.
-        let spf = "v=spf1 ip4:192.0.2.0/24 mx -all";
+        // The paper's TXT values (Table 1) pasted exactly as printed there.
+        let spf = "v=spf1 +a +mx +ptr +ip4:1.2.3.6 include:mail.anydomain.com ~all";
         let txt = RecordForm {
             owner: "@".into(),
             rtype: "TXT".into(),
-            value: spf.into(),
+            value: format!("\"{spf}\""),
             ..Default::default()
         };
         let r = record_from_form(&txt, &origin, Ttl(1)).unwrap();
         assert_eq!(r.rdata, RData::Txt(vec![spf.as_bytes().to_vec()]));
-        let google = "google-site-verification=rXOxyZounnZasA8Z7oaD3c14JdjS9aKSWvsR1EbUSIQ";
+        assert_eq!(r.rdata.to_string(), format!("\"{spf}\""));
+        let google = "google-site-verification=-Aqw1jSo8lsOZwbwd-cQ5bQvtm-M1DqVEHEIKXZ1z6U";
         let txt = RecordForm {
             value: google.into(),
             ..txt
