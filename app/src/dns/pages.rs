@@ -197,7 +197,7 @@ fn ZonesContent() -> impl IntoView {
                 </div>
                 {general_err(create.value())}
                 {move || create.value().get().and_then(|r| r.ok()).map(|z| view! {
-                    <p class="form-ok" role="status">"Created " {z.origin.to_string()} "."</p>
+                    <p class="form-ok" role="status">"Created the zone " {z.origin.to_string()}</p>
                 })}
             </Show>
         </section>
@@ -261,16 +261,17 @@ struct ZoneActions {
     apply: ServerAction<ApplyZones>,
 }
 
-impl ZoneActions {
-    fn version(&self) -> (usize, usize, usize, usize, usize) {
-        (
-            self.save.version().get(),
-            self.delete.version().get(),
-            self.import.version().get(),
-            self.revert.version().get(),
-            self.apply.version().get(),
-        )
-    }
+/// Counts successful changes made from a zone's page; the page refetches
+/// only then, so a refused form keeps what was typed into it.
+fn bump_on_success<T, S>(value: S, changes: RwSignal<u32>)
+where
+    S: Get<Value = Option<Result<T, AppError>>> + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Ok(_))) {
+            changes.update(|n| *n += 1);
+        }
+    });
 }
 
 #[component]
@@ -284,14 +285,25 @@ fn ZoneContent() -> impl IntoView {
         revert: ServerAction::new(),
         apply: ServerAction::new(),
     };
-    let detail = Resource::new(move || (id(), actions.version()), |(id, _)| get_zone(id));
+    let changes = RwSignal::new(0u32);
+    bump_on_success(actions.save.value(), changes);
+    bump_on_success(actions.delete.value(), changes);
+    bump_on_success(actions.import.value(), changes);
+    bump_on_success(actions.revert.value(), changes);
+    bump_on_success(actions.apply.value(), changes);
+    let detail = Resource::new(move || (id(), changes.get()), |(id, _)| get_zone(id));
     // The record being edited (None: the form adds a new one).
     let editing = RwSignal::new(None::<RecordRow>);
+    Effect::new(move |_| {
+        if matches!(actions.save.value().get(), Some(Ok(_))) {
+            editing.set(None);
+        }
+    });
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <ZoneView detail=d actions=actions editing=editing/> }.into_any(),
+                    Ok(d) => view! { <ZoneView detail=d actions=actions editing=editing changes=changes/> }.into_any(),
                     Err(e) => view! {
                         <section class="page">
                             <PageHeader title="Zone"/>
@@ -310,6 +322,7 @@ fn ZoneView(
     detail: ZoneDetail,
     actions: ZoneActions,
     editing: RwSignal<Option<RecordRow>>,
+    changes: RwSignal<u32>,
 ) -> impl IntoView {
     let zone_id = detail.zone.id;
     let origin = detail.zone.origin.to_string();
@@ -359,8 +372,8 @@ fn ZoneView(
                 <ApplyPanel apply=actions.apply zone_id=Some(zone_id)/>
                 <ImportPanel zone_id=zone_id actions=actions/>
             </Show>
-            <ExportPanel zone_id=zone_id actions=actions/>
-            <HistoryPanel zone_id=zone_id actions=actions/>
+            <ExportPanel zone_id=zone_id changes=changes/>
+            <HistoryPanel zone_id=zone_id actions=actions changes=changes/>
             <Show when=is_admin>
                 <DeleteZonePanel zone_id=zone_id origin=origin.clone()/>
             </Show>
@@ -607,8 +620,8 @@ fn ImportPreviewView(preview: ImportPreview) -> impl IntoView {
 }
 
 #[component]
-fn ExportPanel(zone_id: i32, actions: ZoneActions) -> impl IntoView {
-    let export = Resource::new(move || actions.version(), move |_| export_zone(zone_id));
+fn ExportPanel(zone_id: i32, changes: RwSignal<u32>) -> impl IntoView {
+    let export = Resource::new(move || changes.get(), move |_| export_zone(zone_id));
     let shown = RwSignal::new(false);
     view! {
         <article class="panel dns-export">
@@ -637,8 +650,8 @@ fn ExportPanel(zone_id: i32, actions: ZoneActions) -> impl IntoView {
 }
 
 #[component]
-fn HistoryPanel(zone_id: i32, actions: ZoneActions) -> impl IntoView {
-    let history = Resource::new(move || actions.version(), move |_| zone_history(zone_id));
+fn HistoryPanel(zone_id: i32, actions: ZoneActions, changes: RwSignal<u32>) -> impl IntoView {
+    let history = Resource::new(move || changes.get(), move |_| zone_history(zone_id));
     let show = ServerAction::<GetVersion>::new();
     view! {
         <article class="panel dns-history">

@@ -210,7 +210,7 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<ZoneListItem>, AppError
     let zones = store::list_zones(db).await?;
     let mut out = Vec::with_capacity(zones.len());
     for zone in zones {
-        let records = store::load_zone(db, zone.id).await?.records.len();
+        let records = store::record_count(db, zone.id).await?;
         let applied_serial = store::applied_serial(db, zone.id).await?;
         out.push(ZoneListItem {
             zone,
@@ -1008,6 +1008,7 @@ pub async fn apply(
     };
     for summary in &zones {
         let zone = store::load_zone(db, summary.id).await?;
+        let serial = zone.soa.serial;
         let dir = zonesdir.clone();
         let check = Arc::clone(&checker);
         let result = tokio::task::spawn_blocking(move || apply_zone(&dir, &zone, check.as_ref()))
@@ -1015,7 +1016,7 @@ pub async fn apply(
             .map_err(|e| AppError::Failed(format!("the apply task failed: {e}")))?;
         let (installed, message) = match result {
             Ok(outcome) => {
-                store::set_applied(db, summary.id, summary.serial).await?;
+                store::set_applied(db, summary.id, serial).await?;
                 (true, format!("installed {}", outcome.path.display()))
             }
             Err(ApplyError::Rejected { message }) => (false, message),
@@ -1023,7 +1024,7 @@ pub async fn apply(
         };
         report.zones.push(ZoneApplied {
             origin: summary.origin.to_string(),
-            serial: summary.serial,
+            serial,
             installed,
             message,
         });

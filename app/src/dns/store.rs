@@ -96,6 +96,16 @@ pub async fn get_zone<C: ConnectionTrait>(db: &C, zone_id: i32) -> Result<ZoneSu
     summary_of(&zone_row_by_id(db, zone_id).await?)
 }
 
+/// How many records (SOA excluded) the zone holds.
+pub async fn record_count<C: ConnectionTrait>(db: &C, zone_id: i32) -> Result<usize, AppError> {
+    use sea_orm::PaginatorTrait;
+    let n = record::Entity::find()
+        .filter(record::Column::ZoneId.eq(zone_id))
+        .count(db)
+        .await?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 /// The serial installed on the primary by the last apply, if any.
 pub async fn applied_serial<C: ConnectionTrait>(
     db: &C,
