@@ -68,7 +68,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/hosts") view=hosts::pages::HostsPage/>
                     <Route path=path!("/hosts/:id") view=hosts::pages::HostPage/>
                     <Route path=path!("/layouts") view=sections::LayoutsPage/>
-                    <Route path=path!("/dns") view=sections::DnsPage/>
+                    <Route path=path!("/dns") view=dns::pages::DnsPage/>
+                    <Route path=path!("/dns/zone/:id") view=dns::pages::ZonePage/>
+                    <Route path=path!("/dns/servers") view=dns::pages::DnsServersPage/>
                     <Route path=path!("/mail") view=sections::MailPage/>
                     <Route path=path!("/users") view=auth::pages::UsersPage/>
                     <Route path=path!("/audit") view=auth::pages::AuditPage/>

@@ -44,21 +44,6 @@ pub fn LayoutsPage() -> impl IntoView {
     }
 }
 
-page_access!("/dns", Access::Role(Role::Viewer));
-#[component]
-pub fn DnsPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="DNS"
-            summary="Authoritative zones served by NSD, primary and secondary with TSIG."
-            points=&[
-                "Forward and reverse zones; A, AAAA, CNAME, MX, NS, PTR, TXT, SRV and CAA records by form.",
-                "Zone files checked with nsd-checkzone before NSD reloads them.",
-            ]
-        />
-    }
-}
-
 page_access!("/mail", Access::Role(Role::Viewer));
 #[component]
 pub fn MailPage() -> impl IntoView {

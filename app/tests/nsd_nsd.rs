@@ -13,227 +13,21 @@
 //! `apt-get install nsd dnsutils`), so they are ignored by default:
 //! `cargo test -- --include-ignored`.
 
+mod nsd_common;
+
 use app::dns::nsd::{
-    apply_and_reload, apply_zone_text, nsd_conf_zones, standalone_nsd_conf, ApplyError, DnsServer,
-    NsdCheckzone, NsdServerConfig, ReloadError, ReloadMethod, Role, TsigKey,
+    apply_and_reload, apply_zone_text, nsd_conf_zones, ApplyError, DnsServer, NsdCheckzone,
+    ReloadError, ReloadMethod, Role, TsigKey,
 };
-use app::dns::zone::{
-    next_serial, reverse_name, reverse_zone_for, Name, RData, Record, Soa, Ttl, Zone,
-};
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
+use app::dns::zone::{next_serial, reverse_name, reverse_zone_for, RData, Record, Soa, Ttl, Zone};
+use nsd_common::*;
 use std::fs;
-use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream, UdpSocket};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, Ipv4Addr};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-/// How long a change may take to reach the secondary.
-const PROPAGATION: Duration = Duration::from_secs(10);
 /// A fixed "today" for next_serial, so serials are predictable.
 const TODAY: (u32, u32, u32) = (2024, 6, 1);
-
-fn n(s: &str) -> Name {
-    Name::parse(s).unwrap()
-}
-
-/// A port free for both TCP and UDP on 127.0.0.1 right now. Another
-/// process could take it before NSD binds; that would show as a start
-/// failure with NSD's log, not as a wrong answer.
-fn free_port() -> u16 {
-    for _ in 0..50 {
-        let port = TcpListener::bind((LOCALHOST, 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if port >= 1024 && UdpSocket::bind((LOCALHOST, port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port found");
-}
-
-/// A running NSD, stopped (with its whole process group) on drop.
-struct Nsd {
-    child: Child,
-    dir: tempfile::TempDir,
-    cfg: NsdServerConfig,
-    conf: PathBuf,
-}
-
-impl Nsd {
-    /// A directory and the server settings for an instance on `port`.
-    fn prepare(port: u16) -> (tempfile::TempDir, NsdServerConfig) {
-        let dir = tempfile::Builder::new()
-            .prefix("nsdsvc-")
-            .tempdir()
-            .unwrap();
-        let mut cfg = NsdServerConfig::in_dir(dir.path(), LOCALHOST, port);
-        cfg.verbosity = 2;
-        fs::create_dir_all(&cfg.zonesdir).unwrap();
-        fs::create_dir_all(&cfg.xfrdir).unwrap();
-        (dir, cfg)
-    }
-
-    fn start(dir: tempfile::TempDir, cfg: NsdServerConfig, zones_part: &str) -> Nsd {
-        let conf = dir.path().join("nsd.conf");
-        fs::write(&conf, standalone_nsd_conf(&cfg, zones_part).unwrap()).unwrap();
-        let out = fs::File::create(dir.path().join("stderr.log")).unwrap();
-        let child = Command::new("nsd")
-            .arg("-d")
-            .arg("-c")
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            // Own process group: NSD forks xfrd and server processes, and
-            // the guard stops them all by group id.
-            .process_group(0)
-            .spawn()
-            .expect("start nsd");
-        let mut nsd = Nsd {
-            child,
-            dir,
-            cfg,
-            conf,
-        };
-        nsd.wait_ready();
-        nsd
-    }
-
-    /// Until NSD accepts TCP on its port and has created its control socket.
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("nsd exited at start ({status}):\n{}", self.logs());
-            }
-            let sock_ok = self.cfg.control_socket.as_ref().is_none_or(|s| s.exists());
-            if sock_ok && TcpStream::connect((LOCALHOST, self.cfg.port)).is_ok() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "nsd did not start:\n{}",
-                self.logs()
-            );
-            sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn port(&self) -> u16 {
-        self.cfg.port
-    }
-
-    fn zonesdir(&self) -> &Path {
-        &self.cfg.zonesdir
-    }
-
-    fn log_text(&self) -> String {
-        fs::read_to_string(&self.cfg.logfile).unwrap_or_default()
-    }
-
-    fn logs(&self) -> String {
-        let read = |p: &Path| fs::read_to_string(p).unwrap_or_default();
-        format!(
-            "--- {} ---\n{}{}",
-            self.conf.display(),
-            read(&self.cfg.logfile),
-            read(&self.dir.path().join("stderr.log"))
-        )
-    }
-}
-
-impl Drop for Nsd {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("{}", self.logs());
-        }
-        let Ok(raw) = i32::try_from(self.child.id()) else {
-            return;
-        };
-        let group = Pid::from_raw(raw);
-        // SIGTERM first so NSD shuts down its children itself; then SIGKILL
-        // the group for anything left.
-        let _ = killpg(group, Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            sleep(Duration::from_millis(20));
-        }
-        let _ = killpg(group, Signal::SIGKILL);
-        let _ = self.child.wait();
-        // Wait (briefly) until no member of the group can be signalled.
-        // Children that already exited but wait to be reaped by init still
-        // count, so this is bounded rather than asserted.
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while killpg(group, None).is_ok() && Instant::now() < deadline {
-            sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-/// `dig +short` lines for `name type` asked from 127.0.0.1:`port`.
-fn dig(port: u16, name: &str, rtype: &str) -> Vec<String> {
-    let out = Command::new("dig")
-        .args(["@127.0.0.1", "-p", &port.to_string()])
-        .args(["+short", "+norecurse", "+time=1", "+tries=1", name, rtype])
-        .output()
-        .expect("run dig");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with(';'))
-        .map(str::to_string)
-        .collect()
-}
-
-/// The serial from `dig +short SOA` (third field).
-fn serial(port: u16, zone: &str) -> Option<u32> {
-    dig(port, zone, "SOA")
-        .first()
-        .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
-}
-
-/// Polls (briefly: NSD logs as it goes) until NSD's log contains `needle`.
-fn wait_for_log(nsd: &Nsd, needle: &str) {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while !nsd.log_text().contains(needle) {
-        assert!(
-            Instant::now() < deadline,
-            "log lacks {needle:?}\n{}",
-            nsd.logs()
-        );
-        sleep(Duration::from_millis(100));
-    }
-}
-
-/// Polls until `name type` answers exactly `want` (sorted), or panics.
-fn wait_for(nsd: &Nsd, name: &str, rtype: &str, want: &[&str]) {
-    let deadline = Instant::now() + PROPAGATION;
-    let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
-    want.sort();
-    loop {
-        let mut got = dig(nsd.port(), name, rtype);
-        got.sort();
-        if got == want {
-            return;
-        }
-        if Instant::now() >= deadline {
-            panic!(
-                "{name} {rtype} on port {}: got {got:?}, want {want:?}\n{}",
-                nsd.port(),
-                nsd.logs()
-            );
-        }
-        sleep(Duration::from_millis(200));
-    }
-}
 
 fn wait_for_serial(nsd: &Nsd, zone: &str, want: u32) {
     wait_for(
@@ -302,33 +96,6 @@ fn reverse_zone(serial: u32) -> Zone {
         },
     ];
     z
-}
-
-/// Only the files the console installed: no temporary files left behind.
-fn zone_files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-/// `dig AXFR` output from the primary, optionally TSIG-signed with
-/// `name:secret`.
-fn axfr(port: u16, zone: &str, key: Option<(&str, String)>) -> String {
-    let mut cmd = Command::new("dig");
-    cmd.args(["@127.0.0.1", "-p", &port.to_string(), "+time=2", "+tries=1"]);
-    if let Some((name, secret)) = key {
-        cmd.arg("-y").arg(format!("hmac-sha256:{name}:{secret}"));
-    }
-    cmd.args([zone, "AXFR"]);
-    let out = cmd.output().expect("run dig");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 #[test]
