@@ -68,7 +68,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/hosts/:id") view=hosts::pages::HostPage/>
                     <Route path=path!("/layouts") view=sections::LayoutsPage/>
                     <Route path=path!("/dns") view=sections::DnsPage/>
-                    <Route path=path!("/mail") view=sections::MailPage/>
+                    <Route path=path!("/mail") view=mail::pages::MailPage/>
+                    <Route path=path!("/mail/:domain") view=mail::pages::MailDomainPage/>
                     <Route path=path!("/users") view=auth::pages::UsersPage/>
                     <Route path=path!("/audit") view=auth::pages::AuditPage/>
                     <Route path=path!("/profile") view=auth::pages::ProfilePage/>
