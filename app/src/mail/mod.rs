@@ -21,6 +21,8 @@ pub mod entity;
 pub mod forms;
 pub mod pages;
 #[cfg(feature = "ssr")]
+pub mod records;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 use crate::auth::{Access, Role};
@@ -595,17 +597,283 @@ pub async fn mail_server_config(
     .await
 }
 
-/// Zone reads and writes for mail records, through the DNS zone store.
-#[cfg(feature = "ssr")]
-mod records {
-    use super::*;
-    use sea_orm::DatabaseConnection;
+// --- records in the domain's zone (operators) ---------------------------------------
 
-    /// Until the DNS store is merged, no zone is known.
-    pub async fn zone_state(
-        _db: &DatabaseConnection,
-        _domain: &str,
-    ) -> Result<ZoneState, AppError> {
-        Ok(ZoneState::default())
+/// What a record change did: the zone and its new serial.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    pub owner: String,
+    pub zone: String,
+    pub serial: u32,
+    pub record: String,
+}
+
+#[cfg(feature = "ssr")]
+fn published(owner: &str, record: &str, z: &crate::dns::ZoneSummary) -> Published {
+    Published {
+        owner: owner.to_owned(),
+        zone: z.origin.as_str().to_owned(),
+        serial: z.serial,
+        record: record.to_owned(),
     }
+}
+
+#[cfg(feature = "ssr")]
+async fn domain_resolver(
+    db: &sea_orm::DatabaseConnection,
+    domain: &str,
+) -> Result<(String, Option<std::net::SocketAddr>), AppError> {
+    let row = store::find_domain(db, domain).await?;
+    let settings = store::check_settings_of(&row)?;
+    Ok((row.name, settings.resolver))
+}
+
+endpoint_access!(CreateMailZone, Access::Role(Role::Operator));
+/// Creates the DNS zone for a mail domain Stackyard does not serve yet.
+#[server(prefix = "/api", endpoint = "mail/create_zone")]
+pub async fn create_mail_zone(domain: String) -> Result<String, AppError> {
+    let auth = ssr::guard::<CreateMailZone>()?;
+    let state = ssr::state()?;
+    let result = async {
+        let row = store::find_domain(&state.db, &domain).await?;
+        let origin = crate::dns::zone::Name::parse(&row.name)
+            .map_err(|e| AppError::invalid("domain", e.to_string()))?;
+        let z = crate::dns::store::create_zone(&state.db, auth.username(), &origin).await?;
+        Ok(z.origin.as_str().to_owned())
+    }
+    .await;
+    ssr::audited(
+        &state,
+        &auth,
+        "dns.create_zone",
+        domain.trim(),
+        "for mail".into(),
+        result,
+    )
+    .await
+}
+
+endpoint_access!(BuildSpf, Access::Role(Role::Operator));
+/// Builds an SPF record from choices, or checks a pasted one (when `pasted`
+/// is not empty), and counts its lookups through includes.
+#[server(prefix = "/api", endpoint = "mail/spf_build")]
+#[allow(clippy::too_many_arguments)]
+pub async fn build_spf(
+    domain: String,
+    #[server(default)] a: String,
+    #[server(default)] mx: String,
+    #[server(default)] ip4: String,
+    #[server(default)] ip6: String,
+    #[server(default)] include: String,
+    #[server(default)] all: String,
+    #[server(default)] pasted: String,
+) -> Result<RecordPreview, AppError> {
+    ssr::guard::<BuildSpf>()?;
+    let state = ssr::state()?;
+    let result = async {
+        let (name, resolver) = domain_resolver(&state.db, &domain).await?;
+        let record = if pasted.trim().is_empty() {
+            let choices = forms::SpfChoices {
+                a,
+                mx,
+                ip4,
+                ip6,
+                include,
+                all,
+            };
+            forms::spf_builder(&choices)?.build().map_err(|e| {
+                let field = if e.to_string().contains("include") {
+                    "include"
+                } else {
+                    "ip4"
+                };
+                AppError::invalid(field, e.to_string())
+            })?
+        } else {
+            pasted.trim().to_owned()
+        };
+        records::spf_preview(&state.db, &name, &record, resolver).await
+    }
+    .await;
+    crate::auth::server::with_status(result)
+}
+
+endpoint_access!(PublishSpf, Access::Role(Role::Operator));
+/// Publishes an SPF record at the domain's apex (replacing the old SPF
+/// record, keeping other TXT values), after validating it again.
+#[server(prefix = "/api", endpoint = "mail/publish_spf")]
+pub async fn publish_spf(domain: String, record: String) -> Result<Published, AppError> {
+    let auth = ssr::guard::<PublishSpf>()?;
+    let state = ssr::state()?;
+    let result = async {
+        let (name, resolver) = domain_resolver(&state.db, &domain).await?;
+        let (p, z) =
+            records::publish_spf(&state.db, auth.username(), &name, &record, resolver).await?;
+        Ok(published(&p.owner, &p.record, &z))
+    }
+    .await;
+    ssr::audited(
+        &state,
+        &auth,
+        "mail.publish_spf",
+        domain.trim(),
+        record.trim().to_owned(),
+        result,
+    )
+    .await
+}
+
+endpoint_access!(BuildDmarc, Access::Role(Role::Operator));
+/// Builds a DMARC record (RFC 7489) from its fields, or checks a pasted one.
+#[server(prefix = "/api", endpoint = "mail/dmarc_build")]
+#[allow(clippy::too_many_arguments)]
+pub async fn build_dmarc(
+    domain: String,
+    #[server(default)] p: String,
+    #[server(default)] sp: String,
+    #[server(default)] pct: String,
+    #[server(default)] rua: String,
+    #[server(default)] ruf: String,
+    #[server(default)] adkim: String,
+    #[server(default)] aspf: String,
+    #[server(default)] fo: String,
+    #[server(default)] pasted: String,
+) -> Result<RecordPreview, AppError> {
+    ssr::guard::<BuildDmarc>()?;
+    let state = ssr::state()?;
+    let result = async {
+        let row = store::find_domain(&state.db, &domain).await?;
+        let record = if pasted.trim().is_empty() {
+            let choices = forms::DmarcChoices {
+                p,
+                sp,
+                pct,
+                rua,
+                ruf,
+                adkim,
+                aspf,
+                fo,
+            };
+            forms::dmarc_record(&choices)?
+                .build()
+                .map_err(|e| AppError::invalid("p", e.to_string()))?
+        } else {
+            pasted.trim().to_owned()
+        };
+        records::dmarc_preview(&row.name, &record)
+    }
+    .await;
+    crate::auth::server::with_status(result)
+}
+
+endpoint_access!(PublishDmarc, Access::Role(Role::Operator));
+#[server(prefix = "/api", endpoint = "mail/publish_dmarc")]
+pub async fn publish_dmarc(domain: String, record: String) -> Result<Published, AppError> {
+    let auth = ssr::guard::<PublishDmarc>()?;
+    let state = ssr::state()?;
+    let result = async {
+        let row = store::find_domain(&state.db, &domain).await?;
+        let (p, z) = records::publish_dmarc(&state.db, auth.username(), &row.name, &record).await?;
+        Ok(published(&p.owner, &p.record, &z))
+    }
+    .await;
+    ssr::audited(
+        &state,
+        &auth,
+        "mail.publish_dmarc",
+        domain.trim(),
+        record.trim().to_owned(),
+        result,
+    )
+    .await
+}
+
+endpoint_access!(PublishVerification, Access::Role(Role::Operator));
+/// Adds a verification token (google-site-verification=…) at the apex.
+#[server(prefix = "/api", endpoint = "mail/publish_verification")]
+pub async fn publish_verification(domain: String, value: String) -> Result<Published, AppError> {
+    let auth = ssr::guard::<PublishVerification>()?;
+    let state = ssr::state()?;
+    let result = async {
+        let row = store::find_domain(&state.db, &domain).await?;
+        let z =
+            records::publish_verification(&state.db, auth.username(), &row.name, &value).await?;
+        Ok(published(&format!("{}.", row.name), value.trim(), &z))
+    }
+    .await;
+    ssr::audited(
+        &state,
+        &auth,
+        "mail.publish_verification",
+        domain.trim(),
+        value.trim().to_owned(),
+        result,
+    )
+    .await
+}
+
+endpoint_access!(PublishMx, Access::Role(Role::Operator));
+/// Sets the domain's MX records: one `PREFERENCE HOST` per line.
+#[server(prefix = "/api", endpoint = "mail/publish_mx")]
+pub async fn publish_mx(domain: String, mx: String) -> Result<Published, AppError> {
+    let auth = ssr::guard::<PublishMx>()?;
+    let state = ssr::state()?;
+    let result = async {
+        let row = store::find_domain(&state.db, &domain).await?;
+        let z = records::publish_mx(&state.db, auth.username(), &row.name, &mx).await?;
+        Ok(published(&format!("{}.", row.name), mx.trim(), &z))
+    }
+    .await;
+    ssr::audited(
+        &state,
+        &auth,
+        "mail.publish_mx",
+        domain.trim(),
+        mx.trim().to_owned(),
+        result,
+    )
+    .await
+}
+
+endpoint_access!(GenerateDkim, Access::Role(Role::Operator));
+/// Generates a DKIM key (RSA 2048 by default, or Ed25519) under a selector,
+/// keeps the private key on the server and publishes the public key.
+#[server(prefix = "/api", endpoint = "mail/generate_dkim")]
+pub async fn generate_dkim(
+    domain: String,
+    selector: String,
+    #[server(default)] algorithm: String,
+) -> Result<DkimKeyInfo, AppError> {
+    let auth = ssr::guard::<GenerateDkim>()?;
+    let state = ssr::state()?;
+    let result = async {
+        let row = store::find_domain(&state.db, &domain).await?;
+        let selector = forms::selector(&selector)?;
+        records::generate_and_publish_dkim(
+            &state.db,
+            auth.username(),
+            &row.name,
+            &selector,
+            &algorithm,
+        )
+        .await
+    }
+    .await;
+    let summary = match &result {
+        Ok(k) => format!(
+            "{} {}",
+            k.algorithm,
+            k.bits.map(|b| b.to_string()).unwrap_or_default()
+        ),
+        Err(_) => algorithm.clone(),
+    };
+    ssr::audited(
+        &state,
+        &auth,
+        "mail.generate_dkim",
+        &format!("{}._domainkey.{}", selector.trim(), domain.trim()),
+        summary,
+        result,
+    )
+    .await
 }
