@@ -547,3 +547,301 @@ fn cli_check_passes_a_good_domain_and_names_each_failure() {
     ]));
     assert_eq!(usage.status.code(), Some(2), "{usage:?}");
 }
+
+// --- the same, with every zone from Stackyard's own store ----------------------
+
+async fn ok(app: &TestApp, cookie: &str, path: &str, fields: &[(&str, &str)]) -> serde_json::Value {
+    let r = app.post(path, &form(fields), Some(cookie)).await;
+    assert_eq!(r.status, StatusCode::OK, "{path} {fields:?}: {}", r.body);
+    r.json()
+}
+
+async fn set_rrset(app: &TestApp, owner: &str, rdata: app::dns::zone::RData) {
+    use app::dns::{store, zone::Name};
+    let owner = Name::parse(owner).unwrap();
+    let zone = store::zone_containing(&app.db, &owner)
+        .await
+        .unwrap()
+        .unwrap();
+    store::replace_rrset(
+        &app.db,
+        "test",
+        zone.id,
+        &owner,
+        rdata.rtype(),
+        app::dns::zone::Ttl(60),
+        vec![rdata],
+    )
+    .await
+    .unwrap();
+}
+
+/// Every zone in the store, rendered as Stackyard renders them for NSD.
+async fn rendered_zones(app: &TestApp) -> Vec<(String, String)> {
+    use app::dns::{store, zone::render_zone};
+    let mut out = Vec::new();
+    for z in store::list_zones(&app.db).await.unwrap() {
+        let zone = store::load_zone(&app.db, z.id).await.unwrap();
+        out.push((
+            z.origin.as_str().trim_end_matches('.').to_owned(),
+            render_zone(&zone),
+        ));
+    }
+    // The NSD helper waits for the first zone's SOA.
+    out.sort_by_key(|(o, _)| o != "good.test");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs nsd and dig: apt-get install -y nsd bind9-dnsutils"]
+async fn readiness_check_over_zones_from_the_store() {
+    use app::dns::zone::{Name, RData};
+    let app = TestApp::sqlite().await;
+    let op = app.session(app.account("olga", Role::Operator).await).await;
+
+    for domain in ["good.test", "broken.test"] {
+        ok(&app, &op, "/api/mail/add_domain", &[("name", domain)]).await;
+        // Offered on the page when Stackyard serves no zone for the domain.
+        let d = ok(&app, &op, "/api/mail/get", &[("domain", domain)]).await;
+        assert_eq!(d["zone"]["zone"], serde_json::Value::Null);
+        let refused = app
+            .post(
+                "/api/mail/publish_mx",
+                &form(&[("domain", domain), ("mx", "10 mail")]),
+                Some(&op),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        ok(&app, &op, "/api/mail/create_zone", &[("domain", domain)]).await;
+        ok(
+            &app,
+            &op,
+            "/api/mail/publish_mx",
+            &[("domain", domain), ("mx", "10 mail")],
+        )
+        .await;
+    }
+    for origin in ["2.0.192.in-addr.arpa", "bl.test"] {
+        app::dns::store::create_zone(&app.db, "test", &Name::parse(origin).unwrap())
+            .await
+            .unwrap();
+    }
+    let ns1 = Name::parse("ns1.good.test").unwrap();
+    for origin in [
+        "good.test",
+        "broken.test",
+        "2.0.192.in-addr.arpa",
+        "bl.test",
+    ] {
+        set_rrset(&app, origin, RData::Ns(ns1.clone())).await;
+    }
+    set_rrset(
+        &app,
+        "ns1.good.test",
+        RData::A("127.0.0.1".parse().unwrap()),
+    )
+    .await;
+    set_rrset(
+        &app,
+        "mail.good.test",
+        RData::A("192.0.2.10".parse().unwrap()),
+    )
+    .await;
+    set_rrset(
+        &app,
+        "mail.broken.test",
+        RData::A("192.0.2.66".parse().unwrap()),
+    )
+    .await;
+    set_rrset(
+        &app,
+        "10.2.0.192.in-addr.arpa",
+        RData::Ptr(Name::parse("mail.good.test").unwrap()),
+    )
+    .await;
+    set_rrset(
+        &app,
+        "66.2.0.192.bl.test",
+        RData::A("127.0.0.2".parse().unwrap()),
+    )
+    .await;
+
+    // good.test: SPF built from choices, a DKIM key, DMARC from its fields, a
+    // verification token.
+    let spf = ok(
+        &app,
+        &op,
+        "/api/mail/spf_build",
+        &[("domain", "good.test"), ("mx", "on"), ("all", "-")],
+    )
+    .await;
+    assert_eq!(spf["record"], "v=spf1 mx -all");
+    assert_eq!(spf["valid"], true, "{spf}");
+    assert_eq!(spf["lookups"], "1 lookups, within the limit of 10");
+    ok(
+        &app,
+        &op,
+        "/api/mail/publish_spf",
+        &[("domain", "good.test"), ("record", "v=spf1 mx -all")],
+    )
+    .await;
+    let dkim = ok(
+        &app,
+        &op,
+        "/api/mail/generate_dkim",
+        &[
+            ("domain", "good.test"),
+            ("selector", "mail"),
+            ("algorithm", "rsa2048"),
+        ],
+    )
+    .await;
+    assert_eq!(dkim["owner"], "mail._domainkey.good.test");
+    assert_eq!(dkim["txt_strings"].as_array().unwrap().len(), 2, "{dkim}");
+    assert!(!dkim.to_string().contains("PRIVATE KEY"));
+    let dmarc = ok(
+        &app,
+        &op,
+        "/api/mail/dmarc_build",
+        &[
+            ("domain", "good.test"),
+            ("p", "reject"),
+            ("rua", "dmarc@good.test"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        dmarc["record"],
+        "v=DMARC1; p=reject; rua=mailto:dmarc@good.test"
+    );
+    ok(
+        &app,
+        &op,
+        "/api/mail/publish_dmarc",
+        &[
+            ("domain", "good.test"),
+            ("record", dmarc["record"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    ok(
+        &app,
+        &op,
+        "/api/mail/publish_verification",
+        &[
+            ("domain", "good.test"),
+            (
+                "value",
+                "google-site-verification=-Aqw1jSo8lsOZwbwd-cQ5bQvtm-M1DqVEHEIKXZ1z6U",
+            ),
+        ],
+    )
+    .await;
+    // The SPF record and the token share the apex; both stay.
+    let d = ok(&app, &op, "/api/mail/get", &[("domain", "good.test")]).await;
+    assert_eq!(d["zone"]["spf"], "v=spf1 mx -all");
+    assert_eq!(d["zone"]["mx"][0], "10 mail.good.test.");
+    assert_eq!(d["zone"]["verification"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        d["zone"]["dmarc"],
+        "v=DMARC1; p=reject; rua=mailto:dmarc@good.test"
+    );
+
+    // broken.test: SPF pasted without the server's address, DMARC p=none.
+    let pasted = ok(
+        &app,
+        &op,
+        "/api/mail/spf_build",
+        &[
+            ("domain", "broken.test"),
+            ("pasted", "v=spf1 ip4:192.0.2.10 include:good.test -all"),
+        ],
+    )
+    .await;
+    // include:good.test is counted from Stackyard's own zone: 1 + its mx.
+    assert_eq!(
+        pasted["lookups"], "2 lookups, within the limit of 10",
+        "{pasted}"
+    );
+    let bad = app
+        .post(
+            "/api/mail/publish_spf",
+            &form(&[
+                ("domain", "broken.test"),
+                ("record", "v=spf1 ip4:192.0.2.300 -all"),
+            ]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert_eq!(bad.json()["Invalid"]["field"], "record");
+    ok(
+        &app,
+        &op,
+        "/api/mail/publish_spf",
+        &[
+            ("domain", "broken.test"),
+            ("record", "v=spf1 ip4:192.0.2.10 -all"),
+        ],
+    )
+    .await;
+    ok(
+        &app,
+        &op,
+        "/api/mail/publish_dmarc",
+        &[("domain", "broken.test"), ("record", "v=DMARC1; p=none")],
+    )
+    .await;
+
+    let nsd = Nsd::start(&rendered_zones(&app).await);
+    for domain in ["good.test", "broken.test"] {
+        ok(
+            &app,
+            &op,
+            "/api/mail/settings",
+            &[
+                ("domain", domain),
+                ("mail_host", ""),
+                ("mail_ip", ""),
+                ("dnsbl_zones", "bl.test"),
+                ("resolver", &nsd.addr.to_string()),
+            ],
+        )
+        .await;
+    }
+
+    let good = ok(&app, &op, "/api/mail/check", &[("domain", "good.test")]).await;
+    assert_eq!(good["all_passed"], true, "{good:#}");
+    let dkim_item = good["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "dkim:mail")
+        .unwrap();
+    assert!(
+        dkim_item["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("matching the stored private key"),
+        "{dkim_item}"
+    );
+
+    let broken = ok(&app, &op, "/api/mail/check", &[("domain", "broken.test")]).await;
+    assert_eq!(broken["all_passed"], false);
+    let failed: Vec<(&str, &str)> = broken["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "fail")
+        .map(|i| (i["id"].as_str().unwrap(), i["fix"].as_str().unwrap_or("")))
+        .collect();
+    let ids: Vec<&str> = failed.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, ["ptr", "spf", "dnsbl:bl.test"], "{broken:#}");
+    assert!(failed.iter().all(|(_, fix)| !fix.is_empty()), "{failed:?}");
+
+    // The command line agrees, on the same zones.
+    let cli = cli_check(&nsd, "good.test", &["--dkim", "mail"]);
+    assert_eq!(cli.status.code(), Some(0), "{}", stdout(&cli));
+    let cli = cli_check(&nsd, "broken.test", &[]);
+    assert_eq!(cli.status.code(), Some(1), "{}", stdout(&cli));
+}
