@@ -536,12 +536,17 @@ pub async fn run_check(
     use crate::mail::check::{check_async, CheckOptions, HickoryDns, ResolverSettings};
     let row = find_domain(db, domain).await?;
     let settings = check_settings_of(&row)?;
-    let resolver = HickoryDns::new(&ResolverSettings {
-        nameserver: settings.resolver,
-        ..ResolverSettings::default()
-    })
-    .map_err(|e| AppError::invalid("resolver", e.to_string()))?;
-    let mut opts = CheckOptions::new(std::sync::Arc::new(resolver));
+    let resolver: std::sync::Arc<dyn crate::mail::check::DnsResolver> =
+        match HickoryDns::new(&ResolverSettings {
+            nameserver: settings.resolver,
+            ..ResolverSettings::default()
+        }) {
+            Ok(r) => std::sync::Arc::new(r),
+            // The checklist still shows every item, each saying why it
+            // could not be checked.
+            Err(e) => std::sync::Arc::new(NoResolver(e.to_string())),
+        };
+    let mut opts = CheckOptions::new(resolver);
     opts.dnsbl_zones = settings.dnsbl_zones.clone();
     opts.dkim = dkim_rows(db, &row.name)
         .await?
@@ -685,4 +690,29 @@ pub fn server_config(r: &ConfigRequest) -> AppResult<Vec<crate::mail::ConfigFile
         contents: dovecot,
     });
     Ok(files)
+}
+
+/// Stands in when no resolver can be set up (no `/etc/resolv.conf`):
+/// every question fails temporarily with the reason.
+struct NoResolver(String);
+
+impl crate::mail::check::DnsResolver for NoResolver {
+    fn a(&self, _: &str) -> Result<Vec<std::net::Ipv4Addr>, crate::mail::check::LookupError> {
+        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    }
+    fn aaaa(&self, _: &str) -> Result<Vec<std::net::Ipv6Addr>, crate::mail::check::LookupError> {
+        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    }
+    fn mx(
+        &self,
+        _: &str,
+    ) -> Result<Vec<crate::mail::check::MxRecord>, crate::mail::check::LookupError> {
+        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    }
+    fn txt(&self, _: &str) -> Result<Vec<String>, crate::mail::check::LookupError> {
+        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    }
+    fn ptr(&self, _: std::net::IpAddr) -> Result<Vec<String>, crate::mail::check::LookupError> {
+        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    }
 }
