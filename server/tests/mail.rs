@@ -350,6 +350,92 @@ async fn daemons_read_what_the_console_stored() {
     assert!(audit.iter().any(|a| a == "mail.server_config"), "{audit:?}");
 }
 
+#[tokio::test]
+#[ignore = "needs PostgreSQL (STACKYARD_TEST_POSTGRES_URL) and postfix-pgsql"]
+async fn postfix_reads_the_pgsql_tables_of_a_postgres_console() {
+    let pg = migrations::testing::PostgresDb::create().await.unwrap();
+    let app = TestApp::with_url(&pg.url, tempfile::tempdir().unwrap()).await;
+    let root = admin(&app).await;
+    for (path, fields) in [
+        ("/api/mail/add_domain", form(&[("name", "example.test")])),
+        (
+            "/api/mail/add_mailbox",
+            form(&[
+                ("domain", "example.test"),
+                ("address", "user"),
+                ("password", MAILBOX_PASSWORD),
+                ("quota_mib", ""),
+            ]),
+        ),
+        (
+            "/api/mail/add_alias",
+            form(&[
+                ("domain", "example.test"),
+                ("source", "alias"),
+                ("destination", "user@example.test"),
+            ]),
+        ),
+    ] {
+        let r = app.post(path, &fields, Some(&root)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    }
+    let defaults = app
+        .post("/api/mail/config_defaults", "", Some(&root))
+        .await
+        .json();
+    assert_eq!(defaults["backend"], "pgsql");
+    assert_eq!(defaults["pg_dbname"], pg.name.as_str());
+    // The test cluster's role stands in for the daemons' read-only role.
+    let admin_url = std::env::var(migrations::testing::POSTGRES_ENV).unwrap();
+    let userinfo = admin_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('@').next())
+        .unwrap();
+    let (user, password) = userinfo.split_once(':').unwrap();
+    let files = app
+        .post(
+            "/api/mail/server_config",
+            &form(&[
+                ("backend", "pgsql"),
+                ("sqlite_path", ""),
+                ("pg_host", defaults["pg_host"].as_str().unwrap()),
+                ("pg_port", defaults["pg_port"].as_str().unwrap()),
+                ("pg_dbname", &pg.name),
+                ("pg_user", user),
+                ("pg_password", password),
+                ("mail_root", ""),
+            ]),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(files.status, StatusCode::OK, "{}", files.body);
+    let dir = tempfile::tempdir().unwrap();
+    for f in files.json().as_array().unwrap() {
+        std::fs::write(
+            dir.path().join(f["name"].as_str().unwrap()),
+            f["contents"].as_str().unwrap(),
+        )
+        .unwrap();
+    }
+    let query = |key: &str, file: &str| {
+        run(Command::new("postmap").args([
+            "-q",
+            key,
+            &format!("pgsql:{}", dir.path().join(file).display()),
+        ]))
+    };
+    let mailbox = query("user@example.test", "virtual_mailbox_maps.cf");
+    assert!(mailbox.status.success(), "{mailbox:?}");
+    assert_eq!(stdout(&mailbox), "example.test/user/");
+    let alias = query("alias@example.test", "virtual_alias_maps.cf");
+    assert_eq!(stdout(&alias), "user@example.test", "{alias:?}");
+    let miss = query("nobody@example.test", "virtual_mailbox_maps.cf");
+    assert_eq!(miss.status.code(), Some(1), "{miss:?}");
+    drop(app);
+    pg.drop().await.unwrap();
+}
+
 // --- the readiness check on the command line, against a real NSD --------------
 
 /// An NSD serving `zones` on a loopback port; killed on drop.
