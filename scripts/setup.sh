@@ -20,7 +20,7 @@ if [ "$mode" = test ]; then
   # Browser tests, the multi-instance database, and the real services the
   # integration tests drive: libvirtd with QEMU, NSD, Dovecot and Postfix.
   apt_packages+=(chromium postgresql libvirt-daemon-system dnsmasq-base qemu-system-x86
-                 nsd dnsutils dovecot-core dovecot-sqlite postfix postfix-sqlite sqlite3)
+                 nsd dnsutils dovecot-core dovecot-sqlite postfix postfix-sqlite postfix-pgsql sqlite3)
 fi
 
 missing=()

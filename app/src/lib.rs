@@ -71,7 +71,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dns") view=dns::pages::DnsPage/>
                     <Route path=path!("/dns/zone/:id") view=dns::pages::ZonePage/>
                     <Route path=path!("/dns/servers") view=dns::pages::DnsServersPage/>
-                    <Route path=path!("/mail") view=sections::MailPage/>
+                    <Route path=path!("/mail") view=mail::pages::MailPage/>
+                    <Route path=path!("/mail/:domain") view=mail::pages::MailDomainPage/>
                     <Route path=path!("/users") view=auth::pages::UsersPage/>
                     <Route path=path!("/audit") view=auth::pages::AuditPage/>
                     <Route path=path!("/profile") view=auth::pages::ProfilePage/>

@@ -43,18 +43,3 @@ pub fn LayoutsPage() -> impl IntoView {
         />
     }
 }
-
-page_access!("/mail", Access::Role(Role::Viewer));
-#[component]
-pub fn MailPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Mail"
-            summary="SPF, DKIM and DMARC records and the mail readiness check."
-            points=&[
-                "Build SPF from choices, generate DKIM keys, publish DMARC into the domain's zone.",
-                "Check forward-confirmed reverse DNS, SPF, DKIM, DMARC and blocklists for the mail host.",
-            ]
-        />
-    }
-}

@@ -11,6 +11,7 @@ mod m20261124_000001_settings;
 mod m20261124_000002_auth;
 mod m20261124_000003_hosts;
 mod m20261124_000005_dns;
+mod m20261124_000006_mail;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_auth::Migration),
             Box::new(m20261124_000003_hosts::Migration),
             Box::new(m20261124_000005_dns::Migration),
+            Box::new(m20261124_000006_mail::Migration),
         ]
     }
 }

@@ -34,6 +34,16 @@ enum Command {
     /// Check or format a DNS zone file with Stackyard's own parser.
     #[command(subcommand)]
     Zone(ZoneCommand),
+    /// Mail tools: the readiness check of a mail domain over live DNS.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MailCommand {
+    /// The readiness check (PTR, forward confirmation, MX, SPF, DKIM, DMARC,
+    /// blocklists); exit status 0 only when every check passes.
+    Check(stackyard_server::mail_cli::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +151,35 @@ fn zone(command: ZoneCommand) -> ExitCode {
     }
 }
 
+fn mail(command: MailCommand) -> ExitCode {
+    use stackyard_server::mail_cli;
+    let MailCommand::Check(args) = command;
+    match mail_cli::run(&args) {
+        Ok(report) => {
+            if args.json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(json) => println!("{json}"),
+                    Err(e) => {
+                        eprintln!("stackyard: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            } else {
+                print!("{}", mail_cli::render_text(&report));
+            }
+            if report.all_passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("stackyard: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -166,6 +205,7 @@ fn main() -> ExitCode {
                 })
             }),
         Some(Command::Zone(command)) => return zone(command),
+        Some(Command::Mail(command)) => return mail(command),
         Some(Command::Serve(args)) => serve(&runtime, args),
         None => serve(&runtime, cli.serve),
     };

@@ -18,6 +18,11 @@
 //! keys are only enforced when the writer runs `PRAGMA foreign_keys = ON`
 //! on its connection.
 //!
+//! Stackyard's own database gets these tables from migration
+//! `m20261124_000006_mail` (the same columns, plus timestamps, check
+//! settings on `mail_domain`, an `id` and `domain` on `mail_alias`, and the
+//! DKIM keys); the DDL below is for a separate mail database.
+//!
 //! The row types validate before anything reaches SQL, and the insert
 //! statements are parameterised, so no value is ever spliced into SQL text.
 

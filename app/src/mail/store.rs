@@ -1,0 +1,718 @@
+//! The mail service over the database: mail domains with their check
+//! settings, mailboxes (Dovecot `{ARGON2ID}` hashes), aliases and DKIM keys.
+//!
+//! Rows are validated by the row types of [`crate::mail::check::mailstore`]
+//! (the same rules the daemons' lookups rely on: lower case, safe local
+//! parts, maildir paths) before anything is written, and multi-row changes
+//! run in one transaction. Functions take the connection and return
+//! [`AppError`]s a form can show; server functions stay thin around them.
+
+use crate::auth::server::HashCost;
+use crate::error::{AppError, AppResult};
+use crate::mail::check::mailstore::{self, MailAlias, Mailbox};
+use crate::mail::check::password::{hash_password, Argon2Cost};
+use crate::mail::entity::{mail_alias, mail_dkim_key, mail_domain, mailbox};
+use crate::mail::forms::{self, CheckSettings};
+use crate::mail::{AliasRow, DkimKeyInfo, MailDomainSummary, MailSettings, MailboxRow};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+/// The blocklist every new mail domain starts with.
+pub const DEFAULT_DNSBL: &str = crate::mail::check::DEFAULT_DNSBL_ZONE;
+
+/// Mailbox hashes follow the console's own Argon2id policy: real cost in
+/// production, the cheapest legal one in tests.
+pub fn mailbox_cost(cost: HashCost) -> Argon2Cost {
+    Argon2Cost {
+        memory_kib: cost.memory_kib.max(Argon2Cost::INSECURE_TEST.memory_kib),
+        iterations: cost.passes.max(1),
+        parallelism: cost.lanes.max(1),
+    }
+}
+
+fn mailstore_error(field: &str, e: mailstore::MailstoreError) -> AppError {
+    AppError::invalid(field, e.to_string())
+}
+
+pub async fn find_domain<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<mail_domain::Model> {
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    mail_domain::Entity::find_by_id(name.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Mail domain {name}")))
+}
+
+pub fn settings_of(row: &mail_domain::Model) -> MailSettings {
+    MailSettings {
+        mail_host: row.mail_host.clone(),
+        mail_ip: row.mail_ip.clone(),
+        dnsbl_zones: forms::list(&row.dnsbl_zones),
+        resolver: row.resolver.clone(),
+    }
+}
+
+/// The stored settings, parsed (they were validated when saved).
+pub fn check_settings_of(row: &mail_domain::Model) -> AppResult<CheckSettings> {
+    forms::check_settings(
+        &row.mail_host,
+        &row.mail_ip,
+        &row.dnsbl_zones,
+        &row.resolver,
+    )
+}
+
+pub async fn list_domains(db: &DatabaseConnection) -> AppResult<Vec<MailDomainSummary>> {
+    let rows = mail_domain::Entity::find()
+        .order_by_asc(mail_domain::Column::Name)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mailboxes = mailbox::Entity::find()
+            .filter(mailbox::Column::Domain.eq(&row.name))
+            .count(db)
+            .await?;
+        let aliases = mail_alias::Entity::find()
+            .filter(mail_alias::Column::Domain.eq(&row.name))
+            .count(db)
+            .await?;
+        let selectors = mail_dkim_key::Entity::find()
+            .filter(mail_dkim_key::Column::Domain.eq(&row.name))
+            .order_by_asc(mail_dkim_key::Column::Selector)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|k| k.selector)
+            .collect();
+        out.push(MailDomainSummary {
+            name: row.name,
+            active: row.active,
+            mailboxes,
+            aliases,
+            dkim_selectors: selectors,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn add_domain(db: &DatabaseConnection, name: &str) -> AppResult<mail_domain::Model> {
+    let name = forms::domain("name", name)?;
+    if mail_domain::Entity::find_by_id(name.clone())
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::invalid(
+            "name",
+            format!("{name} is already a mail domain."),
+        ));
+    }
+    let now = chrono::Utc::now();
+    Ok(mail_domain::ActiveModel {
+        name: Set(name),
+        active: Set(true),
+        mail_host: Set(String::new()),
+        mail_ip: Set(String::new()),
+        dnsbl_zones: Set(DEFAULT_DNSBL.to_owned()),
+        resolver: Set(String::new()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Removes the domain with its mailboxes, aliases and DKIM keys (the mail
+/// on disk stays: Stackyard never deletes maildirs).
+pub async fn remove_domain(db: &DatabaseConnection, name: &str) -> AppResult<()> {
+    let row = find_domain(db, name).await?;
+    let txn = db.begin().await?;
+    mail_dkim_key::Entity::delete_many()
+        .filter(mail_dkim_key::Column::Domain.eq(&row.name))
+        .exec(&txn)
+        .await?;
+    mail_alias::Entity::delete_many()
+        .filter(mail_alias::Column::Domain.eq(&row.name))
+        .exec(&txn)
+        .await?;
+    mailbox::Entity::delete_many()
+        .filter(mailbox::Column::Domain.eq(&row.name))
+        .exec(&txn)
+        .await?;
+    mail_domain::Entity::delete_by_id(row.name)
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn save_settings(
+    db: &DatabaseConnection,
+    name: &str,
+    settings: &CheckSettings,
+) -> AppResult<MailSettings> {
+    let row = find_domain(db, name).await?;
+    let mut active: mail_domain::ActiveModel = row.into();
+    active.mail_host = Set(settings.mail_host.clone().unwrap_or_default());
+    active.mail_ip = Set(settings
+        .mail_ip
+        .map(|ip| ip.to_string())
+        .unwrap_or_default());
+    active.dnsbl_zones = Set(settings.dnsbl_zones.join(" "));
+    active.resolver = Set(settings.resolver.map(|r| r.to_string()).unwrap_or_default());
+    active.updated_at = Set(chrono::Utc::now());
+    let row = active.update(db).await?;
+    Ok(settings_of(&row))
+}
+
+fn mailbox_row(m: mailbox::Model) -> MailboxRow {
+    MailboxRow {
+        address: m.address,
+        quota_bytes: u64::try_from(m.quota_bytes).unwrap_or(0),
+        active: m.active,
+        maildir: m.maildir,
+    }
+}
+
+pub async fn mailboxes(db: &DatabaseConnection, domain: &str) -> AppResult<Vec<MailboxRow>> {
+    Ok(mailbox::Entity::find()
+        .filter(mailbox::Column::Domain.eq(domain))
+        .order_by_asc(mailbox::Column::Address)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(mailbox_row)
+        .collect())
+}
+
+/// Hashes off the async runtime: Argon2id at production cost takes a
+/// noticeable fraction of a second.
+async fn dovecot_hash(password: String, cost: HashCost) -> AppResult<String> {
+    crate::auth::server::check_new_password("password", &password)?;
+    let cost = mailbox_cost(cost);
+    tokio::task::spawn_blocking(move || hash_password(&password, &cost))
+        .await
+        .map_err(|e| AppError::Failed(format!("hashing stopped: {e}")))?
+        .map_err(|e| AppError::invalid("password", e.to_string()))
+}
+
+/// `local` may be the part before `@` or the whole address in this domain.
+pub fn mailbox_address(domain: &str, local: &str) -> AppResult<String> {
+    let local = local.trim();
+    let address = if local.contains('@') {
+        local.to_owned()
+    } else {
+        format!("{local}@{domain}")
+    };
+    let (address, in_domain) =
+        mailstore::valid_address(&address).map_err(|e| mailstore_error("address", e))?;
+    if in_domain != domain {
+        return Err(AppError::invalid(
+            "address",
+            format!("{address} is not in {domain}; add it on {in_domain}'s page."),
+        ));
+    }
+    Ok(address)
+}
+
+pub async fn add_mailbox(
+    db: &DatabaseConnection,
+    domain: &str,
+    local: &str,
+    password: String,
+    quota_bytes: u64,
+    cost: HashCost,
+) -> AppResult<MailboxRow> {
+    let domain = find_domain(db, domain).await?;
+    let address = mailbox_address(&domain.name, local)?;
+    if mailbox::Entity::find_by_id(address.clone())
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::invalid(
+            "address",
+            format!("{address} already exists."),
+        ));
+    }
+    let hash = dovecot_hash(password, cost).await?;
+    let mb = Mailbox::new(&address, &hash, quota_bytes).map_err(|e| match e {
+        mailstore::MailstoreError::QuotaTooLarge(_) => mailstore_error("quota_mib", e),
+        other => mailstore_error("address", other),
+    })?;
+    let now = chrono::Utc::now();
+    let row = mailbox::ActiveModel {
+        address: Set(mb.address.clone()),
+        domain: Set(mb.domain.clone()),
+        password: Set(mb.password.clone()),
+        quota_bytes: Set(mb.quota_i64()),
+        active: Set(true),
+        maildir: Set(mb.maildir.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(mailbox_row(row))
+}
+
+async fn find_mailbox(db: &DatabaseConnection, address: &str) -> AppResult<mailbox::Model> {
+    let address = address.trim().to_ascii_lowercase();
+    mailbox::Entity::find_by_id(address.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Mailbox {address}")))
+}
+
+pub async fn set_mailbox_password(
+    db: &DatabaseConnection,
+    address: &str,
+    password: String,
+    cost: HashCost,
+) -> AppResult<()> {
+    let row = find_mailbox(db, address).await?;
+    let hash = dovecot_hash(password, cost).await?;
+    let mut active: mailbox::ActiveModel = row.into();
+    active.password = Set(hash);
+    active.updated_at = Set(chrono::Utc::now());
+    active.update(db).await?;
+    Ok(())
+}
+
+pub async fn update_mailbox(
+    db: &DatabaseConnection,
+    address: &str,
+    quota_bytes: u64,
+    enabled: bool,
+) -> AppResult<MailboxRow> {
+    let row = find_mailbox(db, address).await?;
+    let quota = i64::try_from(quota_bytes)
+        .map_err(|_| AppError::invalid("quota_mib", "That quota is too large."))?;
+    let mut active: mailbox::ActiveModel = row.into();
+    active.quota_bytes = Set(quota);
+    active.active = Set(enabled);
+    active.updated_at = Set(chrono::Utc::now());
+    Ok(mailbox_row(active.update(db).await?))
+}
+
+pub async fn remove_mailbox(db: &DatabaseConnection, address: &str) -> AppResult<String> {
+    let row = find_mailbox(db, address).await?;
+    mailbox::Entity::delete_by_id(row.address.clone())
+        .exec(db)
+        .await?;
+    Ok(row.address)
+}
+
+fn alias_row(a: mail_alias::Model) -> AliasRow {
+    AliasRow {
+        id: a.id,
+        source: a.source,
+        destination: a.destination,
+        active: a.active,
+    }
+}
+
+pub async fn aliases(db: &DatabaseConnection, domain: &str) -> AppResult<Vec<AliasRow>> {
+    Ok(mail_alias::Entity::find()
+        .filter(mail_alias::Column::Domain.eq(domain))
+        .order_by_asc(mail_alias::Column::Source)
+        .order_by_asc(mail_alias::Column::Destination)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(alias_row)
+        .collect())
+}
+
+/// `source` is a local part, `@` alone (catch-all) or an address in the
+/// domain; `destination` any address.
+pub async fn add_alias(
+    db: &DatabaseConnection,
+    domain: &str,
+    source: &str,
+    destination: &str,
+) -> AppResult<AliasRow> {
+    let domain = find_domain(db, domain).await?;
+    let source = source.trim();
+    let source = if source.is_empty() || source == "@" || source == "*" {
+        format!("@{}", domain.name)
+    } else if source.contains('@') {
+        source.to_owned()
+    } else {
+        format!("{source}@{}", domain.name)
+    };
+    let destination = destination.trim();
+    if destination.is_empty() {
+        return Err(AppError::invalid(
+            "destination",
+            "Enter the address mail is delivered to.",
+        ));
+    }
+    if let Err(e) = mailstore::valid_address(destination) {
+        return Err(mailstore_error("destination", e));
+    }
+    let alias = MailAlias::new(&source, destination).map_err(|e| match e {
+        mailstore::MailstoreError::BadAddress { ref address, .. }
+            if address.trim().eq_ignore_ascii_case(destination) =>
+        {
+            mailstore_error("destination", e)
+        }
+        other => mailstore_error("source", other),
+    })?;
+    let in_domain = alias
+        .source
+        .rsplit_once('@')
+        .map(|(_, d)| d == domain.name)
+        .unwrap_or(false);
+    if !in_domain {
+        return Err(AppError::invalid(
+            "source",
+            format!("{} is not in {}.", alias.source, domain.name),
+        ));
+    }
+    let exists = mail_alias::Entity::find()
+        .filter(mail_alias::Column::Source.eq(&alias.source))
+        .filter(mail_alias::Column::Destination.eq(&alias.destination))
+        .one(db)
+        .await?
+        .is_some();
+    if exists {
+        return Err(AppError::invalid(
+            "source",
+            format!(
+                "{} already forwards to {}.",
+                alias.source, alias.destination
+            ),
+        ));
+    }
+    let row = mail_alias::ActiveModel {
+        domain: Set(domain.name),
+        source: Set(alias.source),
+        destination: Set(alias.destination),
+        active: Set(true),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(alias_row(row))
+}
+
+pub async fn remove_alias(db: &DatabaseConnection, id: i32) -> AppResult<AliasRow> {
+    let row = mail_alias::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Alias {id}")))?;
+    mail_alias::Entity::delete_by_id(id).exec(db).await?;
+    Ok(alias_row(row))
+}
+
+fn dkim_info(k: &mail_dkim_key::Model) -> DkimKeyInfo {
+    DkimKeyInfo {
+        selector: k.selector.clone(),
+        algorithm: k.algorithm.clone(),
+        bits: k.bits.and_then(|b| u32::try_from(b).ok()),
+        owner: format!("{}._domainkey.{}", k.selector, k.domain),
+        txt_strings: crate::mail::auth::split_txt(&k.public_record),
+        public_record: k.public_record.clone(),
+        created_at: k.created_at,
+    }
+}
+
+pub async fn dkim_rows<C: ConnectionTrait>(
+    db: &C,
+    domain: &str,
+) -> AppResult<Vec<mail_dkim_key::Model>> {
+    Ok(mail_dkim_key::Entity::find()
+        .filter(mail_dkim_key::Column::Domain.eq(domain))
+        .order_by_asc(mail_dkim_key::Column::Selector)
+        .all(db)
+        .await?)
+}
+
+pub async fn dkim_keys(db: &DatabaseConnection, domain: &str) -> AppResult<Vec<DkimKeyInfo>> {
+    Ok(dkim_rows(db, domain).await?.iter().map(dkim_info).collect())
+}
+
+/// The algorithms the DKIM form offers.
+pub fn generate_dkim(algorithm: &str) -> AppResult<crate::mail::auth::dkim::DkimKeyPair> {
+    use crate::mail::auth::dkim::{generate_ed25519, generate_rsa};
+    let pair = match algorithm.trim() {
+        "" | "rsa" | "rsa2048" => generate_rsa(2048),
+        "rsa3072" => generate_rsa(3072),
+        "rsa4096" => generate_rsa(4096),
+        "ed25519" => generate_ed25519(),
+        other => {
+            return Err(AppError::invalid(
+                "algorithm",
+                format!("\"{other}\" is not offered: choose RSA 2048, 3072, 4096 or Ed25519."),
+            ))
+        }
+    };
+    pair.map_err(|e| AppError::Failed(format!("the key could not be generated: {e}")))
+}
+
+/// Stores a fresh key under `selector`; a selector is never reused, since
+/// receivers cache the old key for the record's TTL.
+pub async fn add_dkim_key<C: ConnectionTrait>(
+    db: &C,
+    domain: &str,
+    selector: &str,
+    pair: &crate::mail::auth::dkim::DkimKeyPair,
+) -> AppResult<DkimKeyInfo> {
+    let domain = find_domain(db, domain).await?;
+    let exists = mail_dkim_key::Entity::find()
+        .filter(mail_dkim_key::Column::Domain.eq(&domain.name))
+        .filter(mail_dkim_key::Column::Selector.eq(selector))
+        .one(db)
+        .await?
+        .is_some();
+    if exists {
+        return Err(AppError::invalid(
+            "selector",
+            format!(
+                "{selector} already has a key; choose a new selector (e.g. the date) so \
+                 receivers that cached the old key keep verifying old mail."
+            ),
+        ));
+    }
+    let key = &pair.private_key;
+    let row = mail_dkim_key::ActiveModel {
+        domain: Set(domain.name),
+        selector: Set(selector.to_owned()),
+        algorithm: Set(key.key_type().to_string()),
+        bits: Set(key.rsa_bits().and_then(|b| i32::try_from(b).ok())),
+        private_key: Set(key.pem().to_owned()),
+        public_record: Set(pair.record.clone()),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(dkim_info(&row))
+}
+
+/// The PEM for the signer (OpenDKIM, rspamd). Callers audit the access.
+pub async fn dkim_private_key(
+    db: &DatabaseConnection,
+    domain: &str,
+    selector: &str,
+) -> AppResult<String> {
+    let domain = find_domain(db, domain).await?;
+    mail_dkim_key::Entity::find()
+        .filter(mail_dkim_key::Column::Domain.eq(&domain.name))
+        .filter(mail_dkim_key::Column::Selector.eq(selector.trim()))
+        .one(db)
+        .await?
+        .map(|k| k.private_key)
+        .ok_or_else(|| AppError::NotFound(format!("DKIM key {selector}")))
+}
+
+pub async fn remove_dkim_key(
+    db: &DatabaseConnection,
+    domain: &str,
+    selector: &str,
+) -> AppResult<()> {
+    let domain = find_domain(db, domain).await?;
+    let res = mail_dkim_key::Entity::delete_many()
+        .filter(mail_dkim_key::Column::Domain.eq(&domain.name))
+        .filter(mail_dkim_key::Column::Selector.eq(selector.trim()))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::NotFound(format!("DKIM key {selector}")));
+    }
+    Ok(())
+}
+
+/// The readiness check for a stored mail domain with its settings and
+/// DKIM keys; `resolver` overrides the stored resolver when given.
+pub async fn run_check(
+    db: &DatabaseConnection,
+    domain: &str,
+) -> AppResult<crate::mail::check::Report> {
+    use crate::mail::check::{check_async, CheckOptions, HickoryDns, ResolverSettings};
+    let row = find_domain(db, domain).await?;
+    let settings = check_settings_of(&row)?;
+    let resolver: std::sync::Arc<dyn crate::mail::check::DnsResolver> =
+        match HickoryDns::new(&ResolverSettings {
+            nameserver: settings.resolver,
+            ..ResolverSettings::default()
+        }) {
+            Ok(r) => std::sync::Arc::new(r),
+            // The checklist still shows every item, each saying why it
+            // could not be checked.
+            Err(e) => std::sync::Arc::new(NoResolver(e.to_string())),
+        };
+    let mut opts = CheckOptions::new(resolver);
+    opts.dnsbl_zones = settings.dnsbl_zones.clone();
+    opts.dkim = dkim_rows(db, &row.name)
+        .await?
+        .into_iter()
+        .map(|k| (k.selector, Some(k.private_key)))
+        .collect();
+    Ok(check_async(row.name, settings.mail_host, settings.mail_ip, opts).await)
+}
+
+/// How the daemons reach this database, as far as the connection tells:
+/// the SQLite file (absolute), or the PostgreSQL host, port and database.
+pub fn config_defaults(db: &DatabaseConnection) -> crate::mail::ConfigDefaults {
+    use sea_orm::DatabaseBackend;
+    let mut d = crate::mail::ConfigDefaults {
+        backend: "sqlite".to_owned(),
+        sqlite_path: String::new(),
+        pg_host: String::new(),
+        pg_port: String::new(),
+        pg_dbname: String::new(),
+    };
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let options = db.get_sqlite_connection_pool().connect_options();
+            let path = options.get_filename();
+            d.sqlite_path = std::path::absolute(path)
+                .unwrap_or_else(|_| path.to_path_buf())
+                .display()
+                .to_string();
+        }
+        DatabaseBackend::Postgres => {
+            let options = db.get_postgres_connection_pool().connect_options();
+            d.backend = "pgsql".to_owned();
+            d.pg_host = options.get_host().to_owned();
+            d.pg_port = options.get_port().to_string();
+            d.pg_dbname = options.get_database().unwrap_or_default().to_owned();
+        }
+        DatabaseBackend::MySql => {}
+    }
+    d
+}
+
+/// The server-configuration form.
+#[derive(Clone)]
+pub struct ConfigRequest {
+    pub backend: String,
+    pub sqlite_path: String,
+    pub pg_host: String,
+    pub pg_port: String,
+    pub pg_dbname: String,
+    pub pg_user: String,
+    pub pg_password: String,
+    pub mail_root: String,
+}
+
+/// The three Postfix lookup tables, the `main.cf` lines that use them and
+/// `dovecot-sql.conf.ext`.
+pub fn server_config(r: &ConfigRequest) -> AppResult<Vec<crate::mail::ConfigFile>> {
+    use crate::mail::check::serverconf::{
+        dovecot_sql_conf, postfix_maps, DovecotMailSettings, PgConnection, SqlBackend,
+    };
+    use crate::mail::ConfigFile;
+    let backend = match r.backend.trim() {
+        "sqlite" => {
+            let path = std::path::PathBuf::from(r.sqlite_path.trim());
+            if !path.is_absolute() {
+                return Err(AppError::invalid(
+                    "sqlite_path",
+                    "Give the database file's absolute path as the mail server sees it, such \
+                     as /var/lib/stackyard/stackyard.db.",
+                ));
+            }
+            SqlBackend::Sqlite { path }
+        }
+        "pgsql" => {
+            let port = match r.pg_port.trim() {
+                "" => None,
+                p => Some(p.parse::<u16>().map_err(|_| {
+                    AppError::invalid("pg_port", format!("\"{p}\" is not a port number."))
+                })?),
+            };
+            let need = |field: &str, v: &str, what: &str| {
+                if v.trim().is_empty() {
+                    Err(AppError::invalid(field, format!("Enter the {what}.")))
+                } else {
+                    Ok(v.trim().to_owned())
+                }
+            };
+            SqlBackend::Postgres(PgConnection {
+                host: need("pg_host", &r.pg_host, "PostgreSQL host")?,
+                port,
+                dbname: need("pg_dbname", &r.pg_dbname, "database name")?,
+                user: need("pg_user", &r.pg_user, "read-only role the daemons use")?,
+                password: need("pg_password", &r.pg_password, "role's password")?,
+            })
+        }
+        other => {
+            return Err(AppError::invalid(
+                "backend",
+                format!("\"{other}\" is not offered: choose sqlite or pgsql."),
+            ))
+        }
+    };
+    let field = if matches!(backend, SqlBackend::Sqlite { .. }) {
+        "sqlite_path"
+    } else {
+        "pg_password"
+    };
+    let maps = postfix_maps(&backend).map_err(|e| AppError::invalid(field, e.to_string()))?;
+    let mail = DovecotMailSettings {
+        mail_root: match r.mail_root.trim() {
+            "" => DovecotMailSettings::default().mail_root,
+            root => root.to_owned(),
+        },
+        ..DovecotMailSettings::default()
+    };
+    let dovecot = dovecot_sql_conf(&backend, &mail).map_err(|e| {
+        let f = if e.0.contains("mail root") {
+            "mail_root"
+        } else {
+            field
+        };
+        AppError::invalid(f, e.to_string())
+    })?;
+    let mut files: Vec<ConfigFile> = maps
+        .files()
+        .iter()
+        .map(|(name, text)| ConfigFile {
+            name: (*name).to_owned(),
+            contents: (*text).to_owned(),
+        })
+        .collect();
+    files.push(ConfigFile {
+        name: "main.cf.snippet".to_owned(),
+        contents: format!(
+            "# Add to /etc/postfix/main.cf (tables in /etc/postfix/sql/):\n{}",
+            maps.main_cf("/etc/postfix/sql")
+        ),
+    });
+    files.push(ConfigFile {
+        name: "dovecot-sql.conf.ext".to_owned(),
+        contents: dovecot,
+    });
+    Ok(files)
+}
+
+/// Stands in when no resolver can be set up (no `/etc/resolv.conf`):
+/// every question fails temporarily with the reason.
+struct NoResolver(String);
+
+impl crate::mail::check::DnsResolver for NoResolver {
+    fn a(&self, _: &str) -> Result<Vec<std::net::Ipv4Addr>, crate::mail::check::LookupError> {
+        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    }
+    fn aaaa(&self, _: &str) -> Result<Vec<std::net::Ipv6Addr>, crate::mail::check::LookupError> {
+        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    }
+    fn mx(
+        &self,
+        _: &str,
+    ) -> Result<Vec<crate::mail::check::MxRecord>, crate::mail::check::LookupError> {
+        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    }
+    fn txt(&self, _: &str) -> Result<Vec<String>, crate::mail::check::LookupError> {
+        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    }
+    fn ptr(&self, _: std::net::IpAddr) -> Result<Vec<String>, crate::mail::check::LookupError> {
+        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    }
+}

@@ -1,0 +1,91 @@
+import { expect, test } from '@playwright/test';
+import { hydrated, isPhone, noSidewaysScroll } from './helpers';
+
+test('mail: add a domain and its zone, build and publish SPF from choices, generate a DKIM key, run the readiness check', async ({
+  page,
+}) => {
+  test.setTimeout(90_000);
+  // Each viewport drives its own domain; the suffix keeps reruns against a
+  // reused server apart.
+  const domain = `${isPhone(page) ? 'phone' : 'desk'}-${Date.now().toString(36)}.test`;
+
+  await page.goto('/mail');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1, name: 'Mail' })).toBeVisible();
+  await page.getByLabel('Domain', { exact: true }).fill('not a domain');
+  await page.getByRole('button', { name: 'Add domain' }).click();
+  await expect(page.locator('#mail-domain-name-error')).toContainText('is not a valid mail domain');
+  await page.getByLabel('Domain', { exact: true }).fill(domain);
+  await page.getByRole('button', { name: 'Add domain' }).click();
+  await expect(page.getByRole('status')).toContainText(`Added ${domain}.`);
+  await noSidewaysScroll(page);
+  await page.getByRole('status').getByRole('link', { name: domain }).click();
+
+  await expect(page.getByRole('heading', { level: 1, name: domain })).toBeVisible();
+  await hydrated(page);
+  // No zone yet: the page offers to create it.
+  await page.getByRole('button', { name: `Create the zone ${domain}` }).click();
+  await expect(page.getByText(`Records live in the zone ${domain}.`)).toBeVisible();
+
+  // SPF from choices; a bad address is answered next to its field.
+  const spf = page.getByRole('form', { name: 'Build an SPF record' });
+  await spf.getByLabel(/mx: the domain's mail servers/).check();
+  await spf.getByLabel('ip4 addresses or networks').fill('192.0.2.300');
+  await spf.getByRole('button', { name: 'Build SPF record' }).click();
+  await expect(page.locator('#spf-ip4-error')).toContainText('192.0.2.300');
+  await spf.getByLabel('ip4 addresses or networks').fill('192.0.2.25');
+  await spf.getByLabel('Everyone else (all)').selectOption('~');
+  await spf.getByRole('button', { name: 'Build SPF record' }).click();
+  await expect(page.locator('#spf-ip4-error')).toBeEmpty();
+  await expect(page.getByTestId('record-value')).toHaveText('v=spf1 ip4:192.0.2.25 mx ~all');
+  await expect(page.getByTestId('spf-lookups')).toHaveText('DNS lookups: 1 lookups, within the limit of 10');
+  await page.getByRole('button', { name: 'Publish this SPF record' }).click();
+  await expect(page.getByText(/Published in .* \(serial \d+\)\./)).toBeVisible();
+  await expect(page.locator('#spf-title ~ .mail-current')).toContainText('v=spf1 ip4:192.0.2.25 mx ~all');
+  await noSidewaysScroll(page);
+
+  // DKIM: RSA 2048 under a selector, published as TXT strings; the private
+  // key is downloadable by an admin.
+  const dkim = page.getByRole('form', { name: 'Generate a DKIM key' });
+  await dkim.getByLabel('Selector').fill('bad_selector');
+  await dkim.getByRole('button', { name: 'Generate and publish key' }).click();
+  await expect(page.locator('#dkim-selector-error')).toContainText('is not a DNS label');
+  await dkim.getByLabel('Selector').fill('pw');
+  await expect(dkim.getByLabel('Key')).toHaveValue('rsa2048');
+  await dkim.getByRole('button', { name: 'Generate and publish key' }).click();
+  const key = page.getByRole('listitem', { name: 'DKIM key pw' });
+  await expect(key).toContainText(`TXT at pw._domainkey.${domain}, 2 strings:`);
+  await expect(key.getByText('RSA 2048')).toBeVisible();
+  await expect(key).toContainText('"v=DKIM1; k=rsa; p=MII');
+  await key.getByRole('button', { name: 'Private key…' }).click();
+  const link = page.getByRole('link', { name: `Download pw.${domain}.private.pem` });
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  expect(download.suggestedFilename()).toBe(`pw.${domain}.private.pem`);
+  await noSidewaysScroll(page);
+
+  // The readiness check with configured settings: every item is listed with
+  // its status, and every failure with its fix (DNS here may answer nothing).
+  const settings = page.getByRole('form', { name: 'Check settings' });
+  await settings.getByLabel('Mail IP').fill('192.0.2.999');
+  await settings.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.locator('#check-ip-error')).toContainText('is not an IPv4 or IPv6 address');
+  await settings.getByLabel('Mail IP').fill('192.0.2.25');
+  await settings.getByLabel('Blocklists (DNSBL zones)').fill('zen.spamhaus.org bl.test');
+  await settings.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByText('Settings saved.')).toBeVisible();
+  await page.getByRole('button', { name: 'Run the check' }).click();
+  const checklist = page.getByRole('list', { name: 'Readiness checklist' });
+  await expect(checklist).toBeVisible({ timeout: 60_000 });
+  const ids = ['host-address', 'ptr', 'mx', 'spf', 'dkim:pw', 'dmarc', 'dnsbl:zen.spamhaus.org', 'dnsbl:bl.test'];
+  for (const id of ids) {
+    const item = checklist.locator(`li[data-check="${id}"]`);
+    await expect(item).toBeVisible();
+    await expect(item.locator('.badge')).toHaveText(/^(Pass|Fail|Warning|Skipped)$/);
+    const status = await item.locator('.badge').textContent();
+    if (status === 'Fail' || status === 'Warning') {
+      await expect(item.getByText('How to fix:')).toBeVisible();
+    }
+  }
+  await expect(checklist.locator('li')).toHaveCount(ids.length);
+  await noSidewaysScroll(page);
+});

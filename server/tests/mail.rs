@@ -1,0 +1,933 @@
+//! Mail over HTTP and against the real daemons: mail domains, mailboxes and
+//! aliases added through the console's server functions land in Stackyard's
+//! own database file, where Dovecot (`doveadm pw -t`) accepts the stored
+//! hash and Postfix (`postmap -q` through the generated `sqlite:` tables)
+//! finds the mailbox and the alias; `stackyard mail check` against a real
+//! NSD on loopback passes for a good domain and names each failure of a
+//! broken one; roles and the audit trail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use app::auth::Role;
+use common::TestApp;
+use http::StatusCode;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const MAILBOX_PASSWORD: &str = "correct horse battery staple";
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let v: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        char::from(b).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={v}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn admin(app: &TestApp) -> String {
+    let id = app.account("root", Role::Admin).await;
+    app.session(id).await
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn mailboxes_and_aliases_by_form_with_roles_and_audit() {
+    let app = TestApp::sqlite().await;
+    let root = admin(&app).await;
+    let op = app.session(app.account("olga", Role::Operator).await).await;
+    let viewer = app.session(app.account("vic", Role::Viewer).await).await;
+
+    let r = app
+        .post(
+            "/api/mail/add_domain",
+            &form(&[("name", "Example.TEST.")]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json(), "example.test");
+    let again = app
+        .post(
+            "/api/mail/add_domain",
+            &form(&[("name", "example.test")]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(again.json()["Invalid"]["field"], "name");
+    let bad = app
+        .post(
+            "/api/mail/add_domain",
+            &form(&[("name", "localhost")]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(bad.json()["Invalid"]["field"], "name", "{}", bad.body);
+
+    // Operators may not create mailboxes (they hold passwords).
+    let mb = form(&[
+        ("domain", "example.test"),
+        ("address", "alice"),
+        ("password", MAILBOX_PASSWORD),
+        ("quota_mib", "1024"),
+    ]);
+    let denied = app.post("/api/mail/add_mailbox", &mb, Some(&op)).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let ok = app.post("/api/mail/add_mailbox", &mb, Some(&root)).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.json()["address"], "alice@example.test");
+    assert_eq!(ok.json()["quota_bytes"], 1024u64 * 1024 * 1024);
+    assert!(!ok.body.contains("ARGON2"), "hash leaked: {}", ok.body);
+
+    for (fields, field) in [
+        (
+            form(&[
+                ("domain", "example.test"),
+                ("address", "bad/name"),
+                ("password", MAILBOX_PASSWORD),
+                ("quota_mib", ""),
+            ]),
+            "address",
+        ),
+        (
+            form(&[
+                ("domain", "example.test"),
+                ("address", "bob"),
+                ("password", "short"),
+                ("quota_mib", ""),
+            ]),
+            "password",
+        ),
+        (
+            form(&[
+                ("domain", "example.test"),
+                ("address", "bob"),
+                ("password", MAILBOX_PASSWORD),
+                ("quota_mib", "lots"),
+            ]),
+            "quota_mib",
+        ),
+        (
+            form(&[
+                ("domain", "example.test"),
+                ("address", "bob@other.test"),
+                ("password", MAILBOX_PASSWORD),
+                ("quota_mib", ""),
+            ]),
+            "address",
+        ),
+    ] {
+        let r = app
+            .post("/api/mail/add_mailbox", &fields, Some(&root))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["Invalid"]["field"], field, "{}", r.body);
+    }
+
+    let alias = app
+        .post(
+            "/api/mail/add_alias",
+            &form(&[
+                ("domain", "example.test"),
+                ("source", "postmaster"),
+                ("destination", "Alice@Example.test"),
+            ]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(alias.status, StatusCode::OK, "{}", alias.body);
+    assert_eq!(alias.json()["source"], "postmaster@example.test");
+    assert_eq!(alias.json()["destination"], "alice@example.test");
+    let outside = app
+        .post(
+            "/api/mail/add_alias",
+            &form(&[
+                ("domain", "example.test"),
+                ("source", "x@elsewhere.test"),
+                ("destination", "alice@example.test"),
+            ]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(
+        outside.json()["Invalid"]["field"],
+        "source",
+        "{}",
+        outside.body
+    );
+
+    let d = app
+        .post("/api/mail/get", "domain=example.test", Some(&viewer))
+        .await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.body);
+    let d = d.json();
+    assert_eq!(d["mailboxes"][0]["address"], "alice@example.test");
+    assert_eq!(d["aliases"][0]["source"], "postmaster@example.test");
+    assert_eq!(d["settings"]["dnsbl_zones"][0], "zen.spamhaus.org");
+
+    let settings = app
+        .post(
+            "/api/mail/settings",
+            &form(&[
+                ("domain", "example.test"),
+                ("mail_host", "mail.example.test"),
+                ("mail_ip", "192.0.2.300"),
+                ("dnsbl_zones", "bl.test"),
+                ("resolver", ""),
+            ]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(settings.json()["Invalid"]["field"], "mail_ip");
+
+    let actions: Vec<(String, String)> = app
+        .audit_rows()
+        .await
+        .into_iter()
+        .map(|r| (r.action, r.outcome))
+        .collect();
+    for want in [
+        "mail.add_domain",
+        "mail.add_mailbox",
+        "mail.add_alias",
+        "mail.settings",
+    ] {
+        assert!(
+            actions.iter().any(|(a, o)| a == want && o == "success")
+                || actions.iter().any(|(a, _)| a == want),
+            "{want} not audited: {actions:?}"
+        );
+    }
+    assert!(actions
+        .iter()
+        .any(|(a, o)| a == "mail.add_mailbox" && o == "success"));
+}
+
+#[tokio::test]
+#[ignore = "needs dovecot and postfix: apt-get install -y dovecot-core postfix postfix-sqlite"]
+async fn daemons_read_what_the_console_stored() {
+    let app = TestApp::sqlite().await;
+    let root = admin(&app).await;
+    for (path, fields) in [
+        ("/api/mail/add_domain", form(&[("name", "example.test")])),
+        (
+            "/api/mail/add_mailbox",
+            form(&[
+                ("domain", "example.test"),
+                ("address", "user"),
+                ("password", MAILBOX_PASSWORD),
+                ("quota_mib", "1024"),
+            ]),
+        ),
+        (
+            "/api/mail/add_alias",
+            form(&[
+                ("domain", "example.test"),
+                ("source", "alias"),
+                ("destination", "user@example.test"),
+            ]),
+        ),
+    ] {
+        let r = app.post(path, &fields, Some(&root)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    }
+
+    // The hash as stored through the service: Dovecot verifies it.
+    let stored = {
+        use sea_orm::EntityTrait;
+        app::mail::entity::mailbox::Entity::find_by_id("user@example.test".to_owned())
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .password
+    };
+    assert!(stored.starts_with("{ARGON2ID}$argon2id$v=19$"), "{stored}");
+    let ok = run(Command::new("doveadm").args(["pw", "-t", &stored, "-p", MAILBOX_PASSWORD]));
+    assert!(ok.status.success(), "{ok:?}");
+    assert!(stdout(&ok).ends_with("(verified)"), "{ok:?}");
+    let wrong = run(Command::new("doveadm").args(["pw", "-t", &stored, "-p", "wrong"]));
+    assert!(!wrong.status.success());
+
+    // The lookup tables as the admin downloads them, against Stackyard's own
+    // database file.
+    let defaults = app
+        .post("/api/mail/config_defaults", "", Some(&root))
+        .await
+        .json();
+    let db_path = defaults["sqlite_path"].as_str().unwrap().to_owned();
+    assert!(Path::new(&db_path).is_absolute() && Path::new(&db_path).exists());
+    let files = app
+        .post(
+            "/api/mail/server_config",
+            &form(&[
+                ("backend", "sqlite"),
+                ("sqlite_path", &db_path),
+                ("pg_host", ""),
+                ("pg_port", ""),
+                ("pg_dbname", ""),
+                ("pg_user", ""),
+                ("pg_password", ""),
+                ("mail_root", "/var/vmail"),
+            ]),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(files.status, StatusCode::OK, "{}", files.body);
+    let dir = tempfile::tempdir().unwrap();
+    for f in files.json().as_array().unwrap() {
+        std::fs::write(
+            dir.path().join(f["name"].as_str().unwrap()),
+            f["contents"].as_str().unwrap(),
+        )
+        .unwrap();
+    }
+    assert!(dir.path().join("dovecot-sql.conf.ext").exists());
+    let query = |key: &str, file: &str| {
+        run(Command::new("postmap").args([
+            "-q",
+            key,
+            &format!("sqlite:{}", dir.path().join(file).display()),
+        ]))
+    };
+    let mailbox = query("user@example.test", "virtual_mailbox_maps.cf");
+    assert!(mailbox.status.success(), "{mailbox:?}");
+    assert_eq!(stdout(&mailbox), "example.test/user/");
+    let alias = query("alias@example.test", "virtual_alias_maps.cf");
+    assert!(alias.status.success(), "{alias:?}");
+    assert_eq!(stdout(&alias), "user@example.test");
+    assert_eq!(
+        stdout(&query("example.test", "virtual_mailbox_domains.cf")),
+        "example.test"
+    );
+    let miss = query("nobody@example.test", "virtual_mailbox_maps.cf");
+    assert_eq!(miss.status.code(), Some(1), "{miss:?}");
+
+    // Deactivated in the console: invisible to Postfix at once.
+    let r = app
+        .post(
+            "/api/mail/update_mailbox",
+            &form(&[
+                ("address", "user@example.test"),
+                ("quota_mib", "1024"),
+                ("active", "false"),
+            ]),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let gone = query("user@example.test", "virtual_mailbox_maps.cf");
+    assert_eq!(gone.status.code(), Some(1), "{gone:?}");
+
+    let audit: Vec<String> = app
+        .audit_rows()
+        .await
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    assert!(audit.iter().any(|a| a == "mail.server_config"), "{audit:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (STACKYARD_TEST_POSTGRES_URL) and postfix-pgsql"]
+async fn postfix_reads_the_pgsql_tables_of_a_postgres_console() {
+    let pg = migrations::testing::PostgresDb::create().await.unwrap();
+    let app = TestApp::with_url(&pg.url, tempfile::tempdir().unwrap()).await;
+    let root = admin(&app).await;
+    for (path, fields) in [
+        ("/api/mail/add_domain", form(&[("name", "example.test")])),
+        (
+            "/api/mail/add_mailbox",
+            form(&[
+                ("domain", "example.test"),
+                ("address", "user"),
+                ("password", MAILBOX_PASSWORD),
+                ("quota_mib", ""),
+            ]),
+        ),
+        (
+            "/api/mail/add_alias",
+            form(&[
+                ("domain", "example.test"),
+                ("source", "alias"),
+                ("destination", "user@example.test"),
+            ]),
+        ),
+    ] {
+        let r = app.post(path, &fields, Some(&root)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    }
+    let defaults = app
+        .post("/api/mail/config_defaults", "", Some(&root))
+        .await
+        .json();
+    assert_eq!(defaults["backend"], "pgsql");
+    assert_eq!(defaults["pg_dbname"], pg.name.as_str());
+    // The test cluster's role stands in for the daemons' read-only role.
+    let admin_url = std::env::var(migrations::testing::POSTGRES_ENV).unwrap();
+    let userinfo = admin_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('@').next())
+        .unwrap();
+    let (user, password) = userinfo.split_once(':').unwrap();
+    let files = app
+        .post(
+            "/api/mail/server_config",
+            &form(&[
+                ("backend", "pgsql"),
+                ("sqlite_path", ""),
+                ("pg_host", defaults["pg_host"].as_str().unwrap()),
+                ("pg_port", defaults["pg_port"].as_str().unwrap()),
+                ("pg_dbname", &pg.name),
+                ("pg_user", user),
+                ("pg_password", password),
+                ("mail_root", ""),
+            ]),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(files.status, StatusCode::OK, "{}", files.body);
+    let dir = tempfile::tempdir().unwrap();
+    for f in files.json().as_array().unwrap() {
+        std::fs::write(
+            dir.path().join(f["name"].as_str().unwrap()),
+            f["contents"].as_str().unwrap(),
+        )
+        .unwrap();
+    }
+    let query = |key: &str, file: &str| {
+        run(Command::new("postmap").args([
+            "-q",
+            key,
+            &format!("pgsql:{}", dir.path().join(file).display()),
+        ]))
+    };
+    let mailbox = query("user@example.test", "virtual_mailbox_maps.cf");
+    assert!(mailbox.status.success(), "{mailbox:?}");
+    assert_eq!(stdout(&mailbox), "example.test/user/");
+    let alias = query("alias@example.test", "virtual_alias_maps.cf");
+    assert_eq!(stdout(&alias), "user@example.test", "{alias:?}");
+    let miss = query("nobody@example.test", "virtual_mailbox_maps.cf");
+    assert_eq!(miss.status.code(), Some(1), "{miss:?}");
+    drop(app);
+    pg.drop().await.unwrap();
+}
+
+// --- the readiness check on the command line, against a real NSD --------------
+
+/// An NSD serving `zones` on a loopback port; killed on drop.
+struct Nsd {
+    child: Child,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Nsd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if port >= 1024 && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+impl Nsd {
+    fn start(zones: &[(String, String)]) -> Nsd {
+        let mut last_log = String::new();
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path().display().to_string();
+            let port = free_port();
+            let mut conf = format!(
+                "server:\n    ip-address: 127.0.0.1\n    port: {port}\n    username: \"\"\n    \
+                 chroot: \"\"\n    database: \"\"\n    zonesdir: \"{d}\"\n    pidfile: \
+                 \"{d}/nsd.pid\"\n    xfrdfile: \"{d}/xfrd.state\"\n    zonelistfile: \
+                 \"{d}/zone.list\"\n    logfile: \"{d}/nsd.log\"\n    server-count: 1\n    \
+                 do-ip6: no\n    verbosity: 1\nremote-control:\n    control-enable: no\n"
+            );
+            for (origin, text) in zones {
+                let file = format!("{origin}.zone");
+                std::fs::write(dir.path().join(&file), text).unwrap();
+                let check = run(Command::new("nsd-checkzone")
+                    .arg(origin)
+                    .arg(dir.path().join(&file)));
+                assert!(check.status.success(), "{origin}: {check:?}\n{text}");
+                conf.push_str(&format!(
+                    "zone:\n    name: \"{origin}\"\n    zonefile: \"{file}\"\n"
+                ));
+            }
+            std::fs::write(dir.path().join("nsd.conf"), conf).unwrap();
+            let child = Command::new("nsd")
+                .arg("-d")
+                .arg("-c")
+                .arg(dir.path().join("nsd.conf"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start nsd (apt-get install -y nsd)");
+            let mut nsd = Nsd {
+                child,
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+                dir,
+            };
+            if nsd.wait_ready(&zones[0].0) {
+                return nsd;
+            }
+            last_log = std::fs::read_to_string(nsd.dir.path().join("nsd.log")).unwrap_or_default();
+        }
+        panic!("NSD did not start: {last_log}");
+    }
+
+    fn wait_ready(&mut self, origin: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            let dig = Command::new("dig")
+                .args([
+                    "+short",
+                    "+time=1",
+                    "+tries=1",
+                    "-p",
+                    &self.addr.port().to_string(),
+                    "@127.0.0.1",
+                    origin,
+                    "SOA",
+                ])
+                .output();
+            if dig.is_ok_and(|o| !o.stdout.is_empty()) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+}
+
+/// The `stackyard` binary this test build belongs to.
+fn stackyard() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_stackyard"))
+}
+
+fn soa(origin: &str) -> String {
+    format!(
+        "$ORIGIN {origin}.\n$TTL 60\n@ IN SOA ns1.good.test. hostmaster.good.test. 1 3600 600 \
+         86400 60\n@ IN NS ns1.good.test.\n"
+    )
+}
+
+/// Zones as text: a good domain, a broken one, the reverse zone and a
+/// blocklist listing the broken domain's address.
+fn text_zones() -> Vec<(String, String)> {
+    vec![
+        (
+            "good.test".into(),
+            format!(
+                "{}ns1 IN A 127.0.0.1\n@ IN MX 10 mail.good.test.\nmail IN A 192.0.2.10\n\
+                 @ IN TXT \"v=spf1 mx -all\"\n_dmarc IN TXT \"v=DMARC1; p=reject\"\n",
+                soa("good.test")
+            ),
+        ),
+        (
+            "broken.test".into(),
+            format!(
+                "{}@ IN MX 10 mail.broken.test.\nmail IN A 192.0.2.66\n\
+                 @ IN TXT \"v=spf1 ip4:192.0.2.10 -all\"\n_dmarc IN TXT \"v=DMARC1; p=none\"\n",
+                soa("broken.test")
+            ),
+        ),
+        (
+            "2.0.192.in-addr.arpa".into(),
+            format!("{}10 IN PTR mail.good.test.\n", soa("2.0.192.in-addr.arpa")),
+        ),
+        (
+            "bl.test".into(),
+            format!("{}66.2.0.192 IN A 127.0.0.2\n", soa("bl.test")),
+        ),
+    ]
+}
+
+fn cli_check(nsd: &Nsd, domain: &str, extra: &[&str]) -> Output {
+    run(Command::new(stackyard())
+        .args(["mail", "check", domain, "--resolver"])
+        .arg(nsd.addr.to_string())
+        .args(["--dnsbl", "bl.test"])
+        .args(extra))
+}
+
+#[test]
+#[ignore = "needs nsd and dig: apt-get install -y nsd bind9-dnsutils"]
+fn cli_check_passes_a_good_domain_and_names_each_failure() {
+    let nsd = Nsd::start(&text_zones());
+    let good = cli_check(&nsd, "good.test", &[]);
+    let text = stdout(&good);
+    assert_eq!(good.status.code(), Some(0), "{text}");
+    assert!(text.contains("Every check passed."), "{text}");
+
+    let broken = cli_check(&nsd, "broken.test", &[]);
+    let text = stdout(&broken);
+    assert_eq!(broken.status.code(), Some(1), "{text}");
+    assert!(text.contains("[FAIL] ") && text.contains("(ptr)"), "{text}");
+    assert!(text.contains("192.0.2.66 has no PTR record"), "{text}");
+    assert!(text.contains("(spf)"), "{text}");
+    assert!(
+        text.contains("does not authorise the mail server 192.0.2.66"),
+        "{text}"
+    );
+    assert!(
+        text.contains("192.0.2.66 is listed on bl.test (return code 127.0.0.2)"),
+        "{text}"
+    );
+    assert!(text.contains("3 checks did not pass."), "{text}");
+
+    let json = cli_check(&nsd, "broken.test", &["--json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let failed: Vec<&str> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "fail")
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["ptr", "spf", "dnsbl:bl.test"]);
+
+    let usage = run(Command::new(stackyard()).args([
+        "mail",
+        "check",
+        "good.test",
+        "--resolver",
+        "nowhere",
+    ]));
+    assert_eq!(usage.status.code(), Some(2), "{usage:?}");
+}
+
+// --- the same, with every zone from Stackyard's own store ----------------------
+
+async fn ok(app: &TestApp, cookie: &str, path: &str, fields: &[(&str, &str)]) -> serde_json::Value {
+    let r = app.post(path, &form(fields), Some(cookie)).await;
+    assert_eq!(r.status, StatusCode::OK, "{path} {fields:?}: {}", r.body);
+    r.json()
+}
+
+async fn set_rrset(app: &TestApp, owner: &str, rdata: app::dns::zone::RData) {
+    use app::dns::{store, zone::Name};
+    let owner = Name::parse(owner).unwrap();
+    let zone = store::zone_containing(&app.db, &owner)
+        .await
+        .unwrap()
+        .unwrap();
+    store::replace_rrset(
+        &app.db,
+        "test",
+        zone.id,
+        &owner,
+        rdata.rtype(),
+        app::dns::zone::Ttl(60),
+        vec![rdata],
+    )
+    .await
+    .unwrap();
+}
+
+/// Every zone in the store, rendered as Stackyard renders them for NSD.
+async fn rendered_zones(app: &TestApp) -> Vec<(String, String)> {
+    use app::dns::{store, zone::render_zone};
+    let mut out = Vec::new();
+    for z in store::list_zones(&app.db).await.unwrap() {
+        let zone = store::load_zone(&app.db, z.id).await.unwrap();
+        out.push((
+            z.origin.as_str().trim_end_matches('.').to_owned(),
+            render_zone(&zone),
+        ));
+    }
+    // The NSD helper waits for the first zone's SOA.
+    out.sort_by_key(|(o, _)| o != "good.test");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs nsd and dig: apt-get install -y nsd bind9-dnsutils"]
+async fn readiness_check_over_zones_from_the_store() {
+    use app::dns::zone::{Name, RData};
+    let app = TestApp::sqlite().await;
+    let op = app.session(app.account("olga", Role::Operator).await).await;
+
+    for domain in ["good.test", "broken.test"] {
+        ok(&app, &op, "/api/mail/add_domain", &[("name", domain)]).await;
+        // Offered on the page when Stackyard serves no zone for the domain.
+        let d = ok(&app, &op, "/api/mail/get", &[("domain", domain)]).await;
+        assert_eq!(d["zone"]["zone"], serde_json::Value::Null);
+        let refused = app
+            .post(
+                "/api/mail/publish_mx",
+                &form(&[("domain", domain), ("mx", "10 mail")]),
+                Some(&op),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+        ok(&app, &op, "/api/mail/create_zone", &[("domain", domain)]).await;
+        ok(
+            &app,
+            &op,
+            "/api/mail/publish_mx",
+            &[("domain", domain), ("mx", "10 mail")],
+        )
+        .await;
+    }
+    for origin in ["2.0.192.in-addr.arpa", "bl.test"] {
+        app::dns::store::create_zone(&app.db, "test", &Name::parse(origin).unwrap())
+            .await
+            .unwrap();
+    }
+    let ns1 = Name::parse("ns1.good.test").unwrap();
+    for origin in [
+        "good.test",
+        "broken.test",
+        "2.0.192.in-addr.arpa",
+        "bl.test",
+    ] {
+        set_rrset(&app, origin, RData::Ns(ns1.clone())).await;
+    }
+    set_rrset(
+        &app,
+        "ns1.good.test",
+        RData::A("127.0.0.1".parse().unwrap()),
+    )
+    .await;
+    set_rrset(
+        &app,
+        "mail.good.test",
+        RData::A("192.0.2.10".parse().unwrap()),
+    )
+    .await;
+    set_rrset(
+        &app,
+        "mail.broken.test",
+        RData::A("192.0.2.66".parse().unwrap()),
+    )
+    .await;
+    set_rrset(
+        &app,
+        "10.2.0.192.in-addr.arpa",
+        RData::Ptr(Name::parse("mail.good.test").unwrap()),
+    )
+    .await;
+    set_rrset(
+        &app,
+        "66.2.0.192.bl.test",
+        RData::A("127.0.0.2".parse().unwrap()),
+    )
+    .await;
+
+    // good.test: SPF built from choices, a DKIM key, DMARC from its fields, a
+    // verification token.
+    let spf = ok(
+        &app,
+        &op,
+        "/api/mail/spf_build",
+        &[("domain", "good.test"), ("mx", "on"), ("all", "-")],
+    )
+    .await;
+    assert_eq!(spf["record"], "v=spf1 mx -all");
+    assert_eq!(spf["valid"], true, "{spf}");
+    assert_eq!(spf["lookups"], "1 lookups, within the limit of 10");
+    ok(
+        &app,
+        &op,
+        "/api/mail/publish_spf",
+        &[("domain", "good.test"), ("record", "v=spf1 mx -all")],
+    )
+    .await;
+    let dkim = ok(
+        &app,
+        &op,
+        "/api/mail/generate_dkim",
+        &[
+            ("domain", "good.test"),
+            ("selector", "mail"),
+            ("algorithm", "rsa2048"),
+        ],
+    )
+    .await;
+    assert_eq!(dkim["owner"], "mail._domainkey.good.test");
+    assert_eq!(dkim["txt_strings"].as_array().unwrap().len(), 2, "{dkim}");
+    assert!(!dkim.to_string().contains("PRIVATE KEY"));
+    let dmarc = ok(
+        &app,
+        &op,
+        "/api/mail/dmarc_build",
+        &[
+            ("domain", "good.test"),
+            ("p", "reject"),
+            ("rua", "dmarc@good.test"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        dmarc["record"],
+        "v=DMARC1; p=reject; rua=mailto:dmarc@good.test"
+    );
+    ok(
+        &app,
+        &op,
+        "/api/mail/publish_dmarc",
+        &[
+            ("domain", "good.test"),
+            ("record", dmarc["record"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    ok(
+        &app,
+        &op,
+        "/api/mail/publish_verification",
+        &[
+            ("domain", "good.test"),
+            (
+                "value",
+                "google-site-verification=-Aqw1jSo8lsOZwbwd-cQ5bQvtm-M1DqVEHEIKXZ1z6U",
+            ),
+        ],
+    )
+    .await;
+    // The SPF record and the token share the apex; both stay.
+    let d = ok(&app, &op, "/api/mail/get", &[("domain", "good.test")]).await;
+    assert_eq!(d["zone"]["spf"], "v=spf1 mx -all");
+    assert_eq!(d["zone"]["mx"][0], "10 mail.good.test.");
+    assert_eq!(d["zone"]["verification"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        d["zone"]["dmarc"],
+        "v=DMARC1; p=reject; rua=mailto:dmarc@good.test"
+    );
+
+    // broken.test: SPF pasted without the server's address, DMARC p=none.
+    let pasted = ok(
+        &app,
+        &op,
+        "/api/mail/spf_build",
+        &[
+            ("domain", "broken.test"),
+            ("pasted", "v=spf1 ip4:192.0.2.10 include:good.test -all"),
+        ],
+    )
+    .await;
+    // include:good.test is counted from Stackyard's own zone: 1 + its mx.
+    assert_eq!(
+        pasted["lookups"], "2 lookups, within the limit of 10",
+        "{pasted}"
+    );
+    let bad = app
+        .post(
+            "/api/mail/publish_spf",
+            &form(&[
+                ("domain", "broken.test"),
+                ("record", "v=spf1 ip4:192.0.2.300 -all"),
+            ]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert_eq!(bad.json()["Invalid"]["field"], "record");
+    ok(
+        &app,
+        &op,
+        "/api/mail/publish_spf",
+        &[
+            ("domain", "broken.test"),
+            ("record", "v=spf1 ip4:192.0.2.10 -all"),
+        ],
+    )
+    .await;
+    ok(
+        &app,
+        &op,
+        "/api/mail/publish_dmarc",
+        &[("domain", "broken.test"), ("record", "v=DMARC1; p=none")],
+    )
+    .await;
+
+    let nsd = Nsd::start(&rendered_zones(&app).await);
+    for domain in ["good.test", "broken.test"] {
+        ok(
+            &app,
+            &op,
+            "/api/mail/settings",
+            &[
+                ("domain", domain),
+                ("mail_host", ""),
+                ("mail_ip", ""),
+                ("dnsbl_zones", "bl.test"),
+                ("resolver", &nsd.addr.to_string()),
+            ],
+        )
+        .await;
+    }
+
+    let good = ok(&app, &op, "/api/mail/check", &[("domain", "good.test")]).await;
+    assert_eq!(good["all_passed"], true, "{good:#}");
+    let dkim_item = good["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "dkim:mail")
+        .unwrap();
+    assert!(
+        dkim_item["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("matching the stored private key"),
+        "{dkim_item}"
+    );
+
+    let broken = ok(&app, &op, "/api/mail/check", &[("domain", "broken.test")]).await;
+    assert_eq!(broken["all_passed"], false);
+    let failed: Vec<(&str, &str)> = broken["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "fail")
+        .map(|i| (i["id"].as_str().unwrap(), i["fix"].as_str().unwrap_or("")))
+        .collect();
+    let ids: Vec<&str> = failed.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, ["ptr", "spf", "dnsbl:bl.test"], "{broken:#}");
+    assert!(failed.iter().all(|(_, fix)| !fix.is_empty()), "{failed:?}");
+
+    // The command line agrees, on the same zones.
+    let cli = cli_check(&nsd, "good.test", &["--dkim", "mail"]);
+    assert_eq!(cli.status.code(), Some(0), "{}", stdout(&cli));
+    let cli = cli_check(&nsd, "broken.test", &[]);
+    assert_eq!(cli.status.code(), Some(1), "{}", stdout(&cli));
+}
