@@ -67,7 +67,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=dashboard::DashboardPage/>
                     <Route path=path!("/hosts") view=hosts::pages::HostsPage/>
                     <Route path=path!("/hosts/:id") view=hosts::pages::HostPage/>
-                    <Route path=path!("/layouts") view=sections::LayoutsPage/>
+                    <Route path=path!("/layouts") view=layouts::pages::LayoutsPage/>
+                    <Route path=path!("/layouts/:id") view=layouts::pages::LayoutPage/>
                     <Route path=path!("/dns") view=sections::DnsPage/>
                     <Route path=path!("/mail") view=sections::MailPage/>
                     <Route path=path!("/users") view=auth::pages::UsersPage/>

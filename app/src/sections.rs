@@ -29,21 +29,6 @@ fn Upcoming(
     }
 }
 
-page_access!("/layouts", Access::Role(Role::Viewer));
-#[component]
-pub fn LayoutsPage() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Layouts"
-            summary="Plan VMs against host memory before anything is created."
-            points=&[
-                "Templates from the paper's Table 2 (DNS, mail, web, e-learning, workflow, file sharing).",
-                "Per-host memory bars and verdicts from equations (1)–(3), placement across hosts, then apply.",
-            ]
-        />
-    }
-}
-
 page_access!("/dns", Access::Role(Role::Viewer));
 #[component]
 pub fn DnsPage() -> impl IntoView {

@@ -5,7 +5,10 @@
 //! templates in the database and describes the hosts for the capacity
 //! model; the pages evaluate a layout in the browser as the admin types.
 
+pub mod api;
+pub mod evaluate;
 pub mod model;
+pub mod pages;
 
 #[cfg(feature = "ssr")]
 pub mod entity;
