@@ -3,6 +3,7 @@
 //! libvirt. `model` is the layout's one shape (editor, database, files,
 //! command line, plan/apply).
 
+pub mod file;
 pub mod model;
 
 pub use model::{HostChoice, LayoutProblem, LayoutSpec, LayoutVm, Nic};
