@@ -5,5 +5,6 @@
 
 pub mod file;
 pub mod model;
+pub mod plan;
 
 pub use model::{HostChoice, LayoutProblem, LayoutSpec, LayoutVm, Nic};
