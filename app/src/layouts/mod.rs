@@ -3,6 +3,9 @@
 //! libvirt. `model` is the layout's one shape (editor, database, files,
 //! command line, plan/apply).
 
+#[cfg(feature = "ssr")]
+pub mod apply;
+pub mod apply_api;
 pub mod file;
 pub mod model;
 pub mod plan;

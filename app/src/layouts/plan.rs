@@ -154,9 +154,13 @@ pub fn resolve(spec: &LayoutSpec, hosts: &[HostSpec], policy: &CapacityPolicy) -
     }
 }
 
-/// The pool layout volumes go to: `default` when it is started, else the
-/// first started pool.
-pub fn pick_pool(capacity: &HostCapacity) -> Option<&PoolInfo> {
+/// The pool layout volumes go to: `preferred` when given (started or not:
+/// apply then says it is not started), else `default` when it is started,
+/// else the first started pool.
+pub fn pick_pool<'a>(capacity: &'a HostCapacity, preferred: Option<&str>) -> Option<&'a PoolInfo> {
+    if let Some(name) = preferred {
+        return capacity.pools.iter().find(|p| p.name == name);
+    }
     capacity
         .pools
         .iter()
@@ -168,7 +172,12 @@ pub fn pick_pool(capacity: &HostCapacity) -> Option<&PoolInfo> {
 /// memory and CPUs, the space of its layout pool for VM disks (free space
 /// plus what its VMs' disks already hold there, since existing VMs are
 /// counted against it again) and its VMs (disks counted as thin).
-pub fn host_spec_from(name: &str, capacity: &HostCapacity, vms: &[VmInfo]) -> HostSpec {
+pub fn host_spec_from(
+    name: &str,
+    capacity: &HostCapacity,
+    vms: &[VmInfo],
+    pool: Option<&str>,
+) -> HostSpec {
     let existing: Vec<VmDemand> = vms
         .iter()
         .map(|v| {
@@ -182,7 +191,7 @@ pub fn host_spec_from(name: &str, capacity: &HostCapacity, vms: &[VmInfo]) -> Ho
             )
         })
         .collect();
-    let pool_available = pick_pool(capacity).map_or(Bytes::ZERO, |p| {
+    let pool_available = pick_pool(capacity, pool).map_or(Bytes::ZERO, |p| {
         let vm_alloc: u64 = vms
             .iter()
             .flat_map(|v| &v.disks)
@@ -599,7 +608,11 @@ mod tests {
             capacity: Some(400),
             allocation: Some(100),
         }];
-        let h = host_spec_from("h", &cap, &[v]);
+        let h = host_spec_from("h", &cap, std::slice::from_ref(&v), None);
+        assert_eq!(
+            host_spec_from("h", &cap, &[v], Some("other")).pool_available,
+            Bytes(10)
+        );
         assert_eq!(h.pool_available, Bytes(800));
         assert_eq!(h.existing[0].disk, Bytes(400));
         assert_eq!(h.memory, MiB(32768));
