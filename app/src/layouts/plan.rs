@@ -53,7 +53,8 @@ pub struct Resolved {
     pub placement: Vec<PlacedVm>,
     /// VMs that fit nowhere.
     pub unplaced: Vec<UnplacedVm>,
-    /// Eq. (1) for every host that receives a layout VM, in host order.
+    /// Eq. (1) for every host, in host order (hosts without layout VMs too:
+    /// their bars show what is left).
     pub verdicts: Vec<HostVerdict>,
     /// Everything placed and no condition broken anywhere.
     pub fits: bool,
@@ -123,7 +124,10 @@ pub fn resolve(spec: &LayoutSpec, hosts: &[HostSpec], policy: &CapacityPolicy) -
     }
     let verdicts: Vec<HostVerdict> = hosts
         .iter()
-        .filter_map(|h| planned.get(h.name.as_str()).map(|p| evaluate(h, p, policy)))
+        .map(|h| {
+            let p = planned.get(h.name.as_str()).map_or(&[][..], Vec::as_slice);
+            evaluate(h, p, policy)
+        })
         .collect();
     let placement = spec
         .vms
@@ -145,7 +149,13 @@ pub fn resolve(spec: &LayoutSpec, hosts: &[HostSpec], policy: &CapacityPolicy) -
             detail: u.reason.clone(),
         })
         .collect();
-    let fits = unplaced.is_empty() && verdicts.iter().all(HostVerdict::fits);
+    // A host the layout leaves alone does not make it fail, even when its
+    // own VMs already break a condition.
+    let fits = unplaced.is_empty()
+        && verdicts
+            .iter()
+            .filter(|v| planned.contains_key(v.host.as_str()))
+            .all(HostVerdict::fits);
     Resolved {
         placement,
         unplaced,
@@ -548,7 +558,8 @@ mod tests {
         let r = resolve(&spec, &[host("h1", 32, &[])], &CapacityPolicy::default());
         assert!(!r.fits);
         assert!(r.unplaced[0].reason.contains("does not exist"));
-        assert!(r.verdicts.is_empty());
+        assert_eq!(r.verdicts.len(), 1);
+        assert_eq!(r.verdicts[0].used_planned, MiB(0));
     }
 
     #[test]
