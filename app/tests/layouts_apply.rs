@@ -39,6 +39,8 @@ fn registry(name: &str, uri: &str) -> (HostRegistry, HostHandle) {
         name: name.into(),
         uri: uri.into(),
         label: String::new(),
+        y_os_mib: None,
+        allow_emulation: false,
         created_at: now,
         updated_at: now,
     });
@@ -253,7 +255,7 @@ async fn three_vm_layout_on_the_test_driver() {
         .await
         .unwrap();
     // While it is there, it shows as an extra VM; ticking it removes it.
-    let live = apply::live_hosts(&reg, None).await;
+    let live = apply::live_hosts(&db, &reg, None).await;
     let plan = live.plan(&spec3);
     assert!(plan.extra.iter().any(|e| e.vm == "lay-holder"));
     handle.delete("lay-holder", true).await.unwrap();

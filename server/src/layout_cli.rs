@@ -105,7 +105,7 @@ pub async fn check(layout: &Path, hosts: Hosts<'_>, json_out: bool) -> Outcome {
             }
         }
         Hosts::Database(db) => match database_hosts(db).await {
-            Ok((specs, unreachable)) => (specs, CapacityPolicy::default(), unreachable),
+            Ok(found) => found,
             Err(e) => return Outcome::unreadable(e, json_out),
         },
     };
@@ -124,7 +124,9 @@ pub async fn check(layout: &Path, hosts: Hosts<'_>, json_out: bool) -> Outcome {
 
 /// The database's hosts as libvirt reports them now; hosts that do not
 /// answer within 10 seconds are listed apart.
-async fn database_hosts(db: &DbArgs) -> Result<(Vec<HostSpec>, Vec<String>), String> {
+async fn database_hosts(
+    db: &DbArgs,
+) -> Result<(Vec<HostSpec>, CapacityPolicy, Vec<String>), String> {
     let conn = crate::db::open(db).await.map_err(|e| e.to_string())?;
     let registry = app::hosts::registry::HostRegistry::default();
     registry
@@ -142,9 +144,13 @@ async fn database_hosts(db: &DbArgs) -> Result<(Vec<HostSpec>, Vec<String>), Str
             .wait_reachable(std::time::Duration::from_secs(10))
             .await;
     }
-    let live = app::layouts::apply::live_hosts(&registry, None).await;
+    let live = app::layouts::apply::live_hosts(&conn, &registry, None).await;
     let _ = conn.close().await;
-    Ok((live.specs.clone(), live.unreachable_lines()))
+    Ok((
+        live.specs.clone(),
+        live.policy.clone(),
+        live.unreachable_lines(),
+    ))
 }
 
 fn problems(v: &HostVerdict) -> Vec<String> {

@@ -23,12 +23,14 @@
 use crate::auth::server::AuditEntry;
 use crate::capacity::{units::GIB, CapacityPolicy, HostSpec};
 use crate::error::AppError;
+use crate::hosts::entity::host;
 use crate::hosts::registry::HostRegistry;
 use crate::hosts::service::{HostError, HostHandle, NetworkAttach, VmSpec};
 use crate::hosts::types::VmInfo;
 use crate::layouts::apply_api::{ApplyRun, ApplyStep, RunOutcome, StepStatus};
 use crate::layouts::model::{check_name, LayoutSpec, Nic};
 use crate::layouts::plan::{self, Plan, PlanAction};
+use crate::layouts::store;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -130,12 +132,14 @@ pub struct LiveHosts {
     pub handles: BTreeMap<String, HostHandle>,
     /// Hosts that did not answer: (name, why).
     pub unreachable: Vec<(String, String)>,
+    /// The capacity policy (thin fill) of the console.
+    pub policy: CapacityPolicy,
 }
 
 impl LiveHosts {
     /// The plan for `spec` on these hosts.
     pub fn plan(&self, spec: &LayoutSpec) -> Plan {
-        plan::plan(spec, &self.specs, &self.vms, &CapacityPolicy::default())
+        plan::plan(spec, &self.specs, &self.vms, &self.policy)
     }
 
     /// "proliant-2: cannot reach host …" lines.
@@ -148,17 +152,39 @@ impl LiveHosts {
 }
 
 /// Asks every host of `registry` for its capacity and VMs (fresh from
-/// libvirt, not the cache). `pool` overrides the pool choice of
-/// [`plan::pick_pool`] on every host.
-pub async fn live_hosts(registry: &HostRegistry, pool: Option<&str>) -> LiveHosts {
-    let mut live = LiveHosts::default();
-    for (row, handle) in registry.all() {
+/// libvirt, not the cache), described as the editor describes them
+/// ([`store::host_spec`]: the host row's `y_os` and emulation setting, the
+/// database's thin-fill policy). `pool` puts every volume in that pool
+/// instead of the default choice, and counts its space.
+pub async fn live_hosts(
+    db: &DatabaseConnection,
+    registry: &HostRegistry,
+    pool: Option<&str>,
+) -> LiveHosts {
+    let mut live = LiveHosts {
+        policy: store::policy(db).await.unwrap_or_default(),
+        ..LiveHosts::default()
+    };
+    let rows: BTreeMap<i32, host::Model> = host::Entity::find()
+        .all(db)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    for (cached, handle) in registry.all() {
+        let row = rows.get(&cached.id).unwrap_or(&cached);
         match host_now(&handle).await {
             Ok((capacity, vms)) => {
-                let mut spec = plan::host_spec_from(&row.name, &capacity, &vms, pool);
                 // The test driver runs nothing, so "emulation" costs nothing
-                // there; real hosts need hardware virtualization.
-                spec.allow_emulation = row.uri.starts_with("test:");
+                // there; real hosts need hardware virtualization or the
+                // admin's consent to emulation.
+                let emulation = row.allow_emulation || row.uri.starts_with("test:");
+                let mut spec =
+                    store::host_spec(&row.name, &capacity, &vms, row.y_os_mib, emulation);
+                if let Some(p) = pool {
+                    spec.pool_available = plan::pool_space(&capacity, &vms, Some(p));
+                }
                 live.specs.push(spec);
                 live.pools.insert(
                     row.name.clone(),
@@ -179,12 +205,6 @@ async fn host_now(
     let capacity = handle.capacity().await?;
     let vms = handle.list_vms().await?;
     Ok((capacity, vms))
-}
-
-/// The capacity model's hosts from the registry (hosts that do not answer
-/// are left out; see [`live_hosts`] for the reasons).
-pub async fn host_specs(registry: &HostRegistry) -> Vec<HostSpec> {
-    live_hosts(registry, None).await.specs
 }
 
 /// An extra VM the operator ticked for removal.
@@ -439,7 +459,7 @@ async fn steps(
             .await?;
         return Err(Stop(format!("the layout is not valid: {p}")));
     }
-    let live = live_hosts(registry, request.pool.as_deref()).await;
+    let live = live_hosts(rec.db, registry, request.pool.as_deref()).await;
     let full = live.plan(spec);
     // Ticks must name extras of this very plan: never a layout VM.
     let extras: BTreeSet<(&str, &str)> = full
@@ -468,7 +488,7 @@ async fn steps(
                 .any(|r| r.host == h.name && r.vm == v.name)
         });
     }
-    let resolved = plan::resolve(spec, &after_removal, &CapacityPolicy::default());
+    let resolved = plan::resolve(spec, &after_removal, &live.policy);
     if !resolved.fits {
         let mut why: Vec<String> = resolved.unplaced.iter().map(|u| u.reason.clone()).collect();
         for v in &resolved.verdicts {

@@ -3,7 +3,12 @@
 //! `layouts/apply_status`). Viewers may see the plan and the runs; only
 //! operators apply. The work itself is in `apply` (server only).
 
+#[cfg(feature = "ssr")]
+use crate::auth::{Access, Role};
+use crate::endpoint_access;
+use crate::error::AppError;
 use crate::layouts::plan::Plan;
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// How a step went.
@@ -152,4 +157,79 @@ pub struct PlanView {
     pub unreachable: Vec<String>,
     /// The caller may apply (operator or admin).
     pub can_apply: bool,
+}
+
+endpoint_access!(PlanLayout, Access::Role(Role::Viewer));
+/// What applying the layout would do, from what the hosts report now.
+#[server(prefix = "/api", endpoint = "layouts/plan")]
+pub async fn plan_layout(layout_id: i32) -> Result<PlanView, AppError> {
+    use crate::auth::server::{guard, with_status};
+    let auth = with_status(guard::<PlanLayout>())?;
+    let state = crate::state::AppState::from_context()?;
+    let spec = with_status(crate::layouts::store::load(&state.db, layout_id).await)?;
+    let live = crate::layouts::apply::live_hosts(&state.db, &state.hosts, None).await;
+    Ok(PlanView {
+        plan: live.plan(&spec),
+        unreachable: live.unreachable_lines(),
+        can_apply: auth.role().is_some_and(|r| r >= Role::Operator),
+    })
+}
+
+endpoint_access!(ApplyLayout, Access::Role(Role::Operator));
+/// Starts applying the layout; returns the run id at once. Progress is read
+/// with [`apply_status`]. `remove` lists extra VMs (`host/vm`) the operator
+/// ticked for removal; nothing else is ever removed.
+#[server(prefix = "/api", endpoint = "layouts/apply")]
+pub async fn apply_layout(
+    layout_id: i32,
+    #[server(default)] remove: Vec<String>,
+) -> Result<i32, AppError> {
+    use crate::auth::server::{guard, with_status, AuditEntry};
+    let auth = with_status(guard::<ApplyLayout>())?;
+    let state = crate::state::AppState::from_context()?;
+    let started = async {
+        let spec = crate::layouts::store::load(&state.db, layout_id).await?;
+        let remove = crate::layouts::apply::parse_removals(&remove)?;
+        let run =
+            crate::layouts::apply::begin(&state.db, layout_id, &spec.name, auth.username()).await?;
+        Ok((spec, remove, run))
+    }
+    .await;
+    let (spec, remove, run) = match started {
+        Ok(s) => s,
+        Err(e) => {
+            let result: Result<(), AppError> = Err(e);
+            let entry = AuditEntry::by(&auth, "layouts.apply", format!("layout {layout_id}"))
+                .outcome_of(&result);
+            crate::auth::server::audit_best_effort(&state.db, entry).await;
+            return with_status(result.map(|()| 0));
+        }
+    };
+    let task_state = state.clone();
+    tokio::spawn(async move {
+        let request = crate::layouts::apply::ApplyRequest {
+            layout_id,
+            spec,
+            remove,
+            pool: None,
+        };
+        let done =
+            crate::layouts::apply::execute(&task_state.db, &task_state.hosts, run, &request).await;
+        let entry = crate::layouts::apply::audit_entry(
+            AuditEntry::by(&auth, "layouts.apply", request.spec.name.clone()),
+            &done,
+        );
+        crate::auth::server::audit_best_effort(&task_state.db, entry).await;
+    });
+    Ok(run)
+}
+
+endpoint_access!(ApplyStatus, Access::Role(Role::Viewer));
+/// The layout's latest apply run with its steps, if it was ever applied.
+#[server(prefix = "/api", endpoint = "layouts/apply_status")]
+pub async fn apply_status(layout_id: i32) -> Result<Option<ApplyRun>, AppError> {
+    use crate::auth::server::{guard, with_status};
+    with_status(guard::<ApplyStatus>())?;
+    let state = crate::state::AppState::from_context()?;
+    with_status(crate::layouts::apply::latest_run(&state.db, layout_id).await)
 }

@@ -8,6 +8,7 @@
 #[cfg(feature = "ssr")]
 pub mod apply;
 pub mod apply_api;
+pub mod apply_view;
 pub mod file;
 pub mod model;
 pub mod plan;

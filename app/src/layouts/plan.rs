@@ -15,7 +15,7 @@
 //!    the admin ticks them.
 
 use crate::capacity::{
-    self, evaluate, Bytes, CapacityPolicy, HostSpec, HostVerdict, MiB, PlacementRequest, VmDemand,
+    self, evaluate, Bytes, CapacityPolicy, HostSpec, HostVerdict, PlacementRequest, VmDemand,
 };
 use crate::hosts::types::{HostCapacity, PoolInfo, VmInfo, VmState};
 use crate::layouts::model::{HostChoice, LayoutSpec};
@@ -178,47 +178,19 @@ pub fn pick_pool<'a>(capacity: &'a HostCapacity, preferred: Option<&str>) -> Opt
         .or_else(|| capacity.pools.iter().find(|p| p.active))
 }
 
-/// A host as the capacity model sees it, from what libvirt reports: its
-/// memory and CPUs, the space of its layout pool for VM disks (free space
-/// plus what its VMs' disks already hold there, since existing VMs are
-/// counted against it again) and its VMs (disks counted as thin).
-pub fn host_spec_from(
-    name: &str,
-    capacity: &HostCapacity,
-    vms: &[VmInfo],
-    pool: Option<&str>,
-) -> HostSpec {
-    let existing: Vec<VmDemand> = vms
-        .iter()
-        .map(|v| {
-            let disk = v.disks.iter().filter_map(|d| d.capacity).sum::<u64>();
-            VmDemand::new(
-                v.name.clone(),
-                MiB(v.memory_mib),
-                v.vcpus,
-                Bytes(disk),
-                true,
-            )
-        })
-        .collect();
-    let pool_available = pick_pool(capacity, pool).map_or(Bytes::ZERO, |p| {
+/// The space of `pool` (see [`pick_pool`]) for VM disks: its free bytes
+/// plus what the VMs' disks already hold there, at most its capacity (as
+/// `store::host_spec` counts it for the default pool), since existing VMs
+/// are counted against it again.
+pub fn pool_space(capacity: &HostCapacity, vms: &[VmInfo], pool: Option<&str>) -> Bytes {
+    pick_pool(capacity, pool).map_or(Bytes::ZERO, |p| {
         let vm_alloc: u64 = vms
             .iter()
             .flat_map(|v| &v.disks)
             .filter_map(|d| d.allocation)
-            .sum();
-        Bytes(p.available.saturating_add(vm_alloc.min(p.allocation)))
-    });
-    HostSpec {
-        name: name.to_string(),
-        memory: MiB(capacity.memory_total_mib),
-        os_reserve: None,
-        cpus: capacity.cpus,
-        hw_virt: capacity.hw_virt,
-        allow_emulation: false,
-        pool_available,
-        existing,
-    }
+            .fold(0, u64::saturating_add);
+        Bytes(p.available.saturating_add(vm_alloc).min(p.capacity))
+    })
 }
 
 /// What applying does to one VM.
@@ -388,6 +360,7 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capacity::MiB;
     use crate::layouts::model::{LayoutVm, Nic};
 
     fn lvm(name: &str, mem: u64, host: &str) -> LayoutVm {
@@ -582,7 +555,7 @@ mod tests {
     }
 
     #[test]
-    fn host_spec_counts_the_pool_and_vm_disks() {
+    fn pool_space_counts_free_space_and_vm_disks() {
         use crate::hosts::types::DiskInfo;
         let cap = HostCapacity {
             memory_total_mib: 32768,
@@ -619,13 +592,13 @@ mod tests {
             capacity: Some(400),
             allocation: Some(100),
         }];
-        let h = host_spec_from("h", &cap, std::slice::from_ref(&v), None);
+        let vms = [v];
         assert_eq!(
-            host_spec_from("h", &cap, &[v], Some("other")).pool_available,
-            Bytes(10)
+            pick_pool(&cap, None).map(|p| p.name.as_str()),
+            Some("default")
         );
-        assert_eq!(h.pool_available, Bytes(800));
-        assert_eq!(h.existing[0].disk, Bytes(400));
-        assert_eq!(h.memory, MiB(32768));
+        assert_eq!(pool_space(&cap, &vms, None), Bytes(800));
+        assert_eq!(pool_space(&cap, &vms, Some("other")), Bytes(10));
+        assert_eq!(pool_space(&cap, &vms, Some("missing")), Bytes::ZERO);
     }
 }
