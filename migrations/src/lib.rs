@@ -11,6 +11,7 @@ mod m20261124_000001_settings;
 mod m20261124_000002_auth;
 mod m20261124_000003_hosts;
 mod m20261124_000004_layouts;
+mod m20261124_000007_layout_apply;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_auth::Migration),
             Box::new(m20261124_000003_hosts::Migration),
             Box::new(m20261124_000004_layouts::Migration),
+            Box::new(m20261124_000007_layout_apply::Migration),
         ]
     }
 }

@@ -34,6 +34,29 @@ enum Command {
     /// Check or format a DNS zone file with Stackyard's own parser.
     #[command(subcommand)]
     Zone(ZoneCommand),
+    /// Check a layout file against hosts with the paper's equations.
+    #[command(subcommand)]
+    Layout(LayoutCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LayoutCommand {
+    /// Prints each host's verdict and where the VMs go; exit status 0 when
+    /// everything fits, 1 when something does not (or a file has problems),
+    /// 2 when a file or the database cannot be read.
+    Check {
+        /// The layout, TOML or JSON.
+        file: std::path::PathBuf,
+        /// Hosts file (TOML or JSON); without it, the database's hosts as
+        /// libvirt reports them now.
+        #[arg(long)]
+        hosts: Option<std::path::PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +189,22 @@ fn main() -> ExitCode {
                 })
             }),
         Some(Command::Zone(command)) => return zone(command),
+        Some(Command::Layout(LayoutCommand::Check {
+            file,
+            hosts,
+            json,
+            db,
+        })) => {
+            use stackyard_server::layout_cli;
+            let source = match &hosts {
+                Some(path) => layout_cli::Hosts::File(path),
+                None => layout_cli::Hosts::Database(&db),
+            };
+            let out = runtime.block_on(layout_cli::check(&file, source, json));
+            print!("{}", out.stdout);
+            eprint!("{}", out.stderr);
+            return ExitCode::from(out.code);
+        }
         Some(Command::Serve(args)) => serve(&runtime, args),
         None => serve(&runtime, cli.serve),
     };

@@ -1,159 +1,8 @@
-//! The layout on the hosts, as the editor shows it: where every VM goes
-//! and each host's eq. (1) verdict. Same rules as the plan (auto VMs that
-//! already run somewhere stay there; a layout VM that already exists is
-//! counted once, with the layout's sizes; pinned VMs count in their host's
-//! verdict even when they do not fit, so the admin sees what breaks).
-//! Pure and cheap: the editor runs it in the browser on every keystroke.
+//! Eq. (3) on the hosts as a layout leaves them, for the editor: how many
+//! more VMs of each template still fit next to what [`super::plan::resolve`]
+//! put there. Pure and cheap: the editor runs it in the browser.
 
-use crate::capacity::{
-    self, evaluate, CapacityPolicy, HostSpec, HostVerdict, PlacementRequest, Template, VmDemand,
-};
-
-use crate::layouts::model::{HostChoice, LayoutSpec};
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
-
-/// Where one layout VM goes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlacedVm {
-    /// VM name.
-    pub vm: String,
-    /// Host, or `None` when it fits nowhere (see [`Resolved::unplaced`]).
-    pub host: Option<String>,
-    /// The layout said "auto".
-    pub auto: bool,
-    /// "auto", but it already exists on `host`, so it stays there.
-    pub existing: bool,
-}
-
-/// A VM that fits nowhere, with the reason in words and numbers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnplacedVm {
-    /// VM name.
-    pub vm: String,
-    /// Why, e.g. "web-9 fits nowhere; closest is proliant-1: web-9 needs 2000 MiB, 1400 MiB left on proliant-1".
-    pub reason: String,
-    /// The structured reason.
-    pub detail: capacity::UnplacedReason,
-}
-
-/// The layout on the hosts: where each VM goes and each host's verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Resolved {
-    /// One entry per layout VM, in layout order.
-    pub placement: Vec<PlacedVm>,
-    /// VMs that fit nowhere.
-    pub unplaced: Vec<UnplacedVm>,
-    /// Eq. (1) for every host, in host order (hosts without layout VMs too:
-    /// their bars show what is left).
-    pub verdicts: Vec<HostVerdict>,
-    /// Everything placed and no condition broken anywhere.
-    pub fits: bool,
-}
-
-/// Places the layout on `hosts` (see the module documentation).
-pub fn resolve(spec: &LayoutSpec, hosts: &[HostSpec], policy: &CapacityPolicy) -> Resolved {
-    let host_names: BTreeSet<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
-    // Effective target of each VM: pinned, already there, or free.
-    let mut targets: Vec<(Option<String>, bool)> = Vec::with_capacity(spec.vms.len());
-    for vm in &spec.vms {
-        match &vm.host {
-            HostChoice::Host(h) => targets.push((Some(h.clone()), false)),
-            HostChoice::Auto => {
-                let there = hosts
-                    .iter()
-                    .find(|h| h.existing.iter().any(|e| e.name == vm.name))
-                    .map(|h| h.name.clone());
-                let existing = there.is_some();
-                targets.push((there, existing));
-            }
-        }
-    }
-    // The layout's own VMs are counted with the layout's sizes, not twice.
-    let hosts: Vec<HostSpec> = hosts
-        .iter()
-        .map(|h| {
-            let mut h = h.clone();
-            h.existing.retain(|e| {
-                !spec
-                    .vms
-                    .iter()
-                    .zip(&targets)
-                    .any(|(vm, (t, _))| vm.name == e.name && t.as_deref() == Some(&h.name))
-            });
-            h
-        })
-        .collect();
-    let requests: Vec<PlacementRequest> = spec
-        .vms
-        .iter()
-        .zip(&targets)
-        .map(|(vm, (t, _))| match t {
-            Some(h) => PlacementRequest::on(vm.demand(), h.clone()),
-            None => PlacementRequest::auto(vm.demand()),
-        })
-        .collect();
-    let placed = capacity::place(&hosts, &requests, policy);
-    let mut host_of: Vec<Option<String>> = vec![None; spec.vms.len()];
-    for a in &placed.assignments {
-        if let Some(slot) = host_of.get_mut(a.request) {
-            *slot = Some(a.host.clone());
-        }
-    }
-    // Verdicts count pinned VMs even when they do not fit: that is what the
-    // admin must see ("web-3 needs 2000 MiB, 1400 MiB left on proliant-1").
-    let mut planned: BTreeMap<&str, Vec<VmDemand>> = BTreeMap::new();
-    for (i, vm) in spec.vms.iter().enumerate() {
-        let host = match (&targets[i].0, &host_of[i]) {
-            (Some(h), _) if host_names.contains(h.as_str()) => Some(h.as_str()),
-            (_, Some(h)) => Some(h.as_str()),
-            _ => None,
-        };
-        if let Some(h) = host {
-            planned.entry(h).or_default().push(vm.demand());
-        }
-    }
-    let verdicts: Vec<HostVerdict> = hosts
-        .iter()
-        .map(|h| {
-            let p = planned.get(h.name.as_str()).map_or(&[][..], Vec::as_slice);
-            evaluate(h, p, policy)
-        })
-        .collect();
-    let placement = spec
-        .vms
-        .iter()
-        .enumerate()
-        .map(|(i, vm)| PlacedVm {
-            vm: vm.name.clone(),
-            host: host_of[i].clone(),
-            auto: vm.host == HostChoice::Auto,
-            existing: targets[i].1,
-        })
-        .collect();
-    let unplaced: Vec<UnplacedVm> = placed
-        .unplaced
-        .iter()
-        .map(|u| UnplacedVm {
-            vm: u.vm.clone(),
-            reason: u.to_string(),
-            detail: u.reason.clone(),
-        })
-        .collect();
-    // A host the layout leaves alone does not make it fail, even when its
-    // own VMs already break a condition.
-    let fits = unplaced.is_empty()
-        && verdicts
-            .iter()
-            .filter(|v| planned.contains_key(v.host.as_str()))
-            .all(HostVerdict::fits);
-    Resolved {
-        placement,
-        unplaced,
-        verdicts,
-        fits,
-    }
-}
+use crate::capacity::{CapacityPolicy, HostSpec, HostVerdict, Template};
 
 /// Eq. (3) on a host as the layout leaves it: how many more VMs of
 /// `template` fit, `min(free memory / y_s, free pool / counted z_s)`, from
@@ -186,8 +35,9 @@ pub fn more_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capacity::{how_many_more, table2_templates, Bytes, MiB};
-    use crate::layouts::model::{LayoutVm, Nic};
+    use crate::capacity::{how_many_more, table2_templates, Bytes, MiB, VmDemand};
+    use crate::layouts::model::{HostChoice, LayoutSpec, LayoutVm, Nic};
+    use crate::layouts::plan::resolve;
 
     fn vm(name: &str, memory_mib: u64, host: HostChoice) -> LayoutVm {
         LayoutVm {

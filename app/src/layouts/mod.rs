@@ -6,9 +6,15 @@
 //! model; the pages evaluate a layout in the browser as the admin types.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod apply;
+pub mod apply_api;
+pub mod apply_view;
 pub mod evaluate;
+pub mod file;
 pub mod model;
 pub mod pages;
+pub mod plan;
 
 #[cfg(feature = "ssr")]
 pub mod entity;

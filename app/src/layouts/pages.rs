@@ -11,7 +11,9 @@
 //! keeps that VM's last good value: nothing typed is lost or overwritten.
 
 use super::api::*;
-use super::evaluate::{more_of, resolve, Resolved};
+use super::apply_view::ApplyPanel;
+use super::evaluate::more_of;
+use super::plan::{resolve, Resolved};
 use super::{HostChoice, HostsView, LayoutSpec, LayoutSummary, LayoutVm, Nic, TemplateDto};
 use crate::auth::pages::{use_session, Protected};
 use crate::auth::{Access, Role};
@@ -747,6 +749,12 @@ fn Editor(
                     })}
                 </div>
             </Show>
+            <p class="muted">"Apply works on the saved layout: save first."</p>
+            {move || {
+                // A fresh plan after every save.
+                save.version().get();
+                view! { <ApplyPanel layout_id=id/> }
+            }}
             </div>
             }.into_any()}
             {view! {
