@@ -7,6 +7,10 @@
 //! holding its shared types, its `#[server]` functions and its components;
 //! `ui` holds what every page shares.
 
+// Deeply nested views (the layout editor with its apply panel) need more
+// than the default 128 when rustc computes the layout of their hydration futures.
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod capacity;
 pub mod dashboard;

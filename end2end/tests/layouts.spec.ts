@@ -90,4 +90,75 @@ test('layouts: build from templates on the demo host, see it break and fix it, s
   await expect(vms.getByRole('group', { name: `VM ${n.web}` }).getByLabel('Memory (MiB)')).toHaveValue('1024');
   await expect(vms.getByRole('group', { name: `VM ${n.dns2}` }).getByLabel('Host')).toHaveValue('demo');
   await noSidewaysScroll(page);
+
+  // Apply: the plan lists the VMs to create, then the steps run on the demo host.
+  const apply = page.getByRole('region', { name: 'Apply' });
+  const plan = apply.getByRole('list', { name: 'Plan' });
+  for (const vm of [n.dns1, n.dns2, n.web]) {
+    await expect(plan.getByRole('listitem').filter({ hasText: vm })).toContainText('Create');
+  }
+  await apply.getByRole('button', { name: 'Apply', exact: true }).click();
+  await expect(apply.locator('.apply-run .form-ok')).toBeVisible({ timeout: 20_000 });
+  await expect(apply.getByRole('button', { name: 'Nothing to apply' })).toBeVisible();
+  await noSidewaysScroll(page);
+
+  // The VMs run on the demo host.
+  await page.goto('/hosts');
+  await hydrated(page);
+  await page.getByRole('listitem', { name: 'Host demo' }).getByRole('link', { name: 'demo' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'demo' })).toBeVisible();
+  for (const vm of [n.dns1, n.dns2, n.web]) {
+    const row = page.getByRole('listitem', { name: `VM ${vm}` });
+    await expect(row.getByTestId('vm-state')).toHaveText('running');
+    await expect(row).toContainText(vm === n.web ? '1024 MiB' : '512 MiB');
+  }
+});
+
+test('layouts: 50 auto VMs are placed as typed; those that fit nowhere say why', async ({ page }) => {
+  const n = names(page);
+  await page.goto('/layouts');
+  await hydrated(page);
+  const create = page.getByRole('form', { name: 'New layout' });
+  await create.getByLabel('Name').fill(`${n.layout}-50`);
+  await create.getByRole('button', { name: 'Create layout' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: `${n.layout}-50` })).toBeVisible();
+  await hydrated(page);
+
+  await page.getByLabel('Add VMs from template').selectOption('Web Server');
+  await page.getByLabel('How many').fill('50');
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  const vms = page.getByRole('list', { name: 'Virtual machines of the layout' });
+  await expect(vms.getByRole('group')).toHaveCount(50);
+
+  // 50 × 1024 MiB cannot all go on the 32 GiB demo host (y_a = 30720 MiB).
+  const nowhere = page.getByRole('list', { name: 'VMs that fit nowhere' });
+  // Whichever condition breaks first (memory or the pool) is named with its numbers.
+  await expect(nowhere).toContainText(
+    /web-server-50 fits nowhere; closest is demo: .*(web-server-50 needs 1024 MiB, \d+ MiB left on demo|disks of web-server-50 need 10\.0 GiB)/,
+  );
+  await expect(page.getByTestId('layout-verdict')).toContainText('does not fit');
+
+  // Typing in one of 50 rows: the evaluation follows each keystroke.
+  const first = vms.getByRole('group', { name: 'VM web-server-1' });
+  const memory = first.getByLabel('Memory (MiB)');
+  await expect(first.getByTestId('vm-placement')).toContainText('→ placed on demo');
+  await memory.fill('4000');
+  await expect(first.getByTestId('vm-placement')).toContainText('→ placed on demo');
+  const started = Date.now();
+  await memory.pressSequentially('0', { delay: 0 });
+  await expect(first.getByTestId('vm-placement')).toContainText(
+    /web-server-1 fits nowhere; closest is demo: web-server-1 needs 40000 MiB, \d+ MiB left on demo/,
+  );
+  console.log(`50 VMs: a keystroke to the re-evaluated placement in ${Date.now() - started} ms (${test.info().project.name})`);
+  await memory.fill('1024');
+  await expect(first.getByTestId('vm-placement')).toContainText('→ placed on demo');
+  await noSidewaysScroll(page);
+
+  // Not kept: delete it.
+  await page.goto('/layouts');
+  await hydrated(page);
+  const item = page.getByRole('listitem', { name: `Layout ${n.layout}-50` });
+  await item.getByRole('button', { name: 'Delete…' }).click();
+  await item.getByRole('button', { name: 'Delete layout' }).click();
+  await expect(item).toHaveCount(0);
 });

@@ -283,3 +283,62 @@ pub async fn set_thin_fill(thin_fill: String) -> Result<(), AppError> {
     ssr::audit(&state, entry).await;
     ssr::with_status(result)
 }
+
+/// Largest layout file accepted (1 MiB: thousands of VMs).
+pub const MAX_FILE_BYTES: usize = 1024 * 1024;
+
+endpoint_access!(
+    ImportLayout,
+    crate::auth::Access::Role(crate::auth::Role::Operator)
+);
+/// Creates a layout from a TOML or JSON file (format by the file name's
+/// extension, else by the content); returns its id. A file that does not
+/// read is refused with its problems (line, field) under the field `text`.
+#[server(prefix = "/api", endpoint = "layouts/import")]
+pub async fn import_layout(file_name: String, text: String) -> Result<i32, AppError> {
+    let auth = ssr::with_status(ssr::guard::<ImportLayout>())?;
+    let state = ssr::AppState::from_context()?;
+    let mut target = file_name.trim().to_owned();
+    let result = async {
+        let spec = check_file(&file_name, &text).map_err(|m| AppError::invalid("text", m))?;
+        target = spec.name.clone();
+        let id = super::store::save(&state.db, None, &spec).await?;
+        Ok((id, spec.vms.len()))
+    }
+    .await;
+    let summary = match &result {
+        Ok((id, vms)) => format!("layout {id} from {}: {vms} VMs", file_name.trim()),
+        Err(_) => format!("from {}", file_name.trim()),
+    };
+    let entry = ssr::AuditEntry::by(&auth, "layouts.import", target)
+        .outcome_of(&result)
+        .summary(summary);
+    ssr::audit(&state, entry).await;
+    ssr::with_status(result.map(|(id, _)| id))
+}
+
+/// Reads a layout file as import does, in the browser too; the error lists
+/// every problem (with line and field) on its own line.
+pub fn check_file(file_name: &str, text: &str) -> Result<LayoutSpec, String> {
+    if text.trim().is_empty() {
+        return Err("Choose a file or paste a layout in TOML or JSON.".into());
+    }
+    if text.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "The file has {} bytes; at most {MAX_FILE_BYTES}.",
+            text.len()
+        ));
+    }
+    let name = Some(file_name.trim()).filter(|n| !n.is_empty());
+    let spec = super::file::parse_layout(name, text).map_err(|errors| {
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    match spec.problems().first() {
+        Some(p) => Err(p.to_string()),
+        None => Ok(spec),
+    }
+}

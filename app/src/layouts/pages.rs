@@ -13,6 +13,7 @@
 use super::api::*;
 use super::apply_view::ApplyPanel;
 use super::evaluate::more_of;
+use super::file::{render_layout, FileFormat};
 use super::plan::{resolve, Resolved};
 use super::{HostChoice, HostsView, LayoutSpec, LayoutSummary, LayoutVm, Nic, TemplateDto};
 use crate::auth::pages::{use_session, Protected};
@@ -140,11 +141,109 @@ fn LayoutsContent() -> impl IntoView {
                         <button type="submit" class="button" disabled=move || create.pending().get()>"Create layout"</button>
                     </ActionForm>
                 </article>
+                <ImportPanel/>
             </Show>
             <TemplatesPanel/>
         </section>
     }
     .into_any()
+}
+
+/// Import a layout from a TOML or JSON file, chosen or pasted. The text is
+/// checked in the browser as it changes (the same reader the server uses),
+/// so problems show, with their line and field, before anything is sent.
+#[component]
+fn ImportPanel() -> impl IntoView {
+    let import = ServerAction::<ImportLayout>::new();
+    let text = RwSignal::new(String::new());
+    let file_name = RwSignal::new(String::new());
+    let check = Memo::new(move |_| {
+        let t = text.read();
+        if t.trim().is_empty() {
+            None
+        } else {
+            Some(check_file(&file_name.read(), &t).map(|s| (s.name.clone(), s.vms.len())))
+        }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = import.value().get() {
+            navigate(&format!("/layouts/{id}"), Default::default());
+        }
+    });
+    let on_file = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        read_chosen_file(&ev, text, file_name);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let on_import = move |_| {
+        import.dispatch(ImportLayout {
+            file_name: file_name.get_untracked(),
+            text: text.get_untracked(),
+        });
+    };
+    view! {
+        <article class="panel import-panel">
+            <h2>"Import a layout"</h2>
+            <div class="form" role="group" aria-label="Import a layout">
+                <label for="import-file">"TOML or JSON file"</label>
+                <input id="import-file" type="file" accept=".toml,.json,application/json,application/toml,text/plain"
+                    on:change=on_file/>
+                <label for="import-text">"Or paste it"</label>
+                <textarea id="import-text" rows="6" spellcheck="false" prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))
+                    aria-describedby="import-text-error"></textarea>
+                <p id="import-text-error" class="field-error import-problems" role="alert" aria-live="polite">
+                    {move || match check.get() {
+                        Some(Err(m)) => m,
+                        _ => import.value().get().and_then(|r| r.err()).and_then(|e| e.for_field("text").or_else(|| e.for_field("name").map(|m| format!("name: {m}")))).unwrap_or_default(),
+                    }}
+                </p>
+                {move || check.get().and_then(|c| c.ok()).map(|(name, vms)| view! {
+                    <p class="form-ok" role="status">{format!("Reads well: layout {name} with {vms} VMs.")}</p>
+                })}
+                {general_error(import.value())}
+                <button type="button" class="button" on:click=on_import
+                    disabled=move || import.pending().get() || !matches!(check.get(), Some(Ok(_)))>"Import layout"</button>
+            </div>
+        </article>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn read_chosen_file(ev: &leptos::ev::Event, text: RwSignal<String>, file_name: RwSignal<String>) {
+    use wasm_bindgen::JsCast;
+    let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return;
+    };
+    let Some(file) = input.files().and_then(|f| f.get(0)) else {
+        return;
+    };
+    file_name.set(file.name());
+    let promise = file.text();
+    leptos::task::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(v) => text.set(v.as_string().unwrap_or_default()),
+            Err(_) => text.set(String::new()),
+        }
+    });
+}
+
+/// A `data:` URL holding `text`, for download links.
+fn data_url(mime: &str, text: &str) -> String {
+    let mut out = format!("data:{mime};charset=utf-8,");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[component]
@@ -209,6 +308,7 @@ fn TemplatesPanel() -> impl IntoView {
             })}
         </Transition>
         {general_error(remove.value())}
+        <ThinFill/>
         <Show when=is_admin>
             <article class="panel">
                 <h2>"Add a template"</h2>
@@ -216,6 +316,41 @@ fn TemplatesPanel() -> impl IntoView {
             </article>
         </Show>
     }
+}
+
+/// The expected fill of thin disks (the paper's `z` condition); admins set it.
+#[component]
+fn ThinFill() -> impl IntoView {
+    let set = ServerAction::<SetThinFill>::new();
+    let policy = Resource::new(move || set.version().get(), |_| layout_hosts());
+    let is_admin = at_least(Role::Admin);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                policy.await.ok().map(|h| {
+                    let fill = h.policy.thin_fill;
+                    view! {
+                        <p class="muted">{format!(
+                            "Thin disks count against a pool at {:.0} % of their size (expected fill).",
+                            fill * 100.0
+                        )}</p>
+                        <Show when=is_admin>
+                            <ActionForm action=set attr:class="form inline-settings" attr:aria-label="Expected fill of thin disks">
+                                <label for="thin-fill">"Expected fill of thin disks (0 to 1)"</label>
+                                <div class="field-row">
+                                    <input id="thin-fill" name="thin_fill" inputmode="decimal" value=fill.to_string()
+                                        aria-describedby="thin-fill-error"/>
+                                    <button type="submit" class="button secondary">"Save fill"</button>
+                                </div>
+                                <FieldError id="thin-fill-error" message=error_of(set.value(), "thin_fill")/>
+                            </ActionForm>
+                        </Show>
+                    }
+                })
+            })}
+        </Transition>
+    }
+    .into_any()
 }
 
 #[component]
@@ -688,6 +823,7 @@ fn Editor(
             <div class="editor-grid">
             {view! {
             <div class="editor-main">
+            {view! {
             <article class="panel">
                 <h2>"Layout"</h2>
                 <div class="form">
@@ -700,6 +836,25 @@ fn Editor(
                         on:input=move |ev| description.set(event_target_value(&ev))/>
                 </div>
             </article>
+            }.into_any()}
+            {view! {
+            <div class="export-row" role="group" aria-label="Export">
+                <span class="muted">"Export as evaluated:"</span>
+                {[FileFormat::Toml, FileFormat::Json].into_iter().map(|format| {
+                    let ext = format.extension();
+                    let mime = if ext == "json" { "application/json" } else { "application/toml" };
+                    view! {
+                        <a class="button secondary" download=move || format!("{}.{ext}", slug(&name.get()))
+                            href=move || good.with(|spec| render_layout(spec, format)
+                                .map(|t| data_url(mime, &t))
+                                .unwrap_or_default())>
+                            {format!("Export {}", ext.to_uppercase())}
+                        </a>
+                    }
+                }).collect_view()}
+            </div>
+            }.into_any()}
+            {view! {
             <h2 class="section-title">{move || format!("Virtual machines ({})", vm_count())}</h2>
             <datalist id="layout-networks">
                 {move || hosts.with(|h| {
@@ -716,6 +871,8 @@ fn Editor(
                         templates=templates server_error=server_error problems=problems/>
                 </For>
             </ol>
+            }.into_any()}
+            {view! {
             <Show when=can_edit>
                 <div class="panel add-vms" role="group" aria-label="Add VMs">
                     <label for="add-template">"Add VMs from template"</label>
@@ -749,11 +906,12 @@ fn Editor(
                     })}
                 </div>
             </Show>
+            }.into_any()}
             <p class="muted">"Apply works on the saved layout: save first."</p>
             {move || {
                 // A fresh plan after every save.
                 save.version().get();
-                view! { <ApplyPanel layout_id=id/> }
+                view! { <ApplyPanel layout_id=id/> }.into_any()
             }}
             </div>
             }.into_any()}
@@ -773,7 +931,7 @@ fn Editor(
                 <For each=move || host_names.get() key=|n| n.clone() let:host>
                     <HostBar host=host hosts=hosts eval=eval templates=templates is_admin=is_admin/>
                 </For>
-                <Placement eval=eval rows=rows/>
+                <Placement eval=eval/>
             </aside>
             }.into_any()}
             </div>
@@ -1121,8 +1279,7 @@ fn HostSettings(
 }
 
 #[component]
-fn Placement(eval: Memo<Resolved>, rows: RwSignal<Vec<Row>>) -> impl IntoView {
-    let _ = rows;
+fn Placement(eval: Memo<Resolved>) -> impl IntoView {
     view! {
         <article class="panel placement" aria-labelledby="placement-title">
             <h3 id="placement-title">"Placement of auto VMs"</h3>
@@ -1157,6 +1314,14 @@ fn Placement(eval: Memo<Resolved>, rows: RwSignal<Vec<Row>>) -> impl IntoView {
 mod tests {
     use super::*;
     use crate::layouts::model::check_name;
+
+    #[test]
+    fn data_urls_escape_everything_but_unreserved() {
+        assert_eq!(
+            data_url("application/toml", "name = \"a b\"\n"),
+            "data:application/toml;charset=utf-8,name%20%3D%20%22a%20b%22%0A"
+        );
+    }
 
     #[test]
     fn slugs_make_vm_names() {
