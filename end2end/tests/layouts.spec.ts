@@ -134,7 +134,7 @@ test('layouts: 50 auto VMs are placed as typed; those that fit nowhere say why',
   const nowhere = page.getByRole('list', { name: 'VMs that fit nowhere' });
   // Whichever condition breaks first (memory or the pool) is named with its numbers.
   await expect(nowhere).toContainText(
-    /web-server-50 fits nowhere; closest is demo: .*(web-server-50 needs 1024 MiB, \d+ MiB left on demo|disks of web-server-50 need 10\.0 GiB)/,
+    /web-server-50 fits nowhere; closest is demo: .*(web-server-50 needs 1024 MiB, \d+ MiB left on demo|disks of web-server-50 need 10 GiB)/,
   );
   await expect(page.getByTestId('layout-verdict')).toContainText('does not fit');
 

@@ -748,6 +748,8 @@ fn Editor(
     };
 
     let save = ServerAction::<SaveLayout>::new();
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
     let do_save = move |_| {
         saved.set(None);
         let mut vms = Vec::new();
@@ -909,9 +911,12 @@ fn Editor(
             }.into_any()}
             <p class="muted">"Apply works on the saved layout: save first."</p>
             {move || {
-                // A fresh plan after every save.
+                // A fresh plan after every save. Rendered in the browser only:
+                // hydrated inside the editor's own suspense, its buttons stayed
+                // inert (see the Playwright flow), while built in the browser
+                // it works.
                 save.version().get();
-                view! { <ApplyPanel layout_id=id/> }.into_any()
+                mounted.get().then(|| view! { <ApplyPanel layout_id=id/> }.into_any())
             }}
             </div>
             }.into_any()}
@@ -1200,7 +1205,7 @@ fn HostBar(
                         </ul>
                     })}
                     <p class="muted">{format!(
-                        "Pool: {} needed of {} ({} thin fill) · {} vCPUs on {} CPUs{}",
+                        "Pool: {} needed of {} ({} thin fill) · {} on {} CPUs{}",
                         gib_of_bytes(v.storage_needed.get()), gib_of_bytes(v.storage_available.get()),
                         v.thin_fill, v.vcpus, v.cpus,
                         if v.emulated { " · emulated" } else { "" }
