@@ -42,6 +42,8 @@ test('layouts: build from templates on the demo host, see it break and fix it, s
     await vm.getByLabel('Name').fill(wanted);
     const renamed = vms.getByRole('group', { name: `VM ${wanted}` });
     await renamed.getByLabel('Host').selectOption('demo');
+    // The demo host's network is br0 (it has no "default").
+    await renamed.getByLabel('Network').fill('network:br0');
     await expect(renamed.getByTestId('vm-placement')).toHaveText('on demo');
   }
 
@@ -139,7 +141,7 @@ test('layouts: 50 auto VMs are placed as typed; those that fit nowhere say why',
   await expect(page.getByTestId('layout-verdict')).toContainText('does not fit');
 
   // Typing in one of 50 rows: the evaluation follows each keystroke.
-  const first = vms.getByRole('group', { name: 'VM web-server-1' });
+  const first = vms.getByRole('group', { name: 'VM web-server-1', exact: true });
   const memory = first.getByLabel('Memory (MiB)');
   await expect(first.getByTestId('vm-placement')).toContainText('→ placed on demo');
   await memory.fill('4000');
