@@ -18,8 +18,10 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 apt_packages=(pkg-config gcc libc6-dev libvirt-dev)
 if [ "$mode" = test ]; then
   # Browser tests, the multi-instance database, and the real services the
-  # integration tests drive: libvirtd with QEMU, NSD, Dovecot and Postfix.
-  apt_packages+=(chromium postgresql libvirt-daemon-system dnsmasq-base qemu-system-x86
+  # integration tests drive: libvirtd with QEMU (qemu-utils: qemu-img, which
+  # libvirt needs to create the thin qcow2 volumes a layout apply makes), NSD,
+  # Dovecot and Postfix.
+  apt_packages+=(chromium postgresql libvirt-daemon-system dnsmasq-base qemu-system-x86 qemu-utils
                  nsd dnsutils dovecot-core dovecot-sqlite postfix postfix-sqlite postfix-pgsql sqlite3)
 fi
 

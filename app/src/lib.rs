@@ -7,6 +7,10 @@
 //! holding its shared types, its `#[server]` functions and its components;
 //! `ui` holds what every page shares.
 
+// Deeply nested views (the layout editor with its apply panel) need more
+// than the default 128 when rustc computes the layout of their hydration futures.
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod capacity;
 pub mod dashboard;
@@ -15,7 +19,6 @@ pub mod error;
 pub mod hosts;
 pub mod layouts;
 pub mod mail;
-pub mod sections;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod ui;
@@ -67,7 +70,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=dashboard::DashboardPage/>
                     <Route path=path!("/hosts") view=hosts::pages::HostsPage/>
                     <Route path=path!("/hosts/:id") view=hosts::pages::HostPage/>
-                    <Route path=path!("/layouts") view=sections::LayoutsPage/>
+                    <Route path=path!("/layouts") view=layouts::pages::LayoutsPage/>
+                    <Route path=path!("/layouts/:id") view=layouts::pages::LayoutPage/>
                     <Route path=path!("/dns") view=dns::pages::DnsPage/>
                     <Route path=path!("/dns/zone/:id") view=dns::pages::ZonePage/>
                     <Route path=path!("/dns/servers") view=dns::pages::DnsServersPage/>

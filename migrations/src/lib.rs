@@ -10,8 +10,10 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_settings;
 mod m20261124_000002_auth;
 mod m20261124_000003_hosts;
+mod m20261124_000004_layouts;
 mod m20261124_000005_dns;
 mod m20261124_000006_mail;
+mod m20261124_000007_layout_apply;
 
 pub struct Migrator;
 
@@ -22,8 +24,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_settings::Migration),
             Box::new(m20261124_000002_auth::Migration),
             Box::new(m20261124_000003_hosts::Migration),
+            Box::new(m20261124_000004_layouts::Migration),
             Box::new(m20261124_000005_dns::Migration),
             Box::new(m20261124_000006_mail::Migration),
+            Box::new(m20261124_000007_layout_apply::Migration),
         ]
     }
 }

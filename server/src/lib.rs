@@ -5,6 +5,7 @@
 pub mod access;
 pub mod config;
 pub mod db;
+pub mod layout_cli;
 pub mod mail_cli;
 pub mod users;
 pub mod web;

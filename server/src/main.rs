@@ -34,6 +34,9 @@ enum Command {
     /// Check or format a DNS zone file with Stackyard's own parser.
     #[command(subcommand)]
     Zone(ZoneCommand),
+    /// Check a layout file against hosts with the paper's equations.
+    #[command(subcommand)]
+    Layout(LayoutCommand),
     /// Mail tools: the readiness check of a mail domain over live DNS.
     #[command(subcommand)]
     Mail(MailCommand),
@@ -44,6 +47,26 @@ enum MailCommand {
     /// The readiness check (PTR, forward confirmation, MX, SPF, DKIM, DMARC,
     /// blocklists); exit status 0 only when every check passes.
     Check(stackyard_server::mail_cli::CheckArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum LayoutCommand {
+    /// Prints each host's verdict and where the VMs go; exit status 0 when
+    /// everything fits, 1 when something does not (or a file has problems),
+    /// 2 when a file or the database cannot be read.
+    Check {
+        /// The layout, TOML or JSON.
+        file: std::path::PathBuf,
+        /// Hosts file (TOML or JSON); without it, the database's hosts as
+        /// libvirt reports them now.
+        #[arg(long)]
+        hosts: Option<std::path::PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,6 +229,22 @@ fn main() -> ExitCode {
             }),
         Some(Command::Zone(command)) => return zone(command),
         Some(Command::Mail(command)) => return mail(command),
+        Some(Command::Layout(LayoutCommand::Check {
+            file,
+            hosts,
+            json,
+            db,
+        })) => {
+            use stackyard_server::layout_cli;
+            let source = match &hosts {
+                Some(path) => layout_cli::Hosts::File(path),
+                None => layout_cli::Hosts::Database(&db),
+            };
+            let out = runtime.block_on(layout_cli::check(&file, source, json));
+            print!("{}", out.stdout);
+            eprint!("{}", out.stderr);
+            return ExitCode::from(out.code);
+        }
         Some(Command::Serve(args)) => serve(&runtime, args),
         None => serve(&runtime, cli.serve),
     };

@@ -32,6 +32,12 @@ pub mod entity {
             pub name: String,
             pub uri: String,
             pub label: String,
+            /// The host's OS reserve `y_os` in MiB; `None` = the default policy
+            /// (see `capacity::OsReserve`). Set on the layouts pages.
+            pub y_os_mib: Option<i64>,
+            /// Guests may run under software emulation when the CPU lacks
+            /// hardware virtualization (the paper's `x`, relaxed by the admin).
+            pub allow_emulation: bool,
             pub created_at: DateTimeUtc,
             pub updated_at: DateTimeUtc,
         }

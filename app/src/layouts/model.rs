@@ -12,7 +12,10 @@ use std::fmt;
 use std::net::IpAddr;
 
 /// A named plan of VMs.
+// Unknown fields are refused: a misspelt `strat = false` in a file must not
+// silently start a VM.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LayoutSpec {
     /// Layout name, unique among layouts.
     pub name: String,
@@ -26,6 +29,7 @@ pub struct LayoutSpec {
 
 /// One planned VM.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LayoutVm {
     /// Domain name on the host; also names its volume (`<name>.qcow2`).
     pub name: String,

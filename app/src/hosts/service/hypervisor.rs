@@ -64,4 +64,13 @@ pub trait Hypervisor: Send {
 
     /// Defines (does not start) a new VM.
     fn define_vm(&self, spec: &VmSpec) -> Result<VmInfo, HostError>;
+
+    /// Sets a VM's memory and vCPUs in its persistent definition. A running
+    /// VM keeps its current sizes until it is next started from off.
+    fn set_size(&self, name: &str, memory_mib: u64, vcpus: u32) -> Result<(), HostError> {
+        let _ = (memory_mib, vcpus);
+        Err(HostError::InvalidInput(format!(
+            "this host cannot change the size of '{name}'"
+        )))
+    }
 }

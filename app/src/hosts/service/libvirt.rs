@@ -217,7 +217,11 @@ impl LibvirtHost {
             .into_iter()
             .map(|d| self.disk_info(dom, d))
             .collect();
-        let addresses = if state == VmState::Running {
+        // libvirt 9's test driver crashes the whole process (SIGSEGV in
+        // virDomainInterfaceAddresses) for a running VM with a
+        // `type='network'` NIC; those test guests simply show no address.
+        let crashes_test_driver = self.uri.starts_with("test:") && xml::has_network_interface(&xml);
+        let addresses = if state == VmState::Running && !crashes_test_driver {
             guest_addresses(dom)
         } else {
             Vec::new()
@@ -695,6 +699,26 @@ impl Hypervisor for LibvirtHost {
             .define_domain_xml(&xml)
             .map_err(|e| self.action_err(&spec.name, "define", &e))?;
         self.vm_info(&dom)
+    }
+
+    fn set_size(&self, name: &str, memory_mib: u64, vcpus: u32) -> Result<(), HostError> {
+        if memory_mib < 16 || vcpus == 0 || vcpus > 512 {
+            return Err(HostError::InvalidInput(format!(
+                "{memory_mib} MiB and {vcpus} vCPUs is not a possible size (at least 16 MiB, 1 to 512 vCPUs)"
+            )));
+        }
+        let dom = self.lookup(name)?;
+        // The persistent definition, secrets included, so redefining it
+        // loses nothing (a VNC password, say).
+        let xml = dom
+            .xml_desc(sys::VIR_DOMAIN_XML_INACTIVE | sys::VIR_DOMAIN_XML_SECURE)
+            .or_else(|_| dom.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE))
+            .map_err(|e| self.err(&e))?;
+        let resized = xml::with_size(&xml, memory_mib, vcpus)?;
+        self.connection()?
+            .define_domain_xml(&resized)
+            .map_err(|e| self.action_err(name, "resize", &e))?;
+        Ok(())
     }
 }
 

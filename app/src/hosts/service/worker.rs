@@ -738,6 +738,13 @@ impl HostHandle {
         .await
     }
 
+    /// Sets a VM's memory and vCPUs in its persistent definition (a running
+    /// VM takes them when next started from off).
+    pub async fn set_size(&self, name: &str, memory_mib: u64, vcpus: u32) -> Result<(), HostError> {
+        self.vm_action(name, move |h, n| h.set_size(n, memory_mib, vcpus))
+            .await
+    }
+
     /// Defines a new VM.
     pub async fn define_vm(&self, spec: VmSpec) -> Result<VmInfo, HostError> {
         self.call(

@@ -161,6 +161,54 @@ pub fn domain_xml(
     )
 }
 
+/// `xml` (a domain definition) with its memory and vCPUs replaced; every
+/// other byte is kept. A `current` vCPU count and memory ballooning below
+/// the maximum are dropped: the VM gets exactly what was asked.
+pub fn with_size(xml: &str, memory_mib: u64, vcpus: u32) -> Result<String, HostError> {
+    let doc = parse(xml)?;
+    let root = doc.root_element();
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut seen_memory = false;
+    for n in root.children().filter(|n| n.is_element()) {
+        let replacement = match n.tag_name().name() {
+            "memory" => {
+                seen_memory = true;
+                format!("<memory unit='MiB'>{memory_mib}</memory>")
+            }
+            "currentMemory" => format!("<currentMemory unit='MiB'>{memory_mib}</currentMemory>"),
+            "vcpu" => {
+                let placement = n
+                    .attribute("placement")
+                    .map(|p| format!(" placement='{}'", escape(p)))
+                    .unwrap_or_default();
+                format!("<vcpu{placement}>{vcpus}</vcpu>")
+            }
+            _ => continue,
+        };
+        edits.push((n.range(), replacement));
+    }
+    if !seen_memory {
+        return Err(HostError::Libvirt {
+            message: "the VM's definition has no <memory> element".into(),
+            code: -1,
+        });
+    }
+    let mut out = xml.to_string();
+    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    for (range, text) in edits {
+        out.replace_range(range, &text);
+    }
+    Ok(out)
+}
+
+/// Whether a domain has a NIC on a libvirt virtual network.
+pub fn has_network_interface(xml: &str) -> bool {
+    Document::parse(xml).is_ok_and(|d| {
+        d.descendants()
+            .any(|n| n.has_tag_name("interface") && n.attribute("type") == Some("network"))
+    })
+}
+
 /// Volume XML for a thin qcow2 image: nothing is allocated up front.
 pub fn volume_xml(name: &str, capacity_bytes: u64) -> String {
     format!(
@@ -453,5 +501,16 @@ mod tests {
         assert_eq!(f.as_deref(), Some("nat"));
         let (_, f) = parse_network("<network/>").expect("net");
         assert_eq!(f, None);
+    }
+
+    #[test]
+    fn with_size_replaces_memory_and_vcpus_only() {
+        let xml = "<domain type='kvm'>\n  <name>a</name>\n  <memory unit='KiB'>524288</memory>\n  <currentMemory unit='KiB'>262144</currentMemory>\n  <vcpu placement='static' current='1'>2</vcpu>\n  <devices><memory model='dimm'/></devices>\n</domain>\n";
+        let out = with_size(xml, 2000, 4).unwrap();
+        assert_eq!(
+            out,
+            "<domain type='kvm'>\n  <name>a</name>\n  <memory unit='MiB'>2000</memory>\n  <currentMemory unit='MiB'>2000</currentMemory>\n  <vcpu placement='static'>4</vcpu>\n  <devices><memory model='dimm'/></devices>\n</domain>\n"
+        );
+        assert!(with_size("<domain><name>a</name></domain>", 1, 1).is_err());
     }
 }

@@ -1,0 +1,827 @@
+//! Applying a layout through libvirt, step by step, resumable.
+//!
+//! An apply computes the plan afresh from what the hosts report (so a
+//! resumed apply starts from where the hosts are, not from a stale plan),
+//! refuses a layout that does not fit, then, in order:
+//!
+//! 1. removes the extra VMs the operator ticked (nothing else is removed);
+//! 2. per VM to create: a thin qcow2 volume `<vm>.qcow2` in the host's pool,
+//!    the domain (virtio disk, NIC with a stable MAC, VNC on localhost, a
+//!    serial console: [`HostHandle::define_vm`]), then a start if asked;
+//! 3. per VM to change: its memory and vCPUs in the persistent definition
+//!    (a running VM takes them when next started from off);
+//! 4. per VM that should run and does not: a start.
+//!
+//! Every step is recorded as it happens (`layout_apply_event`, what the page
+//! streams), and what was created is journaled per layout/host/VM/step
+//! (`layout_apply_journal`). The first failure stops the run with libvirt's
+//! message. Applying again recomputes the plan, so defined VMs are not
+//! defined twice, and a volume the journal says this layout created is
+//! reused; a volume of that name the journal does not know belongs to
+//! someone else and is refused with a message saying so.
+
+use crate::auth::server::AuditEntry;
+use crate::capacity::{units::GIB, CapacityPolicy, HostSpec};
+use crate::error::AppError;
+use crate::hosts::entity::host;
+use crate::hosts::registry::HostRegistry;
+use crate::hosts::service::{HostError, HostHandle, NetworkAttach, VmSpec};
+use crate::hosts::types::VmInfo;
+use crate::layouts::apply_api::{ApplyRun, ApplyStep, RunOutcome, StepStatus};
+use crate::layouts::model::{check_name, LayoutSpec, Nic};
+use crate::layouts::plan::{self, Plan, PlanAction};
+use crate::layouts::store;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The tables of this module (migration `m20261124_000007_layout_apply`).
+pub mod entity {
+    /// What an apply created, one row per layout/host/VM/step.
+    pub mod journal {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "layout_apply_journal")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            pub layout_id: i32,
+            pub host: String,
+            pub vm: String,
+            pub step: String,
+            pub detail: String,
+            pub done_at: DateTimeUtc,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    /// One apply of a layout.
+    pub mod run {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "layout_apply_run")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            pub layout_id: i32,
+            pub layout_name: String,
+            pub username: String,
+            pub started_at: DateTimeUtc,
+            pub finished_at: Option<DateTimeUtc>,
+            pub outcome: String,
+            pub message: String,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    /// One step of a run.
+    pub mod event {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "layout_apply_event")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            pub run_id: i32,
+            pub seq: i32,
+            pub at: DateTimeUtc,
+            pub host: String,
+            pub vm: String,
+            pub step: String,
+            pub status: String,
+            pub message: String,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
+use entity::{event, journal, run};
+
+/// A run whose last step is older than this is taken as abandoned (the
+/// server stopped during it): every libvirt call times out well before.
+const ABANDONED_AFTER: chrono::Duration = chrono::Duration::minutes(10);
+
+/// The hosts as they are now: capacity, VMs, and the workers to act on.
+#[derive(Debug, Default)]
+pub struct LiveHosts {
+    /// Capacity model view of each reachable host.
+    pub specs: Vec<HostSpec>,
+    /// VMs per host name.
+    pub vms: BTreeMap<String, Vec<VmInfo>>,
+    /// The pool layout volumes go to, per host name (`None`: no started pool).
+    pub pools: BTreeMap<String, Option<String>>,
+    /// Workers by host name.
+    pub handles: BTreeMap<String, HostHandle>,
+    /// Hosts that did not answer: (name, why).
+    pub unreachable: Vec<(String, String)>,
+    /// The capacity policy (thin fill) of the console.
+    pub policy: CapacityPolicy,
+}
+
+impl LiveHosts {
+    /// The plan for `spec` on these hosts.
+    pub fn plan(&self, spec: &LayoutSpec) -> Plan {
+        plan::plan(spec, &self.specs, &self.vms, &self.policy)
+    }
+
+    /// "proliant-2: cannot reach host …" lines.
+    pub fn unreachable_lines(&self) -> Vec<String> {
+        self.unreachable
+            .iter()
+            .map(|(h, why)| format!("{h}: {why}"))
+            .collect()
+    }
+}
+
+/// Asks every host of `registry` for its capacity and VMs (fresh from
+/// libvirt, not the cache), described as the editor describes them
+/// ([`store::host_spec`]: the host row's `y_os` and emulation setting, the
+/// database's thin-fill policy). `pool` puts every volume in that pool
+/// instead of the default choice, and counts its space.
+pub async fn live_hosts(
+    db: &DatabaseConnection,
+    registry: &HostRegistry,
+    pool: Option<&str>,
+) -> LiveHosts {
+    let mut live = LiveHosts {
+        policy: store::policy(db).await.unwrap_or_default(),
+        ..LiveHosts::default()
+    };
+    let rows: BTreeMap<i32, host::Model> = host::Entity::find()
+        .all(db)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    for (cached, handle) in registry.all() {
+        let row = rows.get(&cached.id).unwrap_or(&cached);
+        match host_now(&handle).await {
+            Ok((capacity, vms)) => {
+                // The test driver runs nothing, so "emulation" costs nothing
+                // there; real hosts need hardware virtualization or the
+                // admin's consent to emulation.
+                let emulation = row.allow_emulation || row.uri.starts_with("test:");
+                let mut spec =
+                    store::host_spec(&row.name, &capacity, &vms, row.y_os_mib, emulation);
+                if let Some(p) = pool {
+                    spec.pool_available = plan::pool_space(&capacity, &vms, Some(p));
+                }
+                live.specs.push(spec);
+                live.pools.insert(
+                    row.name.clone(),
+                    plan::pick_pool(&capacity, pool).map(|p| p.name.clone()),
+                );
+                live.vms.insert(row.name.clone(), vms);
+                live.handles.insert(row.name.clone(), handle);
+            }
+            Err(e) => live.unreachable.push((row.name.clone(), e.to_string())),
+        }
+    }
+    live
+}
+
+async fn host_now(
+    handle: &HostHandle,
+) -> Result<(crate::hosts::types::HostCapacity, Vec<VmInfo>), HostError> {
+    let capacity = handle.capacity().await?;
+    let vms = handle.list_vms().await?;
+    Ok((capacity, vms))
+}
+
+/// An extra VM the operator ticked for removal.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Removal {
+    /// Host name.
+    pub host: String,
+    /// VM name.
+    pub vm: String,
+}
+
+/// `host/vm` strings from the form, checked.
+pub fn parse_removals(items: &[String]) -> Result<Vec<Removal>, AppError> {
+    let mut out = BTreeSet::new();
+    for item in items {
+        let (host, vm) = item
+            .split_once('/')
+            .ok_or_else(|| AppError::invalid("remove", format!("\"{item}\" is not HOST/VM")))?;
+        check_name(host).map_err(|m| AppError::invalid("remove", m))?;
+        check_name(vm).map_err(|m| AppError::invalid("remove", m))?;
+        out.insert(Removal {
+            host: host.to_string(),
+            vm: vm.to_string(),
+        });
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// What to apply.
+#[derive(Debug, Clone)]
+pub struct ApplyRequest {
+    /// The layout's id (the journal's key).
+    pub layout_id: i32,
+    /// The layout.
+    pub spec: LayoutSpec,
+    /// Extra VMs to remove (each must be an extra of the plan).
+    pub remove: Vec<Removal>,
+    /// Pool for volumes on every host, instead of the default choice.
+    pub pool: Option<String>,
+}
+
+/// Opens a run for the layout, refusing while another one is going.
+pub async fn begin(
+    db: &DatabaseConnection,
+    layout_id: i32,
+    layout_name: &str,
+    username: &str,
+) -> Result<i32, AppError> {
+    let running = run::Entity::find()
+        .filter(run::Column::LayoutId.eq(layout_id))
+        .filter(run::Column::Outcome.eq(RunOutcome::Running.as_str()))
+        .all(db)
+        .await?;
+    for r in running {
+        let last = event::Entity::find()
+            .filter(event::Column::RunId.eq(r.id))
+            .order_by_desc(event::Column::Seq)
+            .one(db)
+            .await?
+            .map_or(r.started_at, |e| e.at);
+        if Utc::now() - last < ABANDONED_AFTER {
+            return Err(AppError::Refused(format!(
+                "{} is applying this layout right now (since {}); wait for it to finish",
+                r.username,
+                r.started_at.format("%H:%M:%S UTC")
+            )));
+        }
+        let mut stale: run::ActiveModel = r.into();
+        stale.outcome = Set(RunOutcome::Failed.as_str().into());
+        stale.finished_at = Set(Some(Utc::now()));
+        stale.message = Set("abandoned: the server stopped during this apply".into());
+        stale.update(db).await?;
+    }
+    let row = run::ActiveModel {
+        layout_id: Set(layout_id),
+        layout_name: Set(layout_name.chars().take(100).collect()),
+        username: Set(username.chars().take(64).collect()),
+        started_at: Set(Utc::now()),
+        finished_at: Set(None),
+        outcome: Set(RunOutcome::Running.as_str().into()),
+        message: Set(String::new()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(row.id)
+}
+
+/// The layout's latest run, with its steps.
+pub async fn latest_run(
+    db: &DatabaseConnection,
+    layout_id: i32,
+) -> Result<Option<ApplyRun>, AppError> {
+    let Some(r) = run::Entity::find()
+        .filter(run::Column::LayoutId.eq(layout_id))
+        .order_by_desc(run::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(load_run(db, r).await?))
+}
+
+/// A run by id, with its steps.
+pub async fn get_run(db: &DatabaseConnection, id: i32) -> Result<ApplyRun, AppError> {
+    let r = run::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Apply run {id}")))?;
+    load_run(db, r).await
+}
+
+async fn load_run(db: &DatabaseConnection, r: run::Model) -> Result<ApplyRun, AppError> {
+    let steps = event::Entity::find()
+        .filter(event::Column::RunId.eq(r.id))
+        .order_by_asc(event::Column::Seq)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| ApplyStep {
+            seq: e.seq,
+            at: e.at,
+            host: e.host,
+            vm: e.vm,
+            step: e.step,
+            status: StepStatus::parse(&e.status),
+            message: e.message,
+        })
+        .collect();
+    Ok(ApplyRun {
+        id: r.id,
+        layout_id: r.layout_id,
+        username: r.username,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        outcome: RunOutcome::parse(&r.outcome),
+        message: r.message,
+        steps,
+    })
+}
+
+/// The audit row of a finished run: outcome, counts, and every step.
+pub fn audit_entry(entry: AuditEntry, done: &Result<ApplyRun, AppError>) -> AuditEntry {
+    match done {
+        Ok(run) => {
+            let steps = run
+                .steps
+                .iter()
+                .map(|s| format!("[{}] {}", s.status.as_str(), s.line()))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let summary = format!("run {}: {}\n{steps}", run.id, run.message);
+            match run.outcome {
+                RunOutcome::Succeeded => entry.summary(summary),
+                _ => entry.failed(run.message.clone()).summary(summary),
+            }
+        }
+        Err(e) => entry.failed(e.to_string()),
+    }
+}
+
+/// Records steps as they happen.
+struct Recorder<'a> {
+    db: &'a DatabaseConnection,
+    run_id: i32,
+    seq: i32,
+}
+
+impl Recorder<'_> {
+    async fn step(
+        &mut self,
+        host: &str,
+        vm: &str,
+        step: &str,
+        status: StepStatus,
+        message: impl Into<String>,
+    ) -> Result<(), DbErr> {
+        self.seq += 1;
+        event::ActiveModel {
+            run_id: Set(self.run_id),
+            seq: Set(self.seq),
+            at: Set(Utc::now()),
+            host: Set(host.chars().take(64).collect()),
+            vm: Set(vm.chars().take(64).collect()),
+            step: Set(step.into()),
+            status: Set(status.as_str().into()),
+            message: Set(message.into()),
+            ..Default::default()
+        }
+        .insert(self.db)
+        .await
+        .map(|_| ())
+    }
+}
+
+/// A step failed: the message the operator reads.
+struct Stop(String);
+
+impl From<DbErr> for Stop {
+    fn from(e: DbErr) -> Self {
+        tracing::error!("layout apply: database: {e}");
+        Stop("the database did not answer; apply again once it does".into())
+    }
+}
+
+/// Runs the apply of `request` as run `run_id` (from [`begin`]) and returns
+/// the finished run. `Err` only when the database itself fails.
+pub async fn execute(
+    db: &DatabaseConnection,
+    registry: &HostRegistry,
+    run_id: i32,
+    request: &ApplyRequest,
+) -> Result<ApplyRun, AppError> {
+    let mut rec = Recorder { db, run_id, seq: 0 };
+    let result = steps(&mut rec, registry, request).await;
+    let (outcome, message) = match result {
+        Ok(summary) => (RunOutcome::Succeeded, summary),
+        Err(Stop(message)) => (RunOutcome::Failed, message),
+    };
+    let row = run::Entity::find_by_id(run_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Apply run {run_id}")))?;
+    let mut row: run::ActiveModel = row.into();
+    row.outcome = Set(outcome.as_str().into());
+    row.message = Set(message);
+    row.finished_at = Set(Some(Utc::now()));
+    row.update(db).await?;
+    get_run(db, run_id).await
+}
+
+/// Counts for the summary.
+#[derive(Default)]
+struct Tally {
+    volumes: usize,
+    defined: usize,
+    reused: usize,
+    resized: usize,
+    started: usize,
+    removed: usize,
+}
+
+async fn steps(
+    rec: &mut Recorder<'_>,
+    registry: &HostRegistry,
+    request: &ApplyRequest,
+) -> Result<String, Stop> {
+    let spec = &request.spec;
+    if let Some(p) = spec.problems().first() {
+        rec.step("", "", "check", StepStatus::Failed, p.to_string())
+            .await?;
+        return Err(Stop(format!("the layout is not valid: {p}")));
+    }
+    let live = live_hosts(rec.db, registry, request.pool.as_deref()).await;
+    let full = live.plan(spec);
+    // Ticks must name extras of this very plan: never a layout VM.
+    let extras: BTreeSet<(&str, &str)> = full
+        .extra
+        .iter()
+        .map(|e| (e.host.as_str(), e.vm.as_str()))
+        .collect();
+    for r in &request.remove {
+        if !extras.contains(&(r.host.as_str(), r.vm.as_str())) {
+            let m = format!(
+                "{} on {} is not a VM outside this layout on its hosts; it cannot be removed here",
+                r.vm, r.host
+            );
+            rec.step(&r.host, &r.vm, "check", StepStatus::Failed, m.clone())
+                .await?;
+            return Err(Stop(m));
+        }
+    }
+    // The fit check counts the ticked VMs as gone.
+    let mut after_removal = live.specs.clone();
+    for h in &mut after_removal {
+        h.existing.retain(|v| {
+            !request
+                .remove
+                .iter()
+                .any(|r| r.host == h.name && r.vm == v.name)
+        });
+    }
+    let resolved = plan::resolve(spec, &after_removal, &live.policy);
+    if !resolved.fits {
+        let mut why: Vec<String> = resolved.unplaced.iter().map(|u| u.reason.clone()).collect();
+        for v in &resolved.verdicts {
+            why.extend(v.violations.iter().map(ToString::to_string));
+        }
+        let mut seen = BTreeSet::new();
+        why.retain(|w| seen.insert(w.clone()));
+        why.extend(live.unreachable_lines());
+        let m = format!("the layout does not fit: {}", why.join("; "));
+        rec.step("", "", "check", StepStatus::Failed, m.clone())
+            .await?;
+        return Err(Stop(m));
+    }
+    let (c, ch, u) = full.counts();
+    rec.step(
+        "",
+        "",
+        "check",
+        StepStatus::Done,
+        format!(
+            "fits; {c} to create, {ch} to change, {u} unchanged, {} to remove",
+            request.remove.len()
+        ),
+    )
+    .await?;
+
+    let mut tally = Tally::default();
+    let handle = |host: &str| -> Result<&HostHandle, Stop> {
+        live.handles
+            .get(host)
+            .ok_or_else(|| Stop(format!("host {host} is not reachable")))
+    };
+
+    for r in &request.remove {
+        let h = handle(&r.host)?;
+        let running = live
+            .vms
+            .get(&r.host)
+            .and_then(|vms| vms.iter().find(|v| v.name == r.vm))
+            .is_some_and(|v| v.state != crate::hosts::types::VmState::ShutOff);
+        if running {
+            if let Err(e) = h.force_off(&r.vm).await {
+                return fail(rec, &r.host, &r.vm, "remove", e).await;
+            }
+        }
+        match h.delete(&r.vm, true).await {
+            Ok(report) => {
+                tally.removed += 1;
+                let vols = if report.deleted_volumes.is_empty() {
+                    "no volume".to_string()
+                } else {
+                    report.deleted_volumes.join(", ")
+                };
+                let kept = if report.kept.is_empty() {
+                    String::new()
+                } else {
+                    format!("; kept {}", report.kept.join(", "))
+                };
+                rec.step(
+                    &r.host,
+                    &r.vm,
+                    "remove",
+                    StepStatus::Done,
+                    format!("removed (it was not in the layout); deleted {vols}{kept}"),
+                )
+                .await?;
+            }
+            Err(e) => return fail(rec, &r.host, &r.vm, "remove", e).await,
+        }
+    }
+
+    for (item, vm) in full.items.iter().zip(plan_vms(spec, &full)) {
+        let h = handle(&item.host)?;
+        match &item.action {
+            PlanAction::Create { volume } => {
+                let disk = match volume {
+                    Some(volume) => {
+                        let pool =
+                            live.pools
+                                .get(&item.host)
+                                .cloned()
+                                .flatten()
+                                .ok_or_else(|| {
+                                    Stop(format!(
+                                        "host {} has no started storage pool for {volume}",
+                                        item.host
+                                    ))
+                                })?;
+                        create_volume(
+                            rec,
+                            h,
+                            request.layout_id,
+                            &item.host,
+                            &item.vm,
+                            &pool,
+                            volume,
+                            item.disk_gib,
+                            &mut tally,
+                        )
+                        .await?;
+                        Some((pool, volume.clone()))
+                    }
+                    None => None,
+                };
+                let vm_spec = VmSpec {
+                    name: item.vm.clone(),
+                    memory_mib: item.memory_mib,
+                    vcpus: item.vcpus,
+                    disk,
+                    network: match &vm.network {
+                        Nic::Network(n) => NetworkAttach::Network(n.clone()),
+                        Nic::Bridge(b) => NetworkAttach::Bridge(b.clone()),
+                        Nic::None => NetworkAttach::None,
+                    },
+                    mac: None,
+                    domain_type: None,
+                };
+                match h.define_vm(vm_spec).await {
+                    Ok(info) => {
+                        tally.defined += 1;
+                        journal(
+                            rec.db,
+                            request.layout_id,
+                            &item.host,
+                            &item.vm,
+                            "define",
+                            &info.uuid,
+                        )
+                        .await?;
+                        rec.step(
+                            &item.host,
+                            &item.vm,
+                            "define",
+                            StepStatus::Done,
+                            format!(
+                                "defined: {} MiB, {} vCPU{}, {}, VNC on localhost, serial console",
+                                item.memory_mib,
+                                item.vcpus,
+                                if item.vcpus == 1 { "" } else { "s" },
+                                item.network
+                            ),
+                        )
+                        .await?;
+                    }
+                    Err(e) => return fail(rec, &item.host, &item.vm, "define", e).await,
+                }
+            }
+            PlanAction::Change {
+                memory_from,
+                vcpus_from,
+                running,
+            } => match h.set_size(&item.vm, item.memory_mib, item.vcpus).await {
+                Ok(()) => {
+                    tally.resized += 1;
+                    let when = if *running {
+                        "takes effect when the VM is next started from off (it runs now)"
+                    } else {
+                        "takes effect at its next start"
+                    };
+                    rec.step(
+                        &item.host,
+                        &item.vm,
+                        "resize",
+                        StepStatus::Done,
+                        format!(
+                            "memory {memory_from} → {} MiB, vCPUs {vcpus_from} → {}; {when}",
+                            item.memory_mib, item.vcpus
+                        ),
+                    )
+                    .await?;
+                }
+                Err(e) => return fail(rec, &item.host, &item.vm, "resize", e).await,
+            },
+            PlanAction::Unchanged => {}
+        }
+        if item.start {
+            match h.start(&item.vm).await {
+                Ok(()) => {
+                    tally.started += 1;
+                    rec.step(&item.host, &item.vm, "start", StepStatus::Done, "started")
+                        .await?;
+                }
+                Err(e) => return fail(rec, &item.host, &item.vm, "start", e).await,
+            }
+        }
+    }
+    Ok(format!(
+        "applied: {} volume{} and {} VM{} created, {} reused, {} resized, {} started, {} removed",
+        tally.volumes,
+        if tally.volumes == 1 { "" } else { "s" },
+        tally.defined,
+        if tally.defined == 1 { "" } else { "s" },
+        tally.reused,
+        tally.resized,
+        tally.started,
+        tally.removed
+    ))
+}
+
+/// The layout VM of each plan item (items follow layout order, skipping
+/// unplaced VMs, which a fitting plan has none of).
+fn plan_vms<'a>(
+    spec: &'a LayoutSpec,
+    plan: &'a Plan,
+) -> impl Iterator<Item = &'a crate::layouts::LayoutVm> {
+    plan.items
+        .iter()
+        .filter_map(move |i| spec.vms.iter().find(|v| v.name == i.vm))
+}
+
+async fn fail<T>(
+    rec: &mut Recorder<'_>,
+    host: &str,
+    vm: &str,
+    step: &str,
+    e: HostError,
+) -> Result<T, Stop> {
+    let m = e.to_string();
+    rec.step(host, vm, step, StepStatus::Failed, m.clone())
+        .await?;
+    Err(Stop(format!("{vm} on {host}: {step} failed: {m}")))
+}
+
+async fn journal(
+    db: &DatabaseConnection,
+    layout_id: i32,
+    host: &str,
+    vm: &str,
+    step: &str,
+    detail: &str,
+) -> Result<(), DbErr> {
+    let existing = journal::Entity::find()
+        .filter(journal::Column::LayoutId.eq(layout_id))
+        .filter(journal::Column::Host.eq(host))
+        .filter(journal::Column::Vm.eq(vm))
+        .filter(journal::Column::Step.eq(step))
+        .one(db)
+        .await?;
+    match existing {
+        Some(row) => {
+            let mut row: journal::ActiveModel = row.into();
+            row.detail = Set(detail.into());
+            row.done_at = Set(Utc::now());
+            row.update(db).await?;
+        }
+        None => {
+            journal::ActiveModel {
+                layout_id: Set(layout_id),
+                host: Set(host.into()),
+                vm: Set(vm.into()),
+                step: Set(step.into()),
+                detail: Set(detail.into()),
+                done_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates the VM's volume, or reuses the one an earlier apply of this
+/// layout created; a volume of that name made by anyone else stops the run.
+#[allow(clippy::too_many_arguments)]
+async fn create_volume(
+    rec: &mut Recorder<'_>,
+    h: &HostHandle,
+    layout_id: i32,
+    host: &str,
+    vm: &str,
+    pool: &str,
+    volume: &str,
+    disk_gib: u64,
+    tally: &mut Tally,
+) -> Result<(), Stop> {
+    let ours = journal::Entity::find()
+        .filter(journal::Column::LayoutId.eq(layout_id))
+        .filter(journal::Column::Host.eq(host))
+        .filter(journal::Column::Vm.eq(vm))
+        .filter(journal::Column::Step.eq("volume"))
+        .one(rec.db)
+        .await?;
+    let bytes = disk_gib.saturating_mul(GIB);
+    match h.create_volume(pool, volume, bytes).await {
+        Ok(info) => {
+            tally.volumes += 1;
+            journal(rec.db, layout_id, host, vm, "volume", &info.path).await?;
+            rec.step(
+                host,
+                vm,
+                "volume",
+                StepStatus::Done,
+                format!("created {pool}/{volume} ({disk_gib} GiB, thin qcow2)"),
+            )
+            .await?;
+            Ok(())
+        }
+        Err(HostError::AlreadyExists(_)) if ours.is_some() => {
+            tally.reused += 1;
+            rec.step(
+                host,
+                vm,
+                "volume",
+                StepStatus::Skipped,
+                format!("{pool}/{volume} was created by an earlier apply of this layout; reused"),
+            )
+            .await?;
+            Ok(())
+        }
+        Err(HostError::AlreadyExists(_)) => {
+            let m = format!(
+                "a volume named {volume} already exists in pool {pool} on {host}, and this layout did \
+                 not create it: remove or rename that volume (or rename the VM), then apply again"
+            );
+            rec.step(host, vm, "volume", StepStatus::Failed, m.clone())
+                .await?;
+            Err(Stop(format!("{vm} on {host}: volume failed: {m}")))
+        }
+        Err(e) => fail(rec, host, vm, "volume", e).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removals_parse_host_slash_vm() {
+        let r = parse_removals(&["demo/old".into(), "demo/old".into(), "h/a".into()]).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].host, "demo");
+        assert!(parse_removals(&["nohost".into()]).is_err());
+        assert!(parse_removals(&["h/bad name".into()]).is_err());
+    }
+}

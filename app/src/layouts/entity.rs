@@ -1,0 +1,103 @@
+//! Database rows of the layouts area: templates, layouts and their VM
+//! entries. They never leave the server; `store` maps them to
+//! [`crate::layouts::LayoutSpec`] and [`crate::layouts::TemplateDto`].
+
+pub mod vm_template {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "vm_template")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        #[sea_orm(unique)]
+        pub name: String,
+        /// One service per line.
+        pub services: String,
+        pub memory_mib: i64,
+        pub vcpus: i32,
+        pub disk_gib: i64,
+        pub thin: bool,
+        pub position: i32,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod layout {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "layout")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        #[sea_orm(unique)]
+        pub name: String,
+        pub description: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(has_many = "super::layout_vm::Entity")]
+        Vm,
+    }
+
+    impl Related<super::layout_vm::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Vm.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod layout_vm {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "layout_vm")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub layout_id: i32,
+        /// Order in the layout, from 0.
+        pub position: i32,
+        pub name: String,
+        pub template: Option<String>,
+        pub vcpus: i32,
+        pub memory_mib: i64,
+        pub disk_gib: i64,
+        /// A host name or `auto`.
+        pub host: String,
+        /// `network:NAME`, `bridge:NAME` or `none`.
+        pub network: String,
+        pub ip: Option<String>,
+        pub start: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::layout::Entity",
+            from = "Column::LayoutId",
+            to = "super::layout::Column::Id",
+            on_delete = "Cascade"
+        )]
+        Layout,
+    }
+
+    impl Related<super::layout::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Layout.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

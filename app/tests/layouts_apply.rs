@@ -1,0 +1,507 @@
+#![cfg(feature = "ssr")]
+//! Applying layouts for real: a 3-VM layout on libvirt's test driver (the
+//! demo host) and on a real `libvirtd` (`qemu:///system`, ignored by
+//! default like the other real-daemon tests; run with `--include-ignored`).
+//!
+//! Each checks what libvirt then reports (memory, vCPUs, disk capacity,
+//! state), that a second apply creates nothing, and that a volume name
+//! taken by someone else stops the apply with a clear message, after which
+//! (obstacle removed) applying again completes without creating anything twice.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "hosts_common/mod.rs"]
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use app::hosts::registry::HostRegistry;
+use app::hosts::service::{HostHandle, NetworkAttach, VmSpec, VmState};
+use app::layouts::apply::{self, ApplyRequest, Removal};
+use app::layouts::apply_api::{ApplyRun, RunOutcome, StepStatus};
+use app::layouts::{HostChoice, LayoutSpec, LayoutVm, Nic};
+use common::{unique, GIB};
+use sea_orm::DatabaseConnection;
+
+async fn database() -> (DatabaseConnection, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    migrations::migrate(&db).await.unwrap();
+    (db, dir)
+}
+
+fn registry(name: &str, uri: &str) -> (HostRegistry, HostHandle) {
+    let reg = HostRegistry::default();
+    let now = chrono::Utc::now();
+    reg.start(app::hosts::entity::host::Model {
+        id: 1,
+        name: name.into(),
+        uri: uri.into(),
+        label: String::new(),
+        y_os_mib: None,
+        allow_emulation: false,
+        created_at: now,
+        updated_at: now,
+    });
+    let (_, handle) = reg.get(1).unwrap();
+    (reg, handle)
+}
+
+fn vm(name: &str, memory_mib: u64, vcpus: u32, disk_gib: u64, host: &str, nic: Nic) -> LayoutVm {
+    LayoutVm {
+        name: name.into(),
+        template: None,
+        vcpus,
+        memory_mib,
+        disk_gib,
+        host: HostChoice::from(host.to_string()),
+        network: nic,
+        ip: None,
+        start: true,
+    }
+}
+
+async fn run(
+    db: &DatabaseConnection,
+    reg: &HostRegistry,
+    layout_id: i32,
+    spec: &LayoutSpec,
+    pool: Option<&str>,
+    remove: Vec<Removal>,
+) -> ApplyRun {
+    let id = apply::begin(db, layout_id, &spec.name, "tester")
+        .await
+        .unwrap();
+    let request = ApplyRequest {
+        layout_id,
+        spec: spec.clone(),
+        remove,
+        pool: pool.map(str::to_string),
+    };
+    apply::execute(db, reg, id, &request).await.unwrap()
+}
+
+fn lines(run: &ApplyRun) -> String {
+    run.steps
+        .iter()
+        .map(|s| format!("[{}] {}", s.status.as_str(), s.line()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The planned sizes are what libvirt reports, and the VMs run.
+async fn assert_applied(handle: &HostHandle, spec: &LayoutSpec) {
+    let vms = handle.list_vms().await.unwrap();
+    for planned in &spec.vms {
+        let got = vms
+            .iter()
+            .find(|v| v.name == planned.name)
+            .unwrap_or_else(|| panic!("{} was not defined", planned.name));
+        assert_eq!(got.memory_mib, planned.memory_mib, "{}", planned.name);
+        assert_eq!(got.vcpus, planned.vcpus, "{}", planned.name);
+        assert_eq!(got.state, VmState::Running, "{}", planned.name);
+        assert_eq!(got.disks.len(), 1, "{}", planned.name);
+        assert_eq!(
+            got.disks[0].capacity,
+            Some(planned.disk_gib * GIB),
+            "{}",
+            planned.name
+        );
+        let path = got.disks[0].path.clone().unwrap_or_default();
+        assert!(path.ends_with(&format!("{}.qcow2", planned.name)), "{path}");
+        let xml = handle.vm_xml(&planned.name).await.unwrap();
+        assert!(
+            xml.contains("bus='virtio'") || xml.contains("bus=\"virtio\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("type='vnc'") || xml.contains("type=\"vnc\""),
+            "{xml}"
+        );
+        assert!(xml.contains("127.0.0.1"), "{xml}");
+        assert!(xml.contains("<serial"), "{xml}");
+    }
+}
+
+#[tokio::test]
+async fn three_vm_layout_on_the_test_driver() {
+    let (db, _dir) = database().await;
+    let (reg, handle) = registry("demo", &common::demo());
+    assert!(handle.wait_reachable(Duration::from_secs(10)).await);
+    let br0 = || Nic::Network("br0".into());
+    let spec = LayoutSpec {
+        name: "three".into(),
+        description: String::new(),
+        vms: vec![
+            vm("lay-dns", 512, 1, 4, "demo", br0()),
+            vm("lay-mail", 2000, 2, 40, "auto", br0()),
+            vm("lay-web", 1000, 1, 20, "auto", br0()),
+        ],
+    };
+
+    let first = run(&db, &reg, 1, &spec, None, vec![]).await;
+    assert_eq!(first.outcome, RunOutcome::Succeeded, "{}", lines(&first));
+    assert_eq!(first.created(), 6, "{}", lines(&first));
+    assert_applied(&handle, &spec).await;
+
+    // A second apply creates nothing.
+    let second = run(&db, &reg, 1, &spec, None, vec![]).await;
+    assert_eq!(second.outcome, RunOutcome::Succeeded, "{}", lines(&second));
+    assert_eq!(second.created(), 0, "{}", lines(&second));
+    assert_eq!(second.steps.len(), 1, "only the check: {}", lines(&second));
+    assert!(
+        second.message.contains("0 volumes and 0 VMs created"),
+        "{}",
+        second.message
+    );
+
+    // Memory and vCPUs change in place; the resize says when it applies.
+    let mut bigger = spec.clone();
+    bigger.vms[0].memory_mib = 768;
+    bigger.vms[0].vcpus = 2;
+    let resized = run(&db, &reg, 1, &bigger, None, vec![]).await;
+    assert_eq!(
+        resized.outcome,
+        RunOutcome::Succeeded,
+        "{}",
+        lines(&resized)
+    );
+    let step = resized.steps.iter().find(|s| s.step == "resize").unwrap();
+    assert!(step.message.contains("512 → 768 MiB"), "{}", step.message);
+    assert!(step.message.contains("next started"), "{}", step.message);
+    assert_eq!(resized.created(), 0);
+    let xml = handle.vm_xml("lay-dns").await.unwrap();
+    assert!(xml.contains("<name>lay-dns</name>"));
+
+    // A volume we created is reused after a later step failed.
+    let mut broken = LayoutSpec {
+        name: "reuse".into(),
+        description: String::new(),
+        vms: vec![vm(
+            "lay-reuse",
+            256,
+            1,
+            2,
+            "demo",
+            Nic::Network("nowhere".into()),
+        )],
+    };
+    let failed = run(&db, &reg, 2, &broken, None, vec![]).await;
+    assert_eq!(failed.outcome, RunOutcome::Failed, "{}", lines(&failed));
+    assert!(failed.message.contains("nowhere"), "{}", failed.message);
+    assert_eq!(failed.steps_done().len(), 1, "{}", lines(&failed));
+    broken.vms[0].network = br0();
+    let resumed = run(&db, &reg, 2, &broken, None, vec![]).await;
+    assert_eq!(
+        resumed.outcome,
+        RunOutcome::Succeeded,
+        "{}",
+        lines(&resumed)
+    );
+    let vol = resumed.steps.iter().find(|s| s.step == "volume").unwrap();
+    assert_eq!(vol.status, StepStatus::Skipped, "{}", lines(&resumed));
+    assert!(vol.message.contains("reused"));
+
+    // Someone else's volume stops the apply mid-way with a clear message.
+    let obstacle = "lay-y.qcow2";
+    handle
+        .create_volume("default", obstacle, GIB)
+        .await
+        .unwrap();
+    let spec3 = LayoutSpec {
+        name: "obstacle".into(),
+        description: String::new(),
+        vms: vec![
+            vm("lay-x", 256, 1, 1, "demo", br0()),
+            vm("lay-y", 256, 1, 1, "demo", br0()),
+            vm("lay-z", 256, 1, 1, "demo", br0()),
+        ],
+    };
+    let stopped = run(&db, &reg, 3, &spec3, None, vec![]).await;
+    assert_eq!(stopped.outcome, RunOutcome::Failed, "{}", lines(&stopped));
+    assert!(
+        stopped
+            .message
+            .contains("lay-y.qcow2 already exists in pool default on demo")
+            && stopped.message.contains("this layout did not create it"),
+        "{}",
+        stopped.message
+    );
+    let done = stopped.steps_done();
+    assert_eq!(done.len(), 3, "lay-x's volume, define, start: {done:?}");
+    assert!(
+        done.iter().all(|s| s.starts_with("lay-x on demo")),
+        "{done:?}"
+    );
+    assert!(handle
+        .list_vms()
+        .await
+        .unwrap()
+        .iter()
+        .all(|v| v.name != "lay-z"));
+
+    // Remove the obstacle (on the test driver, only through a VM that uses it).
+    handle
+        .define_vm(VmSpec {
+            name: "lay-holder".into(),
+            memory_mib: 64,
+            vcpus: 1,
+            disk: Some(("default".into(), obstacle.into())),
+            network: NetworkAttach::None,
+            mac: None,
+            domain_type: None,
+        })
+        .await
+        .unwrap();
+    // While it is there, it shows as an extra VM; ticking it removes it.
+    let live = apply::live_hosts(&db, &reg, None).await;
+    let plan = live.plan(&spec3);
+    assert!(plan.extra.iter().any(|e| e.vm == "lay-holder"));
+    handle.delete("lay-holder", true).await.unwrap();
+
+    let completed = run(&db, &reg, 3, &spec3, None, vec![]).await;
+    assert_eq!(
+        completed.outcome,
+        RunOutcome::Succeeded,
+        "{}",
+        lines(&completed)
+    );
+    assert_eq!(
+        completed.created(),
+        4,
+        "y and z only: {}",
+        lines(&completed)
+    );
+    assert!(
+        completed.steps.iter().all(|s| s.vm != "lay-x"),
+        "{}",
+        lines(&completed)
+    );
+    assert_applied(&handle, &spec3).await;
+
+    // Extras are removed only when ticked, and only extras.
+    let refused = run(
+        &db,
+        &reg,
+        3,
+        &spec3,
+        None,
+        vec![Removal {
+            host: "demo".into(),
+            vm: "lay-x".into(),
+        }],
+    )
+    .await;
+    assert_eq!(refused.outcome, RunOutcome::Failed);
+    assert!(
+        refused.message.contains("not a VM outside this layout"),
+        "{}",
+        refused.message
+    );
+    assert!(handle
+        .list_vms()
+        .await
+        .unwrap()
+        .iter()
+        .any(|v| v.name == "lay-x"));
+    let removed = run(
+        &db,
+        &reg,
+        3,
+        &spec3,
+        None,
+        vec![Removal {
+            host: "demo".into(),
+            vm: "web".into(),
+        }],
+    )
+    .await;
+    assert_eq!(
+        removed.outcome,
+        RunOutcome::Succeeded,
+        "{}",
+        lines(&removed)
+    );
+    assert!(handle
+        .list_vms()
+        .await
+        .unwrap()
+        .iter()
+        .all(|v| v.name != "web"));
+
+    // The latest run is what the page shows.
+    let latest = apply::latest_run(&db, 3).await.unwrap().unwrap();
+    assert_eq!(latest.id, removed.id);
+}
+
+#[tokio::test]
+async fn a_layout_that_does_not_fit_creates_nothing() {
+    let (db, _dir) = database().await;
+    let (reg, handle) = registry("demo", &common::demo());
+    assert!(handle.wait_reachable(Duration::from_secs(10)).await);
+    let spec = LayoutSpec {
+        name: "too-big".into(),
+        description: String::new(),
+        vms: vec![
+            vm("huge-1", 20000, 1, 1, "demo", Nic::None),
+            vm("huge-2", 20000, 1, 1, "demo", Nic::None),
+        ],
+    };
+    let r = run(&db, &reg, 9, &spec, None, vec![]).await;
+    assert_eq!(r.outcome, RunOutcome::Failed);
+    assert!(
+        r.message.contains("huge-2 needs 20000 MiB") && r.message.contains("left on demo"),
+        "{}",
+        r.message
+    );
+    assert_eq!(r.created(), 0);
+    assert!(handle
+        .list_vms()
+        .await
+        .unwrap()
+        .iter()
+        .all(|v| !v.name.starts_with("huge")));
+    // Two at once are refused.
+    let a = apply::begin(&db, 10, "x", "a").await.unwrap();
+    let e = apply::begin(&db, 10, "x", "b").await.unwrap_err();
+    assert!(
+        e.to_string().contains("applying this layout right now"),
+        "{e}"
+    );
+    assert!(a > 0);
+}
+
+// ---- real libvirtd ----
+
+const URI: &str = "qemu:///system";
+
+fn virsh(args: &[&str]) -> Result<String, String> {
+    let out = Command::new("virsh")
+        .arg("-c")
+        .arg(URI)
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// A transient directory pool of its own, and every VM of the test, gone
+/// at the end whatever happens.
+struct RealFixture {
+    pool: String,
+    dir: std::path::PathBuf,
+    vms: Vec<String>,
+}
+
+impl RealFixture {
+    fn new(vms: &[String]) -> Self {
+        let pool = unique("stackyard-lay");
+        let dir = std::path::PathBuf::from("/var/lib/libvirt/images").join(&pool);
+        let f = RealFixture {
+            pool,
+            dir,
+            vms: vms.to_vec(),
+        };
+        f.clean_vms();
+        std::fs::create_dir_all(&f.dir).unwrap();
+        virsh(&[
+            "pool-create-as",
+            &f.pool,
+            "dir",
+            "--target",
+            &f.dir.display().to_string(),
+        ])
+        .unwrap();
+        f
+    }
+
+    fn clean_vms(&self) {
+        for vm in &self.vms {
+            let _ = virsh(&["destroy", vm]);
+            let _ = virsh(&["undefine", vm]);
+        }
+    }
+}
+
+impl Drop for RealFixture {
+    fn drop(&mut self) {
+        self.clean_vms();
+        if let Ok(list) = virsh(&["vol-list", &self.pool, "--name"]) {
+            for vol in list.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                let _ = virsh(&["vol-delete", vol, "--pool", &self.pool]);
+            }
+        }
+        let _ = virsh(&["pool-destroy", &self.pool]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a running libvirtd with qemu (run with --include-ignored)"]
+async fn three_vm_layout_on_a_real_libvirtd() {
+    let names: Vec<String> = (0..3).map(|i| unique(&format!("lay{i}"))).collect();
+    let fixture = RealFixture::new(&names);
+    let (db, _dir) = database().await;
+    let (reg, handle) = registry("local", URI);
+    assert!(handle.wait_reachable(Duration::from_secs(15)).await);
+    let spec = LayoutSpec {
+        name: "real".into(),
+        description: String::new(),
+        vms: vec![
+            vm(&names[0], 64, 1, 1, "local", Nic::None),
+            vm(&names[1], 64, 2, 1, "auto", Nic::None),
+            vm(&names[2], 96, 1, 2, "auto", Nic::None),
+        ],
+    };
+    let pool = Some(fixture.pool.as_str());
+
+    // Someone else's volume takes the second VM's name: stopped mid-way.
+    let taken = format!("{}.qcow2", names[1]);
+    virsh(&[
+        "vol-create-as",
+        &fixture.pool,
+        &taken,
+        "1M",
+        "--format",
+        "raw",
+    ])
+    .unwrap();
+    let stopped = run(&db, &reg, 1, &spec, pool, vec![]).await;
+    assert_eq!(stopped.outcome, RunOutcome::Failed, "{}", lines(&stopped));
+    assert!(
+        stopped
+            .message
+            .contains(&format!("{taken} already exists in pool {}", fixture.pool)),
+        "{}",
+        stopped.message
+    );
+    assert_eq!(stopped.steps_done().len(), 3, "{}", lines(&stopped));
+
+    // Obstacle removed: applying again completes, creating nothing twice.
+    virsh(&["vol-delete", &taken, "--pool", &fixture.pool]).unwrap();
+    let completed = run(&db, &reg, 1, &spec, pool, vec![]).await;
+    assert_eq!(
+        completed.outcome,
+        RunOutcome::Succeeded,
+        "{}",
+        lines(&completed)
+    );
+    assert_eq!(completed.created(), 4, "{}", lines(&completed));
+    assert!(completed.steps.iter().all(|s| s.vm != names[0]));
+    assert_applied(&handle, &spec).await;
+    let vols = virsh(&["vol-list", &fixture.pool, "--details"]).unwrap();
+    for n in &names {
+        assert!(vols.contains(&format!("{n}.qcow2")), "{vols}");
+    }
+
+    // A second apply creates nothing.
+    let again = run(&db, &reg, 1, &spec, pool, vec![]).await;
+    assert_eq!(again.outcome, RunOutcome::Succeeded, "{}", lines(&again));
+    assert_eq!(again.created(), 0, "{}", lines(&again));
+    drop(fixture);
+}
