@@ -583,7 +583,7 @@ mod tests {
         let mut bad = spec.clone();
         bad.vms.push(vm("web-3", 4));
         let err = save(&db, Some(id), &bad).await.unwrap_err();
-        assert_eq!(err.for_field("vm[1].memory_mib").is_some(), true, "{err:?}");
+        assert!(err.for_field("vm[1].memory_mib").is_some(), "{err:?}");
         assert_eq!(load(&db, id).await.unwrap(), spec);
 
         let other = save(
