@@ -19,6 +19,7 @@ use app::hosts::registry::HostRegistry;
 use app::hosts::service::{HostHandle, NetworkAttach, VmSpec, VmState};
 use app::layouts::apply::{self, ApplyRequest, Removal};
 use app::layouts::apply_api::{ApplyRun, RunOutcome, StepStatus};
+use app::layouts::plan::PlanAction;
 use app::layouts::{HostChoice, LayoutSpec, LayoutVm, Nic};
 use common::{unique, GIB};
 use sea_orm::DatabaseConnection;
@@ -171,8 +172,21 @@ async fn three_vm_layout_on_the_test_driver() {
     assert!(step.message.contains("512 → 768 MiB"), "{}", step.message);
     assert!(step.message.contains("next started"), "{}", step.message);
     assert_eq!(resized.created(), 0);
-    let xml = handle.vm_xml("lay-dns").await.unwrap();
-    assert!(xml.contains("<name>lay-dns</name>"));
+    // Running with the old sizes: the plan now only waits for a restart.
+    let live = apply::live_hosts(&db, &reg, None).await;
+    let pending = apply::plan_for(&db, 1, &live, &bigger).await.unwrap();
+    assert!(
+        matches!(
+            pending.items[0].action,
+            PlanAction::Pending {
+                memory_from: 512,
+                ..
+            }
+        ),
+        "{:?}",
+        pending.items[0]
+    );
+    assert!(pending.is_noop());
 
     // A volume we created is reused after a later step failed.
     let mut broken = LayoutSpec {

@@ -199,6 +199,30 @@ pub async fn live_hosts(
     live
 }
 
+/// [`LiveHosts::plan`], with the running VMs this layout already resized
+/// marked as waiting for a restart rather than still to change.
+pub async fn plan_for(
+    db: &DatabaseConnection,
+    layout_id: i32,
+    live: &LiveHosts,
+    spec: &LayoutSpec,
+) -> Result<Plan, DbErr> {
+    let mut plan = live.plan(spec);
+    let resized: BTreeMap<(String, String), (u64, u32)> = journal::Entity::find()
+        .filter(journal::Column::LayoutId.eq(layout_id))
+        .filter(journal::Column::Step.eq("resize"))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            let (m, v) = row.detail.split_once('/')?;
+            Some(((row.host, row.vm), (m.parse().ok()?, v.parse().ok()?)))
+        })
+        .collect();
+    plan.mark_pending(|h, vm| resized.get(&(h.to_string(), vm.to_string())).copied());
+    Ok(plan)
+}
+
 async fn host_now(
     handle: &HostHandle,
 ) -> Result<(crate::hosts::types::HostCapacity, Vec<VmInfo>), HostError> {
@@ -460,7 +484,7 @@ async fn steps(
         return Err(Stop(format!("the layout is not valid: {p}")));
     }
     let live = live_hosts(rec.db, registry, request.pool.as_deref()).await;
-    let full = live.plan(spec);
+    let full = plan_for(rec.db, request.layout_id, &live, spec).await?;
     // Ticks must name extras of this very plan: never a layout VM.
     let extras: BTreeSet<(&str, &str)> = full
         .extra
@@ -643,6 +667,15 @@ async fn steps(
             } => match h.set_size(&item.vm, item.memory_mib, item.vcpus).await {
                 Ok(()) => {
                     tally.resized += 1;
+                    journal(
+                        rec.db,
+                        request.layout_id,
+                        &item.host,
+                        &item.vm,
+                        "resize",
+                        &format!("{}/{}", item.memory_mib, item.vcpus),
+                    )
+                    .await?;
                     let when = if *running {
                         "takes effect when the VM is next started from off (it runs now)"
                     } else {
@@ -662,7 +695,7 @@ async fn steps(
                 }
                 Err(e) => return fail(rec, &item.host, &item.vm, "resize", e).await,
             },
-            PlanAction::Unchanged => {}
+            PlanAction::Pending { .. } | PlanAction::Unchanged => {}
         }
         if item.start {
             match h.start(&item.vm).await {

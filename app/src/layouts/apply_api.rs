@@ -168,8 +168,9 @@ pub async fn plan_layout(layout_id: i32) -> Result<PlanView, AppError> {
     let state = crate::state::AppState::from_context()?;
     let spec = with_status(crate::layouts::store::load(&state.db, layout_id).await)?;
     let live = crate::layouts::apply::live_hosts(&state.db, &state.hosts, None).await;
+    let plan = crate::layouts::apply::plan_for(&state.db, layout_id, &live, &spec).await;
     Ok(PlanView {
-        plan: live.plan(&spec),
+        plan: with_status(plan.map_err(AppError::from))?,
         unreachable: live.unreachable_lines(),
         can_apply: auth.role().is_some_and(|r| r >= Role::Operator),
     })

@@ -137,6 +137,13 @@ fn item_detail(item: &PlanItem) -> String {
                 "takes effect at its next start"
             }
         ),
+        PlanAction::Pending {
+            memory_from,
+            vcpus_from,
+        } => format!(
+            "{size}; runs with {memory_from} MiB and {vcpus_from} vCPU{} until it is next started from off",
+            if *vcpus_from == 1 { "" } else { "s" }
+        ),
         PlanAction::Unchanged => size,
     };
     if item.start {
@@ -191,6 +198,7 @@ fn PlanChecklist(
                 let (kind, label) = match item.action {
                     PlanAction::Create { .. } => ("create", "Create"),
                     PlanAction::Change { .. } => ("change", "Change"),
+                    PlanAction::Pending { .. } => ("unchanged", "Restart pending"),
                     PlanAction::Unchanged => ("unchanged", "Unchanged"),
                 };
                 view! {

@@ -211,6 +211,15 @@ pub enum PlanAction {
         /// It runs: the new sizes take effect when it is next started.
         running: bool,
     },
+    /// Running with its old sizes, but its definition already has the
+    /// planned ones (an earlier apply changed it): they take effect when it
+    /// is next started from off. Nothing to do.
+    Pending {
+        /// Memory it runs with, MiB.
+        memory_from: u64,
+        /// vCPUs it runs with.
+        vcpus_from: u32,
+    },
     /// On the host as planned.
     Unchanged,
 }
@@ -269,22 +278,45 @@ pub struct Plan {
 impl Plan {
     /// Nothing to create, change or start.
     pub fn is_noop(&self) -> bool {
-        self.items
-            .iter()
-            .all(|i| i.action == PlanAction::Unchanged && !i.start)
+        self.items.iter().all(|i| {
+            matches!(i.action, PlanAction::Unchanged | PlanAction::Pending { .. }) && !i.start
+        })
     }
 
-    /// Counts of (create, change, unchanged).
+    /// Counts of (create, change, unchanged or pending a restart).
     pub fn counts(&self) -> (usize, usize, usize) {
         let mut c = (0, 0, 0);
         for i in &self.items {
             match i.action {
                 PlanAction::Create { .. } => c.0 += 1,
                 PlanAction::Change { .. } => c.1 += 1,
-                PlanAction::Unchanged => c.2 += 1,
+                PlanAction::Unchanged | PlanAction::Pending { .. } => c.2 += 1,
             }
         }
         c
+    }
+}
+
+impl Plan {
+    /// Marks as [`PlanAction::Pending`] the running VMs to change whose
+    /// definition already holds the planned sizes: `resized(host, vm)` gives
+    /// the (memory MiB, vCPUs) an earlier apply wrote, if any.
+    pub fn mark_pending(&mut self, resized: impl Fn(&str, &str) -> Option<(u64, u32)>) {
+        for item in &mut self.items {
+            if let PlanAction::Change {
+                memory_from,
+                vcpus_from,
+                running: true,
+            } = item.action
+            {
+                if resized(&item.host, &item.vm) == Some((item.memory_mib, item.vcpus)) {
+                    item.action = PlanAction::Pending {
+                        memory_from,
+                        vcpus_from,
+                    };
+                }
+            }
+        }
     }
 }
 
@@ -456,6 +488,19 @@ mod tests {
         );
         assert!(p.items[2].start);
         assert_eq!(p.counts(), (1, 1, 1));
+        // Once the definition holds the new sizes, only a restart is left.
+        let mut again = p.clone();
+        again.mark_pending(|h, vm| (h == "h1" && vm == "bigger").then_some((2000, 1)));
+        assert_eq!(
+            again.items[1].action,
+            PlanAction::Pending {
+                memory_from: 512,
+                vcpus_from: 1
+            }
+        );
+        let mut other = p.clone();
+        other.mark_pending(|_, _| Some((4000, 1)));
+        assert!(matches!(other.items[1].action, PlanAction::Change { .. }));
         assert_eq!(p.extra.len(), 1);
         assert_eq!(p.extra[0].vm, "stranger");
         // Layout VMs are counted once, with the layout's sizes.
