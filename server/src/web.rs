@@ -12,13 +12,15 @@ use axum::{
     Router,
 };
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{
+    generate_route_list, handle_server_fns_with_context, AxumRouteListing, LeptosRoutes,
+};
 use std::{
     net::SocketAddr,
     path::Path,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc,
+        Arc, OnceLock,
     },
 };
 use tower_http::{
@@ -37,9 +39,22 @@ pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+/// The console's page routes, generated once per process.
+///
+/// Leptos generates the list by running the app with resource loading
+/// suppressed through a process-wide flag, and a resource first polled
+/// meanwhile by another render never wakes again
+/// (leptos-rs/leptos#4773). Generating the list once, before any router
+/// exists to render with, keeps that window away from every request, even
+/// when several routers share a process (the integration tests do).
+pub fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Every route of the console, with its layers.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let gate = crate::access::Gate {
         state: state.clone(),
         pages: Arc::new(routes.iter().map(|r| r.path().to_owned()).collect()),

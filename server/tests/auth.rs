@@ -26,7 +26,7 @@ async fn authorization_matrix_covers_every_endpoint_and_page() {
         endpoints.len() >= 10,
         "the registry lists only {endpoints:?}"
     );
-    let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
+    let pages: Vec<String> = stackyard_server::web::route_list()
         .iter()
         .map(|r| r.path().to_owned())
         .collect();

@@ -14,6 +14,8 @@ use tower::ServiceExt;
 pub const HOST: &str = "console.test";
 pub const ORIGIN: &str = "http://console.test";
 pub const PASSWORD: &str = "correct horse battery";
+/// How long one request may take before the test fails instead of hanging.
+pub const REQUEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub struct TestApp {
     pub router: Router,
@@ -94,10 +96,20 @@ impl TestApp {
         format!("{}={token}", auth::SESSION_COOKIE)
     }
 
+    /// Sends a request and reads the whole answer. A request that takes
+    /// longer than [`REQUEST_LIMIT`] fails the test with its method and path
+    /// instead of hanging the run.
     pub async fn send(&self, request: Request<Body>) -> Response {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let (parts, body) = response.into_parts();
-        let bytes = body.collect().await.unwrap().to_bytes().to_vec();
+        let what = format!("{} {}", request.method(), request.uri());
+        let exchange = async {
+            let response = self.router.clone().oneshot(request).await.unwrap();
+            let (parts, body) = response.into_parts();
+            let bytes = body.collect().await.unwrap().to_bytes().to_vec();
+            (parts, bytes)
+        };
+        let (parts, bytes) = tokio::time::timeout(REQUEST_LIMIT, exchange)
+            .await
+            .unwrap_or_else(|_| panic!("{what} did not finish within {REQUEST_LIMIT:?}"));
         Response {
             status: parts.status,
             headers: parts.headers,
