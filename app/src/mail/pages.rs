@@ -155,7 +155,7 @@ pub fn MailDomainPage() -> impl IntoView {
     }
 }
 
-/// Every action on the page; the detail refetches when any completes.
+/// Every action on the page; the detail refetches when one succeeds.
 #[derive(Clone, Copy)]
 struct Actions {
     create_zone: ServerAction<CreateMailZone>,
@@ -192,19 +192,38 @@ impl Actions {
         }
     }
 
-    fn version(&self) -> usize {
-        self.create_zone.version().get()
-            + self.mx.version().get()
-            + self.spf.version().get()
-            + self.dmarc.version().get()
-            + self.verification.version().get()
-            + self.dkim.version().get()
-            + self.settings.version().get()
-            + self.add_mailbox.version().get()
-            + self.update_mailbox.version().get()
-            + self.remove_mailbox.version().get()
-            + self.add_alias.version().get()
-            + self.remove_alias.version().get()
+    /// Grows each time an action succeeds, never when one is refused: the
+    /// detail refetches (and its forms render again) only after a change,
+    /// so a refused form keeps what the admin typed while they correct it.
+    fn changes(&self) -> Memo<usize> {
+        macro_rules! last_success {
+            ($action:expr) => {{
+                let action = $action;
+                Memo::new(move |prev: Option<&usize>| {
+                    let version = action.version().get();
+                    if action.value().with(|r| matches!(r, Some(Ok(_)))) {
+                        version
+                    } else {
+                        prev.copied().unwrap_or(0)
+                    }
+                })
+            }};
+        }
+        let each = [
+            last_success!(self.create_zone),
+            last_success!(self.mx),
+            last_success!(self.spf),
+            last_success!(self.dmarc),
+            last_success!(self.verification),
+            last_success!(self.dkim),
+            last_success!(self.settings),
+            last_success!(self.add_mailbox),
+            last_success!(self.update_mailbox),
+            last_success!(self.remove_mailbox),
+            last_success!(self.add_alias),
+            last_success!(self.remove_alias),
+        ];
+        Memo::new(move |_| each.iter().map(|m| m.get()).sum())
     }
 }
 
@@ -213,8 +232,9 @@ fn DomainContent() -> impl IntoView {
     let params = use_params_map();
     let domain = move || params.with(|p| p.get("domain").unwrap_or_default());
     let actions = Actions::new();
+    let changes = actions.changes();
     let detail = Resource::new(
-        move || (domain(), actions.version()),
+        move || (domain(), changes.get()),
         |(d, _)| get_mail_domain(d),
     );
     view! {
