@@ -173,15 +173,46 @@ async fn zones_made_in_stackyard_reach_the_secondary() {
     wait_for(&s, "25.2.0.192.in-addr.arpa.", "PTR", &[]);
     assert_eq!(serial(s.port(), "example.test."), Some(second));
 
-    // A zone NSD refuses (a TXT record whose RDATA exceeds 65535 octets,
-    // which only nsd-checkzone catches) is not installed: the old file stays
-    // and both servers keep answering from it.
+    // A TXT record whose RDATA exceeds 65535 octets is refused by the form,
+    // by its field, and nothing is saved.
     let before = std::fs::read_to_string(p.zonesdir().join("example.test.zone")).unwrap();
     let mut big = form("big", "TXT");
     big.value = "x".repeat(70_000);
-    service::save_record(&db, "bob", zone.id, None, &big, PtrChoice::default())
+    let refused = service::save_record(&db, "bob", zone.id, None, &big, PtrChoice::default())
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{refused:?}").contains("on the wire"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store::find_zone(&db, &zone.origin)
+            .await
+            .unwrap()
+            .unwrap()
+            .serial,
+        second
+    );
+
+    // A zone NSD refuses is not installed: the old file stays and both
+    // servers keep answering from it. Such a row cannot come through the
+    // forms any more, so it is written into the table directly, as a
+    // database edited by hand (or by an older Stackyard) would hold it.
+    {
+        use sea_orm::{ActiveModelTrait, Set};
+        let rdata = app::dns::zone::RData::Txt(vec![vec![b'x'; 255]; 275]);
+        app::dns::entity::record::ActiveModel {
+            zone_id: Set(zone.id),
+            owner: Set("big.example.test.".into()),
+            rtype: Set("TXT".into()),
+            ttl: Set(3600),
+            rdata: Set(serde_json::to_string(&rdata).unwrap()),
+            ..Default::default()
+        }
+        .insert(&db)
         .await
         .unwrap();
+    }
     let report = service::apply(&db, Some(zone.id), checker.clone())
         .await
         .unwrap();

@@ -78,6 +78,19 @@ pub fn validate_record(record: &Record, origin: &Name) -> Vec<FieldError> {
                     ));
                 }
             }
+            // RDATA is at most 65535 octets on the wire: each string is its
+            // length octet plus its bytes.
+            let wire: usize = strings.iter().map(|s| s.len() + 1).sum();
+            if wire > usize::from(u16::MAX) {
+                out.push(FieldError::new(
+                    "value",
+                    format!(
+                        "the TXT value takes {wire} octets on the wire; a record holds at most \
+                         {} (about 64 KiB of text)",
+                        u16::MAX
+                    ),
+                ));
+            }
         }
         RData::Caa { tag, value, .. } => {
             if tag.is_empty() || tag.len() > 15 || !tag.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -466,6 +479,14 @@ mod tests {
             "TXT string 1 is 300 octets long; each string may have at most 255 — enter the \
              value through txt_from_input, which splits it"
         );
+        let huge = rec("t.example.com.", RData::Txt(vec![vec![b'a'; 255]; 300]));
+        assert_eq!(
+            validate_record(&huge, &o)[0].message,
+            "the TXT value takes 76800 octets on the wire; a record holds at most 65535 (about \
+             64 KiB of text)"
+        );
+        let most = rec("t.example.com.", RData::Txt(vec![vec![b'a'; 255]; 255]));
+        assert!(validate_record(&most, &o).is_empty(), "65280 octets fit");
         let empty = rec("t.example.com.", RData::Txt(vec![]));
         assert_eq!(
             validate_record(&empty, &o)[0].message,
