@@ -721,6 +721,7 @@ fn Editor(
                 .map(|r| r.name.get_untracked().to_ascii_lowercase())
                 .collect()
         });
+        let network = hosts.with_untracked(default_nic);
         let mut new_rows = Vec::new();
         let mut n = 1u32;
         for _ in 0..count {
@@ -736,7 +737,7 @@ fn Editor(
                 memory_mib: t.as_ref().map_or(1024, |t| t.memory_mib),
                 disk_gib: t.as_ref().map_or(20, |t| t.disk_gib),
                 host: HostChoice::Auto,
-                network: Nic::default(),
+                network: network.clone(),
                 ip: None,
                 start: true,
             };
@@ -1367,5 +1368,63 @@ mod tests {
         .unwrap_err();
         let fields: Vec<&str> = bad.iter().map(|(f, _)| *f).collect();
         assert_eq!(fields, ["vcpus", "network", "ip", "memory_mib"]);
+    }
+}
+
+/// The NIC new VMs start with: `network:default` when every host offers it
+/// (libvirt's usual NAT network), otherwise the first network all hosts
+/// share, so that a VM added to a layout can be applied as it is.
+fn default_nic(view: &HostsView) -> Nic {
+    let mut offered = view.networks.values();
+    let Some(first) = offered.next() else {
+        return Nic::default();
+    };
+    let common: Vec<&String> = first
+        .iter()
+        .filter(|n| view.networks.values().all(|all| all.contains(n)))
+        .collect();
+    let preferred = Nic::default().to_string();
+    if common.iter().any(|n| **n == preferred) {
+        return Nic::default();
+    }
+    common
+        .first()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod default_nic_tests {
+    use super::*;
+
+    fn view(hosts: &[(&str, &[&str])]) -> HostsView {
+        HostsView {
+            networks: hosts
+                .iter()
+                .map(|(h, ns)| (h.to_string(), ns.iter().map(|n| n.to_string()).collect()))
+                .collect(),
+            ..HostsView::default()
+        }
+    }
+
+    #[test]
+    fn prefers_default_then_the_first_shared_network() {
+        assert_eq!(default_nic(&view(&[])), Nic::default());
+        assert_eq!(
+            default_nic(&view(&[("demo", &["network:br0"])])),
+            Nic::Network("br0".into())
+        );
+        assert_eq!(
+            default_nic(&view(&[
+                ("a", &["network:br0", "network:default"]),
+                ("b", &["network:default"])
+            ])),
+            Nic::default()
+        );
+        assert_eq!(
+            default_nic(&view(&[("a", &["network:lan"]), ("b", &["network:dmz"])])),
+            Nic::default(),
+            "nothing shared: libvirt's usual network"
+        );
     }
 }
