@@ -17,10 +17,15 @@ setup:
 setup-test:
 	./scripts/setup.sh test
 
-# The server and the wasm bundle in release mode; the site files land in
+# The server and the wasm bundle in release mode, with .br/.gz copies of the
+# site files for the server to send as they are; the site files land in
 # target/site, where the binary finds them.
 build:
-	cargo leptos build --release
+	cargo leptos build --release --precompress
+	@# cargo-leptos gzips at a fast level (its .gz of the wasm is larger than
+	@# what the server would make on the fly); browsers on plain http get gzip
+	@# only, so those files are made again at the highest level.
+	find target/site -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) -exec gzip -9 -n -k -f {} +
 
 clean:
 	cargo clean

@@ -386,6 +386,60 @@ async fn a_layout_that_does_not_fit_creates_nothing() {
     assert!(a > 0);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn applies_of_one_layout_started_at_once_let_exactly_one_through() {
+    use app::layouts::apply::entity::run;
+    use sea_orm::{ActiveModelTrait, Set};
+    let (db, _dir) = database().await;
+    // Sixteen requests at the same instant, as two tabs or two console
+    // instances on one database would send them.
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move { apply::begin(&db, 7, "race", &format!("user{i}")).await })
+        })
+        .collect();
+    let mut attempts = Vec::new();
+    for task in tasks {
+        attempts.push(task.await.unwrap());
+    }
+    let started: Vec<_> = attempts.iter().filter_map(|a| a.as_ref().ok()).collect();
+    assert_eq!(started.len(), 1, "{attempts:?}");
+    for refused in attempts.iter().filter_map(|a| a.as_ref().err()) {
+        assert!(
+            refused
+                .to_string()
+                .contains("applying this layout right now")
+                || refused.to_string().contains("started meanwhile"),
+            "{refused}"
+        );
+    }
+    // The database itself keeps it: a second running row for the layout
+    // cannot be written even past `begin`, while other layouts and ended
+    // runs are free.
+    let row = |layout_id: i32, outcome: &str| run::ActiveModel {
+        layout_id: Set(layout_id),
+        layout_name: Set("race".into()),
+        username: Set("direct".into()),
+        started_at: Set(chrono::Utc::now()),
+        finished_at: Set(None),
+        outcome: Set(outcome.into()),
+        message: Set(String::new()),
+        ..Default::default()
+    };
+    let e = row(7, "running").insert(&db).await.unwrap_err();
+    assert!(
+        matches!(
+            e.sql_err(),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+        ),
+        "{e}"
+    );
+    row(7, "failed").insert(&db).await.unwrap();
+    row(7, "succeeded").insert(&db).await.unwrap();
+    row(8, "running").insert(&db).await.unwrap();
+}
+
 // ---- real libvirtd ----
 
 const URI: &str = "qemu:///system";

@@ -14,6 +14,7 @@ mod m20261124_000004_layouts;
 mod m20261124_000005_dns;
 mod m20261124_000006_mail;
 mod m20261124_000007_layout_apply;
+mod m20261124_000008_one_apply_per_layout;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_dns::Migration),
             Box::new(m20261124_000006_mail::Migration),
             Box::new(m20261124_000007_layout_apply::Migration),
+            Box::new(m20261124_000008_one_apply_per_layout::Migration),
         ]
     }
 }

@@ -152,3 +152,66 @@ async fn the_status_server_function_answers_at_its_stable_url() {
         serde_json::json!(migrations::known_migrations().last())
     );
 }
+
+#[tokio::test]
+async fn bundle_files_are_served_precompressed_and_revalidated() {
+    let app = TestApp::sqlite().await;
+    let pkg = app.site_root().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("bundle.js"), "plain javascript ".repeat(100)).unwrap();
+    std::fs::write(pkg.join("bundle.js.br"), "the brotli file").unwrap();
+    std::fs::write(pkg.join("bundle.js.gz"), "the gzip file").unwrap();
+
+    for (accept, encoding, body) in [
+        ("gzip, deflate, br", Some("br"), "the brotli file"),
+        ("gzip", Some("gzip"), "the gzip file"),
+    ] {
+        let request = Request::get("/pkg/bundle.js")
+            .header(header::ACCEPT_ENCODING, accept)
+            .body(Body::empty())
+            .unwrap();
+        let r = app.send(request).await;
+        assert_eq!(r.status, StatusCode::OK, "Accept-Encoding: {accept}");
+        assert_eq!(
+            r.headers
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap()),
+            encoding,
+            "Accept-Encoding: {accept}"
+        );
+        assert_eq!(r.body, body, "the prebuilt file, not compressed again");
+        assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-cache");
+        assert_eq!(
+            r.headers.get(header::CONTENT_TYPE).unwrap(),
+            "text/javascript"
+        );
+    }
+
+    // Without Accept-Encoding: the file itself.
+    let r = app.get("/pkg/bundle.js", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(r.body, "plain javascript ".repeat(100));
+    let modified = r.headers.get(header::LAST_MODIFIED).unwrap().clone();
+
+    // A file without prebuilt siblings is still compressed on the fly.
+    std::fs::write(pkg.join("style.css"), "body { margin: 0 } ".repeat(100)).unwrap();
+    let request = Request::get("/pkg/style.css")
+        .header(header::ACCEPT_ENCODING, "br")
+        .body(Body::empty())
+        .unwrap();
+    let r = app.send(request).await;
+    assert_eq!(r.headers.get(header::CONTENT_ENCODING).unwrap(), "br");
+
+    // The same build again: 304, nothing sent.
+    let request = Request::get("/pkg/bundle.js")
+        .header(header::IF_MODIFIED_SINCE, modified)
+        .body(Body::empty())
+        .unwrap();
+    let r = app.send(request).await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    assert!(r.body.is_empty());
+
+    let r = app.get("/pkg/missing.wasm", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}

@@ -38,7 +38,8 @@ use sea_orm::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The tables of this module (migration `m20261124_000007_layout_apply`).
+/// The tables of this module (migrations `m20261124_000007_layout_apply`, and
+/// `000008` for one running run per layout).
 pub mod entity {
     /// What an apply created, one row per layout/host/VM/step.
     pub mod journal {
@@ -290,11 +291,7 @@ pub async fn begin(
             .await?
             .map_or(r.started_at, |e| e.at);
         if Utc::now() - last < ABANDONED_AFTER {
-            return Err(AppError::Refused(format!(
-                "{} is applying this layout right now (since {}); wait for it to finish",
-                r.username,
-                r.started_at.format("%H:%M:%S UTC")
-            )));
+            return Err(busy(&r));
         }
         let mut stale: run::ActiveModel = r.into();
         stale.outcome = Set(RunOutcome::Failed.as_str().into());
@@ -313,8 +310,42 @@ pub async fn begin(
         ..Default::default()
     }
     .insert(db)
-    .await?;
-    Ok(row.id)
+    .await;
+    match row {
+        Ok(row) => Ok(row.id),
+        // Another request opened its run between the look above and this
+        // insert: the unique index over running runs (migration 000008)
+        // lets only one through.
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            let other = run::Entity::find()
+                .filter(run::Column::LayoutId.eq(layout_id))
+                .filter(run::Column::Outcome.eq(RunOutcome::Running.as_str()))
+                .one(db)
+                .await?;
+            Err(other.map_or_else(
+                || {
+                    AppError::Refused(
+                        "another apply of this layout started meanwhile; try again".into(),
+                    )
+                },
+                |r| busy(&r),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn busy(r: &run::Model) -> AppError {
+    AppError::Refused(format!(
+        "{} is applying this layout right now (since {}); wait for it to finish",
+        r.username,
+        r.started_at.format("%H:%M:%S UTC")
+    ))
 }
 
 /// The layout's latest run, with its steps.

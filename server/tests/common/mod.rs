@@ -81,6 +81,11 @@ impl TestApp {
     }
 
     /// An account with `role` and [`PASSWORD`], named after the role.
+    /// Where this server looks for its site files (`pkg/`, the favicon).
+    pub fn site_root(&self) -> std::path::PathBuf {
+        self._dir.path().join("site")
+    }
+
     pub async fn account(&self, name: &str, role: Role) -> i32 {
         auth::create_account(&self.db, name, PASSWORD, role, auth::HashCost::TESTING)
             .await
