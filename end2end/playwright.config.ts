@@ -41,14 +41,27 @@ export default defineConfig({
       testMatch: /.*\.setup\.ts/,
       use: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
     },
+    // DNS server entries are global (every new zone gets their NS records):
+    // edited once, at phone size, and removed before the parallel projects run.
+    {
+      name: 'servers',
+      dependencies: ['setup'],
+      testMatch: /.*\.before\.ts/,
+      use: {
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+        storageState: '.auth/admin.json',
+      },
+    },
     {
       name: 'desktop',
-      dependencies: ['setup'],
+      dependencies: ['servers'],
       use: { viewport: { width: 1280, height: 800 }, storageState: '.auth/admin.json' },
     },
     {
       name: 'phone',
-      dependencies: ['setup'],
+      dependencies: ['servers'],
       use: {
         viewport: { width: 390, height: 844 },
         isMobile: true,

@@ -88,4 +88,27 @@ test('mail: add a domain and its zone, build and publish SPF from choices, gener
   }
   await expect(checklist.locator('li')).toHaveCount(ids.length);
   await noSidewaysScroll(page);
+
+  // Removing asks first, then takes the key and its record away together.
+  await key.getByRole('button', { name: 'Remove DKIM key pw…' }).click();
+  const confirm = key.getByRole('group', { name: 'Remove DKIM key pw' });
+  await expect(confirm).toContainText('switch the signer to another selector first');
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(key).toBeVisible();
+  await key.getByRole('button', { name: 'Remove DKIM key pw…' }).click();
+  await key.getByRole('button', { name: 'Remove', exact: true }).click();
+  await expect(page.getByRole('listitem', { name: 'DKIM key pw' })).toHaveCount(0);
+  await expect(page.getByRole('article', { name: 'DKIM' }).getByText('No key yet.')).toBeVisible();
+
+  // A verification token, published and removed.
+  const token = 'google-site-verification=rXOxyZounnZasA8Z7oaD3c14JdjS9aKSWvsR1EbUSIQ';
+  const verify = page.getByRole('form', { name: 'Add a verification token' });
+  await verify.getByLabel('Token').fill(token);
+  await verify.getByRole('button', { name: 'Publish token' }).click();
+  const tokens = page.getByRole('list', { name: 'Verification tokens' });
+  await expect(tokens.getByText(token)).toBeVisible();
+  await tokens.getByRole('button', { name: `Remove token ${token}…` }).click();
+  await tokens.getByRole('button', { name: 'Remove', exact: true }).click();
+  await expect(page.getByRole('list', { name: 'Verification tokens' })).toHaveCount(0);
+  await noSidewaysScroll(page);
 });

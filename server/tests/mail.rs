@@ -634,6 +634,136 @@ fn cli_check_passes_a_good_domain_and_names_each_failure() {
     assert_eq!(usage.status.code(), Some(2), "{usage:?}");
 }
 
+#[tokio::test]
+async fn dkim_keys_and_tokens_are_removed_with_their_records() {
+    let app = TestApp::sqlite().await;
+    let op = app.session(app.account("olga", Role::Operator).await).await;
+    let viewer = app.session(app.account("vera", Role::Viewer).await).await;
+    let domain = "example.test";
+    ok(&app, &op, "/api/mail/add_domain", &[("name", domain)]).await;
+    ok(&app, &op, "/api/mail/create_zone", &[("domain", domain)]).await;
+    ok(
+        &app,
+        &op,
+        "/api/mail/publish_spf",
+        &[("domain", domain), ("record", "v=spf1 mx -all")],
+    )
+    .await;
+    let first = "google-site-verification=-Aqw1jSo8lsOZwbwd-cQ5bQvtm-M1DqVEHEIKXZ1z6U";
+    let second = "google-site-verification=rXOxyZounnZasA8Z7oaD3c14JdjS9aKSWvsR1EbUSIQ";
+    for token in [first, second] {
+        ok(
+            &app,
+            &op,
+            "/api/mail/publish_verification",
+            &[("domain", domain), ("value", token)],
+        )
+        .await;
+    }
+    ok(
+        &app,
+        &op,
+        "/api/mail/generate_dkim",
+        &[
+            ("domain", domain),
+            ("selector", "s1"),
+            ("algorithm", "ed25519"),
+        ],
+    )
+    .await;
+    let serial = |d: &serde_json::Value| d["zone"]["serial"].as_u64().unwrap();
+    let before = ok(&app, &op, "/api/mail/get", &[("domain", domain)]).await;
+    assert_eq!(before["dkim"].as_array().unwrap().len(), 1);
+
+    // A viewer may not; nothing changes.
+    let refused = app
+        .post(
+            "/api/mail/remove_verification",
+            &form(&[("domain", domain), ("value", first)]),
+            Some(&viewer),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+    // One token goes; the other token and the SPF record at the apex stay.
+    ok(
+        &app,
+        &op,
+        "/api/mail/remove_verification",
+        &[("domain", domain), ("value", first)],
+    )
+    .await;
+    let d = ok(&app, &op, "/api/mail/get", &[("domain", domain)]).await;
+    assert_eq!(d["zone"]["verification"], serde_json::json!([second]));
+    assert_eq!(d["zone"]["spf"], "v=spf1 mx -all");
+    assert!(serial(&d) > serial(&before));
+    let again = app
+        .post(
+            "/api/mail/remove_verification",
+            &form(&[("domain", domain), ("value", first)]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
+    assert!(again.body.contains("is not published"), "{}", again.body);
+
+    // The DKIM key and its record go together.
+    let owner = app::dns::zone::Name::parse("s1._domainkey.example.test").unwrap();
+    let zone_id = app::dns::store::zone_containing(&app.db, &owner)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let txt_at_selector = || async {
+        app::dns::store::load_zone(&app.db, zone_id)
+            .await
+            .unwrap()
+            .records
+            .iter()
+            .filter(|r| r.owner == owner)
+            .count()
+    };
+    assert_eq!(txt_at_selector().await, 1);
+    ok(
+        &app,
+        &op,
+        "/api/mail/remove_dkim",
+        &[("domain", domain), ("selector", "s1")],
+    )
+    .await;
+    let after = ok(&app, &op, "/api/mail/get", &[("domain", domain)]).await;
+    assert_eq!(after["dkim"], serde_json::json!([]));
+    assert_eq!(txt_at_selector().await, 0);
+    assert!(serial(&after) > serial(&d));
+    let again = app
+        .post(
+            "/api/mail/remove_dkim",
+            &form(&[("domain", domain), ("selector", "s1")]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
+
+    let actions: Vec<String> = app
+        .audit_rows()
+        .await
+        .into_iter()
+        .map(|r| format!("{} {} {}", r.action, r.target, r.outcome))
+        .collect();
+    assert!(
+        actions
+            .iter()
+            .any(|a| a == "mail.remove_dkim s1._domainkey.example.test success"),
+        "{actions:?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a == "mail.remove_verification example.test success"),
+        "{actions:?}"
+    );
+}
+
 // --- the same, with every zone from Stackyard's own store ----------------------
 
 async fn ok(app: &TestApp, cookie: &str, path: &str, fields: &[(&str, &str)]) -> serde_json::Value {

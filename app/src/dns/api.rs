@@ -370,6 +370,49 @@ pub async fn add_server(
     .await
 }
 
+endpoint_access!(UpdateServer, Access::Role(Role::Admin));
+/// Changes a server entry (address, port, role, reload method…).
+#[server(prefix = "/api", endpoint = "dns/update_server")]
+pub async fn update_server(
+    id: i32,
+    #[server(default)] name: String,
+    #[server(default)] role: String,
+    #[server(default)] ns_name: String,
+    #[server(default)] address: String,
+    #[server(default)] port: String,
+    #[server(default)] zones_dir: String,
+    #[server(default)] reload_kind: String,
+    #[server(default)] reload_value: String,
+) -> Result<ServerInfo, AppError> {
+    use ssr::*;
+    let auth = with_status(guard::<UpdateServer>())?;
+    let state = AppState::from_context()?;
+    let form = service::ServerForm {
+        name,
+        role,
+        ns_name,
+        address,
+        port,
+        zones_dir,
+        reload_kind,
+        reload_value,
+    };
+    let result = service::update_server(&state.db, id, &form).await;
+    let summary = format!(
+        "{} {}:{} ({})",
+        form.role,
+        form.address.trim(),
+        form.port.trim(),
+        form.ns_name.trim()
+    );
+    audited(
+        &state,
+        AuditEntry::by(&auth, "dns.server.update", form.name.trim()).summary(summary),
+        result,
+    )
+    .await
+}
+
 endpoint_access!(RemoveServer, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "dns/remove_server")]
 pub async fn remove_server(id: i32) -> Result<ServerInfo, AppError> {

@@ -170,6 +170,10 @@ pub struct ServerInfo {
     pub zones_dir: String,
     /// The reload method in words.
     pub reload: String,
+    /// The form's fields for the reload method (`nsd_control`, `command`
+    /// or `signal`, and its path or command line), to edit it.
+    pub reload_kind: String,
+    pub reload_value: String,
 }
 
 /// The TSIG key, without its secret.

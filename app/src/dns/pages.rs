@@ -759,6 +759,8 @@ pub fn DnsServersPage() -> impl IntoView {
 #[component]
 fn ServersContent() -> impl IntoView {
     let add = ServerAction::<AddServer>::new();
+    let update = ServerAction::<UpdateServer>::new();
+    let editing = RwSignal::new(None::<ServerInfo>);
     let remove = ServerAction::<RemoveServer>::new();
     let rotate = ServerAction::<RotateKey>::new();
     let reveal = ServerAction::<RevealKey>::new();
@@ -767,6 +769,7 @@ fn ServersContent() -> impl IntoView {
         move || {
             (
                 add.version().get(),
+                update.version().get(),
                 remove.version().get(),
                 rotate.version().get(),
             )
@@ -789,8 +792,10 @@ fn ServersContent() -> impl IntoView {
                                     <table class="data-table" aria-label="DNS servers">
                                         <thead><tr><th>"Name"</th><th>"Role"</th><th>"NS name"</th><th>"Address"</th><th>"Zones directory"</th><th>"Reload"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                         <tbody>
-                                        {v.servers.into_iter().map(|s| view! {
-                                            <tr>
+                                        {v.servers.into_iter().map(|s| {
+                                            let stored = StoredValue::new(s.clone());
+                                            view! {
+                                            <tr aria-label=format!("DNS server {}", s.name)>
                                                 <td data-label="Name">{s.name.clone()}</td>
                                                 <td data-label="Role">{s.role.clone()}</td>
                                                 <td data-label="NS name">{s.ns_name.clone()}</td>
@@ -802,6 +807,9 @@ fn ServersContent() -> impl IntoView {
                                                         <div class="record-actions">
                                                             <button type="button" class="button secondary small"
                                                                 on:click=move |_| { conf.dispatch(ServerConf { id: s.id }); }>"nsd.conf"</button>
+                                                            <button type="button" class="button secondary small"
+                                                                aria-label=stored.with_value(|s| format!("Edit {}", s.name))
+                                                                on:click=move |_| editing.set(Some(stored.get_value()))>"Edit"</button>
                                                             <ActionForm action=remove attr:class="inline-form">
                                                                 <input type="hidden" name="id" value=s.id.to_string()/>
                                                                 <button type="submit" class="button secondary small">"Remove"</button>
@@ -810,7 +818,7 @@ fn ServersContent() -> impl IntoView {
                                                     </Show>
                                                 </td>
                                             </tr>
-                                        }).collect_view()}
+                                        }}).collect_view()}
                                         </tbody>
                                     </table>
                                     </div>
@@ -856,11 +864,84 @@ fn ServersContent() -> impl IntoView {
                     })}
                     {general_err(remove.value())}
                 </article>
+                {move || editing.get().map(|server| view! {
+                    <EditServerForm update=update server=server editing=editing/>
+                })}
                 <AddServerForm add=add/>
             </Show>
         </section>
     }
     .into_any()
+}
+
+/// One text field of the server forms, with its message.
+fn server_field(
+    id: String,
+    name: &'static str,
+    label: &'static str,
+    placeholder: &'static str,
+    value: String,
+    message: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <label for=id.clone()>{label}</label>
+        <input id=id.clone() name=name placeholder=placeholder value=value autocapitalize="none" spellcheck="false"
+            aria-describedby=format!("{id}-error")/>
+        <FieldError id=format!("{id}-error") message=message/>
+    }
+}
+
+/// The entry's fields, prefilled; "Save" changes it, "Cancel" closes the
+/// form. A refused save keeps what was typed, with each message by its field.
+#[component]
+fn EditServerForm(
+    update: ServerAction<UpdateServer>,
+    server: ServerInfo,
+    editing: RwSignal<Option<ServerInfo>>,
+) -> impl IntoView {
+    let err = move |field: &'static str| field_err(update.value(), field);
+    // Closes once this form's save succeeds (not on an earlier form's
+    // success still held by the action).
+    let opened_at = update.version().get_untracked();
+    Effect::new(move |_| {
+        if update.version().get() > opened_at && update.value().with(|r| matches!(r, Some(Ok(_)))) {
+            editing.set(None);
+        }
+    });
+    let selected = |kind: &str, option: &str| kind == option;
+    let title = format!("Edit {}", server.name);
+    view! {
+        <article class="panel">
+            <h2>{title.clone()}</h2>
+            <ActionForm action=update attr:class="form" attr:aria-label=title>
+                <input type="hidden" name="id" value=server.id.to_string()/>
+                {server_field("edit-srv-name".into(), "name", "Name", "ns1", server.name.clone(), err("name"))}
+                <label for="edit-srv-role">"Role"</label>
+                <select id="edit-srv-role" name="role">
+                    <option value="primary" selected=selected(&server.role, "primary")>"primary"</option>
+                    <option value="secondary" selected=selected(&server.role, "secondary")>"secondary"</option>
+                </select>
+                <FieldError id="edit-srv-role-error" message=err("role")/>
+                {server_field("edit-srv-ns".into(), "ns_name", "Host name (NS records)", "ns1.example.com", server.ns_name.trim_end_matches('.').to_owned(), err("ns_name"))}
+                {server_field("edit-srv-address".into(), "address", "Address", "192.0.2.53", server.address.clone(), err("address"))}
+                {server_field("edit-srv-port".into(), "port", "Port", "53", server.port.to_string(), err("port"))}
+                {server_field("edit-srv-zones".into(), "zones_dir", "Zones directory (primary)", "/etc/nsd/zones", server.zones_dir.clone(), err("zones_dir"))}
+                <label for="edit-srv-reload-kind">"Reload with"</label>
+                <select id="edit-srv-reload-kind" name="reload_kind">
+                    <option value="nsd_control" selected=selected(&server.reload_kind, "nsd_control")>"nsd-control -c CONFIG reload"</option>
+                    <option value="command" selected=selected(&server.reload_kind, "command")>"a command"</option>
+                    <option value="signal" selected=selected(&server.reload_kind, "signal")>"SIGHUP to NSD's pidfile"</option>
+                </select>
+                <FieldError id="edit-srv-reload-kind-error" message=err("reload_kind")/>
+                {server_field("edit-srv-reload-value".into(), "reload_value", "nsd.conf, command or pidfile", "/etc/nsd/nsd.conf", server.reload_value.clone(), err("reload_value"))}
+                {general_err(update.value())}
+                <div class="record-actions">
+                    <button type="submit" class="button">"Save"</button>
+                    <button type="button" class="button secondary" on:click=move |_| editing.set(None)>"Cancel"</button>
+                </div>
+            </ActionForm>
+        </article>
+    }
 }
 
 #[component]
@@ -870,12 +951,14 @@ fn AddServerForm(add: ServerAction<AddServer>) -> impl IntoView {
                       name: &'static str,
                       label: &'static str,
                       placeholder: &'static str| {
-        view! {
-            <label for=id>{label}</label>
-            <input id=id name=name placeholder=placeholder autocapitalize="none" spellcheck="false"
-                aria-describedby=format!("{id}-error")/>
-            <FieldError id=format!("{id}-error") message=err(name)/>
-        }
+        server_field(
+            id.into(),
+            name,
+            label,
+            placeholder,
+            String::new(),
+            err(name),
+        )
     };
     view! {
         <article class="panel">

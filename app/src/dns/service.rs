@@ -733,11 +733,24 @@ fn parse_reload(kind: &str, value: &str) -> Result<ReloadMethod, AppError> {
     }
 }
 
+/// The form's `reload_kind` and `reload_value` for a stored method.
+fn reload_fields(m: &ReloadMethod) -> (String, String) {
+    match m {
+        ReloadMethod::NsdControl { config } => ("nsd_control".into(), config.display().to_string()),
+        ReloadMethod::Command(args) => ("command".into(), args.join(" ")),
+        ReloadMethod::Signal(pid) => ("signal".into(), pid.display().to_string()),
+    }
+}
+
 fn info_of(row: &server_row::Model) -> ServerInfo {
-    let reload = serde_json::from_str::<ReloadMethod>(&row.reload)
-        .map(|m| reload_in_words(&m))
-        .unwrap_or_else(|_| "unreadable".into());
+    let method = serde_json::from_str::<ReloadMethod>(&row.reload).ok();
+    let reload = method
+        .as_ref()
+        .map_or_else(|| "unreadable".into(), reload_in_words);
+    let (reload_kind, reload_value) = method.as_ref().map(reload_fields).unwrap_or_default();
     ServerInfo {
+        reload_kind,
+        reload_value,
         id: row.id,
         name: row.name.clone(),
         role: row.role.clone(),
@@ -790,6 +803,25 @@ pub async fn servers(db: &DatabaseConnection) -> Result<ServersView, AppError> {
 /// Adds a server entry; the first one also generates the TSIG key.
 pub async fn add_server(
     db: &DatabaseConnection,
+    form: &ServerForm,
+) -> Result<ServerInfo, AppError> {
+    save_server(db, None, form).await
+}
+
+/// Changes a server entry: the same checks as [`add_server`], the entry
+/// itself aside. The TSIG key stays; the nsd.conf clauses of every server
+/// change with the addresses, so the page offers them again.
+pub async fn update_server(
+    db: &DatabaseConnection,
+    id: i32,
+    form: &ServerForm,
+) -> Result<ServerInfo, AppError> {
+    save_server(db, Some(id), form).await
+}
+
+async fn save_server(
+    db: &DatabaseConnection,
+    id: Option<i32>,
     form: &ServerForm,
 ) -> Result<ServerInfo, AppError> {
     let name = form.name.trim();
@@ -849,7 +881,17 @@ pub async fn add_server(
     }
     let reload = parse_reload(form.reload_kind.trim(), &form.reload_value)?;
     let txn = db.begin().await?;
-    let rows = server_row::Entity::find().all(&txn).await?;
+    let all = server_row::Entity::find().all(&txn).await?;
+    let existing = match id {
+        Some(id) => Some(
+            all.iter()
+                .find(|r| r.id == id)
+                .cloned()
+                .ok_or_else(|| AppError::NotFound(format!("DNS server {id}")))?,
+        ),
+        None => None,
+    };
+    let rows: Vec<_> = all.into_iter().filter(|r| Some(r.id) != id).collect();
     if rows.iter().any(|r| r.name == name) {
         return Err(AppError::invalid(
             "name",
@@ -877,20 +919,37 @@ pub async fn add_server(
         ));
     }
     let now = Utc::now();
-    let row = server_row::ActiveModel {
-        name: Set(name.to_owned()),
-        role: Set(role.to_owned()),
-        ns_name: Set(ns_name.as_str().to_owned()),
-        address: Set(address.to_string()),
-        port: Set(i32::from(port)),
-        zones_dir: Set(zones_dir.to_owned()),
-        reload: Set(serde_json::to_string(&reload).map_err(|e| AppError::Failed(e.to_string()))?),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let reload = serde_json::to_string(&reload).map_err(|e| AppError::Failed(e.to_string()))?;
+    let row = match existing {
+        Some(old) => {
+            let mut row: server_row::ActiveModel = old.into();
+            row.name = Set(name.to_owned());
+            row.role = Set(role.to_owned());
+            row.ns_name = Set(ns_name.as_str().to_owned());
+            row.address = Set(address.to_string());
+            row.port = Set(i32::from(port));
+            row.zones_dir = Set(zones_dir.to_owned());
+            row.reload = Set(reload);
+            row.updated_at = Set(now);
+            row.update(&txn).await?
+        }
+        None => {
+            server_row::ActiveModel {
+                name: Set(name.to_owned()),
+                role: Set(role.to_owned()),
+                ns_name: Set(ns_name.as_str().to_owned()),
+                address: Set(address.to_string()),
+                port: Set(i32::from(port)),
+                zones_dir: Set(zones_dir.to_owned()),
+                reload: Set(reload),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
     if tsig_key::Entity::find().one(&txn).await?.is_none() {
         store_new_key(&txn).await?;
     }
@@ -1484,6 +1543,109 @@ mod tests {
         );
         rotate_key(&db).await.unwrap();
         assert_ne!(tsig(&db).await.unwrap().secret().reveal_base64(), secret);
+
+        // Editing: the entry's own name, address and primary role are not
+        // conflicts with itself; other entries' still are.
+        let ns2 = servers(&db).await.unwrap().servers[1].clone();
+        assert_eq!(
+            (ns2.reload_kind.as_str(), ns2.reload_value.as_str()),
+            ("command", "systemctl reload nsd")
+        );
+        let edit = ServerForm {
+            name: ns2.name.clone(),
+            role: ns2.role.clone(),
+            ns_name: ns2.ns_name.clone(),
+            address: "192.0.2.55".into(),
+            port: "5353".into(),
+            zones_dir: ns2.zones_dir.clone(),
+            reload_kind: "signal".into(),
+            reload_value: "/run/nsd/nsd.pid".into(),
+        };
+        let changed = update_server(&db, s.id, &edit).await.unwrap();
+        assert_eq!(
+            (changed.address.as_str(), changed.port),
+            ("192.0.2.55", 5353)
+        );
+        assert_eq!(changed.reload, "SIGHUP to the pid in /run/nsd/nsd.pid");
+        let conf = server_conf(&db, p.id).await.unwrap();
+        assert!(
+            conf.contains("notify: 192.0.2.55@5353 stackyard-xfr"),
+            "{conf}"
+        );
+        let e = update_server(
+            &db,
+            s.id,
+            &ServerForm {
+                name: "ns1".into(),
+                ..edit.clone()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            e.for_field("name").unwrap().contains("already called ns1"),
+            "{e}"
+        );
+        let e = update_server(
+            &db,
+            s.id,
+            &ServerForm {
+                role: "primary".into(),
+                zones_dir: "/z".into(),
+                ..edit.clone()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            e.for_field("role")
+                .unwrap()
+                .contains("ns1 is already the primary"),
+            "{e}"
+        );
+        let e = update_server(
+            &db,
+            s.id,
+            &ServerForm {
+                address: "192.0.2.53".into(),
+                port: "".into(),
+                ..edit.clone()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(e.for_field("address").is_some(), "{e}");
+        let e = update_server(
+            &db,
+            s.id,
+            &ServerForm {
+                port: "0".into(),
+                ..edit.clone()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(e.for_field("port").is_some(), "{e}");
+        // Refused edits changed nothing.
+        assert_eq!(servers(&db).await.unwrap().servers[1], changed);
+        let primary = update_server(
+            &db,
+            p.id,
+            &ServerForm {
+                zones_dir: "/srv/zones".into(),
+                ..form.clone()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (primary.zones_dir.as_str(), primary.id),
+            ("/srv/zones", p.id)
+        );
+        assert!(matches!(
+            update_server(&db, 9999, &edit).await,
+            Err(AppError::NotFound(_))
+        ));
         remove_server(&db, s.id).await.unwrap();
         assert_eq!(servers(&db).await.unwrap().servers.len(), 1);
     }

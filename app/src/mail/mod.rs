@@ -685,6 +685,29 @@ pub async fn publish_verification(domain: String, value: String) -> Result<Publi
     .await
 }
 
+endpoint_access!(RemoveVerification, Access::Role(Role::Operator));
+/// Removes one verification token from the apex.
+#[server(prefix = "/api", endpoint = "mail/remove_verification")]
+pub async fn remove_verification(domain: String, value: String) -> Result<(), AppError> {
+    let auth = ssr::guard::<RemoveVerification>()?;
+    let state = ssr::state()?;
+    let result = async {
+        let row = store::find_domain(&state.db, &domain).await?;
+        records::remove_verification(&state.db, auth.username(), &row.name, &value).await?;
+        Ok(())
+    }
+    .await;
+    ssr::audited(
+        &state,
+        &auth,
+        "mail.remove_verification",
+        domain.trim(),
+        value.trim().to_owned(),
+        result,
+    )
+    .await
+}
+
 endpoint_access!(PublishMx, Access::Role(Role::Operator));
 /// Sets the domain's MX records: one `PREFERENCE HOST` per line.
 #[server(prefix = "/api", endpoint = "mail/publish_mx")]
@@ -746,6 +769,29 @@ pub async fn generate_dkim(
         "mail.generate_dkim",
         &format!("{}._domainkey.{}", selector.trim(), domain.trim()),
         summary,
+        result,
+    )
+    .await
+}
+
+endpoint_access!(RemoveDkim, Access::Role(Role::Operator));
+/// Removes a DKIM key and unpublishes its `selector._domainkey` record.
+#[server(prefix = "/api", endpoint = "mail/remove_dkim")]
+pub async fn remove_dkim(domain: String, selector: String) -> Result<(), AppError> {
+    let auth = ssr::guard::<RemoveDkim>()?;
+    let state = ssr::state()?;
+    let result = async {
+        let row = store::find_domain(&state.db, &domain).await?;
+        records::remove_dkim(&state.db, auth.username(), &row.name, &selector).await?;
+        Ok(())
+    }
+    .await;
+    ssr::audited(
+        &state,
+        &auth,
+        "mail.remove_dkim",
+        &format!("{}._domainkey.{}", selector.trim(), domain.trim()),
+        "key removed and its record unpublished".into(),
         result,
     )
     .await

@@ -163,7 +163,9 @@ struct Actions {
     spf: ServerAction<PublishSpf>,
     dmarc: ServerAction<PublishDmarc>,
     verification: ServerAction<PublishVerification>,
+    remove_verification: ServerAction<RemoveVerification>,
     dkim: ServerAction<GenerateDkim>,
+    remove_dkim: ServerAction<RemoveDkim>,
     settings: ServerAction<SaveMailSettings>,
     add_mailbox: ServerAction<AddMailbox>,
     update_mailbox: ServerAction<UpdateMailbox>,
@@ -181,7 +183,9 @@ impl Actions {
             spf: ServerAction::new(),
             dmarc: ServerAction::new(),
             verification: ServerAction::new(),
+            remove_verification: ServerAction::new(),
             dkim: ServerAction::new(),
+            remove_dkim: ServerAction::new(),
             settings: ServerAction::new(),
             add_mailbox: ServerAction::new(),
             update_mailbox: ServerAction::new(),
@@ -215,7 +219,9 @@ impl Actions {
             last_success!(self.spf),
             last_success!(self.dmarc),
             last_success!(self.verification),
+            last_success!(self.remove_verification),
             last_success!(self.dkim),
+            last_success!(self.remove_dkim),
             last_success!(self.settings),
             last_success!(self.add_mailbox),
             last_success!(self.update_mailbox),
@@ -276,9 +282,9 @@ fn DomainView(detail: MailDomainDetail, actions: Actions) -> impl IntoView {
                 <ReadinessPanel domain=name.clone() settings=detail.settings.clone() save=actions.settings/>
                 <MxPanel domain=name.clone() current=detail.zone.mx.clone() action=actions.mx/>
                 <SpfPanel domain=name.clone() current=detail.zone.spf.clone() publish=actions.spf/>
-                <DkimPanel domain=name.clone() keys=detail.dkim.clone() generate=actions.dkim/>
+                <DkimPanel domain=name.clone() keys=detail.dkim.clone() generate=actions.dkim remove=actions.remove_dkim/>
                 <DmarcPanel domain=name.clone() current=detail.zone.dmarc.clone() publish=actions.dmarc/>
-                <VerificationPanel domain=name.clone() current=detail.zone.verification.clone() action=actions.verification/>
+                <VerificationPanel domain=name.clone() current=detail.zone.verification.clone() action=actions.verification remove=actions.remove_verification/>
                 <MailboxesPanel domain=name.clone() mailboxes=detail.mailboxes.clone() actions=actions/>
                 <AliasesPanel domain=name.clone() aliases=detail.aliases.clone() actions=actions/>
                 <Show when=move || at_least(Role::Admin)>
@@ -324,6 +330,33 @@ fn Current(label: &'static str, values: Vec<String>) -> impl IntoView {
                 }.into_any()
             }}
         </div>
+    }
+}
+
+/// "Remove…", then the warning with the form (its "Remove" button) and
+/// "Cancel": a removal that breaks something outside Stackyard is never one
+/// tap away.
+#[component]
+fn ConfirmRemove(what: String, warning: &'static str, children: ChildrenFn) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let what = StoredValue::new(what);
+    move || {
+        if confirming.get() {
+            view! {
+                <div class="confirm-row" role="group" aria-label=format!("Remove {}", what.get_value())>
+                    <p class="hint">{warning}</p>
+                    {children()}
+                    <button type="button" class="button secondary small" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </div>
+            }
+            .into_any()
+        } else {
+            view! {
+                <button type="button" class="button secondary small" aria-label=format!("Remove {}…", what.get_value())
+                    on:click=move |_| confirming.set(true)>"Remove…"</button>
+            }
+            .into_any()
+        }
     }
 }
 
@@ -469,6 +502,7 @@ fn DkimPanel(
     domain: String,
     keys: Vec<DkimKeyInfo>,
     generate: ServerAction<GenerateDkim>,
+    remove: ServerAction<RemoveDkim>,
 ) -> impl IntoView {
     let domain = StoredValue::new(domain);
     let download = ServerAction::<DkimPrivateKey>::new();
@@ -492,19 +526,33 @@ fn DkimPanel(
                                     <ol class="mail-strings">
                                         {k.txt_strings.iter().map(|s| view! { <li><code class="mail-record">{format!("\"{s}\"")}</code></li> }).collect_view()}
                                     </ol>
-                                    <Show when=move || at_least(Role::Admin)>
-                                        <ActionForm action=download attr:class="inline-form">
-                                            <input type="hidden" name="domain" value=domain.get_value()/>
-                                            <input type="hidden" name="selector" value=selector.get_value()/>
-                                            <button type="submit" class="button secondary small">"Private key…"</button>
-                                        </ActionForm>
-                                    </Show>
+                                    <div class="record-actions">
+                                        <Show when=move || at_least(Role::Admin)>
+                                            <ActionForm action=download attr:class="inline-form">
+                                                <input type="hidden" name="domain" value=domain.get_value()/>
+                                                <input type="hidden" name="selector" value=selector.get_value()/>
+                                                <button type="submit" class="button secondary small">"Private key…"</button>
+                                            </ActionForm>
+                                        </Show>
+                                        <Show when=move || at_least(Role::Operator)>
+                                            <ConfirmRemove
+                                                what=format!("DKIM key {}", selector.get_value())
+                                                warning="Mail signed with this key fails DKIM once receivers look the record up again: switch the signer to another selector first.">
+                                                <ActionForm action=remove attr:class="inline-form">
+                                                    <input type="hidden" name="domain" value=domain.get_value()/>
+                                                    <input type="hidden" name="selector" value=selector.get_value()/>
+                                                    <button type="submit" class="button danger small">"Remove"</button>
+                                                </ActionForm>
+                                            </ConfirmRemove>
+                                        </Show>
+                                    </div>
                                 </li>
                             }
                         }).collect_view()}
                     </ul>
                 }.into_any()
             }}
+            <FormError action=remove/>
             {move || download.value().get().map(|r| match r {
                 Ok(file) => view! {
                     <p class="form-ok" role="status">
@@ -635,12 +683,40 @@ fn VerificationPanel(
     domain: String,
     current: Vec<String>,
     action: ServerAction<PublishVerification>,
+    remove: ServerAction<RemoveVerification>,
 ) -> impl IntoView {
     let domain = StoredValue::new(domain);
     view! {
         <article class="panel" aria-labelledby="verify-title">
             <h2 id="verify-title">"Verification tokens"</h2>
-            <Current label="Published at the apex:" values=current/>
+            <p class="hint">"Published at the apex:"</p>
+            {if current.is_empty() {
+                view! { <p class="muted">"None published."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="record-list" aria-label="Verification tokens">
+                        {current.into_iter().map(|value| {
+                            let token = StoredValue::new(value.clone());
+                            view! {
+                            <li class="record">
+                                <div class="record-main"><code class="mail-record">{value}</code></div>
+                                <Show when=move || at_least(Role::Operator)>
+                                    <ConfirmRemove
+                                        what=format!("token {}", token.get_value())
+                                        warning="The service that asked for it may stop treating the domain as verified.">
+                                        <ActionForm action=remove attr:class="inline-form">
+                                            <input type="hidden" name="domain" value=domain.get_value()/>
+                                            <input type="hidden" name="value" value=token.get_value()/>
+                                            <button type="submit" class="button danger small">"Remove"</button>
+                                        </ActionForm>
+                                    </ConfirmRemove>
+                                </Show>
+                            </li>
+                        }}).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <FormError action=remove/>
             <Show when=move || at_least(Role::Operator)>
                 <ActionForm action=action attr:class="form" attr:aria-label="Add a verification token">
                     <input type="hidden" name="domain" value=domain.get_value()/>

@@ -331,6 +331,60 @@ pub async fn publish_verification(
     publish_txt(db, actor, domain, &apex, |_| false, vec![value.to_owned()]).await
 }
 
+/// Removes one verification token from the apex, leaving every other TXT
+/// value (SPF, other tokens) as it is.
+pub async fn remove_verification(
+    db: &DatabaseConnection,
+    actor: &str,
+    domain: &str,
+    value: &str,
+) -> AppResult<ZoneSummary> {
+    let value = value.trim();
+    let apex = name("domain", domain)?;
+    let z = require_zone(db, domain).await?;
+    let zone = store::load_zone(db, z.id).await?;
+    if !txt_values(&zone, &apex).iter().any(|v| v == value) {
+        return Err(AppError::NotFound(format!(
+            "the token {value} is not published at {apex}"
+        )));
+    }
+    publish_txt(db, actor, domain, &apex, |v| v == value, vec![]).await
+}
+
+/// Removes a DKIM key and its `selector._domainkey` record in one
+/// transaction: no key stays stored unpublished, no record stays published
+/// without its key. Mail signed with the key fails DKIM from then on at
+/// receivers that look it up again, so the page asks first.
+pub async fn remove_dkim(
+    db: &DatabaseConnection,
+    actor: &str,
+    domain: &str,
+    selector: &str,
+) -> AppResult<Option<ZoneSummary>> {
+    let selector = selector.trim();
+    let owner = name("selector", &format!("{selector}._domainkey.{domain}"))?;
+    // The zone may have been deleted since the key was made, or the record
+    // removed by hand: then only the key goes.
+    let published = match zone_of(db, domain).await? {
+        Some(z) => {
+            let zone = store::load_zone(db, z.id).await?;
+            (!txt_values(&zone, &owner).is_empty()).then_some((z.id, zone.default_ttl))
+        }
+        None => None,
+    };
+    let txn = db.begin().await?;
+    crate::mail::store::remove_dkim_key(&txn, domain, selector).await?;
+    let summary = match published {
+        Some((zone_id, ttl)) => Some(
+            store::replace_rrset_in(&txn, actor, zone_id, &owner, RecordType::Txt, ttl, vec![])
+                .await?,
+        ),
+        None => None,
+    };
+    txn.commit().await?;
+    Ok(summary)
+}
+
 /// MX records from lines `PREFERENCE HOST` (an empty list deletes them).
 pub fn parse_mx(domain: &Name, input: &str) -> AppResult<Vec<RData>> {
     let mut out = Vec::new();

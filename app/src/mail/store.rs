@@ -510,8 +510,8 @@ pub async fn dkim_private_key(
         .ok_or_else(|| AppError::NotFound(format!("DKIM key {selector}")))
 }
 
-pub async fn remove_dkim_key(
-    db: &DatabaseConnection,
+pub async fn remove_dkim_key<C: ConnectionTrait>(
+    db: &C,
     domain: &str,
     selector: &str,
 ) -> AppResult<()> {
