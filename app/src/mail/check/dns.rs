@@ -16,10 +16,11 @@
 //! Names are passed without a trailing dot, like `mailauth_core` does, and
 //! compared case-insensitively.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::mail::auth::dnsbl::dnsbl_query_name;
 pub use crate::mail::auth::spf::LookupError;
 use crate::mail::auth::spf::{SpfLookup, SpfResolver};
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,17 @@ pub trait DnsResolver: Send + Sync {
     fn txt(&self, name: &str) -> Result<Vec<String>, LookupError>;
     /// The PTR names of `ip` (the query goes to `in-addr.arpa`/`ip6.arpa`).
     fn ptr(&self, ip: IpAddr) -> Result<Vec<String>, LookupError>;
+
+    /// Asked once per check, after a lookup failed temporarily: whether
+    /// the resolver itself is out of reach. `Some(reason)` when no server
+    /// gave any DNS response to a question about `name` (timeouts,
+    /// connection refused); `None` when one did, even NXDOMAIN or REFUSED.
+    /// The check then stops asking, so a dead resolver costs one timeout,
+    /// not one per question. Resolvers that cannot be out of reach keep
+    /// the default.
+    fn unreachable(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Lower-case, no trailing dot: the one spelling used for map keys and
@@ -181,6 +193,10 @@ pub struct CheckDns<'a> {
     mx: Memo<String, MxRecord>,
     txt: Memo<String, String>,
     ptr: Memo<IpAddr, String>,
+    /// Whether [`DnsResolver::unreachable`] was asked in this check.
+    probed: Cell<bool>,
+    /// Its answer: once set, no further question is sent.
+    down: RefCell<Option<String>>,
 }
 
 fn memoised<K, T, F>(memo: &Memo<K, T>, key: K, ask: F) -> Result<Vec<T>, LookupError>
@@ -206,17 +222,46 @@ impl<'a> CheckDns<'a> {
             mx: RefCell::default(),
             txt: RefCell::default(),
             ptr: RefCell::default(),
+            probed: Cell::new(false),
+            down: RefCell::default(),
         }
+    }
+
+    /// Why the resolver is out of reach, when a failed lookup in this
+    /// check led to that finding.
+    pub fn resolver_down(&self) -> Option<String> {
+        self.down.borrow().clone()
+    }
+
+    /// Sends one question to the resolver, unless it was found out of
+    /// reach; a first temporary failure asks whether it is.
+    fn ask<T>(
+        &self,
+        name: &str,
+        question: impl FnOnce() -> Result<Vec<T>, LookupError>,
+    ) -> Result<Vec<T>, LookupError> {
+        if let Some(reason) = self.down.borrow().as_ref() {
+            return Err(LookupError::Temporary(format!("not asked: {reason}")));
+        }
+        let answer = question();
+        if matches!(answer, Err(LookupError::Temporary(_))) && !self.probed.replace(true) {
+            *self.down.borrow_mut() = self.inner.unreachable(name);
+        }
+        answer
     }
 
     pub fn a(&self, name: &str) -> Result<Vec<Ipv4Addr>, LookupError> {
         let key = normalise_name(name);
-        memoised(&self.a, key.clone(), || self.inner.a(&key))
+        memoised(&self.a, key.clone(), || {
+            self.ask(&key, || self.inner.a(&key))
+        })
     }
 
     pub fn aaaa(&self, name: &str) -> Result<Vec<Ipv6Addr>, LookupError> {
         let key = normalise_name(name);
-        memoised(&self.aaaa, key.clone(), || self.inner.aaaa(&key))
+        memoised(&self.aaaa, key.clone(), || {
+            self.ask(&key, || self.inner.aaaa(&key))
+        })
     }
 
     /// A and AAAA together. A temporary failure of either is returned as
@@ -241,7 +286,9 @@ impl<'a> CheckDns<'a> {
     /// deterministic when preferences tie.
     pub fn mx_records(&self, name: &str) -> Result<Vec<MxRecord>, LookupError> {
         let key = normalise_name(name);
-        let mut records = memoised(&self.mx, key.clone(), || self.inner.mx(&key))?;
+        let mut records = memoised(&self.mx, key.clone(), || {
+            self.ask(&key, || self.inner.mx(&key))
+        })?;
         for r in &mut records {
             r.exchange = normalise_name(&r.exchange);
         }
@@ -251,11 +298,19 @@ impl<'a> CheckDns<'a> {
 
     pub fn txt_records(&self, name: &str) -> Result<Vec<String>, LookupError> {
         let key = normalise_name(name);
-        memoised(&self.txt, key.clone(), || self.inner.txt(&key))
+        memoised(&self.txt, key.clone(), || {
+            self.ask(&key, || self.inner.txt(&key))
+        })
     }
 
     pub fn ptr_names(&self, ip: IpAddr) -> Result<Vec<String>, LookupError> {
-        let names = memoised(&self.ptr, ip, || self.inner.ptr(ip))?;
+        let names = memoised(&self.ptr, ip, || {
+            let owner = match ip {
+                IpAddr::V4(_) => dnsbl_query_name(ip, "in-addr.arpa"),
+                IpAddr::V6(_) => dnsbl_query_name(ip, "ip6.arpa"),
+            };
+            self.ask(&owner, || self.inner.ptr(ip))
+        })?;
         Ok(names.iter().map(|n| normalise_name(n)).collect())
     }
 }
@@ -354,6 +409,87 @@ mod tests {
         let again = CheckDns::new(&counting);
         again.a("a.example").unwrap();
         assert_eq!(counting.calls.load(Ordering::SeqCst), 2);
+    }
+
+    /// Every question fails temporarily; `down` says whether the
+    /// resolver admits being out of reach.
+    struct Silent {
+        calls: AtomicUsize,
+        probes: AtomicUsize,
+        down: bool,
+    }
+
+    impl Silent {
+        fn new(down: bool) -> Self {
+            Self {
+                calls: AtomicUsize::new(0),
+                probes: AtomicUsize::new(0),
+                down,
+            }
+        }
+        fn fail<T>(&self) -> Result<Vec<T>, LookupError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Err(LookupError::Temporary("request timed out".to_string()))
+        }
+    }
+
+    impl DnsResolver for Silent {
+        fn a(&self, _: &str) -> Result<Vec<Ipv4Addr>, LookupError> {
+            self.fail()
+        }
+        fn aaaa(&self, _: &str) -> Result<Vec<Ipv6Addr>, LookupError> {
+            self.fail()
+        }
+        fn mx(&self, _: &str) -> Result<Vec<MxRecord>, LookupError> {
+            self.fail()
+        }
+        fn txt(&self, _: &str) -> Result<Vec<String>, LookupError> {
+            self.fail()
+        }
+        fn ptr(&self, _: IpAddr) -> Result<Vec<String>, LookupError> {
+            self.fail()
+        }
+        fn unreachable(&self, name: &str) -> Option<String> {
+            self.probes.fetch_add(1, Ordering::SeqCst);
+            self.down
+                .then(|| format!("the resolver 192.0.2.53:53 does not answer (asked about {name})"))
+        }
+    }
+
+    #[test]
+    fn a_resolver_out_of_reach_is_asked_once_then_left_alone() {
+        let silent = Silent::new(true);
+        let dns = CheckDns::new(&silent);
+        assert!(dns.mx_records("example.org").is_err());
+        assert_eq!(
+            dns.resolver_down().as_deref(),
+            Some("the resolver 192.0.2.53:53 does not answer (asked about example.org)")
+        );
+        let later = dns.txt_records("_dmarc.example.org").unwrap_err();
+        assert!(
+            later
+                .to_string()
+                .starts_with("not asked: the resolver 192.0.2.53:53"),
+            "{later}"
+        );
+        assert!(dns.addrs("mail.example.org").is_err());
+        assert!(dns.ptr_names("192.0.2.1".parse().unwrap()).is_err());
+        assert_eq!(silent.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(silent.probes.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_resolver_that_answers_keeps_being_asked() {
+        // SERVFAIL for one name says nothing about the others.
+        let silent = Silent::new(false);
+        let dns = CheckDns::new(&silent);
+        assert!(dns.mx_records("example.org").is_err());
+        assert!(dns.txt_records("_dmarc.example.org").is_err());
+        assert!(dns.a("mail.example.org").is_err());
+        assert_eq!(dns.resolver_down(), None);
+        assert_eq!(silent.calls.load(Ordering::SeqCst), 3);
+        // Asked once per check, not once per failure.
+        assert_eq!(silent.probes.load(Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -41,6 +41,7 @@ use hickory_resolver::config::{
     ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
 };
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::NetError;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::Resolver;
 use tokio::sync::mpsc;
@@ -123,6 +124,8 @@ enum Question {
     Mx(String),
     Txt(String),
     Ptr(IpAddr),
+    /// Any response at all about this name (see [`DnsResolver::unreachable`]).
+    Probe(String),
 }
 
 enum Answer {
@@ -131,6 +134,8 @@ enum Answer {
     Mx(Vec<MxRecord>),
     Txt(Vec<String>),
     Ptr(Vec<String>),
+    /// `Some(reason)` when no server responded.
+    Unreachable(Option<String>),
 }
 
 struct Job {
@@ -273,9 +278,13 @@ fn host_name(name: &Name) -> String {
 
 async fn ask(
     config: ResolverConfig,
-    opts: ResolverOpts,
+    mut opts: ResolverOpts,
     question: Question,
 ) -> Result<Answer, LookupError> {
+    if matches!(question, Question::Probe(_)) {
+        // One try is enough to tell silence from an answer.
+        opts.attempts = 1;
+    }
     let resolver = Resolver::builder_with_config(config, TokioRuntimeProvider::default())
         .with_options(opts)
         .build()
@@ -286,7 +295,20 @@ async fn ask(
         Question::Mx(n) => (absolute(n)?, RecordType::MX),
         Question::Txt(n) => (absolute(n)?, RecordType::TXT),
         Question::Ptr(ip) => (Name::from(*ip), RecordType::PTR),
+        Question::Probe(n) => (
+            absolute(n).unwrap_or_else(|_| Name::root()),
+            RecordType::SOA,
+        ),
     };
+    if let Question::Probe(_) = question {
+        return Ok(Answer::Unreachable(
+            match resolver.lookup(name, rtype).await {
+                // Records, NXDOMAIN, NODATA or an error code: a server answered.
+                Ok(_) | Err(NetError::Dns(_)) => None,
+                Err(e) => Some(e.to_string()),
+            },
+        ));
+    }
     let lookup = match resolver.lookup(name, rtype).await {
         Ok(l) => l,
         // NXDOMAIN and NODATA alike: "nothing there".
@@ -336,6 +358,7 @@ async fn ask(
             })
             .collect(),
         ),
+        Question::Probe(_) => return Err(mismatch()),
         Question::Ptr(_) => Answer::Ptr(
             data.filter_map(|d| match d {
                 RData::PTR(p) => Some(host_name(&p.0)),
@@ -385,6 +408,18 @@ impl DnsResolver for HickoryDns {
             _ => Err(mismatch()),
         }
     }
+
+    fn unreachable(&self, name: &str) -> Option<String> {
+        let reason = match self.ask_blocking(Question::Probe(name.to_string())) {
+            Ok(Answer::Unreachable(None)) => return None,
+            Ok(Answer::Unreachable(Some(reason))) | Err(LookupError::Temporary(reason)) => reason,
+            Ok(_) | Err(LookupError::NotFound) => return None,
+        };
+        Some(format!(
+            "the resolver {} does not answer ({reason})",
+            self.description
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -428,6 +463,62 @@ mod tests {
             dns.a("example.org"),
             Err(LookupError::Temporary(_))
         ));
+    }
+
+    #[test]
+    fn silence_is_out_of_reach_and_a_refusal_is_not() {
+        let dead = HickoryDns::new(&ResolverSettings {
+            nameserver: Some("127.0.0.1:9".parse().unwrap()),
+            timeout: Duration::from_millis(200),
+            attempts: 2,
+        })
+        .unwrap();
+        let reason = dead
+            .unreachable("example.org")
+            .expect("nothing listens on port 9");
+        assert!(
+            reason.starts_with("the resolver 127.0.0.1:9 does not answer ("),
+            "{reason}"
+        );
+
+        // A server that answers REFUSED to everything is there: the check
+        // must keep asking it (each answer is its own "could not check").
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = socket.local_addr().unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
+        let server = std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            let mut answered = 0;
+            while let Ok((n, from)) = socket.recv_from(&mut buf) {
+                if n < 12 {
+                    continue;
+                }
+                let mut reply = buf[..n].to_vec();
+                reply[2] |= 0x80; // QR: a response
+                reply[3] = (reply[3] & 0xf0) | 5; // RCODE 5: REFUSED
+                socket.send_to(&reply, from).unwrap();
+                answered += 1;
+            }
+            // Ends 3 s after the last question.
+            answered
+        });
+        let refusing = HickoryDns::new(&ResolverSettings {
+            nameserver: Some(addr),
+            timeout: Duration::from_secs(2),
+            attempts: 1,
+        })
+        .unwrap();
+        assert!(matches!(
+            refusing.txt("example.org"),
+            Err(LookupError::Temporary(_))
+        ));
+        assert_eq!(refusing.unreachable("example.org"), None);
+        assert!(
+            server.join().unwrap() >= 2,
+            "both questions reached the server"
+        );
     }
 
     #[test]

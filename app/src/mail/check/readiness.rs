@@ -262,6 +262,18 @@ pub fn check(
     for zone in &opts.dnsbl_zones {
         items.push(check_dnsbl(&dns, zone, ip));
     }
+    if let Some(reason) = dns.resolver_down() {
+        // Every "could not check" has the one cause, with the one fix.
+        for item in items.iter_mut().filter(|i| i.status == Status::Warn) {
+            if item.detail.starts_with("could not check") {
+                item.fix = Some(format!(
+                    "Make the resolver reachable, then run the check again: {reason}. Set \
+                     another resolver in the check settings (--resolver on the command \
+                     line), or let this machine reach it on port 53 over UDP and TCP."
+                ));
+            }
+        }
+    }
     Report {
         domain,
         mail_host: host,
@@ -1090,6 +1102,52 @@ mod tests {
         report
             .item(id)
             .unwrap_or_else(|| panic!("no item {id} in {report:#?}"))
+    }
+
+    #[test]
+    fn a_resolver_out_of_reach_is_named_once_with_its_fix() {
+        use crate::mail::check::{HickoryDns, ResolverSettings};
+        let dead = HickoryDns::new(&ResolverSettings {
+            nameserver: Some("127.0.0.1:9".parse().unwrap()),
+            timeout: std::time::Duration::from_millis(200),
+            attempts: 1,
+        })
+        .unwrap();
+        let mut opts = CheckOptions::new(Arc::new(dead));
+        opts.dkim = vec![("mail".to_string(), None)];
+        let report = check("example.org", Some("mail.example.org"), Some(ip()), &opts);
+        let ids: Vec<&str> = report.items.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "host-address",
+                "ptr",
+                "mx",
+                "spf",
+                "dkim:mail",
+                "dmarc",
+                "dnsbl:zen.spamhaus.org"
+            ]
+        );
+        for item in &report.items {
+            assert_eq!(item.status, Status::Warn, "{item:#?}");
+            assert!(item.detail.starts_with("could not check"), "{item:#?}");
+            let fix = item.fix.as_deref().unwrap_or_default();
+            assert!(
+                fix.starts_with(
+                    "Make the resolver reachable, then run the check again: the resolver \
+                     127.0.0.1:9 does not answer ("
+                ),
+                "{item:#?}"
+            );
+        }
+        // Only the first question went out; the others say so.
+        assert!(
+            get(&report, "dmarc")
+                .detail
+                .contains("(not asked: the resolver 127.0.0.1:9"),
+            "{report:#?}"
+        );
     }
 
     #[test]
