@@ -95,13 +95,39 @@ fn HostsContent() -> impl IntoView {
     let remove = ServerAction::<RemoveHost>::new();
     let edit = ServerAction::<EditHost>::new();
     let tick = use_host_changes(None);
+    // Which card is asking or editing lives here, above the list that
+    // each change rebuilds.
+    let asking = HostsAsking {
+        remove: RwSignal::new(None),
+        edit: RwSignal::new(None),
+    };
+    let saved = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        // A refused edit keeps its form open, with what was typed.
+        if let Some(Ok(_)) = edit.value().get() {
+            asking.edit.set(None);
+            saved.update(|n| *n += 1);
+        }
+    });
+    Effect::new(move |_| {
+        remove.version().track();
+        asking.remove.set(None);
+    });
+    // While an edit form is open, changes elsewhere wait: rebuilding the
+    // list would take what the admin typed. They show once it closes.
+    let changes = Memo::new(
+        move |shown: Option<&u32>| match (asking.edit.get(), shown) {
+            (Some(_), Some(shown)) => *shown,
+            _ => tick.get(),
+        },
+    );
     let hosts = Resource::new(
         move || {
             (
-                tick.get(),
+                changes.get(),
                 add.version().get(),
                 remove.version().get(),
-                edit.version().get(),
+                saved.get(),
             )
         },
         |_| list_hosts(),
@@ -118,7 +144,7 @@ fn HostsContent() -> impl IntoView {
                         }.into_any(),
                         Ok(list) => view! {
                             <ul class="cards host-cards" aria-label="Hosts">
-                                {list.into_iter().map(|h| view! { <HostCard host=h remove=remove edit=edit/> }).collect_view()}
+                                {list.into_iter().map(|h| view! { <HostCard host=h remove=remove edit=edit asking=asking/> }).collect_view()}
                             </ul>
                         }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -132,15 +158,24 @@ fn HostsContent() -> impl IntoView {
     }
 }
 
+/// The host card asking to confirm a removal, and the one being edited.
+#[derive(Clone, Copy)]
+struct HostsAsking {
+    remove: RwSignal<Option<i32>>,
+    edit: RwSignal<Option<i32>>,
+}
+
 #[component]
 fn HostCard(
     host: HostSummary,
     remove: ServerAction<RemoveHost>,
     edit: ServerAction<EditHost>,
+    asking: HostsAsking,
 ) -> impl IntoView {
     let is_admin = move || role() == Some(Role::Admin);
-    let confirming = RwSignal::new(false);
-    let editing = RwSignal::new(false);
+    let id = host.id;
+    let confirming = move || asking.remove.get() == Some(id);
+    let editing = move || asking.edit.get() == Some(id);
     let uri = StoredValue::new(host.uri.clone());
     let edit_err = move |field: &'static str| {
         Signal::derive(move || {
@@ -150,7 +185,6 @@ fn HostCard(
                 .and_then(|e| e.for_field(field))
         })
     };
-    let id = host.id;
     let name = StoredValue::new(host.name.clone());
     view! {
         <li class="panel host-card" aria-label=format!("Host {}", name.get_value())>
@@ -170,25 +204,25 @@ fn HostCard(
                 {if host.hw_virt { " · hardware virtualization" } else { " · no hardware virtualization" }}</p>
             <Show when=is_admin>
                 {
-                    move || if confirming.get() {
+                    move || if confirming() {
                         view! {
                             <ActionForm action=remove attr:class="confirm-row">
                                 <input type="hidden" name="id" value=id.to_string()/>
                                 <span>{format!("Stop watching {}? Its VMs keep running.", name.get_value())}</span>
                                 <button type="submit" class="button danger">"Remove host"</button>
-                                <button type="button" class="button secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                                <button type="button" class="button secondary" on:click=move |_| asking.remove.set(None)>"Cancel"</button>
                             </ActionForm>
                         }.into_any()
                     } else {
                         view! {
                             <div class="record-actions">
-                                <button type="button" class="button secondary" on:click=move |_| editing.update(|e| *e = !*e)>"Edit…"</button>
-                                <button type="button" class="button secondary" on:click=move |_| confirming.set(true)>"Remove…"</button>
+                                <button type="button" class="button secondary" on:click=move |_| asking.edit.update(|e| *e = if *e == Some(id) { None } else { Some(id) })>"Edit…"</button>
+                                <button type="button" class="button secondary" on:click=move |_| asking.remove.set(Some(id))>"Remove…"</button>
                             </div>
                         }.into_any()
                     }
                 }
-                <Show when=move || editing.get()>
+                <Show when=editing>
                     <ActionForm action=edit attr:class="form" attr:aria-label=format!("Edit host {}", name.get_value())>
                         <input type="hidden" name="id" value=id.to_string()/>
                         <label for=format!("edit-name-{id}")>"Name"</label>
@@ -275,6 +309,23 @@ fn HostContent() -> impl IntoView {
         use_host_changes(params.with_untracked(|p| p.get("id").and_then(|s| s.parse().ok())));
     let act = ServerAction::<RunVmAction>::new();
     let delete = ServerAction::<DeleteVm>::new();
+    // Which VM is asking for a confirmation lives here, above the view that
+    // each change on the host rebuilds: a VM started elsewhere must not
+    // close the question an admin is about to answer.
+    let asking = Asking {
+        action: RwSignal::new(None),
+        delete: RwSignal::new(None),
+    };
+    // An answered question closes (the submit itself must not clear it,
+    // or the submission is dropped with its form).
+    Effect::new(move |_| {
+        act.version().track();
+        asking.action.set(None);
+    });
+    Effect::new(move |_| {
+        delete.version().track();
+        asking.delete.set(None);
+    });
     let detail = Resource::new(
         move || {
             (
@@ -300,7 +351,7 @@ fn HostContent() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <HostView detail=d act=act delete=delete/> }.into_any(),
+                    Ok(d) => view! { <HostView detail=d act=act delete=delete asking=asking/> }.into_any(),
                     Err(e) => view! {
                         <section class="page">
                             <PageHeader title="Host"/>
@@ -314,11 +365,21 @@ fn HostContent() -> impl IntoView {
     }
 }
 
+/// The confirmation open on the host page, if any: a destructive action
+/// on a VM, or deleting one.
+#[derive(Clone, Copy)]
+struct Asking {
+    action: RwSignal<Option<(String, VmAction)>>,
+    /// The VM, and whether its volumes go too.
+    delete: RwSignal<Option<(String, bool)>>,
+}
+
 #[component]
 fn HostView(
     detail: HostDetail,
     act: ServerAction<RunVmAction>,
     delete: ServerAction<DeleteVm>,
+    asking: Asking,
 ) -> impl IntoView {
     let s = detail.summary.clone();
     let host_id = s.id;
@@ -369,7 +430,7 @@ fn HostView(
             } else {
                 view! {
                     <ul class="record-list" aria-label="Virtual machines">
-                        {detail.vms.into_iter().map(|vm| view! { <VmRow host=host_id vm=vm act=act delete=delete/> }).collect_view()}
+                        {detail.vms.into_iter().map(|vm| view! { <VmRow host=host_id vm=vm act=act delete=delete asking=asking/> }).collect_view()}
                     </ul>
                 }.into_any()
             }}
@@ -383,11 +444,31 @@ fn VmRow(
     vm: VmInfo,
     act: ServerAction<RunVmAction>,
     delete: ServerAction<DeleteVm>,
+    asking: Asking,
 ) -> impl IntoView {
     let can_operate = move || role().is_some_and(|r| r >= Role::Operator);
-    let confirming = RwSignal::new(None::<VmAction>);
-    let deleting = RwSignal::new(false);
     let actions = VmAction::available(&vm);
+    let shut_off = vm.state == VmState::ShutOff;
+    // This row's question, while it still applies to the VM's state.
+    let confirming = {
+        let (vm, actions) = (vm.name.clone(), actions.clone());
+        Signal::derive(move || {
+            asking
+                .action
+                .get()
+                .filter(|(n, a)| *n == vm && actions.contains(a))
+                .map(|(_, a)| a)
+        })
+    };
+    let deleting = {
+        let vm = vm.name.clone();
+        Signal::derive(move || {
+            shut_off
+                && asking
+                    .delete
+                    .with(|d| d.as_ref().is_some_and(|(n, _)| *n == vm))
+        })
+    };
     let state_class = format!("state state-{:?}", vm.state).to_lowercase();
     let disk = vm
         .disks
@@ -404,7 +485,6 @@ fn VmRow(
         .join(", ");
     let name = StoredValue::new(vm.name.clone());
     let actions = StoredValue::new(actions);
-    let shut_off = vm.state == VmState::ShutOff;
     view! {
         <li class="record vm" aria-label=format!("VM {}", vm.name)>
             <div class="record-main">
@@ -436,7 +516,7 @@ fn VmRow(
                                     <button type="submit" class="button danger">
                                         {format!("Confirm {}", a.label().to_lowercase())}
                                     </button>
-                                    <button type="button" class="button secondary" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                                    <button type="button" class="button secondary" on:click=move |_| asking.action.set(None)>"Cancel"</button>
                                 </ActionForm>
                             }.into_any(),
                             None => view! {
@@ -447,7 +527,7 @@ fn VmRow(
                                         if a.destructive() {
                                             view! {
                                                 <button type="button" class="button secondary"
-                                                    on:click=move |_| confirming.set(Some(a))>{a.label()}</button>
+                                                    on:click=move |_| asking.action.set(Some((name.clone(), a)))>{a.label()}</button>
                                             }.into_any()
                                         } else {
                                             view! {
@@ -461,7 +541,7 @@ fn VmRow(
                                         }
                                     }).collect_view()}
                                     {shut_off.then(|| view! {
-                                        <button type="button" class="button secondary" on:click=move |_| deleting.set(true)>"Delete…"</button>
+                                        <button type="button" class="button secondary" on:click=move |_| asking.delete.set(Some((name.clone(), false)))>"Delete…"</button>
                                     })}
                                 </div>
                             }.into_any(),
@@ -473,12 +553,18 @@ fn VmRow(
                         <input type="hidden" name="host" value=host.to_string()/>
                         <input type="hidden" name="vm" value=name.get_value()/>
                         <label for=format!("vols-{}", name.get_value())>{format!("Delete {} and:", name.get_value())}</label>
-                        <select id=format!("vols-{}", name.get_value()) name="delete_volumes">
+                        <select id=format!("vols-{}", name.get_value()) name="delete_volumes"
+                            on:change=move |ev| {
+                                let too = event_target_value(&ev) == "true";
+                                asking.delete.update(|d| if let Some((_, v)) = d { *v = too });
+                            }>
                             <option value="false">"keep its disk volumes"</option>
-                            <option value="true">"delete its disk volumes too"</option>
+                            <option value="true" selected=move || asking.delete.with(|d| d.as_ref().is_some_and(|(_, v)| *v))>
+                                "delete its disk volumes too"
+                            </option>
                         </select>
                         <button type="submit" class="button danger">"Delete VM"</button>
-                        <button type="button" class="button secondary" on:click=move |_| deleting.set(false)>"Cancel"</button>
+                        <button type="button" class="button secondary" on:click=move |_| asking.delete.set(None)>"Cancel"</button>
                     </ActionForm>
                 </Show>
             </Show>
