@@ -355,13 +355,7 @@ pub async fn add_server(
         reload_value,
     };
     let result = service::add_server(&state.db, &form).await;
-    let summary = format!(
-        "{} {}:{} ({})",
-        form.role,
-        form.address.trim(),
-        form.port.trim(),
-        form.ns_name.trim()
-    );
+    let summary = form.audit_summary();
     audited(
         &state,
         AuditEntry::by(&auth, "dns.server.add", form.name.trim()).summary(summary),
@@ -398,13 +392,7 @@ pub async fn update_server(
         reload_value,
     };
     let result = service::update_server(&state.db, id, &form).await;
-    let summary = format!(
-        "{} {}:{} ({})",
-        form.role,
-        form.address.trim(),
-        form.port.trim(),
-        form.ns_name.trim()
-    );
+    let summary = form.audit_summary();
     audited(
         &state,
         AuditEntry::by(&auth, "dns.server.update", form.name.trim()).summary(summary),

@@ -683,6 +683,19 @@ pub struct ServerForm {
     pub reload_value: String,
 }
 
+impl ServerForm {
+    /// What the audit log says of this entry: role, address and NS name.
+    pub fn audit_summary(&self) -> String {
+        format!(
+            "{} {}:{} ({})",
+            self.role,
+            self.address.trim(),
+            self.port.trim(),
+            self.ns_name.trim()
+        )
+    }
+}
+
 fn reload_in_words(m: &ReloadMethod) -> String {
     match m {
         ReloadMethod::NsdControl { config } => {

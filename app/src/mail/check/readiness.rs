@@ -1098,6 +1098,18 @@ mod tests {
         check("Example.ORG.", None, None, &opts)
     }
 
+    /// Every item of a check with the `mail` selector and the default
+    /// blocklist, in order.
+    const ITEM_IDS: [&str; 7] = [
+        "host-address",
+        "ptr",
+        "mx",
+        "spf",
+        "dkim:mail",
+        "dmarc",
+        "dnsbl:zen.spamhaus.org",
+    ];
+
     fn get<'r>(report: &'r Report, id: &str) -> &'r CheckItem {
         report
             .item(id)
@@ -1117,18 +1129,7 @@ mod tests {
         opts.dkim = vec![("mail".to_string(), None)];
         let report = check("example.org", Some("mail.example.org"), Some(ip()), &opts);
         let ids: Vec<&str> = report.items.iter().map(|i| i.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            [
-                "host-address",
-                "ptr",
-                "mx",
-                "spf",
-                "dkim:mail",
-                "dmarc",
-                "dnsbl:zen.spamhaus.org"
-            ]
-        );
+        assert_eq!(ids, ITEM_IDS);
         for item in &report.items {
             assert_eq!(item.status, Status::Warn, "{item:#?}");
             assert!(item.detail.starts_with("could not check"), "{item:#?}");
@@ -1158,18 +1159,7 @@ mod tests {
         assert_eq!(report.mail_host.as_deref(), Some("mail.example.org"));
         assert_eq!(report.mail_ip, Some(ip()));
         let ids: Vec<&str> = report.items.iter().map(|i| i.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            [
-                "host-address",
-                "ptr",
-                "mx",
-                "spf",
-                "dkim:mail",
-                "dmarc",
-                "dnsbl:zen.spamhaus.org"
-            ]
-        );
+        assert_eq!(ids, ITEM_IDS);
         assert_eq!(
             get(&report, "ptr").detail,
             "192.0.2.10 → mail.example.org → 192.0.2.10: the PTR names the mail host and is \
