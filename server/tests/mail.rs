@@ -305,8 +305,13 @@ async fn daemons_read_what_the_console_stored() {
         .unwrap();
     }
     assert!(dir.path().join("dovecot-sql.conf.ext").exists());
+    // Postfix's own configuration directory is the test's: a machine where
+    // Postfix was installed with "No configuration" has no main.cf.
+    std::fs::write(dir.path().join("main.cf"), "").unwrap();
     let query = |key: &str, file: &str| {
         run(Command::new("postmap").args([
+            "-c",
+            &dir.path().display().to_string(),
             "-q",
             key,
             &format!("sqlite:{}", dir.path().join(file).display()),
@@ -418,8 +423,13 @@ async fn postfix_reads_the_pgsql_tables_of_a_postgres_console() {
         )
         .unwrap();
     }
+    // Postfix's own configuration directory is the test's: a machine where
+    // Postfix was installed with "No configuration" has no main.cf.
+    std::fs::write(dir.path().join("main.cf"), "").unwrap();
     let query = |key: &str, file: &str| {
         run(Command::new("postmap").args([
+            "-c",
+            &dir.path().display().to_string(),
             "-q",
             key,
             &format!("pgsql:{}", dir.path().join(file).display()),

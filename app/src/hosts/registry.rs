@@ -125,8 +125,8 @@ impl HostRegistry {
 }
 
 /// On the very first start (no host, demo never added), adds the demo host
-/// on libvirt's test driver, so a newcomer sees a working console without a
-/// hypervisor. Its node file is (re)written into the data directory, since
+/// on libvirt's test driver and the layout of the paper's Table 2, so a
+/// newcomer sees a working console without a hypervisor. Its node file is (re)written into the data directory, since
 /// the test driver wants an absolute path.
 pub async fn ensure_demo_host(db: &DatabaseConnection, data_dir: &Path) -> Result<(), DbErr> {
     use crate::auth::entities::setting;
@@ -165,5 +165,13 @@ pub async fn ensure_demo_host(db: &DatabaseConnection, data_dir: &Path) -> Resul
     }
     .insert(db)
     .await?;
+    // The paper's own example, so a newcomer sees the designer fit it
+    // before typing anything. The demo host's network is br0.
+    let paper = crate::layouts::LayoutSpec::paper_table2(crate::layouts::Nic::Network(
+        "br0".into(),
+    ));
+    if let Err(e) = crate::layouts::store::save(db, None, &paper).await {
+        tracing::warn!("cannot add the layout {:?}: {e}", paper.name);
+    }
     Ok(())
 }

@@ -61,6 +61,27 @@ mod tests {
     }
 
     #[test]
+    fn the_papers_table2_layout_fits_the_demo_host_as_described() {
+        // The demo host: 32 GiB, 16 CPUs, a 2 TiB thin pool, already running
+        // ns1 and web and holding mail (see hosts/demo-node.xml).
+        let mut demo = HostSpec::new("demo", MiB(32768), 16, true, Bytes::from_tib(2));
+        for (name, mib, gib) in [("ns1", 512, 10), ("mail", 2000, 40), ("web", 1024, 20)] {
+            demo.existing
+                .push(VmDemand::new(name, MiB(mib), 1, Bytes::from_gib(gib), true));
+        }
+        let spec = LayoutSpec::paper_table2(Nic::Network("br0".into()));
+        assert_eq!(spec.vms.len(), 15);
+        assert!(spec.problems().is_empty(), "{:?}", spec.problems());
+        let r = resolve(&spec, &[demo], &CapacityPolicy::default());
+        assert!(r.fits, "{r:?}");
+        let v = &r.verdicts[0];
+        // Counted once with the layout's sizes: 22752 MiB of y_a = 30720.
+        assert_eq!(v.used_existing.get() + v.used_planned.get(), 22_752);
+        assert_eq!(v.free, MiB(30_720 - 22_752));
+        assert!(r.placement.iter().all(|p| p.host.as_deref() == Some("demo")));
+    }
+
+    #[test]
     fn pinned_vm_that_does_not_fit_is_named_with_its_numbers() {
         let policy = CapacityPolicy::default();
         let spec = LayoutSpec {

@@ -298,6 +298,57 @@ impl LayoutSpec {
     }
 }
 
+/// The name of the layout every new console starts with.
+pub const PAPER_LAYOUT_NAME: &str = "Paper, Table 2";
+
+impl LayoutSpec {
+    /// The paper's Table 2 as a layout: one VM per service, ten web servers,
+    /// sized by [`crate::capacity::table2_templates`], placed automatically.
+    /// The demo host already runs `ns1`, `mail` and `web`, so those names
+    /// are kept: the layout completes the paper's server rather than
+    /// doubling it.
+    pub fn paper_table2(network: Nic) -> LayoutSpec {
+        let names = |template: &str, count: u32| -> Vec<String> {
+            match template {
+                "Master DNS" => vec!["ns1".into()],
+                "Mail Server" => vec!["mail".into()],
+                "Web Server" => (1..=count)
+                    .map(|i| if i == 1 { "web".into() } else { format!("web{i}") })
+                    .collect(),
+                "E-Learning Server" => vec!["elearning".into()],
+                "Workflow" => vec!["workflow".into()],
+                _ => vec!["files".into()],
+            }
+        };
+        let vms = crate::capacity::table2_templates()
+            .into_iter()
+            .flat_map(|t| {
+                let network = network.clone();
+                names(&t.name, t.paper_count)
+                    .into_iter()
+                    .map(move |name| LayoutVm {
+                        name,
+                        template: Some(t.name.clone()),
+                        vcpus: t.vcpus.get(),
+                        memory_mib: t.memory.get(),
+                        disk_gib: t.disk.get() / crate::capacity::units::GIB,
+                        host: HostChoice::Auto,
+                        network: network.clone(),
+                        ip: None,
+                        start: true,
+                    })
+            })
+            .collect();
+        LayoutSpec {
+            name: PAPER_LAYOUT_NAME.into(),
+            description: "The paper's virtualized network services (Table 2) with ten web \
+                          servers, on its HP ProLiant DL380 G8 (32 GiB)."
+                .into(),
+            vms,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

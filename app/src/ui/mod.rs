@@ -2,6 +2,9 @@
 //! (a menu button below 700 px), the content frame, and the pages shown for
 //! a missing route or a failed request.
 
+pub mod memory_bar;
+pub use memory_bar::{MemoryBar, MemoryUse};
+
 use crate::auth::{
     pages::{use_session, AccountMenu},
     Role,

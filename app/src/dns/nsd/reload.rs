@@ -269,11 +269,13 @@ mod tests {
     #[test]
     fn signal_reaches_the_process() {
         // A child that exits 0 only when it receives SIGHUP, and gives up by
-        // itself after about 20 s so nothing outlives a failed test.
-        let mut child = std::process::Command::new("sh")
+        // itself after about 20 s so nothing outlives a failed test. Perl
+        // (Essential in Debian) installs its handler even when the test runs
+        // with SIGHUP ignored (under nohup), where a shell's `trap` cannot.
+        let mut child = std::process::Command::new("perl")
             .args([
-                "-c",
-                "trap 'exit 0' HUP; i=0; while [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; exit 7",
+                "-e",
+                "$SIG{HUP} = sub { exit 0 }; for (1..200) { select(undef, undef, undef, 0.1) } exit 7",
             ])
             .spawn()
             .unwrap();

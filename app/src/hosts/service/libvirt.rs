@@ -443,6 +443,30 @@ impl LibvirtHost {
     }
 }
 
+impl LibvirtHost {
+    /// On libvirt's test driver opened on a node file (`test:///path.xml`),
+    /// each pool's capacity as the file declares it: the driver itself fixes
+    /// every pool at 100 GiB, too small for the paper's Table 2 on the demo
+    /// host. What the volumes allocate is kept; the rest is available.
+    fn apply_declared_pool_sizes(&self, pools: &mut [PoolInfo]) {
+        let Some(path) = self.uri.strip_prefix("test://") else {
+            return;
+        };
+        if !path.starts_with('/') || path == "/default" {
+            return;
+        }
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return;
+        };
+        for (name, capacity) in xml::declared_pool_capacities(&text) {
+            if let Some(p) = pools.iter_mut().find(|p| p.name == name) {
+                p.capacity = capacity;
+                p.available = capacity.saturating_sub(p.allocation);
+            }
+        }
+    }
+}
+
 impl Hypervisor for LibvirtHost {
     fn connect(uri: &str) -> Result<Self, HostError> {
         reject_nul("URI", uri).map_err(|e| HostError::Unreachable {
@@ -514,6 +538,7 @@ impl Hypervisor for LibvirtHost {
                 forward_mode,
             });
         }
+        self.apply_declared_pool_sizes(&mut pools);
         pools.sort_by(|a, b| a.name.cmp(&b.name));
         networks.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(HostCapacity {
@@ -525,7 +550,7 @@ impl Hypervisor for LibvirtHost {
             threads: node.threads,
             cpus: node.cpus,
             mhz: node.mhz,
-            hw_virt: caps.has_kvm(),
+            hw_virt: caps.has_hw_virt(),
             pools,
             networks,
         })

@@ -254,6 +254,16 @@ impl Capabilities {
         self.hvm_domains.iter().any(|(_, t)| t == "kvm")
     }
 
+    /// Guests run without software emulation: `kvm` is offered, or this is
+    /// libvirt's test driver, whose `test` domains are its native kind (it
+    /// has no way to describe CPU features, so this is as close as it comes
+    /// to describing the demo host's VT-x).
+    pub fn has_hw_virt(&self) -> bool {
+        self.hvm_domains
+            .iter()
+            .any(|(_, t)| t == "kvm" || t == "test")
+    }
+
     /// The arch to use for a new guest of `dtype`: the host's own arch when
     /// offered, otherwise the first arch with that type, otherwise the
     /// host arch (the test driver accepts anything).
@@ -278,6 +288,33 @@ impl Capabilities {
                 .unwrap_or_else(|| self.host_arch.clone())
         }
     }
+}
+
+/// The pool capacities a test-driver node file declares, in bytes, by pool
+/// name. The test driver itself reports every pool as 100 GiB whatever its
+/// file says; the demo host describes the paper's disk array through this.
+pub fn declared_pool_capacities(node_xml: &str) -> Vec<(String, u64)> {
+    let Ok(doc) = roxmltree::Document::parse(node_xml) else {
+        return Vec::new();
+    };
+    doc.root_element()
+        .children()
+        .filter(|c| c.has_tag_name("pool"))
+        .filter_map(|pool| {
+            let name = child_text(pool, "name")?;
+            let cap = child(pool, "capacity")?;
+            let n: u64 = cap.text()?.trim().parse().ok()?;
+            let unit: u64 = match cap.attribute("unit").unwrap_or("bytes") {
+                "b" | "bytes" => 1,
+                "KiB" | "K" | "k" => 1 << 10,
+                "MiB" | "M" => 1 << 20,
+                "GiB" | "G" => 1 << 30,
+                "TiB" | "T" => 1 << 40,
+                _ => return None,
+            };
+            Some((name, n.checked_mul(unit)?))
+        })
+        .collect()
 }
 
 /// Parses `virConnectGetCapabilities` output.
@@ -476,6 +513,16 @@ mod tests {
         assert_eq!(name, Some("x'><evil/>"));
         assert!(!xml.contains("<interface"));
         assert!(!xml.contains("<cpu"));
+    }
+
+    #[test]
+    fn declared_pool_capacity_in_units() {
+        let xml = "<node><pool type='dir'><name>default</name><capacity unit='TiB'>2</capacity></pool>\
+            <pool><name>small</name><capacity>4096</capacity></pool><pool><name>x</name></pool></node>";
+        assert_eq!(
+            declared_pool_capacities(xml),
+            [("default".to_string(), 2u64 << 40), ("small".to_string(), 4096)]
+        );
     }
 
     #[test]
