@@ -19,8 +19,10 @@ setup-test:
 
 # The server and the wasm bundle in release mode, with .br/.gz copies of the
 # site files for the server to send as they are; the site files land in
-# target/site, where the binary finds them.
+# target/site, where the binary finds them. The stylesheet is linted and put
+# together from style/ first (scripts/style.sh), into the file cargo-leptos reads.
 build:
+	./scripts/style.sh
 	cargo leptos build --release --precompress
 	@# cargo-leptos gzips at a fast level (its .gz of the wasm is larger than
 	@# what the server would make on the fly); browsers on plain http get gzip

@@ -61,10 +61,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $wbg_version\$"; then
   cargo install wasm-bindgen-cli --version "$wbg_version"
 fi
 
-# --- npm: Playwright and wasm-opt (binaryen 132) --------------------------
+# --- npm: Playwright, wasm-opt (binaryen 132) and stylelint ---------------
 # Debian's binaryen (108) produces wasm that silently fails to hydrate, so
 # wasm-opt comes from npm and end2end/node_modules/.bin goes first on PATH.
 if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -x end2end/node_modules/.bin/playwright ] \
+   || [ ! -x end2end/node_modules/.bin/stylelint ] \
    || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   say "npm: installing end2end packages"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

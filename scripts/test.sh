@@ -17,6 +17,9 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 step "rustfmt"
 cargo fmt --all -- --check
 
+step "stylelint"
+./scripts/style.sh --check
+
 step "clippy (server build)"
 cargo clippy -p app -p stackyard -p migrations --all-targets -- -D warnings
 step "clippy (wasm frontend build)"
