@@ -4,6 +4,18 @@ import { hydrated, isPhone, noSidewaysScroll } from './helpers';
 // The desktop and phone runs share one server and its demo host (the paper's
 // 32 GiB server on libvirt's test driver): each run names its own layout and
 // VMs, and keeps disks small so both fit the test driver's 100 GiB pool.
+const vmTable = (page: Page) => page.getByRole('table', { name: 'Virtual machines of the layout' });
+
+/** A VM's row; on a phone its card is opened for editing first. */
+async function vmRow(page: Page, name: string) {
+  const row = vmTable(page).getByRole('row', { name: `VM ${name}`, exact: true });
+  if (isPhone(page)) {
+    const toggle = row.locator('.vm-summary');
+    if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  }
+  return row;
+}
+
 function names(page: Page) {
   const p = `${isPhone(page) ? 'ph' : 'dk'}${Date.now().toString(36).slice(-5)}`;
   return { layout: `e2e-${p}`, dns1: `${p}-ns1`, dns2: `${p}-ns2`, web: `${p}-web` };
@@ -29,8 +41,8 @@ test('layouts: build from templates on the demo host, see it break and fix it, s
   };
   await addFrom('Master DNS', 2);
   await addFrom('Web Server', 1);
-  const vms = page.getByRole('list', { name: 'Virtual machines of the layout' });
-  await expect(vms.getByRole('group')).toHaveCount(3);
+  const vms = vmTable(page);
+  await expect(vms.getByRole('row', { name: /^VM / })).toHaveCount(3);
 
   // Name each VM for this run and pin it to the demo host.
   for (const [generated, wanted] of [
@@ -38,9 +50,9 @@ test('layouts: build from templates on the demo host, see it break and fix it, s
     ['master-dns-2', n.dns2],
     ['web-server-1', n.web],
   ]) {
-    const vm = vms.getByRole('group', { name: `VM ${generated}` });
+    const vm = await vmRow(page, generated);
     await vm.getByLabel('Name').fill(wanted);
-    const renamed = vms.getByRole('group', { name: `VM ${wanted}` });
+    const renamed = await vmRow(page, wanted);
     await renamed.getByLabel('Host').selectOption('demo');
     // The demo host's network is br0 (it has no "default").
     await renamed.getByLabel('Network').fill('network:br0');
@@ -54,7 +66,7 @@ test('layouts: build from templates on the demo host, see it break and fix it, s
   await expect(bar).toHaveAttribute('aria-label', /planned 2048 MiB/);
 
   // A wrong number shows its message by the field; the last good evaluation stays.
-  const web = vms.getByRole('group', { name: `VM ${n.web}` });
+  const web = await vmRow(page, n.web);
   const memory = web.getByLabel('Memory (MiB)');
   await memory.fill('20OO');
   await expect(web.getByText('enter a whole number of MiB')).toBeVisible();
@@ -88,9 +100,9 @@ test('layouts: build from templates on the demo host, see it break and fix it, s
   // Saved as typed.
   await page.reload();
   await hydrated(page);
-  await expect(vms.getByRole('group')).toHaveCount(3);
-  await expect(vms.getByRole('group', { name: `VM ${n.web}` }).getByLabel('Memory (MiB)')).toHaveValue('1024');
-  await expect(vms.getByRole('group', { name: `VM ${n.dns2}` }).getByLabel('Host')).toHaveValue('demo');
+  await expect(vms.getByRole('row', { name: /^VM / })).toHaveCount(3);
+  await expect((await vmRow(page, n.web)).getByLabel('Memory (MiB)')).toHaveValue('1024');
+  await expect((await vmRow(page, n.dns2)).getByLabel('Host')).toHaveValue('demo');
   await noSidewaysScroll(page);
 
   // Apply: the plan lists the VMs to create, then the steps run on the demo host.
@@ -129,8 +141,8 @@ test('layouts: 50 auto VMs are placed as typed; those that fit nowhere say why',
   await page.getByLabel('Add VMs from template').selectOption('Web Server');
   await page.getByLabel('How many').fill('50');
   await page.getByRole('button', { name: 'Add', exact: true }).click();
-  const vms = page.getByRole('list', { name: 'Virtual machines of the layout' });
-  await expect(vms.getByRole('group')).toHaveCount(50);
+  const vms = vmTable(page);
+  await expect(vms.getByRole('row', { name: /^VM / })).toHaveCount(50);
 
   // 50 × 1024 MiB cannot all go on the 32 GiB demo host (y_a = 30720 MiB).
   const nowhere = page.getByRole('list', { name: 'VMs that fit nowhere' });
@@ -141,7 +153,7 @@ test('layouts: 50 auto VMs are placed as typed; those that fit nowhere say why',
   await expect(page.getByTestId('layout-verdict')).toContainText('does not fit');
 
   // Typing in one of 50 rows: the evaluation follows each keystroke.
-  const first = vms.getByRole('group', { name: 'VM web-server-1', exact: true });
+  const first = await vmRow(page, 'web-server-1');
   const memory = first.getByLabel('Memory (MiB)');
   await expect(first.getByTestId('vm-placement')).toContainText('→ placed on demo');
   await memory.fill('4000');
@@ -163,4 +175,56 @@ test('layouts: 50 auto VMs are placed as typed; those that fit nowhere say why',
   await item.getByRole('button', { name: 'Delete…' }).click();
   await item.getByRole('button', { name: 'Delete layout' }).click();
   await expect(item).toHaveCount(0);
+});
+
+test('layouts: the VM table from the keyboard — Enter adds a row, removing can be undone, sort and group', async ({ page }) => {
+  test.skip(isPhone(page), 'the keyboard table is the desk view; the phone has cards');
+  const n = names(page);
+  await page.goto('/layouts');
+  await hydrated(page);
+  const create = page.getByRole('form', { name: 'New layout' });
+  await create.getByLabel('Name').fill(`${n.layout}-keys`);
+  await create.getByRole('button', { name: 'Create layout' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: `${n.layout}-keys` })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel('Add VMs from template').selectOption('Master DNS');
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  const rows = vmTable(page).getByRole('row', { name: /^VM / });
+  await expect(rows).toHaveCount(1);
+
+  // Tab moves along the row: name → template → vCPUs → memory.
+  const first = await vmRow(page, 'master-dns-1');
+  await first.getByLabel('Name').focus();
+  await page.keyboard.press('Tab');
+  await expect(first.getByLabel('Template')).toBeFocused();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await expect(first.getByLabel('Memory (MiB)')).toBeFocused();
+  // Enter on the last row adds one like it, and the cursor goes there.
+  await page.keyboard.press('Enter');
+  await expect(rows).toHaveCount(2);
+  const second = await vmRow(page, 'master-dns-2');
+  await expect(second.getByLabel('Name')).toBeFocused();
+  await expect(second.getByLabel('Memory (MiB)')).toHaveValue('512');
+  await page.keyboard.type('x');
+  await expect(vmTable(page).getByRole('row', { name: 'VM master-dns-2x' })).toHaveCount(1);
+  await second.getByLabel('Memory (MiB)').fill('2000');
+
+  // Sort by memory, descending on the second click.
+  await vmTable(page).getByRole('button', { name: 'Memory (MiB)' }).click();
+  await expect(rows.first()).toHaveAttribute('aria-label', 'VM master-dns-1');
+  await vmTable(page).getByRole('button', { name: 'Memory (MiB)' }).click();
+  await expect(rows.first()).toHaveAttribute('aria-label', 'VM master-dns-2x');
+
+  // Remove asks nothing; undo puts it back where it was.
+  await page.getByRole('button', { name: 'Remove VM master-dns-2x' }).click();
+  await expect(rows).toHaveCount(1);
+  await page.getByRole('button', { name: 'Undo removing master-dns-2x' }).click();
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first()).toHaveAttribute('aria-label', 'VM master-dns-2x');
+
+  // Grouped by host: a heading row per host with its VMs and memory.
+  await page.getByLabel('Group by host').check();
+  await expect(vmTable(page).getByRole('row', { name: /^demo · 2 VMs · 2512 MiB$/ })).toBeVisible();
+  await noSidewaysScroll(page);
 });

@@ -40,6 +40,9 @@ enum Command {
     /// Mail tools: the readiness check of a mail domain over live DNS.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Print the console's pages as JSON (path pattern and who may open
+    /// it), from the router's own route list: what the browser tests load.
+    Routes,
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +231,10 @@ fn main() -> ExitCode {
                 })
             }),
         Some(Command::Zone(command)) => return zone(command),
+        Some(Command::Routes) => {
+            println!("{}", stackyard_server::web::routes_json());
+            return ExitCode::SUCCESS;
+        }
         Some(Command::Mail(command)) => return mail(command),
         Some(Command::Layout(LayoutCommand::Check {
             file,

@@ -54,6 +54,24 @@ pub fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// The page routes as JSON: `[{"path": "/hosts/{id}", "access": "viewer"}, …]`,
+/// with the access each page declared (`public`, a role, or `undeclared`).
+pub fn routes_json() -> String {
+    use app::auth::policy::{self, Access};
+    let pages: Vec<serde_json::Value> = route_list()
+        .iter()
+        .map(|r| {
+            let access = match policy::page(r.path()) {
+                Some(Access::Public) => "public".to_owned(),
+                Some(Access::Role(role)) => role.to_string().to_lowercase(),
+                None => "undeclared".to_owned(),
+            };
+            serde_json::json!({ "path": r.path(), "access": access })
+        })
+        .collect();
+    serde_json::Value::Array(pages).to_string()
+}
+
 /// Every route of the console, with its layers.
 pub fn router(state: AppState) -> Router {
     let routes = route_list();

@@ -64,6 +64,22 @@ pub struct HostSummary {
     pub hw_virt: bool,
     pub vms_total: usize,
     pub vms_running: usize,
+    /// `y_os`: the host's own setting, or the default reserve for its memory.
+    pub os_reserve_mib: u64,
+    /// What the VMs defined on the host ask for, running or not (eq. 1).
+    pub vms_memory_mib: u64,
+}
+
+impl HostSummary {
+    /// The host's memory bar (nothing planned).
+    pub fn memory_use(&self) -> crate::ui::MemoryUse {
+        crate::ui::MemoryUse {
+            total: self.memory_total_mib,
+            os: self.os_reserve_mib,
+            existing: self.vms_memory_mib,
+            planned: 0,
+        }
+    }
 }
 
 /// A host's page: its capacity and its VMs.
@@ -186,6 +202,14 @@ mod ssr {
                 .values()
                 .filter(|v| v.state == VmState::Running)
                 .count(),
+            os_reserve_mib: match row.y_os_mib {
+                Some(y) => u64::try_from(y).unwrap_or(0),
+                None => crate::capacity::CapacityPolicy::default()
+                    .default_os_reserve
+                    .for_memory(crate::capacity::MiB(cap.map_or(0, |c| c.memory_total_mib)))
+                    .get(),
+            },
+            vms_memory_mib: snap.vms.values().map(|v| v.memory_mib).sum(),
         }
     }
 

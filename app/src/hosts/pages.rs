@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::auth::pages::{use_session, Protected};
-use crate::ui::{FieldError, PageHeader};
+use crate::ui::{FieldError, MemoryBar, PageHeader};
 use leptos::form::ActionForm;
 use leptos_router::{components::A, hooks::use_params_map};
 
@@ -59,24 +59,6 @@ fn bytes(n: u64) -> String {
         format!("{g:.1} GiB")
     } else {
         format!("{:.0} MiB", n as f64 / (1024.0 * 1024.0))
-    }
-}
-
-#[component]
-fn MemoryBar(total: u64, free: u64) -> impl IntoView {
-    let used = total.saturating_sub(free);
-    let pct = used.saturating_mul(100).checked_div(total).unwrap_or(0);
-    let label = format!(
-        "Memory: {} used of {}, {} free",
-        mib(used),
-        mib(total),
-        mib(free)
-    );
-    view! {
-        <div class="meter" role="img" aria-label=label.clone() title=label>
-            <span class="meter-used" style=format!("width:{pct}%")></span>
-        </div>
-        <p class="meter-caption">{mib(used)} " used · " {mib(free)} " free of " {mib(total)}</p>
     }
 }
 
@@ -186,6 +168,7 @@ fn HostCard(
         })
     };
     let name = StoredValue::new(host.name.clone());
+    let usage = host.memory_use();
     view! {
         <li class="panel host-card" aria-label=format!("Host {}", name.get_value())>
             <div class="panel-head">
@@ -199,7 +182,7 @@ fn HostCard(
             {(!host.label.is_empty()).then(|| view! { <p class="muted">{host.label.clone()}</p> })}
             <p class="uri"><code>{host.uri.clone()}</code></p>
             {host.last_error.clone().filter(|_| !host.reachable).map(|e| view! { <p class="form-error">{e}</p> })}
-            <MemoryBar total=host.memory_total_mib free=host.memory_free_mib/>
+            <MemoryBar usage=usage name=format!("Memory of {}", name.get_value())/>
             <p>{host.vms_running} " of " {host.vms_total} " VMs running · " {host.cpus} " CPUs"
                 {if host.hw_virt { " · hardware virtualization" } else { " · no hardware virtualization" }}</p>
             <Show when=is_admin>
@@ -400,14 +383,14 @@ fn HostView(
             <div class="cards">
                 <article class="panel" aria-labelledby="cap-title">
                     <h2 id="cap-title">"Capacity"</h2>
-                    <MemoryBar total=s.memory_total_mib free=s.memory_free_mib/>
+                    <MemoryBar usage=s.memory_use() name=format!("Memory of {}", s.name)/>
                     {detail.capacity.clone().map(|c| view! {
                         <dl class="facts">
                             <dt>"CPU"</dt><dd>{c.cpu_model.clone()}</dd>
                             <dt>"Topology"</dt>
                             <dd>{format!("{} sockets × {} cores × {} threads = {} CPUs", c.sockets, c.cores, c.threads, c.cpus)}</dd>
                             <dt>"Virtualization"</dt>
-                            <dd>{if c.hw_virt { "hardware (kvm)" } else { "none: VMs would be emulated" }}</dd>
+                            <dd>{if c.hw_virt { "hardware (VT-x / AMD-V)" } else { "none: VMs would be emulated" }}</dd>
                             <dt>"Networks"</dt>
                             <dd>{c.networks.iter().map(|n| format!("{}{}", n.name, if n.active { "" } else { " (inactive)" })).collect::<Vec<_>>().join(", ")}</dd>
                         </dl>

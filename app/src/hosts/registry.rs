@@ -167,9 +167,8 @@ pub async fn ensure_demo_host(db: &DatabaseConnection, data_dir: &Path) -> Resul
     .await?;
     // The paper's own example, so a newcomer sees the designer fit it
     // before typing anything. The demo host's network is br0.
-    let paper = crate::layouts::LayoutSpec::paper_table2(crate::layouts::Nic::Network(
-        "br0".into(),
-    ));
+    let paper =
+        crate::layouts::LayoutSpec::paper_table2(crate::layouts::Nic::Network("br0".into()));
     if let Err(e) = crate::layouts::store::save(db, None, &paper).await {
         tracing::warn!("cannot add the layout {:?}: {e}", paper.name);
     }

@@ -78,7 +78,10 @@ mod tests {
         // Counted once with the layout's sizes: 22752 MiB of y_a = 30720.
         assert_eq!(v.used_existing.get() + v.used_planned.get(), 22_752);
         assert_eq!(v.free, MiB(30_720 - 22_752));
-        assert!(r.placement.iter().all(|p| p.host.as_deref() == Some("demo")));
+        assert!(r
+            .placement
+            .iter()
+            .all(|p| p.host.as_deref() == Some("demo")));
     }
 
     #[test]

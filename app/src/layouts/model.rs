@@ -313,7 +313,13 @@ impl LayoutSpec {
                 "Master DNS" => vec!["ns1".into()],
                 "Mail Server" => vec!["mail".into()],
                 "Web Server" => (1..=count)
-                    .map(|i| if i == 1 { "web".into() } else { format!("web{i}") })
+                    .map(|i| {
+                        if i == 1 {
+                            "web".into()
+                        } else {
+                            format!("web{i}")
+                        }
+                    })
                     .collect(),
                 "E-Learning Server" => vec!["elearning".into()],
                 "Workflow" => vec!["workflow".into()],

@@ -21,13 +21,14 @@ use crate::auth::{Access, Role};
 use crate::capacity::{HostVerdict, MiB};
 use crate::error::AppError;
 use crate::page_access;
-use crate::ui::{FieldError, PageHeader};
+use crate::ui::{FieldError, MemoryBar, MemoryUse, PageHeader};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::{
     components::A,
     hooks::{use_navigate, use_params_map},
 };
+use std::collections::BTreeMap;
 
 page_access!("/layouts", Access::Role(Role::Viewer));
 page_access!("/layouts/{id}", Access::Role(Role::Viewer));
@@ -507,7 +508,7 @@ type FieldProblems = Vec<(&'static str, String)>;
 
 /// One VM of the editor: the text of each field as typed, what it parses to,
 /// and the last value that parsed and passed the VM's own checks.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 struct Row {
     key: u64,
     name: RwSignal<String>,
@@ -521,6 +522,8 @@ struct Row {
     start: RwSignal<bool>,
     parsed: Memo<Result<LayoutVm, FieldProblems>>,
     good: Memo<LayoutVm>,
+    /// On a phone, whether the VM's card is open for editing.
+    open: RwSignal<bool>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -641,6 +644,7 @@ impl Row {
             start,
             parsed,
             good,
+            open: RwSignal::new(false),
         }
     }
 }
@@ -702,6 +706,52 @@ fn Editor(
     );
     let add_count = RwSignal::new("1".to_owned());
     let add_error = RwSignal::new(None::<String>);
+    // New rows from a template (or a custom size), named `<template>-N`
+    // with the first free numbers.
+    let make_rows = move |template: Option<TemplateDto>, like: Option<LayoutVm>, count: u32| {
+        let prefix = template
+            .as_ref()
+            .map_or_else(|| "vm".to_owned(), |t| slug(&t.name));
+        let mut taken: std::collections::BTreeSet<String> = rows.with_untracked(|rs| {
+            rs.iter()
+                .map(|r| r.name.get_untracked().to_ascii_lowercase())
+                .collect()
+        });
+        let network = like
+            .as_ref()
+            .map_or_else(|| hosts.with_untracked(default_nic), |l| l.network.clone());
+        let mut new_rows = Vec::new();
+        let mut n = 1u32;
+        for _ in 0..count {
+            while taken.contains(&format!("{prefix}-{n}")) {
+                n += 1;
+            }
+            let vm_name = format!("{prefix}-{n}");
+            taken.insert(vm_name.clone());
+            let vm = match &like {
+                Some(l) => LayoutVm {
+                    name: vm_name,
+                    ip: None,
+                    ..l.clone()
+                },
+                None => LayoutVm {
+                    name: vm_name,
+                    template: template.as_ref().map(|t| t.name.clone()),
+                    vcpus: template.as_ref().map_or(1, |t| t.vcpus),
+                    memory_mib: template.as_ref().map_or(1024, |t| t.memory_mib),
+                    disk_gib: template.as_ref().map_or(20, |t| t.disk_gib),
+                    host: HostChoice::Auto,
+                    network: network.clone(),
+                    ip: None,
+                    start: true,
+                },
+            };
+            let key = next_key.get_value();
+            next_key.set_value(key + 1);
+            new_rows.push(Row::new(key, &vm));
+        }
+        new_rows
+    };
     let add_vms = move |_| {
         let count = match add_count.get_untracked().trim().parse::<u32>() {
             Ok(n) if (1..=100).contains(&n) => n,
@@ -713,40 +763,102 @@ fn Editor(
         add_error.set(None);
         let chosen = add_template.get_untracked();
         let t = templates.with_value(|ts| ts.iter().find(|t| t.name == chosen).cloned());
-        let prefix = t
-            .as_ref()
-            .map_or_else(|| "vm".to_owned(), |t| slug(&t.name));
-        let mut taken: std::collections::BTreeSet<String> = rows.with_untracked(|rs| {
-            rs.iter()
-                .map(|r| r.name.get_untracked().to_ascii_lowercase())
-                .collect()
-        });
-        let network = hosts.with_untracked(default_nic);
-        let mut new_rows = Vec::new();
-        let mut n = 1u32;
-        for _ in 0..count {
-            while taken.contains(&format!("{prefix}-{n}")) {
-                n += 1;
-            }
-            let vm_name = format!("{prefix}-{n}");
-            taken.insert(vm_name.clone());
-            let vm = LayoutVm {
-                name: vm_name,
-                template: t.as_ref().map(|t| t.name.clone()),
-                vcpus: t.as_ref().map_or(1, |t| t.vcpus),
-                memory_mib: t.as_ref().map_or(1024, |t| t.memory_mib),
-                disk_gib: t.as_ref().map_or(20, |t| t.disk_gib),
-                host: HostChoice::Auto,
-                network: network.clone(),
-                ip: None,
-                start: true,
-            };
-            let key = next_key.get_value();
-            next_key.set_value(key + 1);
-            new_rows.push(Row::new(key, &vm));
-        }
+        let new_rows = make_rows(t, None, count);
         rows.update(|rs| rs.extend(new_rows));
     };
+    // Enter on the last row adds one like it (a spreadsheet's habit) and
+    // moves there; on another row it moves to the same field one row down.
+    let on_enter = move |key: u64, field: &'static str| {
+        let (pos, len) = rows.with_untracked(|rs| (rs.iter().position(|r| r.key == key), rs.len()));
+        let Some(pos) = pos else { return };
+        let target = if pos + 1 == len {
+            let like = rows.with_untracked(|rs| rs.get(pos).map(|r| r.good.get_untracked()));
+            let template = like.as_ref().and_then(|l| {
+                let name = l.template.clone()?;
+                templates.with_value(|ts| ts.iter().find(|t| t.name == name).cloned())
+            });
+            let new_rows = make_rows(template, like, 1);
+            let first = new_rows.first().map(|r| r.key);
+            rows.update(|rs| rs.extend(new_rows));
+            first.map(|k| (k, "name"))
+        } else {
+            rows.with_untracked(|rs| rs.get(pos + 1).map(|r| (r.key, field)))
+        };
+        if let Some((k, f)) = target {
+            focus_later(format!("vm-{k}-{f}"));
+        }
+    };
+    // Removing asks nothing; each removal can be undone until the next save.
+    let removed = RwSignal::new(Vec::<(usize, Row)>::new());
+    let remove_row = move |key: u64| {
+        let mut taken = None;
+        rows.update(|rs| {
+            if let Some(i) = rs.iter().position(|r| r.key == key) {
+                taken = Some((i, rs.remove(i)));
+            }
+        });
+        if let Some(t) = taken {
+            removed.update(|r| r.push(t));
+        }
+    };
+    let undo_remove = move |_| {
+        if let Some((i, row)) = removed.try_update(Vec::pop).flatten() {
+            rows.update(|rs| rs.insert(i.min(rs.len()), row));
+        }
+    };
+    let sort = RwSignal::new(None::<(Column, bool)>);
+    let group = RwSignal::new(false);
+    let sort_by = move |col: Column| {
+        let ascending = !matches!(sort.get_untracked(), Some((c, true)) if c == col);
+        let placed: BTreeMap<u64, String> = eval.with_untracked(|e| {
+            rows.with_untracked(|rs| {
+                rs.iter()
+                    .zip(&e.placement)
+                    .map(|(r, p)| (r.key, p.host.clone().unwrap_or_default()))
+                    .collect()
+            })
+        });
+        rows.update(|rs| {
+            rs.sort_by(|a, b| {
+                let o = col.compare(a, b, &placed);
+                if ascending {
+                    o
+                } else {
+                    o.reverse()
+                }
+            })
+        });
+        sort.set(Some((col, ascending)));
+    };
+    // What the table shows: the rows, or the rows under a heading per host.
+    let items = Memo::new(move |_| {
+        let all = rows.get();
+        if !group.get() {
+            return all.into_iter().map(Item::Vm).collect::<Vec<_>>();
+        }
+        let mut by_host: BTreeMap<String, Vec<Row>> = BTreeMap::new();
+        eval.with(|e| {
+            for (i, r) in all.iter().enumerate() {
+                let host = e
+                    .placement
+                    .get(i)
+                    .and_then(|p| p.host.clone())
+                    .unwrap_or_else(|| "not placed".into());
+                by_host.entry(host).or_default().push(*r);
+            }
+        });
+        let mut out = Vec::new();
+        for (host, rs) in by_host {
+            let memory: u64 = rs.iter().map(|r| r.good.with(|g| g.memory_mib)).sum();
+            out.push(Item::Group {
+                host,
+                count: rs.len(),
+                memory,
+            });
+            out.extend(rs.into_iter().map(Item::Vm));
+        }
+        out
+    });
 
     let save = ServerAction::<SaveLayout>::new();
     let mounted = RwSignal::new(false);
@@ -788,6 +900,7 @@ fn Editor(
     Effect::new(move |_| match save.value().get() {
         Some(Ok(())) => {
             server_error.set(None);
+            removed.set(Vec::new());
             saved.set(Some("Saved.".into()));
         }
         Some(Err(e)) => server_error.set(Some(e)),
@@ -868,12 +981,69 @@ fn Editor(
                     all.into_iter().map(|n| view! { <option value=n/> }).collect_view()
                 })}
             </datalist>
-            <ol class="vm-rows" aria-label="Virtual machines of the layout">
-                <For each=move || rows.get() key=|r| r.key let:row>
-                    <VmEditor row=row rows=rows eval=eval host_names=host_names
-                        templates=templates server_error=server_error problems=problems/>
-                </For>
-            </ol>
+            <div class="vm-table-tools">
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || group.get()
+                        on:change=move |ev| group.set(event_target_checked(&ev))/>
+                    " Group by host"
+                </label>
+                <span class="muted hint">"Tab moves along a row; Enter on the last row adds a VM like it."</span>
+                {move || removed.with(|r| r.last().map(|(_, row)| {
+                    let name = row.name.get_untracked();
+                    view! {
+                        <button type="button" class="button small secondary" on:click=undo_remove>
+                            {format!("Undo removing {name}")}
+                        </button>
+                    }
+                }))}
+            </div>
+            <div class="vm-table-wrap">
+            <table class="vm-table" aria-label="Virtual machines of the layout">
+                <thead>
+                    <tr>
+                        <th scope="col" class="col-summary">"VM"</th>
+                        {Column::ALL.into_iter().map(|col| view! {
+                            <th scope="col" class=col.class()
+                                aria-sort=move || match sort.get() {
+                                    Some((c, true)) if c == col => "ascending",
+                                    Some((c, false)) if c == col => "descending",
+                                    _ => "none",
+                                }>
+                                {if col.sortable() {
+                                    view! {
+                                        <button type="button" class="sort" on:click=move |_| sort_by(col)
+                                            title=format!("Sort by {}", col.title())>
+                                            {col.title()}
+                                        </button>
+                                    }.into_any()
+                                } else {
+                                    view! { <span>{col.title()}</span> }.into_any()
+                                }}
+                            </th>
+                        }).collect_view()}
+                        <th scope="col" class="col-remove"><span class="visually-hidden">"Remove"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=move || items.get() key=Item::key let:item>
+                        {match item {
+                            Item::Group { host, count, memory } => view! {
+                                <tr class="group-row">
+                                    <th colspan="12" scope="rowgroup">
+                                        {format!("{host} · {count} VM{} · {memory} MiB", if count == 1 { "" } else { "s" })}
+                                    </th>
+                                </tr>
+                            }.into_any(),
+                            Item::Vm(row) => view! {
+                                <VmRow row=row rows=rows eval=eval host_names=host_names
+                                    templates=templates server_error=server_error problems=problems
+                                    on_enter=on_enter remove=remove_row/>
+                            }.into_any(),
+                        }}
+                    </For>
+                </tbody>
+            </table>
+            </div>
             }.into_any()}
             {view! {
             <Show when=can_edit>
@@ -946,8 +1116,141 @@ fn Editor(
     .into_any()
 }
 
+/// A column of the VM table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Name,
+    Template,
+    Vcpus,
+    Memory,
+    Disk,
+    Host,
+    Network,
+    Ip,
+    Start,
+    Verdict,
+}
+
+impl Column {
+    const ALL: [Column; 10] = [
+        Column::Name,
+        Column::Template,
+        Column::Vcpus,
+        Column::Memory,
+        Column::Disk,
+        Column::Host,
+        Column::Network,
+        Column::Ip,
+        Column::Start,
+        Column::Verdict,
+    ];
+
+    fn title(self) -> &'static str {
+        match self {
+            Column::Name => "Name",
+            Column::Template => "Template",
+            Column::Vcpus => "vCPUs",
+            Column::Memory => "Memory (MiB)",
+            Column::Disk => "Disk (GiB)",
+            Column::Host => "Host",
+            Column::Network => "Network",
+            Column::Ip => "Static IP",
+            Column::Start => "Start",
+            Column::Verdict => "Verdict",
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            Column::Name => "col-name",
+            Column::Template => "col-template",
+            Column::Vcpus => "col-num",
+            Column::Memory => "col-num col-memory",
+            Column::Disk => "col-num",
+            Column::Host => "col-host",
+            Column::Network => "col-network",
+            Column::Ip => "col-ip",
+            Column::Start => "col-start",
+            Column::Verdict => "col-verdict",
+        }
+    }
+
+    fn sortable(self) -> bool {
+        !matches!(self, Column::Start)
+    }
+
+    /// Orders two rows by this column; `placed` is where each row's VM
+    /// lands (for "Verdict", by host then name).
+    fn compare(self, a: &Row, b: &Row, placed: &BTreeMap<u64, String>) -> std::cmp::Ordering {
+        let text = |r: &Row, s: fn(&Row) -> RwSignal<String>| s(r).get_untracked().to_lowercase();
+        let num = |r: &Row, s: fn(&Row) -> RwSignal<String>| {
+            s(r).get_untracked()
+                .trim()
+                .parse::<u64>()
+                .unwrap_or(u64::MAX)
+        };
+        let by_name = || text(a, |r| r.name).cmp(&text(b, |r| r.name));
+        let o = match self {
+            Column::Name => by_name(),
+            Column::Template => text(a, |r| r.template).cmp(&text(b, |r| r.template)),
+            Column::Vcpus => num(a, |r| r.vcpus).cmp(&num(b, |r| r.vcpus)),
+            Column::Memory => num(a, |r| r.memory).cmp(&num(b, |r| r.memory)),
+            Column::Disk => num(a, |r| r.disk).cmp(&num(b, |r| r.disk)),
+            Column::Host => text(a, |r| r.host).cmp(&text(b, |r| r.host)),
+            Column::Network => text(a, |r| r.network).cmp(&text(b, |r| r.network)),
+            Column::Ip => text(a, |r| r.ip).cmp(&text(b, |r| r.ip)),
+            Column::Start => a.start.get_untracked().cmp(&b.start.get_untracked()),
+            Column::Verdict => placed.get(&a.key).cmp(&placed.get(&b.key)),
+        };
+        o.then_with(by_name)
+    }
+}
+
+/// A line of the VM table: a VM, or (grouped by host) a host's heading.
+#[derive(Clone, PartialEq)]
+enum Item {
+    Group {
+        host: String,
+        count: usize,
+        memory: u64,
+    },
+    Vm(Row),
+}
+
+impl Item {
+    fn key(&self) -> String {
+        match self {
+            Item::Group {
+                host,
+                count,
+                memory,
+            } => format!("g:{host}:{count}:{memory}"),
+            Item::Vm(r) => format!("v:{}", r.key),
+        }
+    }
+}
+
+/// Focuses the element with `id` once the browser has drawn the change
+/// that creates it.
+fn focus_later(id: String) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        if let Some(el) = document()
+            .get_element_by_id(&id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
+/// One VM as a table row: every field edited in place. On a phone the row
+/// is a one-line card (name, memory, host, verdict) that opens to edit.
 #[component]
-fn VmEditor(
+fn VmRow(
     row: Row,
     rows: RwSignal<Vec<Row>>,
     eval: Memo<Resolved>,
@@ -955,6 +1258,8 @@ fn VmEditor(
     templates: StoredValue<Vec<TemplateDto>>,
     server_error: RwSignal<Option<AppError>>,
     problems: Memo<Vec<super::LayoutProblem>>,
+    on_enter: impl Fn(u64, &'static str) + Copy + Send + Sync + 'static,
+    remove: impl Fn(u64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let can_edit = at_least(Role::Operator);
     let key = row.key;
@@ -1012,111 +1317,150 @@ fn VmEditor(
         }
         row.template.set(chosen);
     };
-    let remove = move |_| rows.update(|rs| rs.retain(|r| r.key != key));
     let input =
         |signal: RwSignal<String>| move |ev: leptos::ev::Event| signal.set(event_target_value(&ev));
+    let enter = move |field: &'static str| {
+        move |ev: leptos::ev::KeyboardEvent| {
+            if ev.key() == "Enter" && !ev.shift_key() {
+                ev.prevent_default();
+                on_enter(key, field);
+            }
+        }
+    };
+    let has_error = move || row.parsed.with(Result::is_err);
     let bad = move || {
-        placement.with(|p| {
-            p.as_ref()
-                .is_some_and(|(_, _, broken, unplaced)| !broken.is_empty() || unplaced.is_some())
+        has_error()
+            || placement.with(|p| {
+                p.as_ref().is_some_and(|(_, _, broken, unplaced)| {
+                    !broken.is_empty() || unplaced.is_some()
+                })
+            })
+    };
+    let verdict = move || {
+        placement.with(|p| match p {
+            None => String::new(),
+            Some((_, _, _, Some(reason))) => format!("✗ {reason}"),
+            Some((Some(h), auto, broken, None)) if broken.is_empty() => {
+                if *auto {
+                    format!("→ placed on {h}")
+                } else {
+                    format!("on {h}")
+                }
+            }
+            Some((Some(h), _, broken, None)) => format!("✗ on {h}: {}", broken.join("; ")),
+            Some((None, _, _, None)) => "not placed".into(),
         })
     };
+    // The card's one line on a phone.
+    let summary = move || {
+        let host = placement.with(|p| {
+            p.as_ref()
+                .and_then(|(h, _, _, _)| h.clone())
+                .unwrap_or_else(|| "not placed".into())
+        });
+        format!(
+            "{} · {} MiB · {} · {}",
+            row.name.get(),
+            row.memory.get().trim(),
+            host,
+            if bad() { "✗" } else { "✓" }
+        )
+    };
+    let cell = move |field: &'static str,
+                     label: &'static str,
+                     signal: RwSignal<String>,
+                     numeric: bool,
+                     err: Option<&'static str>| {
+        view! {
+            <input id=id(field) aria-label=label prop:value=move || signal.get() on:input=input(signal)
+                on:keydown=enter(field) disabled=move || !can_edit()
+                inputmode=if numeric { "numeric" } else { "text" }
+                autocapitalize="none" spellcheck="false"
+                aria-invalid=move || err.is_some_and(|f| error(f).get().is_some()).to_string()
+                aria-describedby=format!("vm-{key}-{field}-error")/>
+            <FieldError id=format!("vm-{key}-{field}-error") message=match err {
+                Some(f) => error(f),
+                None => Signal::derive(|| None),
+            }/>
+        }
+    };
     view! {
-        <li class=move || if bad() { "panel vm-row vm-bad" } else { "panel vm-row" }>
-            <fieldset disabled=move || !can_edit()>
-                <legend>{move || format!("VM {}", row.name.get())}</legend>
-                <div class="vm-fields">
-                    <div class="vm-field wide">
-                        <label for=id("name")>"Name"</label>
-                        <input id=id("name") prop:value=move || row.name.get() on:input=input(row.name)
-                            autocapitalize="none" spellcheck="false"/>
-                        <FieldError id=id("name-error") message=error("name")/>
-                    </div>
-                    <div class="vm-field wide">
-                        <label for=id("template")>"Template"</label>
-                        <select id=id("template") on:change=on_template prop:value=move || row.template.get()>
-                            <option value="">"Custom"</option>
-                            {move || {
-                                let current = row.template.get();
-                                let mut names: Vec<String> = templates.with_value(|ts| ts.iter().map(|t| t.name.clone()).collect());
-                                if !current.is_empty() && !names.contains(&current) {
-                                    names.push(current.clone());
-                                }
-                                names.into_iter().map(|n| {
-                                    let selected = n == current;
-                                    view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
-                                }).collect_view()
-                            }}
-                        </select>
-                    </div>
-                    <div class="vm-field">
-                        <label for=id("vcpus")>"vCPUs"</label>
-                        <input id=id("vcpus") inputmode="numeric" prop:value=move || row.vcpus.get() on:input=input(row.vcpus)/>
-                        <FieldError id=id("vcpus-error") message=error("vcpus")/>
-                    </div>
-                    <div class="vm-field">
-                        <label for=id("memory")>"Memory (MiB)"</label>
-                        <input id=id("memory") inputmode="numeric" prop:value=move || row.memory.get() on:input=input(row.memory)/>
-                        <FieldError id=id("memory-error") message=error("memory_mib")/>
-                    </div>
-                    <div class="vm-field">
-                        <label for=id("disk")>"Disk (GiB)"</label>
-                        <input id=id("disk") inputmode="numeric" prop:value=move || row.disk.get() on:input=input(row.disk)/>
-                        <FieldError id=id("disk-error") message=error("disk_gib")/>
-                    </div>
-                    <div class="vm-field">
-                        <label for=id("host")>"Host"</label>
-                        <select id=id("host") on:change=input(row.host) prop:value=move || row.host.get()>
-                            <option value="auto">"auto (placement)"</option>
-                            {move || {
-                                let current = row.host.get();
-                                let mut names = host_names.get();
-                                if current != "auto" && !current.is_empty() && !names.contains(&current) {
-                                    names.push(current.clone());
-                                }
-                                names.into_iter().map(|n| {
-                                    let selected = n == current;
-                                    view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
-                                }).collect_view()
-                            }}
-                        </select>
-                        <FieldError id=id("host-error") message=error("host")/>
-                    </div>
-                    <div class="vm-field">
-                        <label for=id("network")>"Network"</label>
-                        <input id=id("network") list="layout-networks" prop:value=move || row.network.get()
-                            on:input=input(row.network) autocapitalize="none" spellcheck="false"/>
-                        <FieldError id=id("network-error") message=error("network")/>
-                    </div>
-                    <div class="vm-field">
-                        <label for=id("ip")>"Static IP (optional)"</label>
-                        <input id=id("ip") prop:value=move || row.ip.get() on:input=input(row.ip)
-                            autocapitalize="none" spellcheck="false"/>
-                        <FieldError id=id("ip-error") message=error("ip")/>
-                    </div>
-                    <div class="vm-field">
-                        <label class="check">
-                            <input type="checkbox" prop:checked=move || row.start.get()
-                                on:change=move |ev| row.start.set(event_target_checked(&ev))/>
-                            " Start after creating"
-                        </label>
-                    </div>
-                </div>
-                <p class="vm-placement" data-testid="vm-placement">
-                    {move || placement.with(|p| match p {
-                        None => String::new(),
-                        Some((_, _, _, Some(reason))) => format!("✗ {reason}"),
-                        Some((Some(h), auto, broken, None)) if broken.is_empty() => {
-                            if *auto { format!("→ placed on {h}") } else { format!("on {h}") }
+        <tr class=move || {
+                let mut c = String::from("vm-row");
+                if bad() { c.push_str(" vm-bad"); }
+                if row.open.get() { c.push_str(" open"); }
+                c
+            }
+            aria-label=move || format!("VM {}", row.name.get())>
+            <td class="col-summary">
+                <button type="button" class="vm-summary" aria-expanded=move || row.open.get().to_string()
+                    on:click=move |_| row.open.update(|o| *o = !*o)>
+                    {summary}
+                </button>
+            </td>
+            <td class="col-name" data-label="Name">{cell("name", "Name", row.name, false, Some("name"))}</td>
+            <td class="col-template" data-label="Template">
+                <select id=id("template") aria-label="Template" on:change=on_template on:keydown=enter("template")
+                    prop:value=move || row.template.get() disabled=move || !can_edit()>
+                    <option value="">"Custom"</option>
+                    {move || {
+                        let current = row.template.get();
+                        let mut names: Vec<String> = templates.with_value(|ts| ts.iter().map(|t| t.name.clone()).collect());
+                        if !current.is_empty() && !names.contains(&current) {
+                            names.push(current.clone());
                         }
-                        Some((Some(h), _, broken, None)) => format!("✗ on {h}: {}", broken.join("; ")),
-                        Some((None, _, _, None)) => "not placed".into(),
-                    })}
-                </p>
-                <button type="button" class="button secondary" on:click=remove
-                    aria-label=move || format!("Remove VM {}", row.name.get())>"Remove"</button>
-            </fieldset>
-        </li>
+                        names.into_iter().map(|n| {
+                            let selected = n == current;
+                            view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
+                        }).collect_view()
+                    }}
+                </select>
+            </td>
+            <td class="col-num" data-label="vCPUs">{cell("vcpus", "vCPUs", row.vcpus, true, Some("vcpus"))}</td>
+            <td class="col-num col-memory" data-label="Memory (MiB)">{cell("memory", "Memory (MiB)", row.memory, true, Some("memory_mib"))}</td>
+            <td class="col-num" data-label="Disk (GiB)">{cell("disk", "Disk (GiB)", row.disk, true, Some("disk_gib"))}</td>
+            <td class="col-host" data-label="Host">
+                <select id=id("host") aria-label="Host" on:change=input(row.host) on:keydown=enter("host")
+                    prop:value=move || row.host.get() disabled=move || !can_edit()
+                    aria-describedby=format!("vm-{key}-host-error")>
+                    <option value="auto">"auto"</option>
+                    {move || {
+                        let current = row.host.get();
+                        let mut names = host_names.get();
+                        if current != "auto" && !current.is_empty() && !names.contains(&current) {
+                            names.push(current.clone());
+                        }
+                        names.into_iter().map(|n| {
+                            let selected = n == current;
+                            view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
+                        }).collect_view()
+                    }}
+                </select>
+                <FieldError id=format!("vm-{key}-host-error") message=error("host")/>
+            </td>
+            <td class="col-network" data-label="Network">
+                <input id=id("network") aria-label="Network" list="layout-networks" prop:value=move || row.network.get()
+                    on:input=input(row.network) on:keydown=enter("network") disabled=move || !can_edit()
+                    autocapitalize="none" spellcheck="false" aria-describedby=format!("vm-{key}-network-error")/>
+                <FieldError id=format!("vm-{key}-network-error") message=error("network")/>
+            </td>
+            <td class="col-ip" data-label="Static IP">{cell("ip", "Static IP (optional)", row.ip, false, Some("ip"))}</td>
+            <td class="col-start" data-label="Start">
+                <input type="checkbox" id=id("start") aria-label="Start after creating"
+                    prop:checked=move || row.start.get() disabled=move || !can_edit()
+                    on:keydown=enter("start")
+                    on:change=move |ev| row.start.set(event_target_checked(&ev))/>
+            </td>
+            <td class="col-verdict" data-label="Verdict">
+                <span class="vm-placement" data-testid="vm-placement">{verdict}</span>
+            </td>
+            <td class="col-remove">
+                <button type="button" class="button small secondary remove-vm" on:click=move |_| remove(key)
+                    disabled=move || !can_edit()
+                    aria-label=move || format!("Remove VM {}", row.name.get())
+                    title="Remove (undo until you save)">"✕"</button>
+            </td>
+        </tr>
     }
     .into_any()
 }
@@ -1128,14 +1472,6 @@ fn violation_names(v: &crate::capacity::Violation, name: &str) -> bool {
         Violation::Memory { vm, .. } | Violation::Vcpus { vm, .. } => vm == name,
         Violation::Storage { vms, .. } => vms.iter().any(|v| v == name),
         Violation::NoVirtualization { .. } => false,
-    }
-}
-
-fn pct(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        (part as f64 * 100.0 / whole as f64).min(100.0)
     }
 }
 
@@ -1170,27 +1506,16 @@ fn HostBar(
         <article class="panel host-bar" aria-label=format!("Host {host}")>
             <h3>{title}</h3>
             {move || verdict.get().map(|v| {
-                let total = v.memory.get().max(v.os_reserve.get() + v.used_existing.get() + v.used_planned.get());
                 let over = v.over_by.get() > 0;
-                let label = format!(
-                    "Memory of {}: host OS {} · existing VMs {} · planned {} · {}",
-                    v.host, mib(v.os_reserve.get()), mib(v.used_existing.get()), mib(v.used_planned.get()),
-                    if over { format!("over by {}", mib(v.over_by.get())) } else { format!("{} free", mib(v.free.get())) }
-                );
+                let usage = MemoryUse {
+                    total: v.memory.get(),
+                    os: v.os_reserve.get(),
+                    existing: v.used_existing.get(),
+                    planned: v.used_planned.get(),
+                };
                 let fits = v.fits();
                 view! {
-                    <div class=if over { "layout-bar over" } else { "layout-bar" } role="img" aria-label=label.clone() title=label>
-                        <span class="seg seg-os" style=format!("width:{:.2}%", pct(v.os_reserve.get(), total))></span>
-                        <span class="seg seg-existing" style=format!("width:{:.2}%", pct(v.used_existing.get(), total))></span>
-                        <span class="seg seg-planned" style=format!("width:{:.2}%", pct(v.used_planned.get(), total))></span>
-                        <span class="seg seg-free" style=format!("width:{:.2}%", pct(v.free.get(), total))></span>
-                    </div>
-                    <ul class="bar-legend">
-                        <li><span class="key key-os"></span>{format!("host OS {}", mib(v.os_reserve.get()))}</li>
-                        <li><span class="key key-existing"></span>{format!("existing VMs {}", mib(v.used_existing.get()))}</li>
-                        <li><span class="key key-planned"></span>{format!("planned {}", mib(v.used_planned.get()))}</li>
-                        <li><span class="key key-free"></span>{format!("free {} of {}", mib(v.free.get()), mib(v.memory.get()))}</li>
-                    </ul>
+                    <MemoryBar usage=usage name=format!("Memory of {}", v.host) show_planned=true/>
                     <p class=if fits { "verdict verdict-ok" } else { "verdict verdict-bad" } data-testid="host-verdict">
                         {if fits {
                             format!("✓ Fits: y_a = {} − {} = {}", mib(v.memory.get()), mib(v.os_reserve.get()), mib(v.available.get()))

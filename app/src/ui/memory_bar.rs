@@ -114,8 +114,12 @@ pub fn MemoryBar(
 ) -> impl IntoView {
     let over = usage.over_by() > 0;
     let label = format!("{name}: {}", usage.describe(show_planned));
-    let marker = (over && usage.scale() > 0)
-        .then(|| format!("left:{:.3}%", usage.total as f64 * 100.0 / usage.scale() as f64));
+    let marker = (over && usage.scale() > 0).then(|| {
+        format!(
+            "left:{:.3}%",
+            usage.total as f64 * 100.0 / usage.scale() as f64
+        )
+    });
     let key = |class: &'static str, text: String| {
         view! { <li><span class=format!("key key-{class}") aria-hidden="true"></span>{text}</li> }
     };

@@ -521,7 +521,10 @@ mod tests {
             <pool><name>small</name><capacity>4096</capacity></pool><pool><name>x</name></pool></node>";
         assert_eq!(
             declared_pool_capacities(xml),
-            [("default".to_string(), 2u64 << 40), ("small".to_string(), 4096)]
+            [
+                ("default".to_string(), 2u64 << 40),
+                ("small".to_string(), 4096)
+            ]
         );
     }
 
