@@ -144,9 +144,7 @@ fn HostItem(host: HostRow) -> impl IntoView {
 
 #[component]
 fn DnsPanel(dns: DnsOverview) -> impl IntoView {
-    let body = if dns.zones == 0 {
-        view! { <p class="muted">"No zones yet."</p> }.into_any()
-    } else if dns.attention.is_empty() {
+    let body = if dns.attention.is_empty() {
         view! { <p>"All zones are applied and the secondaries are in step."</p> }.into_any()
     } else {
         view! {
@@ -173,10 +171,11 @@ fn DnsPanel(dns: DnsOverview) -> impl IntoView {
         }
         .into_any()
     };
-    let secondaries = match dns.secondaries {
-        0 => "No secondary DNS server is entered: only the primary is compared.".to_owned(),
-        1 => "Serials compared with 1 secondary.".to_owned(),
-        n => format!("Serials compared with {n} secondaries."),
+    let note = match (dns.zones, dns.secondaries) {
+        (0, _) => "No zones yet.".to_owned(),
+        (_, 0) => "No secondary DNS server is entered: only the primary is compared.".to_owned(),
+        (_, 1) => "Serials compared with 1 secondary.".to_owned(),
+        (_, n) => format!("Serials compared with {n} secondaries."),
     };
     view! {
         <article class="panel" aria-labelledby="dash-dns-title">
@@ -185,7 +184,7 @@ fn DnsPanel(dns: DnsOverview) -> impl IntoView {
                 <A href="/dns">"Zones"</A>
             </div>
             {body}
-            {(dns.zones > 0).then(|| view! { <p class="muted dash-note">{secondaries}</p> })}
+            <p class="muted dash-note">{note}</p>
         </article>
     }
 }
