@@ -277,10 +277,14 @@ fn RecentChanges(rows: Vec<AuditRow>) -> impl IntoView {
                                                     </time>
                                                 </td>
                                                 <td data-label="Who">{r.username}</td>
+                                                // One child: on a phone the cell is
+                                                // a grid of label and value.
                                                 <td data-label="What">
-                                                    <code>{r.action}</code>
-                                                    " "
-                                                    {r.target}
+                                                    <span>
+                                                        <code>{r.action}</code>
+                                                        " "
+                                                        {r.target}
+                                                    </span>
                                                 </td>
                                                 <td data-label="Outcome">
                                                     <span class=format!(
