@@ -15,6 +15,7 @@ mod m20261124_000005_dns;
 mod m20261124_000006_mail;
 mod m20261124_000007_layout_apply;
 mod m20261124_000008_one_apply_per_layout;
+mod m20261124_000009_mail_check_run;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_mail::Migration),
             Box::new(m20261124_000007_layout_apply::Migration),
             Box::new(m20261124_000008_one_apply_per_layout::Migration),
+            Box::new(m20261124_000009_mail_check_run::Migration),
         ]
     }
 }

@@ -406,20 +406,7 @@ pub async fn list_audit(filter: AuditFilter) -> Result<Vec<AuditRow>, AppError> 
         .limit(500)
         .all(&state.db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditRow {
-            id: r.id,
-            at: r.at,
-            username: r.username,
-            client_addr: r.client_addr,
-            action: r.action,
-            target: r.target,
-            outcome: r.outcome,
-            reason: r.reason,
-            summary: r.summary,
-        })
-        .collect())
+    Ok(rows.into_iter().map(server::audit_row).collect())
 }
 
 /// A filter time: a date (the whole day, for `end_of_day`) or a date and time, UTC.

@@ -813,3 +813,35 @@ pub async fn audit_best_effort(db: &DatabaseConnection, entry: AuditEntry) {
         tracing::error!("audit log write failed: {e}");
     }
 }
+
+/// An audit line as pages show it.
+pub fn audit_row(r: audit_log::Model) -> super::AuditRow {
+    super::AuditRow {
+        id: r.id,
+        at: r.at,
+        username: r.username,
+        client_addr: r.client_addr,
+        action: r.action,
+        target: r.target,
+        outcome: r.outcome,
+        reason: r.reason,
+        summary: r.summary,
+    }
+}
+
+/// The newest `limit` audit lines, newest first (the dashboard's recent
+/// changes; the audit page filters with [`super::list_audit`]).
+pub async fn recent_audit<C: ConnectionTrait>(
+    db: &C,
+    limit: u64,
+) -> AppResult<Vec<super::AuditRow>> {
+    Ok(audit_log::Entity::find()
+        .order_by_desc(audit_log::Column::At)
+        .order_by_desc(audit_log::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(audit_row)
+        .collect())
+}

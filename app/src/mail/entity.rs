@@ -1,4 +1,4 @@
-//! sea-orm entities for the mail tables (migration 000006). They stay on the
+//! sea-orm entities for the mail tables (migrations 000006 and 000009). They stay on the
 //! server: pages get the DTOs in [`crate::mail`], and the two secret columns
 //! (mailbox password hashes, DKIM private keys) never leave through them.
 
@@ -109,6 +109,28 @@ pub mod mail_dkim_key {
                 .field("private_key", &"<redacted>")
                 .finish_non_exhaustive()
         }
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod mail_check_run {
+    use sea_orm::entity::prelude::*;
+
+    /// One run of a domain's readiness check (migration 000009).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mail_check_run")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub domain: String,
+        pub ran_at: DateTimeUtc,
+        pub passed: i32,
+        pub failed: i32,
+        pub warned: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

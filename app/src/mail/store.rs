@@ -11,9 +11,9 @@ use crate::auth::server::HashCost;
 use crate::error::{AppError, AppResult};
 use crate::mail::check::mailstore::{self, MailAlias, Mailbox};
 use crate::mail::check::password::{hash_password, Argon2Cost};
-use crate::mail::entity::{mail_alias, mail_dkim_key, mail_domain, mailbox};
+use crate::mail::entity::{mail_alias, mail_check_run, mail_dkim_key, mail_domain, mailbox};
 use crate::mail::forms::{self, CheckSettings};
-use crate::mail::{AliasRow, DkimKeyInfo, MailDomainSummary, MailSettings, MailboxRow};
+use crate::mail::{AliasRow, DkimKeyInfo, LastCheck, MailDomainSummary, MailSettings, MailboxRow};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
@@ -131,6 +131,10 @@ pub async fn remove_domain(db: &DatabaseConnection, name: &str) -> AppResult<()>
     let txn = db.begin().await?;
     mail_dkim_key::Entity::delete_many()
         .filter(mail_dkim_key::Column::Domain.eq(&row.name))
+        .exec(&txn)
+        .await?;
+    mail_check_run::Entity::delete_many()
+        .filter(mail_check_run::Column::Domain.eq(&row.name))
         .exec(&txn)
         .await?;
     mail_alias::Entity::delete_many()
@@ -554,6 +558,55 @@ pub async fn run_check(
         .map(|k| (k.selector, Some(k.private_key)))
         .collect();
     Ok(check_async(row.name, settings.mail_host, settings.mail_ip, opts).await)
+}
+
+/// Stores one run of a domain's readiness check.
+pub async fn record_check_run(
+    db: &DatabaseConnection,
+    domain: &str,
+    run: &LastCheck,
+) -> AppResult<()> {
+    let count = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    mail_check_run::ActiveModel {
+        domain: Set(domain.to_owned()),
+        ran_at: Set(run.ran_at),
+        passed: Set(count(run.passed)),
+        failed: Set(count(run.failed)),
+        warned: Set(count(run.warned)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The newest readiness-check run of every domain that had one, by domain.
+/// Runs are only ever inserted, so the newest of a domain has its highest id.
+pub async fn last_checks<C: ConnectionTrait>(
+    db: &C,
+) -> AppResult<std::collections::BTreeMap<String, LastCheck>> {
+    use sea_orm::sea_query::{Expr, Query};
+    let newest = Query::select()
+        .expr(Expr::col(mail_check_run::Column::Id).max())
+        .from(mail_check_run::Entity)
+        .group_by_col(mail_check_run::Column::Domain)
+        .to_owned();
+    let count = |n: i32| u32::try_from(n).unwrap_or(0);
+    Ok(mail_check_run::Entity::find()
+        .filter(mail_check_run::Column::Id.in_subquery(newest))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let run = LastCheck {
+                ran_at: r.ran_at,
+                passed: count(r.passed),
+                failed: count(r.failed),
+                warned: count(r.warned),
+            };
+            (r.domain, run)
+        })
+        .collect())
 }
 
 /// How the daemons reach this database, as far as the connection tells:
