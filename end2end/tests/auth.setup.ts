@@ -57,13 +57,15 @@ setup('first run: the one-time setup link creates the admin; sign out and in', a
   await page.context().storageState({ path: '.auth/admin.json' });
 });
 
-setup('a viewer signs in', async ({ browser, baseURL }) => {
-  const context = await browser.newContext({ baseURL });
-  const page = await context.newPage();
-  await page.goto('/');
-  await hydrated(page);
-  await signIn(page, ACCOUNTS.viewer.name);
-  await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
-  await context.storageState({ path: '.auth/viewer.json' });
-  await context.close();
-});
+for (const account of [ACCOUNTS.viewer, ACCOUNTS.operator]) {
+  setup(`an account with the ${account.role} role signs in`, async ({ browser, baseURL }) => {
+    const context = await browser.newContext({ baseURL });
+    const page = await context.newPage();
+    await page.goto('/');
+    await hydrated(page);
+    await signIn(page, account.name);
+    await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
+    await context.storageState({ path: `.auth/${account.role}.json` });
+    await context.close();
+  });
+}

@@ -4,7 +4,7 @@ import { callServerFn, hydrated, isPhone, noSidewaysScroll } from './helpers';
 
 // Every page of the console, as the router lists it (`stackyard routes`),
 // opened cold — a typed URL in a fresh page — at this project's size, as an
-// admin and as a viewer: no page error, no console error, a navigation link
+// admin, an operator and a viewer: no page error, no console error, a navigation link
 // that still works afterwards, nothing wider than the screen.
 type Route = { path: string; access: string };
 const routes: Route[] = JSON.parse(execFileSync('../target/release/stackyard', ['routes']).toString());
@@ -76,7 +76,7 @@ async function navigationWorks(page: Page, from: string) {
 
 if (routes.length < 10) throw new Error(`stackyard routes listed only ${routes.length} pages`);
 
-for (const role of ['admin', 'viewer'] as const) {
+for (const role of ['admin', 'operator', 'viewer'] as const) {
   test.describe(`every page cold, as ${role}`, () => {
     test.use({ storageState: `.auth/${role}.json` });
     for (const route of routes) {
@@ -86,8 +86,10 @@ for (const role of ['admin', 'viewer'] as const) {
         await admin.close();
         const url = fill(route.path, o);
         const { problems, status } = await coldLoad(page, url);
-        // A viewer refused an admin's page gets 403 and the refusal in the shell.
-        const refused = role === 'viewer' && (route.access === 'admin' || route.access === 'operator');
+        // A role refused a page gets 403 and the refusal drawn in the shell.
+        const rank = { public: 0, viewer: 1, operator: 2, admin: 3 } as Record<string, number>;
+        expect(rank[route.access], `${route.path} declares no access`).toBeDefined();
+        const refused = rank[role] < rank[route.access];
         expect(status, url).toBe(refused ? 403 : 200);
         expect(problems.filter((p) => !(refused && p.includes('status of 403'))), url).toEqual([]);
         await noSidewaysScroll(page);

@@ -106,8 +106,7 @@ impl HostSpec {
 
     /// `y_os` for this host under `policy`.
     pub fn os_reserve_under(&self, policy: &CapacityPolicy) -> MiB {
-        self.os_reserve
-            .unwrap_or_else(|| policy.default_os_reserve.for_memory(self.memory))
+        policy.os_reserve(self.os_reserve, self.memory)
     }
 
     /// Eq. (2): `y_a = y − y_os` (zero when the reserve exceeds the memory).
@@ -190,6 +189,12 @@ impl Default for CapacityPolicy {
 }
 
 impl CapacityPolicy {
+    /// `y_os` of a host with `memory`: its own setting, else the default
+    /// reserve for that much memory.
+    pub fn os_reserve(&self, setting: Option<MiB>, memory: MiB) -> MiB {
+        setting.unwrap_or_else(|| self.default_os_reserve.for_memory(memory))
+    }
+
     /// [`CapacityPolicy::thin_fill`] as the integer parts-per-million the checks use.
     /// Integer so that sums are exact and reproducible.
     pub fn thin_fill_ppm(&self) -> Ppm {

@@ -63,10 +63,8 @@ async fn hosts(state: &AppState) -> AppResult<Vec<HostRow>> {
 
 fn host_row(row: &host::Model, snap: &HostSnapshot, policy: &CapacityPolicy) -> HostRow {
     let memory_mib = snap.capacity.as_ref().map_or(0, |c| c.memory_total_mib);
-    let os_mib = match row.y_os_mib {
-        Some(y) => u64::try_from(y).unwrap_or(0),
-        None => policy.default_os_reserve.for_memory(MiB(memory_mib)).get(),
-    };
+    let setting = row.y_os_mib.map(|y| MiB(u64::try_from(y).unwrap_or(0)));
+    let os_mib = policy.os_reserve(setting, MiB(memory_mib)).get();
     HostRow {
         id: row.id,
         name: row.name.clone(),

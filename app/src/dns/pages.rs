@@ -291,7 +291,14 @@ fn ZoneContent() -> impl IntoView {
     bump_on_success(actions.import.value(), changes);
     bump_on_success(actions.revert.value(), changes);
     bump_on_success(actions.apply.value(), changes);
+    // Every resource of the page is made here, at the page's top, never in
+    // a panel drawn once `detail` has arrived: a resource first created
+    // inside a resolved suspense renders differently on the server and in
+    // the browser, and the page dies while hydrating (a cold load panicked
+    // in tachys' hydration before this).
     let detail = Resource::new(move || (id(), changes.get()), |(id, _)| get_zone(id));
+    let export = Resource::new(move || (id(), changes.get()), |(id, _)| export_zone(id));
+    let history = Resource::new(move || (id(), changes.get()), |(id, _)| zone_history(id));
     // The record being edited (None: the form adds a new one).
     let editing = RwSignal::new(None::<RecordRow>);
     Effect::new(move |_| {
@@ -303,7 +310,7 @@ fn ZoneContent() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <ZoneView detail=d actions=actions editing=editing changes=changes/> }.into_any(),
+                    Ok(d) => view! { <ZoneView detail=d actions=actions editing=editing export=export history=history/> }.into_any(),
                     Err(e) => view! {
                         <section class="page">
                             <PageHeader title="Zone"/>
@@ -322,7 +329,8 @@ fn ZoneView(
     detail: ZoneDetail,
     actions: ZoneActions,
     editing: RwSignal<Option<RecordRow>>,
-    changes: RwSignal<u32>,
+    export: Resource<Result<ZoneExport, AppError>>,
+    history: Resource<Result<Vec<VersionSummary>, AppError>>,
 ) -> impl IntoView {
     let zone_id = detail.zone.id;
     let origin = detail.zone.origin.to_string();
@@ -372,8 +380,8 @@ fn ZoneView(
                 <ApplyPanel apply=actions.apply zone_id=Some(zone_id)/>
                 <ImportPanel zone_id=zone_id actions=actions/>
             </Show>
-            <ExportPanel zone_id=zone_id changes=changes/>
-            <HistoryPanel zone_id=zone_id actions=actions changes=changes/>
+            <ExportPanel export=export/>
+            <HistoryPanel zone_id=zone_id actions=actions history=history/>
             <Show when=is_admin>
                 <DeleteZonePanel zone_id=zone_id origin=origin.clone()/>
             </Show>
@@ -620,8 +628,7 @@ fn ImportPreviewView(preview: ImportPreview) -> impl IntoView {
 }
 
 #[component]
-fn ExportPanel(zone_id: i32, changes: RwSignal<u32>) -> impl IntoView {
-    let export = Resource::new(move || changes.get(), move |_| export_zone(zone_id));
+fn ExportPanel(export: Resource<Result<ZoneExport, AppError>>) -> impl IntoView {
     let shown = RwSignal::new(false);
     view! {
         <article class="panel dns-export">
@@ -650,8 +657,11 @@ fn ExportPanel(zone_id: i32, changes: RwSignal<u32>) -> impl IntoView {
 }
 
 #[component]
-fn HistoryPanel(zone_id: i32, actions: ZoneActions, changes: RwSignal<u32>) -> impl IntoView {
-    let history = Resource::new(move || changes.get(), move |_| zone_history(zone_id));
+fn HistoryPanel(
+    zone_id: i32,
+    actions: ZoneActions,
+    history: Resource<Result<Vec<VersionSummary>, AppError>>,
+) -> impl IntoView {
     let show = ServerAction::<GetVersion>::new();
     view! {
         <article class="panel dns-history">

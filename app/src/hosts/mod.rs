@@ -202,13 +202,13 @@ mod ssr {
                 .values()
                 .filter(|v| v.state == VmState::Running)
                 .count(),
-            os_reserve_mib: match row.y_os_mib {
-                Some(y) => u64::try_from(y).unwrap_or(0),
-                None => crate::capacity::CapacityPolicy::default()
-                    .default_os_reserve
-                    .for_memory(crate::capacity::MiB(cap.map_or(0, |c| c.memory_total_mib)))
-                    .get(),
-            },
+            os_reserve_mib: crate::capacity::CapacityPolicy::default()
+                .os_reserve(
+                    row.y_os_mib
+                        .map(|y| crate::capacity::MiB(u64::try_from(y).unwrap_or(0))),
+                    crate::capacity::MiB(cap.map_or(0, |c| c.memory_total_mib)),
+                )
+                .get(),
             vms_memory_mib: snap.vms.values().map(|v| v.memory_mib).sum(),
         }
     }

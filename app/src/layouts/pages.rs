@@ -940,13 +940,14 @@ fn Editor(
             {view! {
             <div class="editor-main">
             {view! {
-            <article class="panel">
-                <h2>"Layout"</h2>
+            <article class="panel layout-meta" aria-label="Layout">
                 <div class="form">
                     <label for="layout-name">"Name"</label>
                     <input id="layout-name" prop:value=move || name.get() disabled=move || !can_edit()
                         on:input=move |ev| name.set(event_target_value(&ev))/>
                     <FieldError id="layout-name-error" message=field_error("name".into())/>
+                </div>
+                <div class="form">
                     <label for="layout-description">"Description"</label>
                     <input id="layout-description" prop:value=move || description.get() disabled=move || !can_edit()
                         on:input=move |ev| description.set(event_target_value(&ev))/>

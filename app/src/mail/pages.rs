@@ -243,11 +243,25 @@ fn DomainContent() -> impl IntoView {
         move || (domain(), changes.get()),
         |(d, _)| get_mail_domain(d),
     );
+    // Made here, not in the admin's panel drawn once `detail` has arrived: a
+    // resource first created inside a resolved suspense hydrates
+    // differently from the server's render (a cold load of this page
+    // panicked in tachys' hydration). Only an admin asks for it.
+    let config_defaults = Resource::new(
+        move || at_least(Role::Admin),
+        |admin| async move {
+            if admin {
+                mail_config_defaults().await.ok()
+            } else {
+                None
+            }
+        },
+    );
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <DomainView detail=d actions=actions/> }.into_any(),
+                    Ok(d) => view! { <DomainView detail=d actions=actions config_defaults=config_defaults/> }.into_any(),
                     Err(e) => view! {
                         <section class="page">
                             <PageHeader title="Mail domain"/>
@@ -262,7 +276,11 @@ fn DomainContent() -> impl IntoView {
 }
 
 #[component]
-fn DomainView(detail: MailDomainDetail, actions: Actions) -> impl IntoView {
+fn DomainView(
+    detail: MailDomainDetail,
+    actions: Actions,
+    config_defaults: Resource<Option<ConfigDefaults>>,
+) -> impl IntoView {
     let name = detail.name.clone();
     let has_zone = detail.zone.zone.is_some();
     let zone_line = match (&detail.zone.zone, detail.zone.serial) {
@@ -288,7 +306,7 @@ fn DomainView(detail: MailDomainDetail, actions: Actions) -> impl IntoView {
                 <MailboxesPanel domain=name.clone() mailboxes=detail.mailboxes.clone() actions=actions/>
                 <AliasesPanel domain=name.clone() aliases=detail.aliases.clone() actions=actions/>
                 <Show when=move || at_least(Role::Admin)>
-                    <ConfigPanel/>
+                    <ConfigPanel defaults=config_defaults/>
                     <RemoveDomainPanel domain=name.clone()/>
                 </Show>
             </div>
@@ -980,16 +998,15 @@ fn AliasesPanel(domain: String, aliases: Vec<AliasRow>, actions: Actions) -> imp
 }
 
 #[component]
-fn ConfigPanel() -> impl IntoView {
+fn ConfigPanel(defaults: Resource<Option<ConfigDefaults>>) -> impl IntoView {
     let make = ServerAction::<MailServerConfig>::new();
-    let defaults = Resource::new(|| (), |_| mail_config_defaults());
     view! {
         <article class="panel" aria-labelledby="config-title">
             <h2 id="config-title">"Postfix and Dovecot"</h2>
             <p class="hint">"Both daemons read the mail tables in Stackyard's database directly: a mailbox added here works at once."</p>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let d = defaults.await.ok();
+                    let d = defaults.await;
                     let d = d.unwrap_or(ConfigDefaults {
                         backend: "sqlite".into(),
                         sqlite_path: String::new(),
