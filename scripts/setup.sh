@@ -25,10 +25,13 @@ if [ "$mode" = test ]; then
                  nsd dnsutils dovecot-core dovecot-sqlite postfix postfix-sqlite postfix-pgsql sqlite3)
 fi
 
-missing=()
-for pkg in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done
+missing_packages() {
+  local pkg
+  for pkg in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || echo "$pkg"
+  done
+}
+mapfile -t missing < <(missing_packages)
 if [ ${#missing[@]} -gt 0 ]; then
   say "apt: installing ${missing[*]}"
   sudo_cmd=()
@@ -37,6 +40,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "postfix postfix/main_mailer_type select No configuration" | "${sudo_cmd[@]}" debconf-set-selections
   "${sudo_cmd[@]}" apt-get update -q
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # Installing one package can remove another that was there: a machine
+  # with qemu-utils from bookworm-backports loses it to Debian 12's
+  # qemu-system-x86, and libvirt then cannot create qcow2 volumes ("not
+  # supported without qemu-img"). Install whatever is gone again, matching
+  # what is installed now, and stop if that fails.
+  mapfile -t missing < <(missing_packages)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "apt: installing again what the first install removed: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+    mapfile -t missing < <(missing_packages)
+    if [ ${#missing[@]} -gt 0 ]; then
+      echo "apt could not install: ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
 fi
 
 # --- Rust toolchain pieces ------------------------------------------------

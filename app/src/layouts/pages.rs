@@ -1231,6 +1231,23 @@ impl Item {
     }
 }
 
+/// A select's options: `names`, plus the current value when it is none of
+/// them (a template or host that has gone keeps showing what is stored),
+/// with the current one selected. `""` and `auto` are the selects' own
+/// first options.
+fn options(mut names: Vec<String>, current: String) -> impl IntoView {
+    if !current.is_empty() && current != "auto" && !names.contains(&current) {
+        names.push(current.clone());
+    }
+    names
+        .into_iter()
+        .map(|n| {
+            let selected = n == current;
+            view! { <option value=n.clone() selected=selected>{n}</option> }
+        })
+        .collect_view()
+}
+
 /// Focuses the element with `id` once the browser has drawn the change
 /// that creates it.
 fn focus_later(id: String) {
@@ -1404,17 +1421,10 @@ fn VmRow(
                 <select id=id("template") aria-label="Template" on:change=on_template on:keydown=enter("template")
                     prop:value=move || row.template.get() disabled=move || !can_edit()>
                     <option value="">"Custom"</option>
-                    {move || {
-                        let current = row.template.get();
-                        let mut names: Vec<String> = templates.with_value(|ts| ts.iter().map(|t| t.name.clone()).collect());
-                        if !current.is_empty() && !names.contains(&current) {
-                            names.push(current.clone());
-                        }
-                        names.into_iter().map(|n| {
-                            let selected = n == current;
-                            view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
-                        }).collect_view()
-                    }}
+                    {move || options(
+                        templates.with_value(|ts| ts.iter().map(|t| t.name.clone()).collect()),
+                        row.template.get(),
+                    )}
                 </select>
             </td>
             <td class="col-num" data-label="vCPUs">{cell("vcpus", "vCPUs", row.vcpus, true, Some("vcpus"))}</td>
@@ -1425,17 +1435,7 @@ fn VmRow(
                     prop:value=move || row.host.get() disabled=move || !can_edit()
                     aria-describedby=format!("vm-{key}-host-error")>
                     <option value="auto">"auto"</option>
-                    {move || {
-                        let current = row.host.get();
-                        let mut names = host_names.get();
-                        if current != "auto" && !current.is_empty() && !names.contains(&current) {
-                            names.push(current.clone());
-                        }
-                        names.into_iter().map(|n| {
-                            let selected = n == current;
-                            view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
-                        }).collect_view()
-                    }}
+                    {move || options(host_names.get(), row.host.get())}
                 </select>
                 <FieldError id=format!("vm-{key}-host-error") message=error("host")/>
             </td>
