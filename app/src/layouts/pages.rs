@@ -1243,7 +1243,7 @@ fn options(mut names: Vec<String>, current: String) -> impl IntoView {
         .into_iter()
         .map(|n| {
             let selected = n == current;
-            view! { <option value=n.clone() selected=selected>{n}</option> }
+            view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
         })
         .collect_view()
 }
