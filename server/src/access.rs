@@ -28,6 +28,11 @@ pub struct Gate {
 }
 
 impl Gate {
+    /// Whether `path` is one of the console's pages (rendered by Leptos).
+    pub fn is_page(&self, path: &str) -> bool {
+        self.pages.iter().any(|p| policy::route_matches(p, path))
+    }
+
     /// The declared access of a request path; `None` means "not declared".
     pub fn access_for(&self, path: &str) -> Option<Access> {
         if path.starts_with("/api/") {
@@ -158,14 +163,25 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request<Body>, next: Ne
             AppError::Forbidden("Your role does not allow this.".into()),
         ),
         // Pages render the sign-in panel or the refusal in place (the same
-        // decision, made by `Protected`), with the matching status.
+        // decision, made by `Protected`), with the matching status. Any other
+        // route (an event stream) gets the refusal alone: its handler never
+        // runs, so nothing it would send reaches a refused caller.
         (decision, false) => {
-            let mut response = next.run(request).await;
-            *response.status_mut() = if decision == Decision::SignIn {
+            let status = if decision == Decision::SignIn {
                 StatusCode::UNAUTHORIZED
             } else {
                 StatusCode::FORBIDDEN
             };
+            if !gate.is_page(&path) {
+                let error = if decision == Decision::SignIn {
+                    AppError::Unauthorized
+                } else {
+                    AppError::Forbidden("Your role does not allow this.".into())
+                };
+                return refusal(false, status, error);
+            }
+            let mut response = next.run(request).await;
+            *response.status_mut() = status;
             response
         }
     }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+use std::time::Duration;
 
 use app::auth::{policy, server as auth, Access, Role};
 use common::{TestApp, ORIGIN, PASSWORD};
@@ -87,6 +88,21 @@ async fn authorization_matrix_covers_every_endpoint_and_page() {
                 before,
                 app.audit_count().await,
             );
+            if !route.access.allows(*role) {
+                // A refusal is the whole answer: the route's handler never
+                // runs, so an event stream sends nothing to a refused caller.
+                let (status, body) = app
+                    .get_whole(route.path, cookie.as_deref(), Duration::from_secs(2))
+                    .await;
+                let body = body.unwrap_or_else(|| {
+                    panic!("{} kept streaming to a refused caller ({status})", route.path)
+                });
+                assert!(
+                    !body.contains("event:") && !body.contains("data:"),
+                    "{} sent its stream to a refused caller: {body:?}",
+                    route.path
+                );
+            }
         }
     }
     for page in &pages {

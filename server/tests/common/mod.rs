@@ -137,6 +137,32 @@ impl TestApp {
         response.status()
     }
 
+    /// A GET whose whole body must arrive within `limit`: `None` when it
+    /// is still streaming then (an event stream that was let through).
+    pub async fn get_whole(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        limit: std::time::Duration,
+    ) -> (StatusCode, Option<String>) {
+        let mut request = Request::get(path).header(header::HOST, HOST);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = tokio::time::timeout(limit, response.into_body().collect())
+            .await
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b.unwrap().to_bytes()).into_owned());
+        (status, body)
+    }
+
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
         let mut request = Request::get(path).header(header::HOST, HOST);
         if let Some(cookie) = cookie {
