@@ -232,6 +232,9 @@ fn main() -> ExitCode {
             }),
         Some(Command::Zone(command)) => return zone(command),
         Some(Command::Routes) => {
+            // Leptos renders the app once to list its routes, and its
+            // resources spawn onto the runtime.
+            let _runtime = runtime.enter();
             println!("{}", stackyard_server::web::routes_json());
             return ExitCode::SUCCESS;
         }
