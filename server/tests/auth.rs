@@ -95,7 +95,10 @@ async fn authorization_matrix_covers_every_endpoint_and_page() {
                     .get_whole(route.path, cookie.as_deref(), Duration::from_secs(2))
                     .await;
                 let body = body.unwrap_or_else(|| {
-                    panic!("{} kept streaming to a refused caller ({status})", route.path)
+                    panic!(
+                        "{} kept streaming to a refused caller ({status})",
+                        route.path
+                    )
                 });
                 assert!(
                     !body.contains("event:") && !body.contains("data:"),

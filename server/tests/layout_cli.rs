@@ -236,3 +236,25 @@ async fn without_hosts_file_the_database_hosts_are_asked() {
     );
     assert_eq!(v["placement"][0]["host"], "demo");
 }
+
+#[test]
+fn routes_lists_every_page_with_its_access() {
+    let (code, out, err) = stackyard(&["routes"]);
+    assert_eq!(code, 0, "{err}");
+    let pages: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let find = |path: &str| {
+        pages
+            .iter()
+            .find(|p| p["path"] == path)
+            .map(|p| p["access"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(find("/").as_deref(), Some("viewer"));
+    assert_eq!(find("/layouts/{id}").as_deref(), Some("viewer"));
+    assert_eq!(find("/users").as_deref(), Some("admin"));
+    assert_eq!(find("/audit").as_deref(), Some("operator"));
+    assert_eq!(find("/login").as_deref(), Some("public"));
+    assert!(
+        pages.iter().all(|p| p["access"] != "undeclared"),
+        "{pages:?}"
+    );
+}
