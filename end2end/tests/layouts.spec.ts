@@ -3,7 +3,7 @@ import { hydrated, isPhone, noSidewaysScroll } from './helpers';
 
 // The desktop and phone runs share one server and its demo host (the paper's
 // 32 GiB server on libvirt's test driver): each run names its own layout and
-// VMs, and keeps disks small so both fit the test driver's 100 GiB pool.
+// VMs, and keeps disks small so runs leave room in the demo pool for each other.
 const vmTable = (page: Page) => page.getByRole('table', { name: 'Virtual machines of the layout' });
 
 /** A VM's row; on a phone its card is opened for editing first. */

@@ -839,6 +839,14 @@ fn ServersContent() -> impl IntoView {
                                 {match v.key {
                                     Some(k) => view! {
                                         <p>{format!("{} ({}), created {}", k.name, k.algorithm, k.created_at.format("%Y-%m-%d %H:%M UTC"))}</p>
+                                        <Show when=is_admin>
+                                            <div class="record-actions">
+                                                <button type="button" class="button secondary" on:click=move |_| { reveal.dispatch(RevealKey {}); }>"Show the TSIG secret"</button>
+                                                <ActionForm action=rotate attr:class="inline-form">
+                                                    <button type="submit" class="button secondary">"Generate a new key"</button>
+                                                </ActionForm>
+                                            </div>
+                                        </Show>
                                     }.into_any(),
                                     None => view! { <p class="muted">"Generated with the first server."</p> }.into_any(),
                                 }}
@@ -849,13 +857,9 @@ fn ServersContent() -> impl IntoView {
                 })}
             </Transition>
             <Show when=is_admin>
-                <article class="panel">
-                    <div class="record-actions">
-                        <button type="button" class="button secondary" on:click=move |_| { reveal.dispatch(RevealKey {}); }>"Show the TSIG secret"</button>
-                        <ActionForm action=rotate attr:class="inline-form">
-                            <button type="submit" class="button secondary">"Generate a new key"</button>
-                        </ActionForm>
-                    </div>
+                // What the key and server buttons answer: the secret, the new
+                // key's notice, a server's nsd.conf, a refused removal.
+                <div class="dns-server-output" aria-live="polite">
                     {move || reveal.value().get().map(|r| match r {
                         Ok(secret) => view! { <p>"Secret (hmac-sha256, base64): " <code class="dns-secret">{secret}</code></p> }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -873,7 +877,7 @@ fn ServersContent() -> impl IntoView {
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                     })}
                     {general_err(remove.value())}
-                </article>
+                </div>
                 {move || editing.get().map(|server| view! {
                     <EditServerForm update=update server=server editing=editing/>
                 })}

@@ -718,8 +718,13 @@ async fn steps(
                         "resize",
                         StepStatus::Done,
                         format!(
-                            "memory {memory_from} → {} MiB, vCPUs {vcpus_from} → {}; {when}",
-                            item.memory_mib, item.vcpus
+                            "{}; {when}",
+                            plan::resize_summary(
+                                *memory_from,
+                                item.memory_mib,
+                                *vcpus_from,
+                                item.vcpus
+                            )
                         ),
                     )
                     .await?;

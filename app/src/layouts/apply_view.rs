@@ -8,7 +8,7 @@
 use crate::layouts::apply_api::{
     apply_layout, apply_status, plan_layout, ApplyRun, ApplyStep, PlanView, RunOutcome, StepStatus,
 };
-use crate::layouts::plan::{PlanAction, PlanItem};
+use crate::layouts::plan::{resize_summary, PlanAction, PlanItem};
 use leptos::prelude::*;
 use std::collections::BTreeSet;
 
@@ -128,9 +128,8 @@ fn item_detail(item: &PlanItem) -> String {
             vcpus_from,
             running,
         } => format!(
-            "memory {memory_from} → {} MiB, vCPUs {vcpus_from} → {}; {}",
-            item.memory_mib,
-            item.vcpus,
+            "{}; {}",
+            resize_summary(*memory_from, item.memory_mib, *vcpus_from, item.vcpus),
             if *running {
                 "takes effect when it is next started from off"
             } else {

@@ -1614,7 +1614,7 @@ fn HostSettings(
 fn Placement(eval: Memo<Resolved>) -> impl IntoView {
     view! {
         <article class="panel placement" aria-labelledby="placement-title">
-            <h3 id="placement-title">"Placement of auto VMs"</h3>
+            <h2 id="placement-title">"Placement of auto VMs"</h2>
             {move || eval.with(|e| {
                 let auto: Vec<_> = e.placement.iter().filter(|p| p.auto).collect();
                 if auto.is_empty() && e.unplaced.is_empty() {

@@ -224,6 +224,24 @@ pub enum PlanAction {
     Unchanged,
 }
 
+/// What a resize changes, naming only the sizes that differ: "memory 512 →
+/// 768 MiB", "vCPUs 2 → 1", or both joined by a comma. The plan view and the
+/// apply's step messages say it the same way.
+pub fn resize_summary(memory_from: u64, memory_to: u64, vcpus_from: u32, vcpus_to: u32) -> String {
+    let mut parts = Vec::new();
+    if memory_from != memory_to {
+        parts.push(format!("memory {memory_from} → {memory_to} MiB"));
+    }
+    if vcpus_from != vcpus_to {
+        parts.push(format!("vCPUs {vcpus_from} → {vcpus_to}"));
+    }
+    if parts.is_empty() {
+        // A change with equal sizes is not planned; say so rather than nothing.
+        parts.push(format!("{memory_to} MiB, {vcpus_to} vCPUs as now"));
+    }
+    parts.join(", ")
+}
+
 /// One layout VM in the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanItem {
@@ -391,6 +409,17 @@ pub fn plan(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn resize_summary_names_only_what_changes() {
+        use super::resize_summary;
+        assert_eq!(resize_summary(2000, 2000, 2, 1), "vCPUs 2 → 1");
+        assert_eq!(resize_summary(512, 768, 1, 1), "memory 512 → 768 MiB");
+        assert_eq!(
+            resize_summary(512, 768, 1, 2),
+            "memory 512 → 768 MiB, vCPUs 1 → 2"
+        );
+    }
+
     use super::*;
     use crate::capacity::MiB;
     use crate::layouts::model::{LayoutVm, Nic};
