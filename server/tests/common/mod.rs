@@ -124,14 +124,10 @@ impl TestApp {
 
     /// Only the status of a GET: for streams that never end (the event stream).
     pub async fn get_status(&self, path: &str, cookie: Option<&str>) -> StatusCode {
-        let mut request = Request::get(path).header(header::HOST, HOST);
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
         let response = self
             .router
             .clone()
-            .oneshot(request.body(Body::empty()).unwrap())
+            .oneshot(get_request(path, cookie))
             .await
             .unwrap();
         response.status()
@@ -145,14 +141,10 @@ impl TestApp {
         cookie: Option<&str>,
         limit: std::time::Duration,
     ) -> (StatusCode, Option<String>) {
-        let mut request = Request::get(path).header(header::HOST, HOST);
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
         let response = self
             .router
             .clone()
-            .oneshot(request.body(Body::empty()).unwrap())
+            .oneshot(get_request(path, cookie))
             .await
             .unwrap();
         let status = response.status();
@@ -164,11 +156,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
-        let mut request = Request::get(path).header(header::HOST, HOST);
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        self.send(request.body(Body::empty()).unwrap()).await
+        self.send(get_request(path, cookie)).await
     }
 
     /// A same-origin form POST, as the console's own pages send it.
@@ -214,4 +202,13 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// A GET of `path` as the test host, with the session cookie if any.
+fn get_request(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(path).header(header::HOST, HOST);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::empty()).unwrap()
 }
