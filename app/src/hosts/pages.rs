@@ -429,28 +429,34 @@ fn VmRow(
     delete: ServerAction<DeleteVm>,
     asking: Asking,
 ) -> impl IntoView {
+    // Each change on the host rebuilds the list, disposing this row while a
+    // click on it may still be on its way (a VM started elsewhere as an admin
+    // confirms "Force off" here). So the row keeps no reactive values of its
+    // own, only plain ones its closures own: a late closure then reads
+    // nothing that is gone. What outlives the row (`asking`, the actions,
+    // the session) belongs to the page.
     let can_operate = move || role().is_some_and(|r| r >= Role::Operator);
     let actions = VmAction::available(&vm);
     let shut_off = vm.state == VmState::ShutOff;
     // This row's question, while it still applies to the VM's state.
     let confirming = {
         let (vm, actions) = (vm.name.clone(), actions.clone());
-        Signal::derive(move || {
+        move || {
             asking
                 .action
                 .get()
                 .filter(|(n, a)| *n == vm && actions.contains(a))
                 .map(|(_, a)| a)
-        })
+        }
     };
     let deleting = {
         let vm = vm.name.clone();
-        Signal::derive(move || {
+        move || {
             shut_off
                 && asking
                     .delete
                     .with(|d| d.as_ref().is_some_and(|(n, _)| *n == vm))
-        })
+        }
     };
     let state_class = format!("state state-{:?}", vm.state).to_lowercase();
     let disk = vm
@@ -466,8 +472,8 @@ fn VmRow(
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let name = StoredValue::new(vm.name.clone());
-    let actions = StoredValue::new(actions);
+    let name = vm.name.clone();
+    let delete_name = vm.name.clone();
     view! {
         <li class="record vm" aria-label=format!("VM {}", vm.name)>
             <div class="record-main">
@@ -481,12 +487,14 @@ fn VmRow(
                 <dt>"Autostart"</dt><dd>{if vm.autostart { "on" } else { "off" }}</dd>
                 {(!vm.addresses.is_empty()).then(|| view! { <dt>"Addresses"</dt><dd>{vm.addresses.join(", ")}</dd> })}
             </dl>
-            <Show when=can_operate>
+            {move || {
+                let (name, actions, delete_name) = (name.clone(), actions.clone(), delete_name.clone());
+                let (confirming, deleting) = (confirming.clone(), deleting.clone());
+                can_operate().then(move || view! {
                 {
                     move || {
-                        let name = name.get_value();
-                        let actions = actions.get_value();
-                        match confirming.get() {
+                        let name = name.clone();
+                        match confirming() {
                             Some(a) => view! {
                                 <ActionForm action=act attr:class="confirm-row">
                                     <input type="hidden" name="host" value=host.to_string()/>
@@ -531,12 +539,12 @@ fn VmRow(
                         }
                     }
                 }
-                <Show when=move || deleting.get()>
+                <Show when=deleting>
                     <ActionForm action=delete attr:class="confirm-row">
                         <input type="hidden" name="host" value=host.to_string()/>
-                        <input type="hidden" name="vm" value=name.get_value()/>
-                        <label for=format!("vols-{}", name.get_value())>{format!("Delete {} and:", name.get_value())}</label>
-                        <select id=format!("vols-{}", name.get_value()) name="delete_volumes"
+                        <input type="hidden" name="vm" value=delete_name.clone()/>
+                        <label for=format!("vols-{delete_name}")>{format!("Delete {delete_name} and:")}</label>
+                        <select id=format!("vols-{delete_name}") name="delete_volumes"
                             on:change=move |ev| {
                                 let too = event_target_value(&ev) == "true";
                                 asking.delete.update(|d| if let Some((_, v)) = d { *v = too });
@@ -550,7 +558,8 @@ fn VmRow(
                         <button type="button" class="button secondary" on:click=move |_| asking.delete.set(None)>"Cancel"</button>
                     </ActionForm>
                 </Show>
-            </Show>
+                })
+            }}
         </li>
     }
 }
