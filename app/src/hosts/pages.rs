@@ -158,7 +158,8 @@ fn HostCard(
     let id = host.id;
     let confirming = move || asking.remove.get() == Some(id);
     let editing = move || asking.edit.get() == Some(id);
-    let uri = StoredValue::new(host.uri.clone());
+    // Plain values, not reactive ones this card would own: see `VmRow`.
+    let uri = host.uri.clone();
     let edit_err = move |field: &'static str| {
         Signal::derive(move || {
             edit.value()
@@ -167,10 +168,10 @@ fn HostCard(
                 .and_then(|e| e.for_field(field))
         })
     };
-    let name = StoredValue::new(host.name.clone());
+    let name = host.name.clone();
     let usage = host.memory_use();
     view! {
-        <li class="panel host-card" aria-label=format!("Host {}", name.get_value())>
+        <li class="panel host-card" aria-label=format!("Host {name}")>
             <div class="panel-head">
                 <h2><A href=format!("/hosts/{}", host.id)>{host.name.clone()}</A></h2>
                 {if host.reachable {
@@ -182,16 +183,19 @@ fn HostCard(
             {(!host.label.is_empty()).then(|| view! { <p class="muted">{host.label.clone()}</p> })}
             <p class="uri"><code>{host.uri.clone()}</code></p>
             {host.last_error.clone().filter(|_| !host.reachable).map(|e| view! { <p class="form-error">{e}</p> })}
-            <MemoryBar usage=usage name=format!("Memory of {}", name.get_value())/>
+            <MemoryBar usage=usage name=format!("Memory of {name}")/>
             <p>{host.vms_running} " of " {host.vms_total} " VMs running · " {host.cpus} " CPUs"
                 {if host.hw_virt { " · hardware virtualization" } else { " · no hardware virtualization" }}</p>
-            <Show when=is_admin>
+            {move || {
+                let (name, uri) = (name.clone(), uri.clone());
+                is_admin().then(move || view! {
                 {
+                    let name = name.clone();
                     move || if confirming() {
                         view! {
                             <ActionForm action=remove attr:class="confirm-row">
                                 <input type="hidden" name="id" value=id.to_string()/>
-                                <span>{format!("Stop watching {}? Its VMs keep running.", name.get_value())}</span>
+                                <span>{format!("Stop watching {name}? Its VMs keep running.")}</span>
                                 <button type="submit" class="button danger">"Remove host"</button>
                                 <button type="button" class="button secondary" on:click=move |_| asking.remove.set(None)>"Cancel"</button>
                             </ActionForm>
@@ -206,18 +210,19 @@ fn HostCard(
                     }
                 }
                 <Show when=editing>
-                    <ActionForm action=edit attr:class="form" attr:aria-label=format!("Edit host {}", name.get_value())>
+                    <ActionForm action=edit attr:class="form" attr:aria-label=format!("Edit host {name}")>
                         <input type="hidden" name="id" value=id.to_string()/>
                         <label for=format!("edit-name-{id}")>"Name"</label>
-                        <input id=format!("edit-name-{id}") name="name" value=name.get_value() required/>
+                        <input id=format!("edit-name-{id}") name="name" value=name.clone() required/>
                         <FieldError id=format!("edit-name-{id}-error") message=edit_err("name")/>
                         <label for=format!("edit-uri-{id}")>"libvirt URI"</label>
-                        <input id=format!("edit-uri-{id}") name="uri" value=uri.get_value() required/>
+                        <input id=format!("edit-uri-{id}") name="uri" value=uri.clone() required/>
                         <FieldError id=format!("edit-uri-{id}-error") message=edit_err("uri")/>
                         <button type="submit" class="button">"Save"</button>
                     </ActionForm>
                 </Show>
-            </Show>
+                })
+            }}
         </li>
     }
 }
