@@ -210,6 +210,9 @@ fn HostCard(
                     }
                 }
                 <Show when=editing>
+                    {
+                    let (name, uri) = (name.clone(), uri.clone());
+                    view! {
                     <ActionForm action=edit attr:class="form" attr:aria-label=format!("Edit host {name}")>
                         <input type="hidden" name="id" value=id.to_string()/>
                         <label for=format!("edit-name-{id}")>"Name"</label>
@@ -220,6 +223,8 @@ fn HostCard(
                         <FieldError id=format!("edit-uri-{id}-error") message=edit_err("uri")/>
                         <button type="submit" class="button">"Save"</button>
                     </ActionForm>
+                    }
+                    }
                 </Show>
                 })
             }}
@@ -545,6 +550,11 @@ fn VmRow(
                     }
                 }
                 <Show when=deleting>
+                    {
+                    // The form's children are moved into it: each showing
+                    // gets its own copy.
+                    let delete_name = delete_name.clone();
+                    view! {
                     <ActionForm action=delete attr:class="confirm-row">
                         <input type="hidden" name="host" value=host.to_string()/>
                         <input type="hidden" name="vm" value=delete_name.clone()/>
@@ -562,6 +572,8 @@ fn VmRow(
                         <button type="submit" class="button danger">"Delete VM"</button>
                         <button type="button" class="button secondary" on:click=move |_| asking.delete.set(None)>"Cancel"</button>
                     </ActionForm>
+                    }
+                    }
                 </Show>
                 })
             }}
