@@ -191,7 +191,10 @@ fn HostCard(
                 is_admin().then(move || view! {
                 {
                     let name = name.clone();
-                    move || if confirming() {
+                    move || {
+                    // The confirmation form owns a copy of its own.
+                    let name = name.clone();
+                    if confirming() {
                         view! {
                             <ActionForm action=remove attr:class="confirm-row">
                                 <input type="hidden" name="id" value=id.to_string()/>
@@ -207,6 +210,7 @@ fn HostCard(
                                 <button type="button" class="button secondary" on:click=move |_| asking.remove.set(Some(id))>"Remove…"</button>
                             </div>
                         }.into_any()
+                    }
                     }
                 }
                 <Show when=editing>
