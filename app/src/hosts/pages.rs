@@ -170,8 +170,9 @@ fn HostCard(
     };
     let name = host.name.clone();
     let usage = host.memory_use();
+    let (card_label, bar_name) = (format!("Host {name}"), format!("Memory of {name}"));
     view! {
-        <li class="panel host-card" aria-label=format!("Host {name}")>
+        <li class="panel host-card" aria-label=card_label>
             <div class="panel-head">
                 <h2><A href=format!("/hosts/{}", host.id)>{host.name.clone()}</A></h2>
                 {if host.reachable {
@@ -183,7 +184,7 @@ fn HostCard(
             {(!host.label.is_empty()).then(|| view! { <p class="muted">{host.label.clone()}</p> })}
             <p class="uri"><code>{host.uri.clone()}</code></p>
             {host.last_error.clone().filter(|_| !host.reachable).map(|e| view! { <p class="form-error">{e}</p> })}
-            <MemoryBar usage=usage name=format!("Memory of {name}")/>
+            <MemoryBar usage=usage name=bar_name/>
             <p>{host.vms_running} " of " {host.vms_total} " VMs running · " {host.cpus} " CPUs"
                 {if host.hw_virt { " · hardware virtualization" } else { " · no hardware virtualization" }}</p>
             {move || {
@@ -216,8 +217,9 @@ fn HostCard(
                 <Show when=editing>
                     {
                     let (name, uri) = (name.clone(), uri.clone());
+                    let form_label = format!("Edit host {name}");
                     view! {
-                    <ActionForm action=edit attr:class="form" attr:aria-label=format!("Edit host {name}")>
+                    <ActionForm action=edit attr:class="form" attr:aria-label=form_label>
                         <input type="hidden" name="id" value=id.to_string()/>
                         <label for=format!("edit-name-{id}")>"Name"</label>
                         <input id=format!("edit-name-{id}") name="name" value=name.clone() required/>
