@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Placement benchmark: 10 000 VMs of mixed Table 2 templates onto 1 000 hosts of
-//! mixed sizes, compared with the lower bounds. Plain `std::time`, no harness:
+//! mixed sizes, compared with the lower bounds; then layouts of 100 VMs on 10 hosts,
+//! small enough for the exact search. Plain `std::time`, no harness:
 //! `cargo bench --bench placement`.
 //!
 //! Inputs come from a fixed-seed xorshift64* generator written here, so every run
@@ -186,6 +187,56 @@ fn bound_given_used(
     k
 }
 
+/// 100 VMs of 2 vCPUs and 20 GiB, with memory drawn in 100 MiB steps from `lo..hi`
+/// MiB, for 10 paper servers (32 GiB, `y_a` = 30720 MiB). The unit tests build the
+/// same layout from the same generator (`capacity::placement::exact`).
+fn hundred_on_ten(seed: u64, lo: u64, hi: u64) -> (Vec<HostSpec>, Vec<PlacementRequest>) {
+    let mut rng = XorShift(seed);
+    let hosts = (0..10)
+        .map(|i| {
+            HostSpec::new(
+                format!("h{i:02}"),
+                MiB::from_gib(32),
+                16,
+                true,
+                Bytes::from_tib(2),
+            )
+        })
+        .collect();
+    let reqs = (0..100)
+        .map(|i| {
+            let memory = MiB(lo + rng.below(hi - lo) / 100 * 100);
+            let vm = VmDemand::new(format!("vm-{i:03}"), memory, 2, Bytes::from_gib(20), false);
+            PlacementRequest::auto(vm)
+        })
+        .collect();
+    (hosts, reqs)
+}
+
+fn small_layout(label: &str, seed: u64, lo: u64, hi: u64) {
+    let (hosts, reqs) = hundred_on_ten(seed, lo, hi);
+    let policy = CapacityPolicy::default();
+    let total: u64 = reqs.iter().map(|r| r.vm.memory.get()).sum();
+    let base = place_with(&hosts, &reqs, &policy, false);
+    let (p, time) = timed(|| place(&hosts, &reqs, &policy));
+    let (again, _) = timed(|| place(&hosts, &reqs, &policy));
+    println!(
+        "100 VMs on 10 hosts, {label} ({total} MiB of {} MiB): {:.2} ms, hosts used {}, \
+         unplaced {} (FFD: {} hosts, {} unplaced), lower bound {}, proven optimal {}, \
+         winner {:?}, deterministic {}",
+        10 * 30720,
+        time.as_secs_f64() * 1e3,
+        p.hosts_used.len(),
+        p.unplaced.len(),
+        base.hosts_used.len(),
+        base.unplaced.len(),
+        p.lower_bound_hosts,
+        p.proven_optimal,
+        p.strategy,
+        p == again
+    );
+}
+
 fn timed(f: impl FnOnce() -> Placement) -> (Placement, Duration) {
     let start = Instant::now();
     let p = f();
@@ -264,9 +315,19 @@ fn main() {
         forced,
         bound_given_used(&hosts, &placed, &policy, &pinned_to)
     );
+    println!(
+        "place's own bound: {} hosts, proven optimal {}",
+        p.lower_bound_hosts, p.proven_optimal
+    );
     println!("VMs unplaced: {}", p.unplaced.len());
     for u in p.unplaced.iter().take(3) {
         println!("  e.g. {u}");
     }
     println!("deterministic (second run identical): {}", p == again);
+
+    // First fit leaves a VM out; the exact search places all 100 and proves it.
+    small_layout("exact fit", 0x5EED_0000_0000_0003, 1000, 5000);
+    // Two VMs stay out: the search can neither place them nor show they must stay
+    // out within its node budget (its worst case: the whole budget spent).
+    small_layout("budget spent", 0x5EED_0000_0000_000B, 1500, 4500);
 }

@@ -1,7 +1,8 @@
 //! `stackyard layout check FILE [--hosts FILE] [--json]`: a layout against
 //! hosts without a server. Prints each host's verdict (the memory bar's
-//! numbers and every broken condition with its numbers) and where the
-//! "auto" VMs go, or why they fit nowhere.
+//! numbers and every broken condition with its numbers), where the "auto"
+//! VMs go, or why they fit nowhere, and how many hosts hold VMs against the
+//! fewest possible.
 //!
 //! Hosts come from a hosts file (see `app::layouts::file`) or, without
 //! `--hosts`, from the database's hosts asked live through libvirt.
@@ -183,6 +184,9 @@ fn to_json(
         "placement": r.placement,
         "unplaced": r.unplaced,
         "unreachable": unreachable,
+        "hosts_in_use": r.hosts_in_use,
+        "lower_bound_hosts": r.lower_bound_hosts,
+        "proven_optimal": r.proven_optimal,
     })
 }
 
@@ -248,6 +252,7 @@ fn to_text(file: &Path, spec: &LayoutSpec, r: &Resolved, unreachable: &[String])
             }
         }
     }
+    out.push_str(&format!("  hosts in use: {}\n", r.hosts_summary()));
     let broken = r.verdicts.iter().filter(|v| !v.fits()).count();
     if r.fits {
         out.push_str(&format!(

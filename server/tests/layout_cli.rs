@@ -109,6 +109,60 @@ fn a_fitting_layout_exits_zero_with_verdicts_and_placement() {
 }
 
 #[test]
+fn the_check_says_whether_the_hosts_in_use_are_the_fewest() {
+    let dir = tempfile::tempdir().unwrap();
+    // The paper layout: proliant-1 (pinned dns-1) and small (old-web) hold VMs
+    // whatever happens, and mail and files fit beside dns-1.
+    let layout = write(dir.path(), "paper.toml", LAYOUT);
+    let hosts = write(dir.path(), "hosts.toml", HOSTS);
+    let (code, out, err) = stackyard(&["layout", "check", s(&layout), "--hosts", s(&hosts)]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("\n  hosts in use: 2, the fewest possible (proven)\n"),
+        "{out}"
+    );
+
+    // 6+4, 5+3+2, 4+3+3 GiB fill three 10 GiB hosts exactly, where first fit
+    // decreasing needs four.
+    let mut eight = String::from("name = \"eight\"\n");
+    for (i, gib) in [6, 5, 4, 4, 3, 3, 3, 2].iter().enumerate() {
+        eight.push_str(&format!(
+            "\n[[vm]]\nname = \"v{i}\"\nvcpus = 1\nmemory_mib = {}\ndisk_gib = 1\n",
+            gib * 1024
+        ));
+    }
+    let four: String = (0..4)
+        .map(|i| {
+            format!(
+                "[[host]]\nname = \"h{i}\"\nmemory_mib = 10240\nreserve_mib = 0\ncpus = 4\npool_gib = 100\n\n"
+            )
+        })
+        .collect();
+    let layout = write(dir.path(), "eight.toml", &eight);
+    let hosts = write(dir.path(), "four.toml", &four);
+    let (code, out, err) = stackyard(&["layout", "check", s(&layout), "--hosts", s(&hosts)]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("\n  hosts in use: 3, the fewest possible (proven)\n"),
+        "{out}"
+    );
+    assert!(out.contains("fits: 8 VMs on 4 hosts"), "{out}");
+    let (code, out, _) = stackyard(&[
+        "layout",
+        "check",
+        s(&layout),
+        "--hosts",
+        s(&hosts),
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["hosts_in_use"], 3);
+    assert_eq!(v["lower_bound_hosts"], 3);
+    assert_eq!(v["proven_optimal"], true);
+}
+
+#[test]
 fn a_layout_that_does_not_fit_exits_one_naming_the_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let over = format!(

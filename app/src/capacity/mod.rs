@@ -11,8 +11,10 @@
 //! * Eq. (3), `number of VMs ≅ y_a / Σ y_si`: [`how_many_more`] counts how many more
 //!   VMs of a [`Template`] still fit (memory, storage and `x`).
 //! * The paper's "distributed over five, ten or twenty physical servers": [`place`]
-//!   packs VMs onto as few hosts as it can without breaking eq. (1) anywhere, and
-//!   [`lower_bounds`] gives the bounds to judge it by.
+//!   packs VMs onto as few hosts as it can without breaking eq. (1) anywhere (exactly,
+//!   for small layouts), and says whether that is proven the fewest
+//!   ([`Placement::proven_optimal`]) or how few any placement could need
+//!   ([`Placement::lower_bound_hosts`]); [`lower_bounds`] gives memory-only bounds.
 //!
 //! [`table2_templates`] seeds templates from the paper's Table 2.
 //!

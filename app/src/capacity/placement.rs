@@ -25,6 +25,12 @@
 //!    open hosts (best fit); VMs left unplaced are then retried once.
 //! 5. The packing with fewer unplaced VMs, then fewer used hosts, wins; ties go to
 //!    first-fit, then best-fit.
+//! 6. The winner is judged against a lower bound on the hosts needed
+//!    ([`Placement::lower_bound_hosts`]). When it does not meet the bound and the
+//!    layout is small (up to 128 auto VMs on up to 64 hosts), a branch and bound
+//!    search with a node budget looks for a better packing (fewer VMs left out, or
+//!    fewer hosts) and, when it finishes, proves the result the best possible
+//!    ([`Placement::proven_optimal`]); see the `exact` module.
 //!
 //! On random instances (the property tests' generators) the three differ often: each
 //! of them is sometimes the only one reaching the best result, so all three are kept.
@@ -33,7 +39,9 @@
 //! O(n·h) for n VMs and h hosts (10 000 × 1 000 = 10⁷ cheap comparisons), and the
 //! local search is bounded by the same figure. The alignment packing costs
 //! O(h + n·c) for c distinct VM shapes (a handful when VMs come from templates;
-//! O(n²) only if every VM has its own shape).
+//! O(n²) only if every VM has its own shape). The bound costs O(n + h log h); the
+//! exact search is bounded by its node budget, not by the clock, so the result is the
+//! same on any machine.
 
 use crate::capacity::model::{CapacityPolicy, HostSpec, VmDemand};
 use crate::capacity::units::{Bytes, MiB, VcpuCount};
@@ -42,6 +50,8 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 use std::fmt;
+
+mod exact;
 
 /// Where a VM should go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,6 +181,9 @@ pub enum Strategy {
     /// nothing fits. This keeps both resources draining together instead of, say,
     /// file servers exhausting a pool while most of the memory stays idle.
     Alignment,
+    /// The exact search (branch and bound) found a packing better than every
+    /// heuristic one: fewer VMs left out, or as many on fewer hosts.
+    Exact,
 }
 
 /// The result of [`place`].
@@ -186,6 +199,14 @@ pub struct Placement {
     pub strategy: Strategy,
     /// Hosts the local search emptied in the winning packing.
     pub hosts_emptied: usize,
+    /// No placement of the auto VMs placed here (with the pinned and existing ones
+    /// where they are) uses fewer hosts than this. Equal to the number of hosts
+    /// used when `proven_optimal`.
+    pub lower_bound_hosts: usize,
+    /// No placement leaves fewer auto VMs out, and none leaving as few out uses
+    /// fewer hosts: the bound is met, or the exact search went through every
+    /// alternative within its budget.
+    pub proven_optimal: bool,
 }
 
 /// One VM as the packer sees it: plain integers, disk already scaled for thin
@@ -282,7 +303,10 @@ impl Run {
             .filter(|&h| Some(h) != exclude && self.bins[h].fits(it));
         match strategy {
             // The alignment packing is host-centric; single VMs (retries) go first fit.
-            Strategy::FirstFitDecreasing | Strategy::Alignment => candidates.into_iter().next(),
+            // The exact search places VMs itself and never asks.
+            Strategy::FirstFitDecreasing | Strategy::Alignment | Strategy::Exact => {
+                candidates.into_iter().next()
+            }
             // min_by_key keeps the first of equal keys, i.e. the earliest opened.
             Strategy::BestFitDecreasing => candidates.min_by_key(|&h| {
                 let b = &self.bins[h];
@@ -547,12 +571,25 @@ pub fn place(hosts: &[HostSpec], vms: &[PlacementRequest], policy: &CapacityPoli
 }
 
 /// [`place`], or with `improve == false` the plain first-fit-decreasing baseline
-/// (no best-fit run, no local search); tests and the benchmark compare the two.
+/// (no best-fit run, no local search, no exact search; still judged against the
+/// bound); tests and the benchmark compare the two.
 pub fn place_with(
     hosts: &[HostSpec],
     vms: &[PlacementRequest],
     policy: &CapacityPolicy,
     improve: bool,
+) -> Placement {
+    place_inner(hosts, vms, policy, improve, improve)
+}
+
+/// [`place_with`], with the exact search (step 6) on or off apart from the rest;
+/// tests turn it off to see what the heuristics alone do.
+fn place_inner(
+    hosts: &[HostSpec],
+    vms: &[PlacementRequest],
+    policy: &CapacityPolicy,
+    improve: bool,
+    exact: bool,
 ) -> Placement {
     let order = host_order(hosts, policy);
     let mut rank = vec![0usize; hosts.len()];
@@ -699,6 +736,10 @@ pub fn place_with(
         }
     }
 
+    // 6. The bound, and the exact search for small layouts.
+    let judged = exact::judge(&start, &auto_items, &base.order, best, exact);
+    let best = judged.run;
+
     for (i, it) in auto_items.iter().enumerate() {
         let r = &vms[it.req];
         match best.host_of[i] {
@@ -716,7 +757,14 @@ pub fn place_with(
             }),
         }
     }
-    finish(hosts, assignments, unplaced, best)
+    finish(
+        hosts,
+        assignments,
+        unplaced,
+        best,
+        judged.lower_bound,
+        judged.proven,
+    )
 }
 
 fn finish(
@@ -724,6 +772,8 @@ fn finish(
     mut assignments: Vec<Assignment>,
     mut unplaced: Vec<Unplaced>,
     run: Run,
+    lower_bound_hosts: usize,
+    proven_optimal: bool,
 ) -> Placement {
     assignments.sort_by_key(|a| a.request);
     unplaced.sort_by_key(|u| u.request);
@@ -738,6 +788,8 @@ fn finish(
             .collect(),
         strategy: run.strategy,
         hosts_emptied: run.emptied,
+        lower_bound_hosts,
+        proven_optimal,
     }
 }
 
@@ -1095,7 +1147,8 @@ mod tests {
 #[cfg(test)]
 mod props {
     use super::{
-        lower_bounds, place, place_with, Placement, PlacementRequest, Target, UnplacedReason,
+        lower_bounds, place, place_inner, place_with, Placement, PlacementRequest, Target,
+        UnplacedReason,
     };
     use crate::capacity::model::{CapacityPolicy, HostSpec, VmDemand};
     use crate::capacity::units::GIB;
@@ -1272,6 +1325,94 @@ mod props {
                 (p.unplaced.len(), p.hosts_used.len())
                     <= (base.unplaced.len(), base.hosts_used.len())
             );
+            // Nor does the exact search do worse than the heuristics alone, and the
+            // bound is one: proven means the bound is met.
+            let heuristics = place_inner(&hosts, &reqs, &policy, true, false);
+            check(&hosts, &reqs, &policy, &heuristics)?;
+            prop_assert!(
+                (p.unplaced.len(), p.hosts_used.len())
+                    <= (heuristics.unplaced.len(), heuristics.hosts_used.len())
+            );
+            for q in [&p, &base, &heuristics] {
+                prop_assert!(q.lower_bound_hosts <= q.hosts_used.len());
+                if q.proven_optimal {
+                    prop_assert_eq!(q.lower_bound_hosts, q.hosts_used.len());
+                }
+            }
+        }
+    }
+
+    /// The best (auto VMs left out, hosts used) over every assignment of every auto
+    /// VM to every host or to none, each host judged by [`evaluate`] itself; pinned
+    /// VMs go first in request order where they fit, as [`place`] documents.
+    fn brute_force(
+        hosts: &[HostSpec],
+        reqs: &[PlacementRequest],
+        policy: &CapacityPolicy,
+    ) -> (usize, usize) {
+        fn go(
+            hosts: &[HostSpec],
+            policy: &CapacityPolicy,
+            planned: &mut [Vec<VmDemand>],
+            auto: &[&VmDemand],
+            left_out: usize,
+        ) -> (usize, usize) {
+            let Some((vm, rest)) = auto.split_first() else {
+                let used = hosts
+                    .iter()
+                    .zip(planned.iter())
+                    .filter(|(h, p)| !h.existing.is_empty() || !p.is_empty())
+                    .count();
+                return (left_out, used);
+            };
+            let mut best = go(hosts, policy, planned, rest, left_out + 1);
+            for (h, host) in hosts.iter().enumerate() {
+                planned[h].push((*vm).clone());
+                if evaluate(host, &planned[h], policy).fits() {
+                    best = best.min(go(hosts, policy, planned, rest, left_out));
+                }
+                planned[h].pop();
+            }
+            best
+        }
+        let mut planned: Vec<Vec<VmDemand>> = vec![Vec::new(); hosts.len()];
+        let mut auto = Vec::new();
+        for r in reqs {
+            match &r.target {
+                Target::Auto => auto.push(&r.vm),
+                Target::Host(name) => {
+                    if let Some(h) = hosts.iter().position(|h| &h.name == name) {
+                        planned[h].push(r.vm.clone());
+                        if !evaluate(&hosts[h], &planned[h], policy).fits() {
+                            planned[h].pop();
+                        }
+                    }
+                }
+            }
+        }
+        go(hosts, policy, &mut planned, &auto, 0)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn proven_placements_match_brute_force_with_pins_and_existing_vms(
+            (hosts, reqs) in hosts(5).prop_flat_map(|h| (Just(h), requests(8, 5))),
+            policy in policy(),
+        ) {
+            let p = place(&hosts, &reqs, &policy);
+            check(&hosts, &reqs, &policy, &p)?;
+            let auto_left_out = p.unplaced.iter().filter(|u| !u.fixed).count();
+            let got = (auto_left_out, p.hosts_used.len());
+            let optimum = brute_force(&hosts, &reqs, &policy);
+            prop_assert!(got >= optimum, "{:?} beats brute force {:?}", got, optimum);
+            if p.proven_optimal {
+                prop_assert_eq!(got, optimum);
+            }
+            // At most 7 VMs on 4 hosts: the search always finishes.
+            prop_assert!(p.proven_optimal);
+            prop_assert_eq!(p.lower_bound_hosts, optimum.1);
         }
     }
 

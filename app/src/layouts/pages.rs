@@ -1629,6 +1629,9 @@ fn Placement(eval: Memo<Resolved>) -> impl IntoView {
                         })).collect_view()}
                     </ul>
                     <p class="muted">{format!("{} host(s) used", used.len())}</p>
+                    <p class="muted" data-testid="placement-bound">
+                        {format!("Hosts holding any VM, the layout's or others: {}", e.hosts_summary())}
+                    </p>
                     {(!e.unplaced.is_empty()).then(|| view! {
                         <h4>"Fit nowhere"</h4>
                         <ul class="violations" aria-label="VMs that fit nowhere">

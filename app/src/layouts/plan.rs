@@ -58,6 +58,30 @@ pub struct Resolved {
     pub verdicts: Vec<HostVerdict>,
     /// Everything placed and no condition broken anywhere.
     pub fits: bool,
+    /// Hosts holding any VM once the layout is placed (layout VMs or others).
+    pub hosts_in_use: usize,
+    /// No placement of the VMs placed uses fewer hosts (see
+    /// [`capacity::Placement::lower_bound_hosts`]).
+    pub lower_bound_hosts: usize,
+    /// The placement is proven to use the fewest hosts possible (see
+    /// [`capacity::Placement::proven_optimal`]).
+    pub proven_optimal: bool,
+}
+
+impl Resolved {
+    /// The hosts in use and how far that may be from the fewest possible, e.g.
+    /// "3, the fewest possible (proven)" or "5, at least 4 needed (not proven the
+    /// fewest)".
+    pub fn hosts_summary(&self) -> String {
+        if self.proven_optimal {
+            format!("{}, the fewest possible (proven)", self.hosts_in_use)
+        } else {
+            format!(
+                "{}, at least {} needed (not proven the fewest)",
+                self.hosts_in_use, self.lower_bound_hosts
+            )
+        }
+    }
 }
 
 /// Places the layout on `hosts` (see the module documentation).
@@ -161,6 +185,9 @@ pub fn resolve(spec: &LayoutSpec, hosts: &[HostSpec], policy: &CapacityPolicy) -
         unplaced,
         verdicts,
         fits,
+        hosts_in_use: placed.hosts_used.len(),
+        lower_bound_hosts: placed.lower_bound_hosts,
+        proven_optimal: placed.proven_optimal,
     }
 }
 
@@ -596,6 +623,42 @@ mod tests {
             r.unplaced[1].reason.contains("fits nowhere"),
             "{}",
             r.unplaced[1].reason
+        );
+    }
+
+    #[test]
+    fn resolved_says_whether_the_hosts_in_use_are_the_fewest() {
+        // 6+4, 5+3+2, 4+3+3 GiB fill three 10 GiB hosts exactly (no OS reserve);
+        // first fit needs four, the exact search finds three and proves it.
+        let sizes = [6, 5, 4, 4, 3, 3, 3, 2];
+        let spec = layout(
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(i, g)| lvm(&format!("v{i}"), g * 1024, "auto"))
+                .collect(),
+        );
+        let hosts: Vec<HostSpec> = (0..4)
+            .map(|i| {
+                let mut h = host(&format!("h{i}"), 10, &[]);
+                h.os_reserve = Some(MiB(0));
+                h
+            })
+            .collect();
+        let r = resolve(&spec, &hosts, &CapacityPolicy::default());
+        assert!(r.fits);
+        assert_eq!((r.hosts_in_use, r.lower_bound_hosts), (3, 3));
+        assert!(r.proven_optimal);
+        assert_eq!(r.hosts_summary(), "3, the fewest possible (proven)");
+        let not_proven = Resolved {
+            hosts_in_use: 5,
+            lower_bound_hosts: 4,
+            proven_optimal: false,
+            ..r
+        };
+        assert_eq!(
+            not_proven.hosts_summary(),
+            "5, at least 4 needed (not proven the fewest)"
         );
     }
 
