@@ -67,6 +67,12 @@ fn stackyard(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `stackyard layout check LAYOUT --hosts HOSTS --json`: exit code and stdout.
+fn check_json(layout: &Path, hosts: &Path) -> (i32, String) {
+    let (code, out, _) = stackyard(&["layout", "check", s(layout), "--hosts", s(hosts), "--json"]);
+    (code, out)
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -86,14 +92,7 @@ fn a_fitting_layout_exits_zero_with_verdicts_and_placement() {
     assert!(out.contains("dns-1  -> proliant-1 (pinned)"), "{out}");
     assert!(out.contains("fits: 3 VMs on 2 hosts"), "{out}");
 
-    let (code, out, _) = stackyard(&[
-        "layout",
-        "check",
-        s(&layout),
-        "--hosts",
-        s(&hosts),
-        "--json",
-    ]);
+    let (code, out) = check_json(&layout, &hosts);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["fits"], true);
@@ -147,14 +146,7 @@ fn the_check_says_whether_the_hosts_in_use_are_the_fewest() {
         "{out}"
     );
     assert!(out.contains("fits: 8 VMs on 4 hosts"), "{out}");
-    let (code, out, _) = stackyard(&[
-        "layout",
-        "check",
-        s(&layout),
-        "--hosts",
-        s(&hosts),
-        "--json",
-    ]);
+    let (code, out) = check_json(&layout, &hosts);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["hosts_in_use"], 3);
@@ -179,14 +171,7 @@ fn a_layout_that_does_not_fit_exits_one_naming_the_numbers() {
     );
     assert!(out.contains("huge fits nowhere; closest is"), "{out}");
 
-    let (code, out, _) = stackyard(&[
-        "layout",
-        "check",
-        s(&layout),
-        "--hosts",
-        s(&hosts),
-        "--json",
-    ]);
+    let (code, out) = check_json(&layout, &hosts);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["fits"], false);

@@ -469,15 +469,23 @@ pub async fn host_specs(state: &AppState) -> Result<Vec<HostSpec>, AppError> {
     Ok(hosts_view(state).await?.hosts)
 }
 
-/// [`host_specs`] plus the hosts left out, their ids and networks, and the
-/// capacity policy: everything the editor needs to evaluate in the browser.
-pub async fn hosts_view(state: &AppState) -> Result<HostsView, AppError> {
-    let rows: BTreeMap<i32, host::Model> = host::Entity::find()
-        .all(&state.db)
+/// The host rows as stored now, by id: the registry keeps the row each host
+/// was started with, so settings edited since (`y_os`) are read from here.
+pub async fn stored_hosts(
+    db: &DatabaseConnection,
+) -> Result<BTreeMap<i32, host::Model>, sea_orm::DbErr> {
+    Ok(host::Entity::find()
+        .all(db)
         .await?
         .into_iter()
         .map(|r| (r.id, r))
-        .collect();
+        .collect())
+}
+
+/// [`host_specs`] plus the hosts left out, their ids and networks, and the
+/// capacity policy: everything the editor needs to evaluate in the browser.
+pub async fn hosts_view(state: &AppState) -> Result<HostsView, AppError> {
+    let rows = stored_hosts(&state.db).await?;
     let mut view = HostsView {
         policy: policy(&state.db).await?,
         ..HostsView::default()

@@ -124,13 +124,16 @@ impl TestApp {
 
     /// Only the status of a GET: for streams that never end (the event stream).
     pub async fn get_status(&self, path: &str, cookie: Option<&str>) -> StatusCode {
-        let response = self
-            .router
+        self.get_head(path, cookie).await.status()
+    }
+
+    /// A GET answered as far as its head; the body is left unread.
+    async fn get_head(&self, path: &str, cookie: Option<&str>) -> axum::response::Response {
+        self.router
             .clone()
             .oneshot(get_request(path, cookie))
             .await
-            .unwrap();
-        response.status()
+            .unwrap()
     }
 
     /// A GET whose whole body must arrive within `limit`: `None` when it
@@ -141,12 +144,7 @@ impl TestApp {
         cookie: Option<&str>,
         limit: std::time::Duration,
     ) -> (StatusCode, Option<String>) {
-        let response = self
-            .router
-            .clone()
-            .oneshot(get_request(path, cookie))
-            .await
-            .unwrap();
+        let response = self.get_head(path, cookie).await;
         let status = response.status();
         let body = tokio::time::timeout(limit, response.into_body().collect())
             .await
