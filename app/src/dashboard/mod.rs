@@ -90,6 +90,24 @@ pub struct HostRow {
     pub vms_total: usize,
 }
 
+impl From<crate::hosts::HostSummary> for HostRow {
+    /// The dashboard's part of the hosts page's summary; libvirt's message
+    /// only while the host is unreachable.
+    fn from(s: crate::hosts::HostSummary) -> Self {
+        HostRow {
+            id: s.id,
+            name: s.name,
+            reachable: s.reachable,
+            last_error: s.last_error.filter(|_| !s.reachable),
+            memory_mib: s.memory_total_mib,
+            os_mib: s.os_reserve_mib,
+            vms_memory_mib: s.vms_memory_mib,
+            vms_running: s.vms_running,
+            vms_total: s.vms_total,
+        }
+    }
+}
+
 impl HostRow {
     /// The memory bar's numbers: nothing is planned on the dashboard.
     pub fn memory(&self) -> MemoryUse {

@@ -56,29 +56,9 @@ async fn hosts(state: &AppState) -> AppResult<Vec<HostRow>> {
     Ok(out)
 }
 
+/// The dashboard's row of a host: the hosts page's summary, cut down.
 fn host_row(row: &host::Model, snap: &HostSnapshot, policy: &CapacityPolicy) -> HostRow {
-    let memory_mib = snap.capacity.as_ref().map_or(0, |c| c.memory_total_mib);
-    let setting = row.y_os_mib.map(|y| MiB(u64::try_from(y).unwrap_or(0)));
-    let os_mib = policy.os_reserve(setting, MiB(memory_mib)).get();
-    HostRow {
-        id: row.id,
-        name: row.name.clone(),
-        reachable: snap.reachable,
-        last_error: snap.last_error.clone().filter(|_| !snap.reachable),
-        memory_mib,
-        os_mib,
-        vms_memory_mib: snap
-            .vms
-            .values()
-            .map(|v| v.memory_mib)
-            .fold(0, u64::saturating_add),
-        vms_running: snap
-            .vms
-            .values()
-            .filter(|v| v.state == VmState::Running)
-            .count(),
-        vms_total: snap.vms.len(),
-    }
+    HostRow::from(crate::hosts::ssr::summarize(row, snap, policy))
 }
 
 /// Zones not applied as stored, and zones a secondary serves behind the

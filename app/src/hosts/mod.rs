@@ -176,14 +176,27 @@ page_access!("/hosts/{id}", Access::Role(Role::Viewer));
 crate::route_access!("/events/hosts", Access::Role(Role::Viewer));
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use super::*;
     use crate::auth::server::{self as auth, AuditEntry};
     use crate::state::AppState;
     use service::{HostError, HostHandle};
 
     pub fn summary(row: &entity::host::Model, handle: &HostHandle) -> HostSummary {
-        let snap = handle.snapshot();
+        summarize(
+            row,
+            &handle.snapshot(),
+            &crate::capacity::CapacityPolicy::default(),
+        )
+    }
+
+    /// A host's summary from its row and what libvirt last said; the
+    /// reserve `y_os` is the row's, else `policy`'s default for its memory.
+    pub fn summarize(
+        row: &entity::host::Model,
+        snap: &types::HostSnapshot,
+        policy: &crate::capacity::CapacityPolicy,
+    ) -> HostSummary {
         let cap = snap.capacity.as_ref();
         HostSummary {
             id: row.id,
@@ -202,7 +215,7 @@ mod ssr {
                 .values()
                 .filter(|v| v.state == VmState::Running)
                 .count(),
-            os_reserve_mib: crate::capacity::CapacityPolicy::default()
+            os_reserve_mib: policy
                 .os_reserve(
                     row.y_os_mib
                         .map(|y| crate::capacity::MiB(u64::try_from(y).unwrap_or(0))),
@@ -285,11 +298,18 @@ endpoint_access!(ListHosts, Access::Role(Role::Viewer));
 pub async fn list_hosts() -> Result<Vec<HostSummary>, AppError> {
     crate::auth::server::with_status(crate::auth::server::guard::<ListHosts>())?;
     let state = crate::state::AppState::from_context()?;
+    // The registry keeps the row each host was started with; `y_os` may
+    // have been set since (the layout page's host settings).
+    let stored = crate::auth::server::with_status(
+        crate::layouts::store::stored_hosts(&state.db)
+            .await
+            .map_err(AppError::from),
+    )?;
     Ok(state
         .hosts
         .all()
         .iter()
-        .map(|(row, handle)| ssr::summary(row, handle))
+        .map(|(row, handle)| ssr::summary(stored.get(&row.id).unwrap_or(row), handle))
         .collect())
 }
 
@@ -299,9 +319,14 @@ pub async fn get_host(id: i32) -> Result<HostDetail, AppError> {
     crate::auth::server::with_status(crate::auth::server::guard::<GetHost>())?;
     let state = crate::state::AppState::from_context()?;
     let (row, handle) = crate::auth::server::with_status(ssr::host(&state, id))?;
+    let stored = crate::auth::server::with_status(
+        crate::layouts::store::stored_hosts(&state.db)
+            .await
+            .map_err(AppError::from),
+    )?;
     let snap = handle.snapshot();
     Ok(HostDetail {
-        summary: ssr::summary(&row, &handle),
+        summary: ssr::summary(stored.get(&row.id).unwrap_or(&row), &handle),
         capacity: snap.capacity.clone(),
         vms: snap.vms.into_values().collect(),
     })
