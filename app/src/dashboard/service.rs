@@ -10,11 +10,11 @@ use super::{
     ZoneAttention, ZoneIssue, RECENT_CHANGES,
 };
 use crate::auth::{AuditRow, Role};
-use crate::capacity::{CapacityPolicy, MiB};
+use crate::capacity::CapacityPolicy;
 use crate::dns::entity::{server as server_row, version, zone as zone_row};
 use crate::error::AppResult;
 use crate::hosts::entity::host;
-use crate::hosts::types::{HostSnapshot, VmState};
+use crate::hosts::types::HostSnapshot;
 use crate::mail::entity::mail_domain;
 use crate::state::AppState;
 use leptos::server_fn::ServerFn as _;
@@ -215,7 +215,7 @@ async fn recent_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hosts::types::VmInfo;
+    use crate::hosts::types::{VmInfo, VmState};
 
     fn vm(name: &str, memory_mib: u64, state: VmState) -> VmInfo {
         VmInfo {
