@@ -80,3 +80,46 @@ impl From<sea_orm::DbErr> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A form value that is wrong, with the input it belongs to: the one shape
+/// bad input takes in every domain's service (a domain error wraps it), and
+/// the edge turns it into [`AppError::Invalid`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    pub field: String,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(e: Invalid) -> Self {
+        Self::Invalid {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+/// A whole number from a form field (`what` names its unit: "MiB"), or the
+/// field's error.
+pub fn parse_number<T: std::str::FromStr>(
+    field: &str,
+    input: &str,
+    what: &str,
+) -> Result<T, Invalid> {
+    input.trim().parse().map_err(|_| {
+        Invalid::new(
+            field,
+            format!("\"{}\" is not a whole number of {what}.", input.trim()),
+        )
+    })
+}

@@ -11,6 +11,7 @@
 // than the default 128 when rustc computes the layout of their hydration futures.
 #![recursion_limit = "256"]
 
+pub mod api;
 pub mod auth;
 pub mod capacity;
 pub mod dashboard;

@@ -232,22 +232,22 @@ pub struct MailRow {
     pub last_check: Option<LastCheck>,
 }
 
-crate::endpoint_access!(SystemStatus, Access::Role(Role::Viewer));
+crate::api::access!(SystemStatus, Access::Role(Role::Viewer));
 #[server(prefix = "/api", endpoint = "dashboard/status")]
 pub async fn system_status() -> Result<InstanceStatus, AppError> {
-    crate::auth::server::with_status(crate::auth::server::guard::<SystemStatus>())?;
-    let state = crate::state::AppState::from_context()?;
-    Ok(state.status().await)
+    crate::api::call::<SystemStatus>()
+        .run(|c| async move { Ok::<_, AppError>(c.state.status().await) })
+        .await
 }
 
-crate::endpoint_access!(DashboardOverview, Access::Role(Role::Viewer));
+crate::api::access!(DashboardOverview, Access::Role(Role::Viewer));
 /// Hosts, DNS zones needing attention, mail checks and, for callers who may
 /// read the audit log, the last changes.
 #[server(prefix = "/api", endpoint = "dashboard/overview")]
 pub async fn dashboard_overview() -> Result<Overview, AppError> {
-    let auth = crate::auth::server::with_status(crate::auth::server::guard::<DashboardOverview>())?;
-    let state = crate::state::AppState::from_context()?;
-    crate::auth::server::with_status(service::overview(&state, auth.role()).await)
+    crate::api::call::<DashboardOverview>()
+        .run(|c| async move { service::overview(&c.state, c.auth.role()).await })
+        .await
 }
 
 crate::page_access!("/", Access::Role(Role::Viewer));

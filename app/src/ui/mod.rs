@@ -2,8 +2,22 @@
 //! (a menu button below 700 px), the content frame, and the pages shown for
 //! a missing route or a failed request.
 
+pub mod confirm;
+pub mod download;
+pub mod form;
+pub mod format;
+pub mod loaded;
 pub mod memory_bar;
+pub mod session;
+pub mod table;
+
+pub use confirm::Confirm;
+pub use download::{data_url, DownloadLink};
+pub use form::{field_error, Field, FieldError, FormError};
+pub use loaded::{Empty, Loaded};
 pub use memory_bar::{MemoryBar, MemoryUse};
+pub use session::{at_least, role};
+pub use table::{Column, DataTable};
 
 use crate::auth::{
     pages::{use_session, AccountMenu},
@@ -139,18 +153,5 @@ pub fn PageHeader(
             <h1>{title}</h1>
             {summary.map(|s| view! { <p class="summary">{s}</p> })}
         </header>
-    }
-}
-
-/// A form field's error message, announced when it appears.
-#[component]
-pub fn FieldError(
-    #[prop(into)] id: String,
-    #[prop(into)] message: Signal<Option<String>>,
-) -> impl IntoView {
-    view! {
-        <p id=id class="field-error" role="alert" aria-live="polite">
-            {move || message.get()}
-        </p>
     }
 }

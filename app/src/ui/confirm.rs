@@ -1,0 +1,47 @@
+//! The confirm step before anything destructive: a button ("Remove…"), then
+//! the warning with the real action (the children: usually an `ActionForm`
+//! with its submit button) and "Cancel". Nothing that breaks something is
+//! ever one tap away.
+
+use leptos::prelude::*;
+
+/// `label` is the first button's text (`Remove…`), `what` names the thing
+/// for screen readers (`Remove web1…`), `warning` says what happens.
+/// Holds plain values only, so a page that rebuilds the row while the
+/// confirmation is open never reads a disposed signal.
+#[component]
+pub fn Confirm(
+    #[prop(into)] label: String,
+    #[prop(into)] what: String,
+    #[prop(optional, into)] warning: Option<String>,
+    /// Small buttons, for rows and cards.
+    #[prop(optional)]
+    small: bool,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let size = if small {
+        "button secondary small"
+    } else {
+        "button secondary"
+    };
+    move || {
+        if confirming.get() {
+            let warning = warning.clone();
+            view! {
+                <div class="confirm-row" role="group" aria-label=what.clone()>
+                    {warning.map(|w| view! { <p class="hint">{w}</p> })}
+                    {children()}
+                    <button type="button" class=size on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </div>
+            }
+            .into_any()
+        } else {
+            view! {
+                <button type="button" class=size aria-label=format!("{what}…")
+                    on:click=move |_| confirming.set(true)>{label.clone()}</button>
+            }
+            .into_any()
+        }
+    }
+}
