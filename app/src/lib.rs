@@ -21,6 +21,8 @@ pub mod hosts;
 pub mod layouts;
 pub mod mail;
 #[cfg(feature = "ssr")]
+pub mod secret;
+#[cfg(feature = "ssr")]
 pub mod state;
 pub mod ui;
 
