@@ -22,6 +22,8 @@ pub mod layouts;
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod ui;
 
 use leptos::prelude::*;

@@ -8,7 +8,7 @@
 //! Needs `nsd`, `nsd-control` and `dig`, so it is ignored by default:
 //! `cargo test -- --include-ignored`.
 
-mod nsd_common;
+use app::testing::nsd as nsd_common;
 
 use app::dashboard::{service, soa, ZoneAttention, ZoneIssue};
 use app::dns::service::{self as dns, PtrChoice, ServerForm};

@@ -9,7 +9,7 @@
 //! Needs `nsd`, `nsd-checkzone`, `nsd-control` and `dig`, so it is ignored
 //! by default: `cargo test -- --include-ignored`.
 
-mod nsd_common;
+use app::testing::nsd as nsd_common;
 
 use app::dns::service::{self, PtrChoice, ServerForm};
 use app::dns::{store, RecordForm};

@@ -13,7 +13,7 @@
 //! `apt-get install nsd dnsutils`), so they are ignored by default:
 //! `cargo test -- --include-ignored`.
 
-mod nsd_common;
+use app::testing::nsd as nsd_common;
 
 use app::dns::nsd::{
     apply_and_reload, apply_zone_text, nsd_conf_zones, ApplyError, DnsServer, NsdCheckzone,
