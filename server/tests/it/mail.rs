@@ -12,10 +12,9 @@ use crate::common;
 use app::auth::Role;
 use common::TestApp;
 use http::StatusCode;
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 const MAILBOX_PASSWORD: &str = "correct horse battery staple";
 
