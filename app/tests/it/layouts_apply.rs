@@ -24,9 +24,7 @@ use sea_orm::DatabaseConnection;
 
 async fn database() -> (DatabaseConnection, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
-    let db = sea_orm::Database::connect(url).await.unwrap();
-    migrations::migrate(&db).await.unwrap();
+    let db = app::testing::database(dir.path()).await;
     (db, dir)
 }
 
