@@ -11,6 +11,18 @@ run: setup build
 test: setup-test build
 	./scripts/test.sh
 
+# The groups of `make test` on their own (scripts/test.sh says what each runs):
+# formatting, stylelint, clippy and doc links; the unit tests (the pure core
+# first, without the ssr stack); Playwright against the release server.
+lint: setup
+	./scripts/test.sh lint
+
+unit: setup
+	./scripts/test.sh unit
+
+e2e: setup-test build
+	./scripts/test.sh e2e
+
 setup:
 	./scripts/setup.sh run
 

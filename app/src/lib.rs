@@ -24,6 +24,8 @@ pub mod mail;
 pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod ui;
 
 use leptos::prelude::*;

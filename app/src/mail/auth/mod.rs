@@ -136,7 +136,9 @@ mod tests {
             let _ = spf::authorises_ip(&spf_like, "192.0.2.1".parse().unwrap(), "example.com", &NoDns);
             let _ = dmarc::validate_dmarc(&s);
             let _ = dmarc::validate_dmarc(&format!("v=DMARC1; p=none; rua={s}"));
+            #[cfg(feature = "ssr")]
             let _ = dkim::validate_dkim(&s);
+            #[cfg(feature = "ssr")]
             let _ = dkim::validate_dkim(&format!("v=DKIM1; p={s}"));
             let _ = google::validate_google_site_verification(&s);
             let _ = dnsbl::dnsbl_query_name("192.0.2.1".parse().unwrap(), &s);

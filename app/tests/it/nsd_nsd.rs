@@ -4,7 +4,7 @@
 //!
 //! Each test starts private NSD instances on 127.0.0.1 with free high
 //! ports, each with its own temporary directory and an `nsd.conf` generated
-//! by this crate (sharing one generated TSIG key). NSD runs in the
+//! by Stackyard (sharing one generated TSIG key). NSD runs in the
 //! foreground (`nsd -d`) in its own process group, and the [`Nsd`] guard
 //! stops the whole group on drop, so no NSD process outlives a test, even
 //! a failing one. Answers are read with `dig +short`.
@@ -13,7 +13,7 @@
 //! `apt-get install nsd dnsutils`), so they are ignored by default:
 //! `cargo test -- --include-ignored`.
 
-mod nsd_common;
+use app::testing::nsd as nsd_common;
 
 use app::dns::nsd::{
     apply_and_reload, apply_zone_text, nsd_conf_zones, ApplyError, DnsServer, NsdCheckzone,

@@ -3,7 +3,7 @@
 //! does, and audited.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use app::auth::Role;
 use app::layouts::{HostChoice, LayoutSpec, LayoutVm, Nic};
@@ -42,8 +42,8 @@ async fn viewers_plan_operators_apply_and_the_page_follows_the_steps() {
     let id = app::layouts::store::save(&app.db, None, &spec)
         .await
         .unwrap();
-    let viewer = app.session(app.account("vera", Role::Viewer).await).await;
-    let operator = app.session(app.account("otto", Role::Operator).await).await;
+    let viewer = app.with_user("vera", Role::Viewer).await;
+    let operator = app.with_user("otto", Role::Operator).await;
 
     let plan = app
         .post(

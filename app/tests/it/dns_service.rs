@@ -9,19 +9,12 @@
 //! Needs `nsd`, `nsd-checkzone`, `nsd-control` and `dig`, so it is ignored
 //! by default: `cargo test -- --include-ignored`.
 
-mod nsd_common;
+use app::testing::database;
+use app::testing::nsd as nsd_common;
 
 use app::dns::service::{self, PtrChoice, ServerForm};
 use app::dns::{store, RecordForm};
 use nsd_common::*;
-use sea_orm::{Database, DatabaseConnection};
-
-async fn database(dir: &std::path::Path) -> DatabaseConnection {
-    let url = format!("sqlite://{}?mode=rwc", dir.join("stackyard.db").display());
-    let db = Database::connect(url.as_str()).await.unwrap();
-    migrations::migrate(&db).await.unwrap();
-    db
-}
 
 fn form(owner: &str, rtype: &str) -> RecordForm {
     RecordForm {

@@ -8,21 +8,15 @@
 //! Needs `nsd`, `nsd-control` and `dig`, so it is ignored by default:
 //! `cargo test -- --include-ignored`.
 
-mod nsd_common;
+use app::testing::database;
+use app::testing::nsd as nsd_common;
 
 use app::dashboard::{service, soa, ZoneAttention, ZoneIssue};
 use app::dns::service::{self as dns, PtrChoice, ServerForm};
 use app::dns::{store, RecordForm};
 use nsd_common::*;
-use sea_orm::{Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use std::time::{Duration, Instant};
-
-async fn database(dir: &std::path::Path) -> DatabaseConnection {
-    let url = format!("sqlite://{}?mode=rwc", dir.join("stackyard.db").display());
-    let db = Database::connect(url.as_str()).await.unwrap();
-    migrations::migrate(&db).await.unwrap();
-    db
-}
 
 fn server(name: &str, role: &str, port: u16, zones_dir: &str, reload: (&str, &str)) -> ServerForm {
     ServerForm {

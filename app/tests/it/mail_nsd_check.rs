@@ -8,12 +8,9 @@
 //! Ignored by default; run with `cargo test -- --ignored` on a machine
 //! with `nsd` installed (`apt-get install -y nsd`).
 
-use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use app::mail::auth::dkim::{generate_rsa, DkimKeyPair};
 use app::mail::auth::to_zone_txt;
@@ -69,132 +66,26 @@ fn zones() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// An NSD process serving [`zones`]; killed (and its directory removed)
-/// on drop, so a failing assertion never leaves a server behind.
-struct Nsd {
-    child: Child,
-    addr: SocketAddr,
-    dir: PathBuf,
-}
-
-impl Drop for Nsd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A port free for both UDP and TCP right now (NSD needs both).
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
-        let port = udp.local_addr().expect("local addr").port();
-        if port >= 1024 && TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-fn write_config(dir: &Path, port: u16) {
-    let d = dir.display();
-    let mut conf = format!(
-        "server:\n\
-         \x20   ip-address: 127.0.0.1\n\
-         \x20   port: {port}\n\
-         \x20   username: \"\"\n\
-         \x20   chroot: \"\"\n\
-         \x20   database: \"\"\n\
-         \x20   zonesdir: \"{d}\"\n\
-         \x20   pidfile: \"{d}/nsd.pid\"\n\
-         \x20   xfrdfile: \"{d}/xfrd.state\"\n\
-         \x20   zonelistfile: \"{d}/zone.list\"\n\
-         \x20   logfile: \"{d}/nsd.log\"\n\
-         \x20   server-count: 1\n\
-         \x20   do-ip6: no\n\
-         \x20   verbosity: 1\n\
-         remote-control:\n\
-         \x20   control-enable: no\n"
-    );
-    for (name, text) in zones() {
-        let file = format!("{name}.zone");
-        std::fs::write(dir.join(&file), text).expect("write zone");
-        conf.push_str(&format!(
-            "zone:\n    name: \"{name}\"\n    zonefile: \"{file}\"\n"
-        ));
-    }
-    std::fs::write(dir.join("nsd.conf"), conf).expect("write nsd.conf");
-}
+/// The shared NSD fixture serving [`zones`]; stopped (and its directory
+/// removed) on drop, so a failing assertion never leaves a server behind.
+struct Nsd(app::testing::nsd::Nsd);
 
 impl Nsd {
     fn start() -> Nsd {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "mailcheck-nsd-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let mut last_log = String::new();
-        // The port may be taken between probing and NSD binding it: retry.
-        for _ in 0..5 {
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            let port = free_port();
-            write_config(&dir, port);
-            let check = Command::new("nsd-checkconf")
-                .arg(dir.join("nsd.conf"))
-                .output()
-                .expect("nsd-checkconf (apt-get install -y nsd)");
-            assert!(
-                check.status.success(),
-                "nsd.conf rejected: {}",
-                String::from_utf8_lossy(&check.stderr)
-            );
-            let child = Command::new("nsd")
-                .arg("-d")
-                .arg("-c")
-                .arg(dir.join("nsd.conf"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start nsd");
-            let mut nsd = Nsd {
-                child,
-                addr: SocketAddr::from(([127, 0, 0, 1], port)),
-                dir: dir.clone(),
-            };
-            if nsd.wait_ready() {
-                return nsd;
-            }
-            last_log = std::fs::read_to_string(dir.join("nsd.log")).unwrap_or_default();
-            // Dropping kills it and removes the directory.
-            drop(nsd);
-        }
-        panic!("NSD did not start; its last log:\n{last_log}");
+        let zones: Vec<(String, String)> = zones()
+            .into_iter()
+            .map(|(origin, text)| (origin.to_string(), text))
+            .collect();
+        Nsd(app::testing::nsd::Nsd::serving(&zones))
     }
 
     fn resolver(&self) -> HickoryDns {
         HickoryDns::new(&ResolverSettings {
-            nameserver: Some(self.addr),
+            nameserver: Some(self.0.addr()),
             timeout: Duration::from_secs(2),
             attempts: 1,
         })
         .expect("resolver")
-    }
-
-    fn wait_ready(&mut self) -> bool {
-        let dns = self.resolver();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if dns.a("mail.good.test").is_ok() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
     }
 }
 

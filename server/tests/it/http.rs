@@ -2,7 +2,7 @@
 //! functions, `/healthz`, headers and compression, on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use app::auth::Role;
 use axum::body::Body;

@@ -9,10 +9,8 @@
 //! (obstacle removed) applying again completes without creating anything twice.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "hosts_common/mod.rs"]
-mod common;
+use app::testing::libvirt as common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use app::hosts::registry::HostRegistry;
@@ -21,14 +19,12 @@ use app::layouts::apply::{self, ApplyRequest, Removal};
 use app::layouts::apply_api::{ApplyRun, RunOutcome, StepStatus};
 use app::layouts::plan::PlanAction;
 use app::layouts::{HostChoice, LayoutSpec, LayoutVm, Nic};
-use common::{unique, GIB};
+use common::{unique, virsh, GIB, SYSTEM_URI as URI};
 use sea_orm::DatabaseConnection;
 
 async fn database() -> (DatabaseConnection, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
-    let db = sea_orm::Database::connect(url).await.unwrap();
-    migrations::migrate(&db).await.unwrap();
+    let db = app::testing::database(dir.path()).await;
     (db, dir)
 }
 
@@ -441,22 +437,6 @@ async fn applies_of_one_layout_started_at_once_let_exactly_one_through() {
 }
 
 // ---- real libvirtd ----
-
-const URI: &str = "qemu:///system";
-
-fn virsh(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("virsh")
-        .arg("-c")
-        .arg(URI)
-        .args(args)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
 
 /// A transient directory pool of its own, and every VM of the test, gone
 /// at the end whatever happens.

@@ -2,7 +2,7 @@
 //! seen over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 use std::time::Duration;
 
 use app::auth::{policy, server as auth, Access, Role};

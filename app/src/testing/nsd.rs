@@ -1,16 +1,16 @@
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! Real NSD instances for integration tests: each on 127.0.0.1 with a free
-//! high port and its own temporary directory, run in the foreground in its
-//! own process group and stopped (group and all) on drop; answers read with
-//! `dig +short`. Shared by `nsd_nsd.rs` (the NSD library) and
-//! `dns_service.rs` (the store and apply service).
+//! Real NSD instances: each on 127.0.0.1 with a free high port and its own
+//! temporary directory, run in the foreground in its own process group and
+//! stopped (group and all) on drop; answers read with `dig +short`. Used by
+//! the DNS tests (the NSD library, the store and apply service, the
+//! dashboard) through [`Nsd::prepare`] and [`Nsd::start`], and by the mail
+//! readiness checks through [`Nsd::serving`] (fixed zones, no control).
 
-use app::dns::nsd::{standalone_nsd_conf, NsdServerConfig};
-use app::dns::zone::Name;
+use crate::dns::nsd::{standalone_nsd_conf, NsdServerConfig};
+use crate::dns::zone::Name;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use std::fs;
-use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -54,7 +54,7 @@ impl Nsd {
     /// A directory and the server settings for an instance on `port`.
     pub fn prepare(port: u16) -> (tempfile::TempDir, NsdServerConfig) {
         let dir = tempfile::Builder::new()
-            .prefix("nsdsvc-")
+            .prefix("stackyard-nsd-")
             .tempdir()
             .unwrap();
         let mut cfg = NsdServerConfig::in_dir(dir.path(), LOCALHOST, port);
@@ -65,6 +65,46 @@ impl Nsd {
     }
 
     pub fn start(dir: tempfile::TempDir, cfg: NsdServerConfig, zones_part: &str) -> Nsd {
+        let mut nsd = Nsd::spawn(dir, cfg, zones_part);
+        nsd.wait_ready();
+        nsd
+    }
+
+    /// NSD serving `zones` (origin, zone text) from files, without remote
+    /// control, once it answers the first zone's SOA. Each zone must pass
+    /// `nsd-checkzone`. A port taken between probing and NSD binding it
+    /// shows as NSD exiting: then it tries again on another port.
+    pub fn serving(zones: &[(String, String)]) -> Nsd {
+        let mut last_log = String::new();
+        for _ in 0..5 {
+            let (dir, mut cfg) = Nsd::prepare(free_port());
+            cfg.verbosity = 1;
+            cfg.control_socket = None;
+            let mut zones_part = String::new();
+            for (origin, text) in zones {
+                let file = cfg.zonesdir.join(format!("{origin}.zone"));
+                fs::write(&file, text).unwrap();
+                let check = Command::new("nsd-checkzone")
+                    .arg(origin)
+                    .arg(&file)
+                    .output()
+                    .expect("nsd-checkzone (apt-get install -y nsd)");
+                assert!(check.status.success(), "{origin}: {check:?}\n{text}");
+                zones_part.push_str(&format!(
+                    "zone:\n\tname: \"{origin}\"\n\tzonefile: \"{origin}.zone\"\n"
+                ));
+            }
+            let mut nsd = Nsd::spawn(dir, cfg, &zones_part);
+            if nsd.answers(zones.first().map_or(".", |(origin, _)| origin.as_str())) {
+                return nsd;
+            }
+            last_log = nsd.logs();
+        }
+        panic!("NSD did not start; its last log:\n{last_log}");
+    }
+
+    /// NSD started on `cfg` with `zones_part`, not yet waited for.
+    fn spawn(dir: tempfile::TempDir, cfg: NsdServerConfig, zones_part: &str) -> Nsd {
         let conf = dir.path().join("nsd.conf");
         fs::write(&conf, standalone_nsd_conf(&cfg, zones_part).unwrap()).unwrap();
         let out = fs::File::create(dir.path().join("stderr.log")).unwrap();
@@ -79,15 +119,29 @@ impl Nsd {
             // the guard stops them all by group id.
             .process_group(0)
             .spawn()
-            .expect("start nsd");
-        let mut nsd = Nsd {
+            .expect("start nsd (apt-get install -y nsd)");
+        Nsd {
             child,
             dir,
             cfg,
             conf,
-        };
-        nsd.wait_ready();
-        nsd
+        }
+    }
+
+    /// Whether NSD answers `origin SOA` within 15 seconds (false at once
+    /// if it exits).
+    fn answers(&mut self, origin: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if !dig(self.port(), origin, "SOA").is_empty() {
+                return true;
+            }
+            sleep(Duration::from_millis(100));
+        }
+        false
     }
 
     /// Until NSD accepts TCP on its port and has created its control socket.
@@ -112,6 +166,11 @@ impl Nsd {
 
     pub fn port(&self) -> u16 {
         self.cfg.port
+    }
+
+    /// Where NSD listens (UDP and TCP).
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.cfg.ip_address, self.cfg.port)
     }
 
     pub fn zonesdir(&self) -> &Path {

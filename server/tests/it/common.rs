@@ -80,17 +80,24 @@ impl TestApp {
         }
     }
 
-    /// An account with `role` and [`PASSWORD`], named after the role.
     /// Where this server looks for its site files (`pkg/`, the favicon).
     pub fn site_root(&self) -> std::path::PathBuf {
         self._dir.path().join("site")
     }
 
+    /// An account `name` with `role` and [`PASSWORD`]: its id.
     pub async fn account(&self, name: &str, role: Role) -> i32 {
         auth::create_account(&self.db, name, PASSWORD, role, auth::HashCost::TESTING)
             .await
             .unwrap()
             .id
+    }
+
+    /// An account `name` with `role` and [`PASSWORD`], signed in: its
+    /// session cookie (`name=value`), as a browser would send it.
+    pub async fn with_user(&self, name: &str, role: Role) -> String {
+        let id = self.account(name, role).await;
+        self.session(id).await
     }
 
     /// A fresh session cookie (`name=value`) for an account.

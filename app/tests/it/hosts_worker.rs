@@ -2,8 +2,7 @@
 //! The per-host worker on the test driver: cache, actions, events, errors.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "hosts_common/mod.rs"]
-mod common;
+use app::testing::libvirt as common;
 
 use std::time::{Duration, Instant};
 

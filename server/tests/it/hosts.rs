@@ -3,7 +3,7 @@
 //! events, and a host whose URI does not work.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use app::auth::Role;
 use common::TestApp;

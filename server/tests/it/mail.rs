@@ -7,15 +7,14 @@
 //! broken one; roles and the audit trail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use app::auth::Role;
 use common::TestApp;
 use http::StatusCode;
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 const MAILBOX_PASSWORD: &str = "correct horse battery staple";
 
@@ -39,8 +38,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 async fn admin(app: &TestApp) -> String {
-    let id = app.account("root", Role::Admin).await;
-    app.session(id).await
+    app.with_user("root", Role::Admin).await
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -56,8 +54,8 @@ fn stdout(o: &Output) -> String {
 async fn mailboxes_and_aliases_by_form_with_roles_and_audit() {
     let app = TestApp::sqlite().await;
     let root = admin(&app).await;
-    let op = app.session(app.account("olga", Role::Operator).await).await;
-    let viewer = app.session(app.account("vic", Role::Viewer).await).await;
+    let op = app.with_user("olga", Role::Operator).await;
+    let viewer = app.with_user("vic", Role::Viewer).await;
 
     let r = app
         .post(
@@ -448,101 +446,20 @@ async fn postfix_reads_the_pgsql_tables_of_a_postgres_console() {
 
 // --- the readiness check on the command line, against a real NSD --------------
 
-/// An NSD serving `zones` on a loopback port; killed on drop.
+/// The shared NSD fixture serving `zones` on a loopback port (stopped on
+/// drop), and where it listens.
 struct Nsd {
-    child: Child,
     addr: SocketAddr,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Nsd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if port >= 1024 && TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
+    _server: app::testing::nsd::Nsd,
 }
 
 impl Nsd {
     fn start(zones: &[(String, String)]) -> Nsd {
-        let mut last_log = String::new();
-        for _ in 0..5 {
-            let dir = tempfile::tempdir().unwrap();
-            let d = dir.path().display().to_string();
-            let port = free_port();
-            let mut conf = format!(
-                "server:\n    ip-address: 127.0.0.1\n    port: {port}\n    username: \"\"\n    \
-                 chroot: \"\"\n    database: \"\"\n    zonesdir: \"{d}\"\n    pidfile: \
-                 \"{d}/nsd.pid\"\n    xfrdfile: \"{d}/xfrd.state\"\n    zonelistfile: \
-                 \"{d}/zone.list\"\n    logfile: \"{d}/nsd.log\"\n    server-count: 1\n    \
-                 do-ip6: no\n    verbosity: 1\nremote-control:\n    control-enable: no\n"
-            );
-            for (origin, text) in zones {
-                let file = format!("{origin}.zone");
-                std::fs::write(dir.path().join(&file), text).unwrap();
-                let check = run(Command::new("nsd-checkzone")
-                    .arg(origin)
-                    .arg(dir.path().join(&file)));
-                assert!(check.status.success(), "{origin}: {check:?}\n{text}");
-                conf.push_str(&format!(
-                    "zone:\n    name: \"{origin}\"\n    zonefile: \"{file}\"\n"
-                ));
-            }
-            std::fs::write(dir.path().join("nsd.conf"), conf).unwrap();
-            let child = Command::new("nsd")
-                .arg("-d")
-                .arg("-c")
-                .arg(dir.path().join("nsd.conf"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start nsd (apt-get install -y nsd)");
-            let mut nsd = Nsd {
-                child,
-                addr: SocketAddr::from(([127, 0, 0, 1], port)),
-                dir,
-            };
-            if nsd.wait_ready(&zones[0].0) {
-                return nsd;
-            }
-            last_log = std::fs::read_to_string(nsd.dir.path().join("nsd.log")).unwrap_or_default();
+        let server = app::testing::nsd::Nsd::serving(zones);
+        Nsd {
+            addr: server.addr(),
+            _server: server,
         }
-        panic!("NSD did not start: {last_log}");
-    }
-
-    fn wait_ready(&mut self, origin: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            let dig = Command::new("dig")
-                .args([
-                    "+short",
-                    "+time=1",
-                    "+tries=1",
-                    "-p",
-                    &self.addr.port().to_string(),
-                    "@127.0.0.1",
-                    origin,
-                    "SOA",
-                ])
-                .output();
-            if dig.is_ok_and(|o| !o.stdout.is_empty()) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
     }
 }
 
@@ -647,8 +564,8 @@ fn cli_check_passes_a_good_domain_and_names_each_failure() {
 #[tokio::test]
 async fn dkim_keys_and_tokens_are_removed_with_their_records() {
     let app = TestApp::sqlite().await;
-    let op = app.session(app.account("olga", Role::Operator).await).await;
-    let viewer = app.session(app.account("vera", Role::Viewer).await).await;
+    let op = app.with_user("olga", Role::Operator).await;
+    let viewer = app.with_user("vera", Role::Viewer).await;
     let domain = "example.test";
     ok(&app, &op, "/api/mail/add_domain", &[("name", domain)]).await;
     ok(&app, &op, "/api/mail/create_zone", &[("domain", domain)]).await;
@@ -823,7 +740,7 @@ async fn rendered_zones(app: &TestApp) -> Vec<(String, String)> {
 async fn readiness_check_over_zones_from_the_store() {
     use app::dns::zone::{Name, RData};
     let app = TestApp::sqlite().await;
-    let op = app.session(app.account("olga", Role::Operator).await).await;
+    let op = app.with_user("olga", Role::Operator).await;
 
     for domain in ["good.test", "broken.test"] {
         ok(&app, &op, "/api/mail/add_domain", &[("name", domain)]).await;

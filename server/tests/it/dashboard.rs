@@ -5,7 +5,7 @@
 //! server function nor in the rendered page.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use app::auth::Role;
 use common::TestApp;
@@ -31,9 +31,9 @@ async fn overview_with_demo(app: &TestApp, cookie: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn recent_changes_reach_operators_and_admins_but_never_viewers() {
     let app = TestApp::sqlite().await;
-    let admin = app.session(app.account("root", Role::Admin).await).await;
-    let op = app.session(app.account("olga", Role::Operator).await).await;
-    let viewer = app.session(app.account("vic", Role::Viewer).await).await;
+    let admin = app.with_user("root", Role::Admin).await;
+    let op = app.with_user("olga", Role::Operator).await;
+    let viewer = app.with_user("vic", Role::Viewer).await;
 
     let anonymous = app.post(OVERVIEW, "", None).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
@@ -80,7 +80,7 @@ async fn recent_changes_reach_operators_and_admins_but_never_viewers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn hosts_zones_and_mail_checks_as_the_dashboard_shows_them() {
     let app = TestApp::sqlite().await;
-    let op = app.session(app.account("olga", Role::Operator).await).await;
+    let op = app.with_user("olga", Role::Operator).await;
     let o = overview_with_demo(&app, &op).await;
 
     // The demo host: the paper's 32 GiB server, y_os by the default policy
@@ -163,7 +163,7 @@ async fn hosts_zones_and_mail_checks_as_the_dashboard_shows_them() {
     assert!(ran_at >= before && ran_at <= chrono::Utc::now(), "{run}");
 
     // Removing the domain takes its runs along.
-    let admin = app.session(app.account("root", Role::Admin).await).await;
+    let admin = app.with_user("root", Role::Admin).await;
     let r = app
         .post(
             "/api/mail/remove_domain",

@@ -7,53 +7,20 @@
 //! one the way a developer would: `virtlogd -d; libvirtd -d`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "hosts_common/mod.rs"]
-mod common;
+use app::testing::libvirt as common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use app::hosts::service::{
     DomainType, HostWorker, Hypervisor, LibvirtHost, NetworkAttach, VmEventKind, VmSpec, VmState,
 };
-use common::{unique, wait_event};
-
-const URI: &str = "qemu:///system";
+use common::{ensure_libvirtd, unique, wait_event, SYSTEM_URI as URI};
 
 /// The restart test stops the daemon; the others must not run meanwhile.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const SECOND: Duration = Duration::from_secs(1);
-
-/// Connects, starting virtlogd and libvirtd first if nothing answers.
-fn ensure_libvirtd() {
-    if let Ok(h) = LibvirtHost::connect(URI) {
-        h.close().unwrap();
-        return;
-    }
-    for d in ["/var/log/libvirt", "/var/run/libvirt"] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    // Both daemonise themselves; a second virtlogd just exits.
-    let _ = Command::new("virtlogd")
-        .arg("-d")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    let status = Command::new("libvirtd")
-        .arg("-d")
-        .status()
-        .expect("libvirtd is installed");
-    assert!(status.success(), "libvirtd -d failed: {status}");
-    let t0 = Instant::now();
-    loop {
-        match LibvirtHost::connect(URI) {
-            Ok(h) => return h.close().unwrap(),
-            Err(e) if t0.elapsed() > 15 * SECOND => panic!("libvirtd did not come up: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(200)),
-        }
-    }
-}
 
 /// Removes the test VM whatever happens to the test.
 struct Cleanup(String);

@@ -4,8 +4,7 @@
 //! of the node, so these tests do not disturb each other.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "hosts_common/mod.rs"]
-mod common;
+use app::testing::libvirt as common;
 
 use app::hosts::service::xml::mac_for_name;
 use app::hosts::service::{HostError, Hypervisor, LibvirtHost, NetworkAttach, VmSpec, VmState};

@@ -1,0 +1,104 @@
+//! Hypervisors for the tests: the bundled demo node on libvirt's test
+//! driver (no daemon needed, a private copy per connection) and a real
+//! `libvirtd` on `qemu:///system`, started the way a developer would when
+//! nothing answers.
+
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::hosts::service::{HostEvent, Hypervisor, LibvirtHost, VmEventKind};
+use tokio::sync::broadcast;
+
+pub const GIB: u64 = 1024 * 1024 * 1024;
+
+/// The bundled demo node as a test-driver URI (a private instance per connection).
+pub fn demo() -> String {
+    crate::hosts::service::demo_uri(crate::hosts::service::demo_node_path())
+}
+
+/// A name no other test (or earlier run) uses.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        nanos % 100_000
+    )
+}
+
+/// Waits for the event `kind` of `vm`, skipping others; returns it and how
+/// long it took.
+pub async fn wait_event(
+    rx: &mut broadcast::Receiver<HostEvent>,
+    vm: &str,
+    kind: VmEventKind,
+    within: Duration,
+) -> (HostEvent, Duration) {
+    let t0 = Instant::now();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Ok(ev)) if ev.vm == vm && ev.kind == kind => return (ev, t0.elapsed()),
+            Ok(Ok(_)) => continue,
+            Ok(Err(broadcast::error::RecvError::Lagged(_))) => continue,
+            Ok(Err(e)) => panic!("event channel closed: {e}"),
+            Err(_) => panic!("no {kind:?} event for {vm} within {within:?}"),
+        }
+    }
+}
+
+/// The local system daemon, for the tests that need a real hypervisor.
+pub const SYSTEM_URI: &str = "qemu:///system";
+
+/// Connects to [`SYSTEM_URI`], starting virtlogd and libvirtd first if
+/// nothing answers (both daemonise themselves; a second virtlogd just exits).
+pub fn ensure_libvirtd() {
+    if let Ok(h) = LibvirtHost::connect(SYSTEM_URI) {
+        h.close().unwrap();
+        return;
+    }
+    for d in ["/var/log/libvirt", "/var/run/libvirt"] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let _ = Command::new("virtlogd")
+        .arg("-d")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let status = Command::new("libvirtd")
+        .arg("-d")
+        .status()
+        .expect("libvirtd is installed");
+    assert!(status.success(), "libvirtd -d failed: {status}");
+    let t0 = Instant::now();
+    loop {
+        match LibvirtHost::connect(SYSTEM_URI) {
+            Ok(h) => return h.close().unwrap(),
+            Err(e) if t0.elapsed() > Duration::from_secs(15) => {
+                panic!("libvirtd did not come up: {e}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// `virsh -c qemu:///system ARGS`: its output, or its error text.
+pub fn virsh(args: &[&str]) -> Result<String, String> {
+    let out = Command::new("virsh")
+        .arg("-c")
+        .arg(SYSTEM_URI)
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
