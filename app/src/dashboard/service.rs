@@ -42,7 +42,7 @@ pub async fn overview(state: &AppState, caller: Option<Role>) -> AppResult<Overv
 /// keeps the row it was started with).
 async fn hosts(state: &AppState) -> AppResult<Vec<HostRow>> {
     let policy = crate::layouts::store::policy(&state.db).await?;
-    let rows = crate::layouts::store::stored_hosts(&state.db).await?;
+    let rows = crate::hosts::store::by_id(&state.db).await?;
     let mut out: Vec<HostRow> = state
         .hosts
         .all()

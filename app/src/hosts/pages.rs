@@ -2,6 +2,14 @@
 //! hosts) and a host's page (capacity, pools, networks and the VM list with
 //! its actions). Both follow the server's event stream and refetch what
 //! changed, so a VM started elsewhere shows as running without a reload.
+//!
+//! That rebuild shapes the components: which card or VM is asking a
+//! question (remove, edit, a destructive action, delete) lives in the page,
+//! above the list a change rebuilds, so an open question survives it. That
+//! is why the confirm rows are written here rather than with `ui::Confirm`,
+//! which keeps its question in its own state. `HostCard` and `VmRow` hold
+//! plain cloned values only, so a click that lands while the row is being
+//! disposed reads nothing that is gone.
 
 use super::{
     get_host, list_hosts, local_hypervisor, AddHost, DeleteVm, EditHost, HostDetail, HostSummary,
