@@ -42,7 +42,7 @@ pub async fn overview(state: &AppState, caller: Option<Role>) -> AppResult<Overv
 /// keeps the row it was started with).
 async fn hosts(state: &AppState) -> AppResult<Vec<HostRow>> {
     let policy = crate::layouts::store::policy(&state.db).await?;
-    let rows = crate::layouts::store::stored_hosts(&state.db).await?;
+    let rows = crate::hosts::store::by_id(&state.db).await?;
     let mut out: Vec<HostRow> = state
         .hosts
         .all()
@@ -58,7 +58,7 @@ async fn hosts(state: &AppState) -> AppResult<Vec<HostRow>> {
 
 /// The dashboard's row of a host: the hosts page's summary, cut down.
 fn host_row(row: &host::Model, snap: &HostSnapshot, policy: &CapacityPolicy) -> HostRow {
-    HostRow::from(crate::hosts::ssr::summarize(row, snap, policy))
+    HostRow::from(crate::hosts::service::summarize(row, snap, policy))
 }
 
 /// Zones not applied as stored, and zones a secondary serves behind the

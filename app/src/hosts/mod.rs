@@ -1,53 +1,37 @@
 //! Hypervisor hosts and their VMs through libvirt, for as many hosts as the
-//! organisation has. `service` (server only) is the libvirt layer: a worker
-//! thread per host owning the connection, a cache of each host's state fed
-//! by lifecycle events, and every VM action; `registry` runs one worker per
-//! host row; `pages` shows them, live.
+//! organisation has.
+//!
+//! This file holds what the browser and the server share: the page DTOs
+//! ([`HostSummary`], [`HostDetail`], [`VmAction`]; libvirt's own in
+//! [`types`]) and the server functions, each one [`api::call`](crate::api)
+//! into the server-only `service` (the libvirt layer: a worker thread per
+//! host owning the connection, a cache of each host's state fed by
+//! lifecycle events, the registry running one worker per host row, and the
+//! operations on hosts and VMs), which reads and writes the database
+//! through `store` and `entity`. `pages` shows hosts live.
 
+#[cfg(feature = "ssr")]
+pub mod entity;
 pub mod pages;
 #[cfg(feature = "ssr")]
-pub mod registry;
-#[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
 pub mod types;
 
+/// The registry's former path, kept for the server crate and the tests.
+#[cfg(feature = "ssr")]
+pub use service::registry;
+#[cfg(feature = "ssr")]
+pub use service::DomainError;
+
+use crate::api;
 use crate::auth::{Access, Role};
 use crate::error::AppError;
-use crate::{endpoint_access, page_access};
+use crate::page_access;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 pub use types::{HostCapacity, VmInfo, VmState};
-
-#[cfg(feature = "ssr")]
-pub mod entity {
-    pub mod host {
-        use sea_orm::entity::prelude::*;
-
-        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-        #[sea_orm(table_name = "host")]
-        pub struct Model {
-            #[sea_orm(primary_key)]
-            pub id: i32,
-            #[sea_orm(unique)]
-            pub name: String,
-            pub uri: String,
-            pub label: String,
-            /// The host's OS reserve `y_os` in MiB; `None` = the default policy
-            /// (see `capacity::OsReserve`). Set on the layouts pages.
-            pub y_os_mib: Option<i64>,
-            /// Guests may run under software emulation when the CPU lacks
-            /// hardware virtualization (the paper's `x`, relaxed by the admin).
-            pub allow_emulation: bool,
-            pub created_at: DateTimeUtc,
-            pub updated_at: DateTimeUtc,
-        }
-
-        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-        pub enum Relation {}
-
-        impl ActiveModelBehavior for ActiveModel {}
-    }
-}
 
 /// A host on the hosts page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -176,388 +160,130 @@ page_access!("/hosts/{id}", Access::Role(Role::Viewer));
 crate::route_access!("/events/hosts", Access::Role(Role::Viewer));
 
 #[cfg(feature = "ssr")]
-pub(crate) mod ssr {
-    use super::*;
-    use crate::auth::server::{self as auth, AuditEntry};
-    use crate::state::AppState;
-    use service::{HostError, HostHandle};
-
-    pub fn summary(row: &entity::host::Model, handle: &HostHandle) -> HostSummary {
-        summarize(
-            row,
-            &handle.snapshot(),
-            &crate::capacity::CapacityPolicy::default(),
-        )
-    }
-
-    /// A host's summary from its row and what libvirt last said; the
-    /// reserve `y_os` is the row's, else `policy`'s default for its memory.
-    pub fn summarize(
-        row: &entity::host::Model,
-        snap: &types::HostSnapshot,
-        policy: &crate::capacity::CapacityPolicy,
-    ) -> HostSummary {
-        let cap = snap.capacity.as_ref();
-        HostSummary {
-            id: row.id,
-            name: row.name.clone(),
-            uri: row.uri.clone(),
-            label: row.label.clone(),
-            reachable: snap.reachable,
-            last_error: snap.last_error.clone(),
-            memory_total_mib: cap.map_or(0, |c| c.memory_total_mib),
-            memory_free_mib: cap.map_or(0, |c| c.memory_free_mib),
-            cpus: cap.map_or(0, |c| c.cpus),
-            hw_virt: cap.is_some_and(|c| c.hw_virt),
-            vms_total: snap.vms.len(),
-            vms_running: snap
-                .vms
-                .values()
-                .filter(|v| v.state == VmState::Running)
-                .count(),
-            os_reserve_mib: policy
-                .os_reserve(
-                    row.y_os_mib
-                        .map(|y| crate::capacity::MiB(u64::try_from(y).unwrap_or(0))),
-                    crate::capacity::MiB(cap.map_or(0, |c| c.memory_total_mib)),
-                )
-                .get(),
-            vms_memory_mib: snap.vms.values().map(|v| v.memory_mib).sum(),
+impl From<DomainError> for AppError {
+    /// The one place a hosts error picks its status and form field.
+    fn from(e: DomainError) -> Self {
+        use DomainError as E;
+        match e {
+            E::NameMissing | E::NameTooLong | E::NameCharacter(_) | E::NameTaken(_) => {
+                AppError::invalid("name", e.to_string())
+            }
+            E::UriMissing | E::UriRefused(_) | E::UriTimeout => {
+                AppError::invalid("uri", e.to_string())
+            }
+            E::UnknownAction(_) => AppError::invalid("action", e.to_string()),
+            E::NoSuchHost(id) => AppError::NotFound(format!("Host {id}")),
+            // libvirt's own words reach the user; they say what is wrong.
+            E::Host(host) => AppError::Refused(host.to_string()),
+            E::ConnectAttempt(_) => AppError::Failed(e.to_string()),
+            E::Database(db) => AppError::from(db),
         }
-    }
-
-    pub fn host(state: &AppState, id: i32) -> Result<(entity::host::Model, HostHandle), AppError> {
-        state
-            .hosts
-            .get(id)
-            .ok_or_else(|| AppError::NotFound(format!("Host {id}")))
-    }
-
-    /// libvirt's own words reach the user; they say what is wrong.
-    pub fn host_error(e: HostError) -> AppError {
-        AppError::Refused(e.to_string())
-    }
-
-    /// Names are what people call the machine: letters, digits, '-', '_', '.'.
-    pub fn check_name(input: &str) -> Result<String, AppError> {
-        let name = input.trim();
-        if name.is_empty() {
-            return Err(AppError::invalid(
-                "name",
-                "Enter a name, such as proliant-1.",
-            ));
-        }
-        if name.len() > 64 {
-            return Err(AppError::invalid("name", "Use at most 64 characters."));
-        }
-        if let Some(bad) = name
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        {
-            return Err(AppError::invalid(
-                "name",
-                format!("{bad:?} is not allowed: use letters, digits, '-', '_' and '.'."),
-            ));
-        }
-        Ok(name.to_owned())
-    }
-
-    /// Connects once to prove the URI works, off the async runtime.
-    pub async fn try_connect(uri: &str) -> Result<(), AppError> {
-        use service::Hypervisor as _;
-        let uri = uri.trim().to_owned();
-        if uri.is_empty() {
-            return Err(AppError::invalid(
-                "uri",
-                "Enter a libvirt URI, such as qemu:///system.",
-            ));
-        }
-        let attempt = tokio::task::spawn_blocking(move || {
-            service::LibvirtHost::connect(&uri).and_then(|host| host.close())
-        });
-        match tokio::time::timeout(std::time::Duration::from_secs(15), attempt).await {
-            Ok(Ok(Ok(()))) => Ok(()),
-            Ok(Ok(Err(e))) => Err(AppError::invalid("uri", e.to_string())),
-            Ok(Err(e)) => Err(AppError::Failed(format!(
-                "the connection attempt failed: {e}"
-            ))),
-            Err(_) => Err(AppError::invalid(
-                "uri",
-                "No answer within 15 seconds: is the host up and the URI right?",
-            )),
-        }
-    }
-
-    pub async fn audit(state: &AppState, entry: AuditEntry) {
-        auth::audit_best_effort(&state.db, entry).await;
     }
 }
 
-endpoint_access!(ListHosts, Access::Role(Role::Viewer));
+api::access!(ListHosts, Access::Role(Role::Viewer));
 #[server(prefix = "/api", endpoint = "hosts/list")]
 pub async fn list_hosts() -> Result<Vec<HostSummary>, AppError> {
-    crate::auth::server::with_status(crate::auth::server::guard::<ListHosts>())?;
-    let state = crate::state::AppState::from_context()?;
-    // The registry keeps the row each host was started with; `y_os` may
-    // have been set since (the layout page's host settings).
-    let stored = crate::auth::server::with_status(
-        crate::layouts::store::stored_hosts(&state.db)
-            .await
-            .map_err(AppError::from),
-    )?;
-    Ok(state
-        .hosts
-        .all()
-        .iter()
-        .map(|(row, handle)| ssr::summary(stored.get(&row.id).unwrap_or(row), handle))
-        .collect())
+    api::call::<ListHosts>()
+        .run(|c| async move { service::list(c.db(), &c.state.hosts).await })
+        .await
 }
 
-endpoint_access!(GetHost, Access::Role(Role::Viewer));
+api::access!(GetHost, Access::Role(Role::Viewer));
 #[server(prefix = "/api", endpoint = "hosts/get")]
 pub async fn get_host(id: i32) -> Result<HostDetail, AppError> {
-    crate::auth::server::with_status(crate::auth::server::guard::<GetHost>())?;
-    let state = crate::state::AppState::from_context()?;
-    let (row, handle) = crate::auth::server::with_status(ssr::host(&state, id))?;
-    let stored = crate::auth::server::with_status(
-        crate::layouts::store::stored_hosts(&state.db)
-            .await
-            .map_err(AppError::from),
-    )?;
-    let snap = handle.snapshot();
-    Ok(HostDetail {
-        summary: ssr::summary(stored.get(&row.id).unwrap_or(&row), &handle),
-        capacity: snap.capacity.clone(),
-        vms: snap.vms.into_values().collect(),
-    })
+    api::call::<GetHost>()
+        .run(|c| async move { service::detail(c.db(), &c.state.hosts, id).await })
+        .await
 }
 
-endpoint_access!(AddHost, Access::Role(Role::Admin));
+api::access!(AddHost, Access::Role(Role::Admin));
 /// Adds a host after connecting to it once; nothing is saved when that fails.
 #[server(prefix = "/api", endpoint = "hosts/add")]
 pub async fn add_host(name: String, uri: String) -> Result<HostSummary, AppError> {
-    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-    let auth = crate::auth::server::with_status(crate::auth::server::guard::<AddHost>())?;
-    let state = crate::state::AppState::from_context()?;
-    let result = async {
-        let name = ssr::check_name(&name)?;
-        if entity::host::Entity::find()
-            .filter(entity::host::Column::Name.eq(&name))
-            .one(&state.db)
-            .await?
-            .is_some()
-        {
-            return Err(AppError::invalid(
-                "name",
-                format!("A host is already called {name}."),
-            ));
-        }
-        ssr::try_connect(&uri).await?;
-        let now = chrono::Utc::now();
-        let row = entity::host::ActiveModel {
-            name: Set(name),
-            uri: Set(uri.trim().to_owned()),
-            label: Set(String::new()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&state.db)
-        .await?;
-        state.hosts.start(row.clone());
-        let (row, handle) = ssr::host(&state, row.id)?;
-        handle
-            .wait_reachable(std::time::Duration::from_secs(5))
-            .await;
-        Ok(ssr::summary(&row, &handle))
-    }
-    .await;
-    let entry = crate::auth::server::AuditEntry::by(&auth, "hosts.add", name.trim())
-        .outcome_of(&result)
-        .summary(format!("uri {}", uri.trim()));
-    ssr::audit(&state, entry).await;
-    crate::auth::server::with_status(result)
+    api::call::<AddHost>()
+        .audit("hosts.add", name.trim())
+        .run(|c| async move {
+            c.summary(format!("uri {}", uri.trim()));
+            service::add(c.db(), &c.state.hosts, &name, &uri).await
+        })
+        .await
 }
 
-endpoint_access!(EditHost, Access::Role(Role::Admin));
+api::access!(EditHost, Access::Role(Role::Admin));
 /// Renames a host or points it at another URI (connecting once first);
 /// nothing changes when the new URI does not answer.
 #[server(prefix = "/api", endpoint = "hosts/edit")]
 pub async fn edit_host(id: i32, name: String, uri: String) -> Result<HostSummary, AppError> {
-    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-    let auth = crate::auth::server::with_status(crate::auth::server::guard::<EditHost>())?;
-    let state = crate::state::AppState::from_context()?;
-    let mut before = format!("host {id}");
-    let result = async {
-        let (row, _) = ssr::host(&state, id)?;
-        before = format!("{} {}", row.name, row.uri);
-        let name = ssr::check_name(&name)?;
-        if entity::host::Entity::find()
-            .filter(entity::host::Column::Name.eq(&name))
-            .filter(entity::host::Column::Id.ne(id))
-            .one(&state.db)
-            .await?
-            .is_some()
-        {
-            return Err(AppError::invalid(
-                "name",
-                format!("A host is already called {name}."),
-            ));
-        }
-        let uri = uri.trim().to_owned();
-        if uri != row.uri {
-            ssr::try_connect(&uri).await?;
-        }
-        let mut active: entity::host::ActiveModel = row.into();
-        active.name = Set(name);
-        active.uri = Set(uri);
-        active.updated_at = Set(chrono::Utc::now());
-        let row = active.update(&state.db).await?;
-        state.hosts.start(row.clone());
-        let (row, handle) = ssr::host(&state, row.id)?;
-        handle
-            .wait_reachable(std::time::Duration::from_secs(5))
-            .await;
-        Ok(ssr::summary(&row, &handle))
-    }
-    .await;
-    let summary = match &result {
-        Ok(h) => format!("{before} → {} {}", h.name, h.uri),
-        Err(_) => before.clone(),
-    };
-    let entry = crate::auth::server::AuditEntry::by(&auth, "hosts.edit", name.trim())
-        .outcome_of(&result)
-        .summary(summary);
-    ssr::audit(&state, entry).await;
-    crate::auth::server::with_status(result)
+    api::call::<EditHost>()
+        .audit("hosts.edit", name.trim())
+        .run(|c| async move {
+            c.summary(format!("host {id}"));
+            let (row, _) = service::host(&c.state.hosts, id)?;
+            let before = format!("{} {}", row.name, row.uri);
+            c.summary(before.clone());
+            let after = service::edit(c.db(), &c.state.hosts, row, &name, &uri).await?;
+            c.summary(format!("{before} → {} {}", after.name, after.uri));
+            Ok::<_, DomainError>(after)
+        })
+        .await
 }
 
-endpoint_access!(RemoveHost, Access::Role(Role::Admin));
+api::access!(RemoveHost, Access::Role(Role::Admin));
 /// Forgets a host; its VMs keep running, Stackyard only stops watching.
 #[server(prefix = "/api", endpoint = "hosts/remove")]
 pub async fn remove_host(id: i32) -> Result<(), AppError> {
-    use sea_orm::EntityTrait;
-    let auth = crate::auth::server::with_status(crate::auth::server::guard::<RemoveHost>())?;
-    let state = crate::state::AppState::from_context()?;
-    let result = async {
-        let (row, _) = ssr::host(&state, id)?;
-        entity::host::Entity::delete_by_id(id)
-            .exec(&state.db)
-            .await?;
-        state.hosts.stop(id);
-        Ok(row)
-    }
-    .await;
-    let target = match &result {
-        Ok(row) => row.name.clone(),
-        Err(_) => format!("host {id}"),
-    };
-    let entry =
-        crate::auth::server::AuditEntry::by(&auth, "hosts.remove", target).outcome_of(&result);
-    ssr::audit(&state, entry).await;
-    crate::auth::server::with_status(result.map(|_| ()))
+    api::call::<RemoveHost>()
+        .audit("hosts.remove", format!("host {id}"))
+        .run(|c| async move {
+            let row = service::remove(c.db(), &c.state.hosts, id).await?;
+            c.target(row.name);
+            Ok::<_, DomainError>(())
+        })
+        .await
 }
 
-endpoint_access!(LocalHypervisor, Access::Role(Role::Admin));
+api::access!(LocalHypervisor, Access::Role(Role::Admin));
 /// `qemu:///system` when a local libvirtd answers and no host uses it yet.
 #[server(prefix = "/api", endpoint = "hosts/local")]
 pub async fn local_hypervisor() -> Result<Option<String>, AppError> {
-    crate::auth::server::with_status(crate::auth::server::guard::<LocalHypervisor>())?;
-    let state = crate::state::AppState::from_context()?;
-    const LOCAL: &str = "qemu:///system";
-    if state.hosts.all().iter().any(|(row, _)| row.uri == LOCAL) {
-        return Ok(None);
-    }
-    // A local daemon listens on its socket; without it, do not even try.
-    if !std::path::Path::new("/var/run/libvirt/libvirt-sock").exists() {
-        return Ok(None);
-    }
-    Ok(ssr::try_connect(LOCAL)
+    api::call::<LocalHypervisor>()
+        .run(|c| async move {
+            Ok::<_, DomainError>(service::local_hypervisor(&c.state.hosts).await)
+        })
         .await
-        .ok()
-        .map(|()| LOCAL.to_owned()))
 }
 
-endpoint_access!(RunVmAction, Access::Role(Role::Operator));
+api::access!(RunVmAction, Access::Role(Role::Operator));
 /// Starts, stops, pauses, resumes or reboots a VM, or sets its autostart.
 #[server(prefix = "/api", endpoint = "hosts/vm_action")]
 pub async fn run_vm_action(host: i32, vm: String, action: String) -> Result<(), AppError> {
-    let auth = crate::auth::server::with_status(crate::auth::server::guard::<RunVmAction>())?;
-    let state = crate::state::AppState::from_context()?;
-    let mut target = format!("host {host}/{vm}");
-    let result = async {
-        let action = VmAction::parse(&action).ok_or_else(|| {
-            AppError::invalid("action", format!("{action:?} is not a VM action."))
-        })?;
-        let (row, handle) = ssr::host(&state, host)?;
-        target = format!("{}/{vm}", row.name);
-        let before = handle.cached_vm(&vm).map(|v| v.state.label());
-        let done = match action {
-            VmAction::Start => handle.start(&vm).await,
-            VmAction::Shutdown => handle.shutdown(&vm).await,
-            VmAction::Reboot => handle.reboot(&vm).await,
-            VmAction::ForceOff => handle.force_off(&vm).await,
-            VmAction::Pause => handle.pause(&vm).await,
-            VmAction::Resume => handle.resume(&vm).await,
-            VmAction::AutostartOn => handle.set_autostart(&vm, true).await,
-            VmAction::AutostartOff => handle.set_autostart(&vm, false).await,
-        };
-        done.map_err(ssr::host_error)?;
-        let after = handle.cached_vm(&vm).map(|v| v.state.label());
-        Ok((action, before, after))
-    }
-    .await;
-    let summary = match &result {
-        Ok((a, before, after)) => format!(
-            "{}: {} → {}",
-            a.as_str(),
-            before.unwrap_or("?"),
-            after.unwrap_or("?")
-        ),
-        Err(_) => action.clone(),
-    };
-    let entry = crate::auth::server::AuditEntry::by(&auth, "vm.action", target)
-        .outcome_of(&result)
-        .summary(summary);
-    ssr::audit(&state, entry).await;
-    crate::auth::server::with_status(result.map(|_| ()))
+    api::call::<RunVmAction>()
+        .audit("vm.action", format!("host {host}/{vm}"))
+        .run(|c| async move {
+            c.summary(action.clone());
+            let action = VmAction::parse(&action).ok_or(DomainError::UnknownAction(action))?;
+            let (row, handle) = service::host(&c.state.hosts, host)?;
+            c.target(format!("{}/{vm}", row.name));
+            let done = service::run_action(&handle, &vm, action).await?;
+            c.summary(done.to_string());
+            Ok::<_, DomainError>(())
+        })
+        .await
 }
 
-endpoint_access!(DeleteVm, Access::Role(Role::Operator));
+api::access!(DeleteVm, Access::Role(Role::Operator));
 /// Removes a shut-off VM's definition, and its volumes when asked.
 #[server(prefix = "/api", endpoint = "hosts/vm_delete")]
 pub async fn delete_vm(host: i32, vm: String, delete_volumes: bool) -> Result<(), AppError> {
-    let auth = crate::auth::server::with_status(crate::auth::server::guard::<DeleteVm>())?;
-    let state = crate::state::AppState::from_context()?;
-    let mut target = format!("host {host}/{vm}");
-    let result = async {
-        let (row, handle) = ssr::host(&state, host)?;
-        target = format!("{}/{vm}", row.name);
-        handle
-            .delete(&vm, delete_volumes)
-            .await
-            .map_err(ssr::host_error)
-    }
-    .await;
-    let summary = match &result {
-        Ok(report) => format!(
-            "deleted; volumes removed: {}; kept: {}",
-            if report.deleted_volumes.is_empty() {
-                "none".to_owned()
-            } else {
-                report.deleted_volumes.join(", ")
-            },
-            if report.kept.is_empty() {
-                "none".to_owned()
-            } else {
-                report.kept.join(", ")
-            }
-        ),
-        Err(_) => format!("delete (volumes too: {delete_volumes})"),
-    };
-    let entry = crate::auth::server::AuditEntry::by(&auth, "vm.delete", target)
-        .outcome_of(&result)
-        .summary(summary);
-    ssr::audit(&state, entry).await;
-    crate::auth::server::with_status(result.map(|_| ()))
+    api::call::<DeleteVm>()
+        .audit("vm.delete", format!("host {host}/{vm}"))
+        .run(|c| async move {
+            c.summary(format!("delete (volumes too: {delete_volumes})"));
+            let (row, handle) = service::host(&c.state.hosts, host)?;
+            c.target(format!("{}/{vm}", row.name));
+            c.summary(service::delete_vm(&handle, &vm, delete_volumes).await?);
+            Ok::<_, DomainError>(())
+        })
+        .await
 }

@@ -2,11 +2,25 @@
 //! hosts) and a host's page (capacity, pools, networks and the VM list with
 //! its actions). Both follow the server's event stream and refetch what
 //! changed, so a VM started elsewhere shows as running without a reload.
+//!
+//! That rebuild shapes the components: which card or VM is asking a
+//! question (remove, edit, a destructive action, delete) lives in the page,
+//! above the list a change rebuilds, so an open question survives it. That
+//! is why the confirm rows are written here rather than with `ui::Confirm`,
+//! which keeps its question in its own state. `HostCard` and `VmRow` hold
+//! plain cloned values only, so a click that lands while the row is being
+//! disposed reads nothing that is gone.
 
-use super::*;
-use crate::auth::pages::{use_session, Protected};
-use crate::ui::{FieldError, MemoryBar, PageHeader};
+use super::{
+    get_host, list_hosts, local_hypervisor, AddHost, DeleteVm, EditHost, HostDetail, HostSummary,
+    RemoveHost, RunVmAction, VmAction, VmInfo, VmState,
+};
+use crate::auth::pages::Protected;
+use crate::auth::{Access, Role};
+use crate::ui::format::{bytes, mib_short};
+use crate::ui::{at_least, field_error, Field, FormError, MemoryBar, PageHeader};
 use leptos::form::ActionForm;
+use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 
 /// Counts the server's change notices for `host` (any host when `None`);
@@ -33,33 +47,6 @@ pub fn use_host_changes(host: Option<i32>) -> ReadSignal<u32> {
     #[cfg(not(feature = "hydrate"))]
     let _ = (host, set_tick);
     tick
-}
-
-/// The caller's role, once the session is known.
-fn role() -> Option<Role> {
-    use_session()
-        .and_then(|s| s.0.get())
-        .and_then(|r| r.ok())
-        .flatten()
-        .map(|u| u.role)
-}
-
-fn mib(n: u64) -> String {
-    if n >= 10 * 1024 {
-        format!("{:.1} GiB", n as f64 / 1024.0)
-    } else {
-        format!("{n} MiB")
-    }
-}
-
-fn bytes(n: u64) -> String {
-    const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-    let g = n as f64 / GIB;
-    if g >= 1.0 {
-        format!("{g:.1} GiB")
-    } else {
-        format!("{:.0} MiB", n as f64 / (1024.0 * 1024.0))
-    }
 }
 
 #[component]
@@ -114,7 +101,7 @@ fn HostsContent() -> impl IntoView {
         },
         |_| list_hosts(),
     );
-    let is_admin = move || role() == Some(Role::Admin);
+    let is_admin = move || at_least(Role::Admin);
     view! {
         <section class="page">
             <PageHeader title="Hosts" summary="Physical servers and their virtual machines, through libvirt."/>
@@ -154,20 +141,12 @@ fn HostCard(
     edit: ServerAction<EditHost>,
     asking: HostsAsking,
 ) -> impl IntoView {
-    let is_admin = move || role() == Some(Role::Admin);
+    let is_admin = move || at_least(Role::Admin);
     let id = host.id;
     let confirming = move || asking.remove.get() == Some(id);
     let editing = move || asking.edit.get() == Some(id);
     // Plain values, not reactive ones this card would own: see `VmRow`.
     let uri = host.uri.clone();
-    let edit_err = move |field: &'static str| {
-        Signal::derive(move || {
-            edit.value()
-                .get()
-                .and_then(|r| r.err())
-                .and_then(|e| e.for_field(field))
-        })
-    };
     let name = host.name.clone();
     let usage = host.memory_use();
     let (card_label, bar_name) = (format!("Host {name}"), format!("Memory of {name}"));
@@ -221,12 +200,12 @@ fn HostCard(
                     view! {
                     <ActionForm action=edit attr:class="form" attr:aria-label=form_label>
                         <input type="hidden" name="id" value=id.to_string()/>
-                        <label for=format!("edit-name-{id}")>"Name"</label>
-                        <input id=format!("edit-name-{id}") name="name" value=name.clone() required/>
-                        <FieldError id=format!("edit-name-{id}-error") message=edit_err("name")/>
-                        <label for=format!("edit-uri-{id}")>"libvirt URI"</label>
-                        <input id=format!("edit-uri-{id}") name="uri" value=uri.clone() required/>
-                        <FieldError id=format!("edit-uri-{id}-error") message=edit_err("uri")/>
+                        <Field id=format!("edit-name-{id}") label="Name" error=field_error(edit.value(), "name")>
+                            <input id=format!("edit-name-{id}") name="name" value=name.clone() required/>
+                        </Field>
+                        <Field id=format!("edit-uri-{id}") label="libvirt URI" error=field_error(edit.value(), "uri")>
+                            <input id=format!("edit-uri-{id}") name="uri" value=uri.clone() required/>
+                        </Field>
                         <button type="submit" class="button">"Save"</button>
                     </ActionForm>
                     }
@@ -241,14 +220,6 @@ fn HostCard(
 #[component]
 fn AddHostForm(add: ServerAction<AddHost>) -> impl IntoView {
     let local = Resource::new(|| (), |_| local_hypervisor());
-    let err = move |field: &'static str| {
-        Signal::derive(move || {
-            add.value()
-                .get()
-                .and_then(|r| r.err())
-                .and_then(|e| e.for_field(field))
-        })
-    };
     view! {
         <article class="panel add-host">
             <h2>"Add a host"</h2>
@@ -265,24 +236,23 @@ fn AddHostForm(add: ServerAction<AddHost>) -> impl IntoView {
                 })}
             </Transition>
             <ActionForm action=add attr:class="form" attr:aria-label="Add a host">
-                <label for="host-name">"Name"</label>
-                <input id="host-name" name="name" required placeholder="proliant-1" autocapitalize="none"
-                    spellcheck="false" aria-describedby="host-name-error"/>
-                <FieldError id="host-name-error" message=err("name")/>
-                <label for="host-uri">"libvirt URI"</label>
-                <input id="host-uri" name="uri" required placeholder="qemu+ssh://root@proliant-1/system"
-                    autocapitalize="none" spellcheck="false" aria-describedby="host-uri-hint host-uri-error"/>
-                <p class="hint" id="host-uri-hint">
-                    "qemu:///system on this machine, qemu+ssh://user@host/system or qemu+tls://host/system for others. Stackyard connects once before saving."
-                </p>
-                <FieldError id="host-uri-error" message=err("uri")/>
-                {move || match add.value().get() {
-                    Some(Ok(h)) => Some(view! { <p class="form-ok" role="status">"Added " {h.name} "."</p> }.into_any()),
-                    Some(Err(e)) if !matches!(e, AppError::Invalid { .. }) => Some(view! {
-                        <p class="form-error" role="alert">{e.to_string()}</p>
-                    }.into_any()),
-                    _ => None,
-                }}
+                <Field id="host-name" label="Name" error=field_error(add.value(), "name")>
+                    <input id="host-name" name="name" required placeholder="proliant-1" autocapitalize="none"
+                        spellcheck="false" aria-describedby="host-name-error"/>
+                </Field>
+                // The hint carries an id the input names, so it is one of
+                // the field's children rather than `Field`'s own hint.
+                <Field id="host-uri" label="libvirt URI" error=field_error(add.value(), "uri")>
+                    <input id="host-uri" name="uri" required placeholder="qemu+ssh://root@proliant-1/system"
+                        autocapitalize="none" spellcheck="false" aria-describedby="host-uri-hint host-uri-error"/>
+                    <p class="hint" id="host-uri-hint">
+                        "qemu:///system on this machine, qemu+ssh://user@host/system or qemu+tls://host/system for others. Stackyard connects once before saving."
+                    </p>
+                </Field>
+                {move || add.value().get().and_then(Result::ok).map(|h| view! {
+                    <p class="form-ok" role="status">"Added " {h.name} "."</p>
+                })}
+                <FormError value=add.value() fields=&["name", "uri"]/>
                 <button type="submit" class="button" disabled=move || add.pending().get()>
                     {move || if add.pending().get() { "Connecting…" } else { "Add host" }}
                 </button>
@@ -451,7 +421,7 @@ fn VmRow(
     // own, only plain ones its closures own: a late closure then reads
     // nothing that is gone. What outlives the row (`asking`, the actions,
     // the session) belongs to the page.
-    let can_operate = move || role().is_some_and(|r| r >= Role::Operator);
+    let can_operate = move || at_least(Role::Operator);
     let actions = VmAction::available(&vm);
     let shut_off = vm.state == VmState::ShutOff;
     // This row's question, while it still applies to the VM's state.
@@ -498,7 +468,7 @@ fn VmRow(
             </div>
             <dl class="facts compact">
                 <dt>"vCPUs"</dt><dd>{vm.vcpus}</dd>
-                <dt>"Memory"</dt><dd>{mib(vm.memory_mib)}</dd>
+                <dt>"Memory"</dt><dd>{mib_short(vm.memory_mib)}</dd>
                 <dt>"Disks"</dt><dd>{if disk.is_empty() { "none".to_owned() } else { disk }}</dd>
                 <dt>"Autostart"</dt><dd>{if vm.autostart { "on" } else { "off" }}</dd>
                 {(!vm.addresses.is_empty()).then(|| view! { <dt>"Addresses"</dt><dd>{vm.addresses.join(", ")}</dd> })}

@@ -1,8 +1,9 @@
-//! Plain data types exchanged with the web layer.
+//! What the libvirt layer reports and takes (capacity, VMs, events, a new
+//! VM's spec), as plain data the pages share.
 //!
-//! They are deliberately free of libvirt types so the web server (and its
-//! WASM front end) can serialise them without linking libvirt.
-//! Sizes are named by unit (`_mib`) or documented as bytes.
+//! They are deliberately free of libvirt types so the browser build can
+//! use them without linking libvirt. Sizes are named by unit (`_mib`) or
+//! documented as bytes.
 
 use std::collections::BTreeMap;
 use std::fmt;

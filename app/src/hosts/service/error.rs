@@ -1,10 +1,14 @@
-//! The one error type of the service layer.
+//! The hosts domain's errors, one per layer: [`HostError`] for the libvirt
+//! layer (the worker and [`Hypervisor`](super::Hypervisor)), and
+//! [`DomainError`] for what the domain's services answer, which wraps it.
 //!
 //! libvirt's own `Display` adds `[code=…, domain=…]` noise that means
-//! nothing to the person looking at the console, so every variant carries
-//! libvirt's plain message plus, where we can tell, what to do about it.
-//! The variants also let callers (the web layer, the worker) react
-//! without parsing strings: e.g. the worker reconnects on `Unreachable`.
+//! nothing to the person looking at the console, so every [`HostError`]
+//! variant carries libvirt's plain message plus, where we can tell, what
+//! to do about it. The variants also let callers react without parsing
+//! strings: the worker reconnects on `Unreachable`, and
+//! `From<DomainError> for AppError` (in the domain's `mod.rs`) picks the
+//! form field from the variant alone.
 
 use std::time::Duration;
 
@@ -100,6 +104,45 @@ impl HostError {
             reason: with_hint(e.message()),
         }
     }
+}
+
+/// What the hosts domain's services answer when they cannot do what was
+/// asked. Each variant says which form field it belongs to through its
+/// kind, never through its text.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// The host's name is empty.
+    #[error("Enter a name, such as proliant-1.")]
+    NameMissing,
+    #[error("Use at most 64 characters.")]
+    NameTooLong,
+    /// A character a host name may not hold.
+    #[error("{0:?} is not allowed: use letters, digits, '-', '_' and '.'.")]
+    NameCharacter(char),
+    #[error("A host is already called {0}.")]
+    NameTaken(String),
+    /// The libvirt URI is empty.
+    #[error("Enter a libvirt URI, such as qemu:///system.")]
+    UriMissing,
+    /// Connecting to the URI failed: libvirt's words, with a hint.
+    #[error("{0}")]
+    UriRefused(HostError),
+    #[error("No answer within 15 seconds: is the host up and the URI right?")]
+    UriTimeout,
+    /// The connection attempt itself could not run (its task failed).
+    #[error("the connection attempt failed: {0}")]
+    ConnectAttempt(String),
+    /// Not one of the `VmAction`s.
+    #[error("{0:?} is not a VM action.")]
+    UnknownAction(String),
+    #[error("host {0} was not found")]
+    NoSuchHost(i32),
+    /// The host refused or failed a request (libvirt's words reach the
+    /// user: they say what is wrong).
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
 }
 
 /// Errors that mean the transport (socket, daemon) is gone rather than the

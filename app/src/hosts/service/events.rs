@@ -4,9 +4,10 @@
 //!
 //! The `virt` crate has no safe wrapper for domain events, so this is the
 //! one module that talks to `virt::sys` directly and the only place with
-//! `unsafe` in the crate. Callbacks run on the event-loop thread; they only
-//! copy the data out and hand it to a Rust closure (the worker forwards it
-//! over a channel), so no libvirt call is made from inside a callback.
+//! `unsafe` in the `app` crate (the workspace denies it elsewhere).
+//! Callbacks run on the event-loop thread; they only copy the data out and
+//! hand it to a Rust closure (the worker forwards it over a channel), so no
+//! libvirt call is made from inside a callback.
 #![allow(unsafe_code)]
 
 use std::ffi::{c_int, c_void, CStr};

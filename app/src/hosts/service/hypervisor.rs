@@ -1,9 +1,10 @@
 //! The blocking, object-safe interface of one hypervisor host.
 //!
 //! The web layer never calls it directly (every call may block on the
-//! network); it goes through [`crate::hosts::service::HostHandle`], whose worker thread owns
-//! the implementation. The trait exists so the console can be tested
-//! against other implementations and so the operations are listed in one place.
+//! network); it goes through [`HostHandle`](super::HostHandle), whose
+//! worker thread owns the implementation. The trait exists so the console
+//! can be tested against other implementations and so the operations are
+//! listed in one place.
 
 use crate::hosts::service::error::HostError;
 use crate::hosts::service::types::{DeleteReport, HostCapacity, VmInfo, VmSpec, VolumeInfo};

@@ -3,12 +3,15 @@
 //! workers' caches (no libvirt round trip per view); every cache change is
 //! announced on one broadcast channel that the event stream forwards to
 //! open pages.
+//!
+//! Starting (`load`, [`ensure_demo_host`]) happens at boot, before any
+//! request, so those answer with the database's own error for the server
+//! to report.
 
-use super::entity::host;
-use super::service::{HostHandle, HostWorker};
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryOrder, Set,
-};
+use super::{HostHandle, HostWorker};
+use crate::hosts::entity::host;
+use crate::hosts::store;
+use sea_orm::{DatabaseConnection, DbErr};
 use std::{
     collections::BTreeMap,
     path::Path,
@@ -17,9 +20,8 @@ use std::{
 use tokio::sync::broadcast;
 
 /// The demo host's node description: the paper's HP ProLiant DL380 G8.
-pub const DEMO_NODE_XML: &str = include_str!("demo-node.xml");
+pub const DEMO_NODE_XML: &str = include_str!("../demo-node.xml");
 pub const DEMO_LABEL: &str = "demo: libvirt test driver, nothing real runs";
-const DEMO_ADDED_KEY: &str = "demo_host_added";
 
 /// Something changed on a host: pages showing it fetch it again.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -57,11 +59,7 @@ impl Default for HostRegistry {
 impl HostRegistry {
     /// Starts a worker for every host in the database.
     pub async fn load(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
-        for row in host::Entity::find()
-            .order_by_asc(host::Column::Id)
-            .all(db)
-            .await?
-        {
+        for row in store::all(db).await? {
             self.start(row);
         }
         Ok(())
@@ -126,10 +124,10 @@ impl HostRegistry {
 
 /// On the very first start (no host, demo never added), adds the demo host
 /// on libvirt's test driver and the layout of the paper's Table 2, so a
-/// newcomer sees a working console without a hypervisor. Its node file is (re)written into the data directory, since
-/// the test driver wants an absolute path.
+/// newcomer sees a working console without a hypervisor. Its node file is
+/// (re)written into the data directory, since the test driver wants an
+/// absolute path.
 pub async fn ensure_demo_host(db: &DatabaseConnection, data_dir: &Path) -> Result<(), DbErr> {
-    use crate::auth::entities::setting;
     let file = std::fs::canonicalize(data_dir)
         .unwrap_or_else(|_| data_dir.to_path_buf())
         .join("demo-node.xml");
@@ -140,31 +138,11 @@ pub async fn ensure_demo_host(db: &DatabaseConnection, data_dir: &Path) -> Resul
         );
         return Ok(());
     }
-    let already = setting::Entity::find_by_id(DEMO_ADDED_KEY.to_owned())
-        .one(db)
-        .await?
-        .is_some();
-    if already || host::Entity::find().count(db).await? > 0 {
+    if store::demo_added(db).await? || store::count(db).await? > 0 {
         return Ok(());
     }
-    let now = chrono::Utc::now();
-    host::ActiveModel {
-        name: Set("demo".into()),
-        uri: Set(super::service::demo_uri(&file)),
-        label: Set(DEMO_LABEL.into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    setting::ActiveModel {
-        key: Set(DEMO_ADDED_KEY.into()),
-        value: Set("true".into()),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await?;
+    store::insert(db, "demo".into(), super::demo_uri(&file), DEMO_LABEL.into()).await?;
+    store::mark_demo_added(db).await?;
     // The paper's own example, so a newcomer sees the designer fit it
     // before typing anything. The demo host's network is br0.
     let paper =
