@@ -12,7 +12,7 @@ use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use app::mail::auth::dkim::{generate_rsa, DkimKeyPair};
@@ -127,7 +127,7 @@ fn write_config(dir: &Path, port: u16) {
 }
 
 impl Nsd {
-    fn start() -> Nsd {
+    async fn start() -> Nsd {
         static N: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "mailcheck-nsd-{}-{}",
@@ -163,7 +163,7 @@ impl Nsd {
                 addr: SocketAddr::from(([127, 0, 0, 1], port)),
                 dir: dir.clone(),
             };
-            if nsd.wait_ready() {
+            if nsd.wait_ready().await {
                 return nsd;
             }
             last_log = std::fs::read_to_string(dir.join("nsd.log")).unwrap_or_default();
@@ -182,24 +182,24 @@ impl Nsd {
         .expect("resolver")
     }
 
-    fn wait_ready(&mut self) -> bool {
+    async fn wait_ready(&mut self) -> bool {
         let dns = self.resolver();
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return false;
             }
-            if dns.a("mail.good.test").is_ok() {
+            if dns.a("mail.good.test").await.is_ok() {
                 return true;
             }
-            std::thread::sleep(Duration::from_millis(100));
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         false
     }
 }
 
-fn options(nsd: &Nsd, dkim: bool) -> CheckOptions {
-    let mut opts = CheckOptions::new(Arc::new(nsd.resolver()));
+fn options(nsd: &Nsd, dkim: bool) -> CheckOptions<HickoryDns> {
+    let mut opts = CheckOptions::new(nsd.resolver());
     opts.dnsbl_zones = vec!["bl.test".to_string()];
     if dkim {
         opts.dkim = vec![(
@@ -210,44 +210,47 @@ fn options(nsd: &Nsd, dkim: bool) -> CheckOptions {
     opts
 }
 
-#[test]
+#[tokio::test]
 #[ignore = "needs nsd, dovecot, postfix: apt-get install -y nsd"]
-fn resolver_reads_live_records() {
-    let nsd = Nsd::start();
+async fn resolver_reads_live_records() {
+    let nsd = Nsd::start().await;
     let dns = nsd.resolver();
     let ip: IpAddr = "192.0.2.10".parse().unwrap();
-    assert_eq!(dns.ptr(ip).unwrap(), vec!["mail.good.test".to_string()]);
-    let mx = dns.mx("good.test").unwrap();
+    assert_eq!(
+        dns.ptr(ip).await.unwrap(),
+        vec!["mail.good.test".to_string()]
+    );
+    let mx = dns.mx("good.test").await.unwrap();
     assert_eq!(
         (mx[0].preference, mx[0].exchange.as_str()),
         (10, "mail.good.test")
     );
-    let dkim = dns.txt("mail._domainkey.good.test").unwrap();
+    let dkim = dns.txt("mail._domainkey.good.test").await.unwrap();
     assert_eq!(
         dkim,
         vec![dkim_key().record.clone()],
         "TXT strings must be joined"
     );
     assert_eq!(
-        dns.a("nothing.good.test"),
+        dns.a("nothing.good.test").await,
         Err(app::mail::check::LookupError::NotFound)
     );
     // NODATA (name exists, no AAAA) is "nothing there" too.
     assert_eq!(
-        dns.aaaa("mail.good.test"),
+        dns.aaaa("mail.good.test").await,
         Err(app::mail::check::LookupError::NotFound)
     );
     assert_eq!(
-        dns.a("66.2.0.192.bl.test").unwrap(),
+        dns.a("66.2.0.192.bl.test").await.unwrap(),
         vec!["127.0.0.2".parse::<std::net::Ipv4Addr>().unwrap()]
     );
 }
 
-#[test]
+#[tokio::test]
 #[ignore = "needs nsd, dovecot, postfix: apt-get install -y nsd"]
-fn good_domain_passes_over_real_dns() {
-    let nsd = Nsd::start();
-    let report = check("good.test", None, None, &options(&nsd, true));
+async fn good_domain_passes_over_real_dns() {
+    let nsd = Nsd::start().await;
+    let report = check("good.test", None, None, &options(&nsd, true)).await;
     assert!(report.all_passed(), "{report:#?}");
     assert_eq!(report.mail_host.as_deref(), Some("mail.good.test"));
     assert_eq!(report.mail_ip, Some("192.0.2.10".parse().unwrap()));
@@ -263,11 +266,11 @@ fn good_domain_passes_over_real_dns() {
     );
 }
 
-#[test]
+#[tokio::test]
 #[ignore = "needs nsd, dovecot, postfix: apt-get install -y nsd"]
-fn broken_domain_names_each_failure() {
-    let nsd = Nsd::start();
-    let report = check("broken.test", None, None, &options(&nsd, false));
+async fn broken_domain_names_each_failure() {
+    let nsd = Nsd::start().await;
+    let report = check("broken.test", None, None, &options(&nsd, false)).await;
     assert!(!report.all_passed());
     assert_eq!(report.mail_ip, Some("192.0.2.66".parse().unwrap()));
     let status = |id: &str| report.item(id).map(|i| i.status);
@@ -316,12 +319,12 @@ fn broken_domain_names_each_failure() {
     assert_eq!(failed, ["ptr", "spf", "dnsbl:bl.test"]);
 }
 
-#[test]
+#[tokio::test]
 #[ignore = "needs nsd, dovecot, postfix: apt-get install -y nsd"]
-fn blocklist_error_answer_over_real_dns() {
-    let nsd = Nsd::start();
+async fn blocklist_error_answer_over_real_dns() {
+    let nsd = Nsd::start().await;
     let ip: IpAddr = "192.0.2.77".parse().unwrap();
-    let report = check("good.test", None, Some(ip), &options(&nsd, false));
+    let report = check("good.test", None, Some(ip), &options(&nsd, false)).await;
     let bl = report.item("dnsbl:bl.test").unwrap();
     assert_eq!(bl.status, Status::Warn, "{bl:#?}");
     assert!(bl
@@ -331,11 +334,11 @@ fn blocklist_error_answer_over_real_dns() {
     assert_eq!(report.item("host-address").unwrap().status, Status::Fail);
 }
 
-#[test]
+#[tokio::test]
 #[ignore = "needs nsd, dovecot, postfix: apt-get install -y nsd"]
-fn json_report_for_the_console() {
-    let nsd = Nsd::start();
-    let report = check("broken.test", None, None, &options(&nsd, false));
+async fn json_report_for_the_console() {
+    let nsd = Nsd::start().await;
+    let report = check("broken.test", None, None, &options(&nsd, false)).await;
     let json = serde_json::to_string(&report).unwrap();
     let back: app::mail::check::Report = serde_json::from_str(&json).unwrap();
     assert_eq!(back, report);
