@@ -5,8 +5,8 @@
 //! has to publish a handful of TXT records before other providers will accept
 //! its mail (SPF, DKIM, DMARC, and often a Google site-verification token).
 //! This module parses, validates, builds and evaluates those records without
-//! doing any network I/O itself: everything that needs DNS takes a resolver
-//! trait object, so the console can plug in its own zone data or live DNS.
+//! doing any network I/O itself: everything that needs DNS is async over a
+//! resolver trait, so the console can plug in its own zone data or live DNS.
 //!
 //! Modules:
 //! - [`spf`]: RFC 7208 parsing, validation, building, lookup counting and
