@@ -7,7 +7,6 @@
 use app::mail::check::{check, CheckOptions, HickoryDns, Report, ResolverSettings, Status};
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// The options, as clap parsed them.
 #[derive(Debug, Clone, clap::Args)]
@@ -42,7 +41,7 @@ pub fn run(args: &CheckArgs) -> Result<Report, String> {
         None => ResolverSettings::default(),
     };
     let resolver = HickoryDns::new(&settings).map_err(|e| e.to_string())?;
-    let mut opts = CheckOptions::new(Arc::new(resolver));
+    let mut opts = CheckOptions::new(resolver);
     if !args.dnsbl.is_empty() {
         opts.dnsbl_zones = args.dnsbl.clone();
     }
@@ -61,12 +60,18 @@ pub fn run(args: &CheckArgs) -> Result<Report, String> {
         }
         opts.dkim.push((selector, key));
     }
-    Ok(check(
+    // The command line has no runtime of its own: the check gets one
+    // thread for its lookups.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the DNS lookups: {e}"))?;
+    Ok(runtime.block_on(check(
         &args.domain,
         args.mail_host.as_deref(),
         args.mail_ip,
         &opts,
-    ))
+    )))
 }
 
 /// The checklist as text: one line per item, then what was found and how

@@ -140,10 +140,9 @@ async fn publish_txt(
 }
 
 /// Answers TXT questions from Stackyard's zones where it serves the name,
-/// from live DNS otherwise. Blocking: call it on a blocking thread.
+/// from live DNS otherwise.
 pub struct StoreFirstLookup {
     db: DatabaseConnection,
-    handle: tokio::runtime::Handle,
     live: Option<HickoryDns>,
 }
 
@@ -154,30 +153,24 @@ impl StoreFirstLookup {
             ..ResolverSettings::default()
         })
         .ok();
-        Self {
-            db,
-            handle: tokio::runtime::Handle::current(),
-            live,
-        }
+        Self { db, live }
     }
 }
 
 impl SpfLookup for StoreFirstLookup {
-    fn txt(&self, name: &str) -> Result<Vec<String>, LookupError> {
+    async fn txt(&self, name: &str) -> Result<Vec<String>, LookupError> {
         let Ok(owner) = Name::parse(name) else {
             return Err(LookupError::NotFound);
         };
-        let own = self.handle.block_on(async {
-            match store::zone_containing(&self.db, &owner).await {
-                Ok(Some(z)) => store::load_zone(&self.db, z.id).await.map(Some),
-                Ok(None) => Ok(None),
-                Err(e) => Err(e),
-            }
-        });
+        let own = match store::zone_containing(&self.db, &owner).await {
+            Ok(Some(z)) => store::load_zone(&self.db, z.id).await.map(Some),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
         match own {
             Ok(Some(zone)) => Ok(txt_values(&zone, &owner)),
             Ok(None) => match &self.live {
-                Some(live) => live.txt(name),
+                Some(live) => DnsResolver::txt(live, name).await,
                 None => Err(LookupError::Temporary(
                     "no resolver could be set up".to_owned(),
                 )),
@@ -218,11 +211,7 @@ pub async fn spf_preview(
     let mut lookups = None;
     if crate::mail::auth::is_valid(&findings) {
         let lookup = StoreFirstLookup::new(db.clone(), resolver);
-        let text = record.clone();
-        let counted = tokio::task::spawn_blocking(move || count_lookups(&text, &lookup))
-            .await
-            .map_err(|e| AppError::Failed(format!("the lookup count stopped: {e}")))?;
-        match counted {
+        match count_lookups(&record, &lookup).await {
             Ok(count) => {
                 if !count.within_limit() {
                     findings.push(Diagnostic::error(format!(

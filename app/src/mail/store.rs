@@ -537,27 +537,41 @@ pub async fn run_check(
     db: &DatabaseConnection,
     domain: &str,
 ) -> AppResult<crate::mail::check::Report> {
-    use crate::mail::check::{check_async, CheckOptions, HickoryDns, ResolverSettings};
+    use crate::mail::check::{check, CheckOptions, HickoryDns, ResolverSettings};
     let row = find_domain(db, domain).await?;
     let settings = check_settings_of(&row)?;
-    let resolver: std::sync::Arc<dyn crate::mail::check::DnsResolver> =
-        match HickoryDns::new(&ResolverSettings {
-            nameserver: settings.resolver,
-            ..ResolverSettings::default()
-        }) {
-            Ok(r) => std::sync::Arc::new(r),
-            // The checklist still shows every item, each saying why it
-            // could not be checked.
-            Err(e) => std::sync::Arc::new(NoResolver(e.to_string())),
-        };
-    let mut opts = CheckOptions::new(resolver);
-    opts.dnsbl_zones = settings.dnsbl_zones.clone();
-    opts.dkim = dkim_rows(db, &row.name)
+    let dkim = dkim_rows(db, &row.name)
         .await?
         .into_iter()
         .map(|k| (k.selector, Some(k.private_key)))
         .collect();
-    Ok(check_async(row.name, settings.mail_host, settings.mail_ip, opts).await)
+    let dnsbl_zones = settings.dnsbl_zones.clone();
+    let (host, ip) = (settings.mail_host.as_deref(), settings.mail_ip);
+    let live = HickoryDns::new(&ResolverSettings {
+        nameserver: settings.resolver,
+        ..ResolverSettings::default()
+    });
+    Ok(match live {
+        Ok(resolver) => {
+            let opts = CheckOptions {
+                resolver,
+                dnsbl_zones,
+                dkim,
+            };
+            check(&row.name, host, ip, &opts).await
+        }
+        // The checklist still shows every item, each saying why it could
+        // not be checked.
+        Err(e) => {
+            let resolver = NoResolver(e.to_string());
+            let opts = CheckOptions {
+                resolver,
+                dnsbl_zones,
+                dkim,
+            };
+            check(&row.name, host, ip, &opts).await
+        }
+    })
 }
 
 /// Stores one run of a domain's readiness check.
@@ -749,23 +763,26 @@ pub fn server_config(r: &ConfigRequest) -> AppResult<Vec<crate::mail::ConfigFile
 /// every question fails temporarily with the reason.
 struct NoResolver(String);
 
+impl NoResolver {
+    fn fail<T>(&self) -> crate::mail::check::dns::Answer<T> {
+        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    }
+}
+
 impl crate::mail::check::DnsResolver for NoResolver {
-    fn a(&self, _: &str) -> Result<Vec<std::net::Ipv4Addr>, crate::mail::check::LookupError> {
-        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    async fn a(&self, _: &str) -> crate::mail::check::dns::Answer<std::net::Ipv4Addr> {
+        self.fail()
     }
-    fn aaaa(&self, _: &str) -> Result<Vec<std::net::Ipv6Addr>, crate::mail::check::LookupError> {
-        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    async fn aaaa(&self, _: &str) -> crate::mail::check::dns::Answer<std::net::Ipv6Addr> {
+        self.fail()
     }
-    fn mx(
-        &self,
-        _: &str,
-    ) -> Result<Vec<crate::mail::check::MxRecord>, crate::mail::check::LookupError> {
-        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    async fn mx(&self, _: &str) -> crate::mail::check::dns::Answer<crate::mail::check::MxRecord> {
+        self.fail()
     }
-    fn txt(&self, _: &str) -> Result<Vec<String>, crate::mail::check::LookupError> {
-        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    async fn txt(&self, _: &str) -> crate::mail::check::dns::Answer<String> {
+        self.fail()
     }
-    fn ptr(&self, _: std::net::IpAddr) -> Result<Vec<String>, crate::mail::check::LookupError> {
-        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
+    async fn ptr(&self, _: std::net::IpAddr) -> crate::mail::check::dns::Answer<String> {
+        self.fail()
     }
 }

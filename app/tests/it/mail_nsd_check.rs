@@ -9,7 +9,7 @@
 //! with `nsd` installed (`apt-get install -y nsd`).
 
 use std::net::IpAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use app::mail::auth::dkim::{generate_rsa, DkimKeyPair};
@@ -89,8 +89,8 @@ impl Nsd {
     }
 }
 
-fn options(nsd: &Nsd, dkim: bool) -> CheckOptions {
-    let mut opts = CheckOptions::new(Arc::new(nsd.resolver()));
+fn options(nsd: &Nsd, dkim: bool) -> CheckOptions<HickoryDns> {
+    let mut opts = CheckOptions::new(nsd.resolver());
     opts.dnsbl_zones = vec!["bl.test".to_string()];
     if dkim {
         opts.dkim = vec![(
@@ -101,44 +101,47 @@ fn options(nsd: &Nsd, dkim: bool) -> CheckOptions {
     opts
 }
 
-#[test]
+#[tokio::test]
 #[ignore = "needs nsd, dovecot, postfix: apt-get install -y nsd"]
-fn resolver_reads_live_records() {
+async fn resolver_reads_live_records() {
     let nsd = Nsd::start();
     let dns = nsd.resolver();
     let ip: IpAddr = "192.0.2.10".parse().unwrap();
-    assert_eq!(dns.ptr(ip).unwrap(), vec!["mail.good.test".to_string()]);
-    let mx = dns.mx("good.test").unwrap();
+    assert_eq!(
+        dns.ptr(ip).await.unwrap(),
+        vec!["mail.good.test".to_string()]
+    );
+    let mx = dns.mx("good.test").await.unwrap();
     assert_eq!(
         (mx[0].preference, mx[0].exchange.as_str()),
         (10, "mail.good.test")
     );
-    let dkim = dns.txt("mail._domainkey.good.test").unwrap();
+    let dkim = dns.txt("mail._domainkey.good.test").await.unwrap();
     assert_eq!(
         dkim,
         vec![dkim_key().record.clone()],
         "TXT strings must be joined"
     );
     assert_eq!(
-        dns.a("nothing.good.test"),
+        dns.a("nothing.good.test").await,
         Err(app::mail::check::LookupError::NotFound)
     );
     // NODATA (name exists, no AAAA) is "nothing there" too.
     assert_eq!(
-        dns.aaaa("mail.good.test"),
+        dns.aaaa("mail.good.test").await,
         Err(app::mail::check::LookupError::NotFound)
     );
     assert_eq!(
-        dns.a("66.2.0.192.bl.test").unwrap(),
+        dns.a("66.2.0.192.bl.test").await.unwrap(),
         vec!["127.0.0.2".parse::<std::net::Ipv4Addr>().unwrap()]
     );
 }
 
-#[test]
+#[tokio::test]
 #[ignore = "needs nsd, dovecot, postfix: apt-get install -y nsd"]
-fn good_domain_passes_over_real_dns() {
+async fn good_domain_passes_over_real_dns() {
     let nsd = Nsd::start();
-    let report = check("good.test", None, None, &options(&nsd, true));
+    let report = check("good.test", None, None, &options(&nsd, true)).await;
     assert!(report.all_passed(), "{report:#?}");
     assert_eq!(report.mail_host.as_deref(), Some("mail.good.test"));
     assert_eq!(report.mail_ip, Some("192.0.2.10".parse().unwrap()));
@@ -154,11 +157,11 @@ fn good_domain_passes_over_real_dns() {
     );
 }
 
-#[test]
+#[tokio::test]
 #[ignore = "needs nsd, dovecot, postfix: apt-get install -y nsd"]
-fn broken_domain_names_each_failure() {
+async fn broken_domain_names_each_failure() {
     let nsd = Nsd::start();
-    let report = check("broken.test", None, None, &options(&nsd, false));
+    let report = check("broken.test", None, None, &options(&nsd, false)).await;
     assert!(!report.all_passed());
     assert_eq!(report.mail_ip, Some("192.0.2.66".parse().unwrap()));
     let status = |id: &str| report.item(id).map(|i| i.status);
@@ -207,12 +210,12 @@ fn broken_domain_names_each_failure() {
     assert_eq!(failed, ["ptr", "spf", "dnsbl:bl.test"]);
 }
 
-#[test]
+#[tokio::test]
 #[ignore = "needs nsd, dovecot, postfix: apt-get install -y nsd"]
-fn blocklist_error_answer_over_real_dns() {
+async fn blocklist_error_answer_over_real_dns() {
     let nsd = Nsd::start();
     let ip: IpAddr = "192.0.2.77".parse().unwrap();
-    let report = check("good.test", None, Some(ip), &options(&nsd, false));
+    let report = check("good.test", None, Some(ip), &options(&nsd, false)).await;
     let bl = report.item("dnsbl:bl.test").unwrap();
     assert_eq!(bl.status, Status::Warn, "{bl:#?}");
     assert!(bl
@@ -222,11 +225,11 @@ fn blocklist_error_answer_over_real_dns() {
     assert_eq!(report.item("host-address").unwrap().status, Status::Fail);
 }
 
-#[test]
+#[tokio::test]
 #[ignore = "needs nsd, dovecot, postfix: apt-get install -y nsd"]
-fn json_report_for_the_console() {
+async fn json_report_for_the_console() {
     let nsd = Nsd::start();
-    let report = check("broken.test", None, None, &options(&nsd, false));
+    let report = check("broken.test", None, None, &options(&nsd, false)).await;
     let json = serde_json::to_string(&report).unwrap();
     let back: app::mail::check::Report = serde_json::from_str(&json).unwrap();
     assert_eq!(back, report);

@@ -5,8 +5,8 @@
 //! has to publish a handful of TXT records before other providers will accept
 //! its mail (SPF, DKIM, DMARC, and often a Google site-verification token).
 //! This module parses, validates, builds and evaluates those records without
-//! doing any network I/O itself: everything that needs DNS takes a resolver
-//! trait object, so the console can plug in its own zone data or live DNS.
+//! doing any network I/O itself: everything that needs DNS is async over a
+//! resolver trait, so the console can plug in its own zone data or live DNS.
 //!
 //! Modules:
 //! - [`spf`]: RFC 7208 parsing, validation, building, lookup counting and
@@ -100,24 +100,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    struct NoDns;
-    impl spf::SpfLookup for NoDns {
-        fn txt(&self, _: &str) -> Result<Vec<String>, spf::LookupError> {
-            Err(spf::LookupError::NotFound)
-        }
-    }
-    impl spf::SpfResolver for NoDns {
-        fn a(&self, _: &str) -> Result<Vec<std::net::Ipv4Addr>, spf::LookupError> {
-            Err(spf::LookupError::NotFound)
-        }
-        fn aaaa(&self, _: &str) -> Result<Vec<std::net::Ipv6Addr>, spf::LookupError> {
-            Err(spf::LookupError::NotFound)
-        }
-        fn mx(&self, _: &str) -> Result<Vec<String>, spf::LookupError> {
-            Err(spf::LookupError::NotFound)
-        }
-    }
-
     #[test]
     fn diagnostics_display_with_severity() {
         assert_eq!(Diagnostic::warning("w").to_string(), "warning: w");
@@ -133,7 +115,9 @@ mod tests {
             let _ = spf::validate_spf(&s);
             let spf_like = format!("v=spf1 {s}");
             let _ = spf::validate_spf(&spf_like);
-            let _ = spf::authorises_ip(&spf_like, "192.0.2.1".parse().unwrap(), "example.com", &NoDns);
+            let nothing = crate::mail::check::StaticDns::new();
+            let evaluation = spf::authorises_ip(&spf_like, "192.0.2.1".parse().unwrap(), "example.com", &nothing);
+            let _ = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(evaluation);
             let _ = dmarc::validate_dmarc(&s);
             let _ = dmarc::validate_dmarc(&format!("v=DMARC1; p=none; rua={s}"));
             #[cfg(feature = "ssr")]

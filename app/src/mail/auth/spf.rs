@@ -22,7 +22,9 @@ use crate::mail::auth::Diagnostic;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::pin::Pin;
 use std::str::FromStr;
 
 /// DNS-querying terms allowed per evaluation (RFC 7208 §4.6.4).
@@ -1331,28 +1333,39 @@ impl fmt::Display for LookupError {
     }
 }
 
+/// What a lookup gives back: the records, or why there are none.
+pub type Answer<T> = Result<Vec<T>, LookupError>;
+
 /// TXT lookups, enough for [`count_lookups`].
-pub trait SpfLookup {
+///
+/// Async because the answers come from live DNS or the database; the
+/// futures are `Send` so an evaluation can run inside a server function.
+/// Implemented with `async fn` in the impl block.
+pub trait SpfLookup: Sync {
     /// Every TXT record at `name`, each with its character-strings already
     /// joined (RFC 7208 §3.3). "No records" may be `Ok(vec![])` or
     /// `Err(LookupError::NotFound)`.
-    fn txt(&self, name: &str) -> Result<Vec<String>, LookupError>;
+    fn txt(&self, name: &str) -> impl Future<Output = Answer<String>> + Send;
 }
 
 /// The lookups `check_host()` needs. Names are passed without a trailing
 /// dot.
 pub trait SpfResolver: SpfLookup {
-    fn a(&self, name: &str) -> Result<Vec<Ipv4Addr>, LookupError>;
-    fn aaaa(&self, name: &str) -> Result<Vec<Ipv6Addr>, LookupError>;
+    fn a(&self, name: &str) -> impl Future<Output = Answer<Ipv4Addr>> + Send;
+    fn aaaa(&self, name: &str) -> impl Future<Output = Answer<Ipv6Addr>> + Send;
     /// Exchange host names of the MX records at `name` (order is irrelevant
     /// to SPF).
-    fn mx(&self, name: &str) -> Result<Vec<String>, LookupError>;
+    fn mx(&self, name: &str) -> impl Future<Output = Answer<String>> + Send;
     /// Reverse names of `ip`. The default finds none, which makes `ptr`
     /// never match — the outcome §5.5 prescribes when PTR lookups fail.
-    fn ptr(&self, _ip: IpAddr) -> Result<Vec<String>, LookupError> {
-        Ok(Vec::new())
+    fn ptr(&self, _ip: IpAddr) -> impl Future<Output = Answer<String>> + Send {
+        async { Ok(Vec::new()) }
     }
 }
+
+/// The future of a recursive step (include, redirect): boxed, because an
+/// async function cannot contain itself.
+type Step<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 fn normalise_name(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
@@ -1411,8 +1424,8 @@ impl fmt::Display for LookupCount {
     }
 }
 
-struct Counter<'a> {
-    resolver: &'a dyn SpfLookup,
+struct Counter<'a, L> {
+    resolver: &'a L,
     total: usize,
     over_limit_path: Vec<String>,
     unexpanded: Vec<String>,
@@ -1427,7 +1440,7 @@ struct Counter<'a> {
     cache: HashMap<String, Result<Vec<String>, LookupError>>,
 }
 
-impl Counter<'_> {
+impl<L: SpfLookup> Counter<'_, L> {
     fn bump(&mut self, term: &str) {
         self.total += 1;
         if self.total == LOOKUP_LIMIT + 1 {
@@ -1436,12 +1449,12 @@ impl Counter<'_> {
         }
     }
 
-    fn fetch(&mut self, term: &str, domain: &str) -> Result<SpfRecord, SpfError> {
+    async fn fetch(&mut self, term: &str, domain: &str) -> Result<SpfRecord, SpfError> {
         let name = normalise_name(domain);
         let answer = match self.cache.get(&name) {
             Some(a) => a.clone(),
             None => {
-                let a = self.resolver.txt(&name);
+                let a = self.resolver.txt(&name).await;
                 self.cache.insert(name.clone(), a.clone());
                 a
             }
@@ -1466,38 +1479,40 @@ impl Counter<'_> {
         SpfRecord::parse(record).map_err(invalid)
     }
 
-    fn follow(&mut self, term: &str, domain: &str) -> Result<(), SpfError> {
-        if domain.contains('%') {
-            self.unexpanded.push(term.to_string());
-            return Ok(());
-        }
-        if self.total > COUNT_DESCENT_CAP {
-            self.truncated = true;
-            return Ok(());
-        }
-        let name = normalise_name(domain);
-        if self.stack.contains(&name) {
-            let mut path = self.path.clone();
-            path.push(term.to_string());
-            return Err(SpfError::IncludeLoop { path });
-        }
-        let record = self.fetch(term, domain)?;
-        self.stack.insert(name.clone());
-        self.path.push(term.to_string());
-        let result = self.walk(&record);
-        self.path.pop();
-        self.stack.remove(&name);
-        result
+    fn follow<'s>(&'s mut self, term: &'s str, domain: &'s str) -> Step<'s, Result<(), SpfError>> {
+        Box::pin(async move {
+            if domain.contains('%') {
+                self.unexpanded.push(term.to_string());
+                return Ok(());
+            }
+            if self.total > COUNT_DESCENT_CAP {
+                self.truncated = true;
+                return Ok(());
+            }
+            let name = normalise_name(domain);
+            if self.stack.contains(&name) {
+                let mut path = self.path.clone();
+                path.push(term.to_string());
+                return Err(SpfError::IncludeLoop { path });
+            }
+            let record = self.fetch(term, domain).await?;
+            self.stack.insert(name.clone());
+            self.path.push(term.to_string());
+            let result = self.walk(&record).await;
+            self.path.pop();
+            self.stack.remove(&name);
+            result
+        })
     }
 
-    fn walk(&mut self, record: &SpfRecord) -> Result<(), SpfError> {
+    async fn walk(&mut self, record: &SpfRecord) -> Result<(), SpfError> {
         for d in record.directives() {
             let text = d.to_string();
             if d.mechanism.counts_lookup() {
                 self.bump(&text);
             }
             match &d.mechanism {
-                Mechanism::Include { domain } => self.follow(&text, domain)?,
+                Mechanism::Include { domain } => self.follow(&text, domain).await?,
                 // Nothing after `all` is evaluated, and redirect is ignored.
                 Mechanism::All => return Ok(()),
                 _ => {}
@@ -1506,7 +1521,7 @@ impl Counter<'_> {
         if let Some(target) = record.redirect() {
             let text = format!("redirect={target}");
             self.bump(&text);
-            self.follow(&text, target)?;
+            self.follow(&text, target).await?;
         }
         Ok(())
     }
@@ -1520,7 +1535,10 @@ impl Counter<'_> {
 /// the count: an include loop, an included name without (or with an
 /// invalid) SPF record, or a temporary DNS failure. Exceeding the limit is
 /// not an error here: the result says by how much and where.
-pub fn count_lookups(record: &str, resolver: &dyn SpfLookup) -> Result<LookupCount, SpfError> {
+pub async fn count_lookups<L: SpfLookup>(
+    record: &str,
+    resolver: &L,
+) -> Result<LookupCount, SpfError> {
     let parsed = SpfRecord::parse(record)?;
     let mut counter = Counter {
         resolver,
@@ -1532,7 +1550,7 @@ pub fn count_lookups(record: &str, resolver: &dyn SpfLookup) -> Result<LookupCou
         stack: HashSet::new(),
         cache: HashMap::new(),
     };
-    counter.walk(&parsed)?;
+    counter.walk(&parsed).await?;
     Ok(LookupCount {
         total: counter.total,
         limit: LOOKUP_LIMIT,
@@ -1590,8 +1608,8 @@ pub struct SpfResult {
     pub lookups: usize,
 }
 
-struct Evaluator<'a> {
-    resolver: &'a dyn SpfResolver,
+struct Evaluator<'a, R> {
+    resolver: &'a R,
     ip: IpAddr,
     sender_local: String,
     sender_domain: String,
@@ -1602,7 +1620,7 @@ struct Evaluator<'a> {
 /// Early exit from evaluation carrying a finished result.
 type Eval<T> = Result<T, SpfResult>;
 
-impl Evaluator<'_> {
+impl<R: SpfResolver> Evaluator<'_, R> {
     fn stop(&self, outcome: SpfOutcome, domain: &str, reason: String) -> SpfResult {
         SpfResult {
             outcome,
@@ -1661,10 +1679,10 @@ impl Evaluator<'_> {
         }
     }
 
-    fn host_matches(&mut self, domain: &str, name: &str, cidr4: u8, cidr6: u8) -> Eval<bool> {
+    async fn host_matches(&mut self, domain: &str, name: &str, cidr4: u8, cidr6: u8) -> Eval<bool> {
         match self.ip {
             IpAddr::V4(ip) => {
-                let r = self.resolver.a(name);
+                let r = self.resolver.a(name).await;
                 let addrs = self.answer(domain, name, r)?;
                 Ok(addrs.iter().any(|a| {
                     Ip4Net {
@@ -1675,7 +1693,7 @@ impl Evaluator<'_> {
                 }))
             }
             IpAddr::V6(ip) => {
-                let r = self.resolver.aaaa(name);
+                let r = self.resolver.aaaa(name).await;
                 let addrs = self.answer(domain, name, r)?;
                 Ok(addrs.iter().any(|a| {
                     Ip6Net {
@@ -1801,7 +1819,7 @@ impl Evaluator<'_> {
         })
     }
 
-    fn matches(&mut self, domain: &str, d: &Directive) -> Eval<bool> {
+    async fn matches(&mut self, domain: &str, d: &Directive) -> Eval<bool> {
         let text = d.to_string();
         match &d.mechanism {
             Mechanism::All => Ok(true),
@@ -1819,6 +1837,7 @@ impl Evaluator<'_> {
                 self.count(domain, &text)?;
                 let name = self.target(domain, spec)?;
                 self.host_matches(domain, &name, cidr4.unwrap_or(32), cidr6.unwrap_or(128))
+                    .await
             }
             Mechanism::Mx {
                 domain: spec,
@@ -1827,7 +1846,7 @@ impl Evaluator<'_> {
             } => {
                 self.count(domain, &text)?;
                 let name = self.target(domain, spec)?;
-                let r = self.resolver.mx(&name);
+                let r = self.resolver.mx(&name).await;
                 let hosts = self.answer(domain, &name, r)?;
                 if hosts.len() > ADDRESS_NAME_LIMIT {
                     return Err(self.stop(
@@ -1842,12 +1861,10 @@ impl Evaluator<'_> {
                 }
                 for host in hosts {
                     let host = normalise_name(&host);
-                    if self.host_matches(
-                        domain,
-                        &host,
-                        cidr4.unwrap_or(32),
-                        cidr6.unwrap_or(128),
-                    )? {
+                    if self
+                        .host_matches(domain, &host, cidr4.unwrap_or(32), cidr6.unwrap_or(128))
+                        .await?
+                    {
                         return Ok(true);
                     }
                 }
@@ -1857,12 +1874,12 @@ impl Evaluator<'_> {
                 self.count(domain, &text)?;
                 let target = normalise_name(&self.target(domain, spec)?);
                 // §5.5: a failing PTR lookup simply does not match.
-                let names = self.resolver.ptr(self.ip).unwrap_or_default();
+                let names = self.resolver.ptr(self.ip).await.unwrap_or_default();
                 for name in names.into_iter().take(ADDRESS_NAME_LIMIT) {
                     let name = normalise_name(&name);
                     let confirmed = match self.ip {
-                        IpAddr::V4(ip) => self.resolver.a(&name).map(|v| v.contains(&ip)),
-                        IpAddr::V6(ip) => self.resolver.aaaa(&name).map(|v| v.contains(&ip)),
+                        IpAddr::V4(ip) => self.resolver.a(&name).await.map(|v| v.contains(&ip)),
+                        IpAddr::V6(ip) => self.resolver.aaaa(&name).await.map(|v| v.contains(&ip)),
                     };
                     let in_target = name == target || name.ends_with(&format!(".{target}"));
                     if confirmed == Ok(true) && in_target {
@@ -1875,13 +1892,13 @@ impl Evaluator<'_> {
                 self.count(domain, &text)?;
                 let name = self.expand(domain, spec)?;
                 // exists always queries A, whatever the client's family (§5.7).
-                let r = self.resolver.a(&name);
+                let r = self.resolver.a(&name).await;
                 Ok(!self.answer(domain, &name, r)?.is_empty())
             }
             Mechanism::Include { domain: spec } => {
                 self.count(domain, &text)?;
                 let name = normalise_name(&self.expand(domain, spec)?);
-                let record = match self.fetch(domain, &name)? {
+                let record = match self.fetch(domain, &name).await? {
                     Some(r) => r,
                     None => {
                         return Err(self.stop(
@@ -1891,7 +1908,7 @@ impl Evaluator<'_> {
                         ))
                     }
                 };
-                let inner = self.evaluate(&name, &record);
+                let inner = self.evaluate(&name, &record).await;
                 // §5.2: only pass matches; errors propagate.
                 match inner.outcome {
                     SpfOutcome::Pass => Ok(true),
@@ -1907,8 +1924,8 @@ impl Evaluator<'_> {
     }
 
     /// The record at `name`: `Ok(None)` when there is none.
-    fn fetch(&self, domain: &str, name: &str) -> Eval<Option<SpfRecord>> {
-        let txts = match self.resolver.txt(name) {
+    async fn fetch(&self, domain: &str, name: &str) -> Eval<Option<SpfRecord>> {
+        let txts = match self.resolver.txt(name).await {
             Ok(t) => t,
             Err(LookupError::NotFound) => Vec::new(),
             Err(LookupError::Temporary(m)) => {
@@ -1933,55 +1950,57 @@ impl Evaluator<'_> {
         }
     }
 
-    fn evaluate(&mut self, domain: &str, record: &SpfRecord) -> SpfResult {
-        for d in record.directives() {
-            match self.matches(domain, d) {
-                Ok(true) => {
-                    let outcome = d.qualifier.outcome();
-                    return SpfResult {
-                        outcome,
-                        term: Some(d.to_string()),
-                        domain: domain.to_string(),
-                        reason: format!(
-                            "{} matched \"{d}\" in the SPF record of {domain}: {outcome}",
-                            self.ip
-                        ),
-                        lookups: self.lookups,
-                    };
+    fn evaluate<'s>(&'s mut self, domain: &'s str, record: &'s SpfRecord) -> Step<'s, SpfResult> {
+        Box::pin(async move {
+            for d in record.directives() {
+                match self.matches(domain, d).await {
+                    Ok(true) => {
+                        let outcome = d.qualifier.outcome();
+                        return SpfResult {
+                            outcome,
+                            term: Some(d.to_string()),
+                            domain: domain.to_string(),
+                            reason: format!(
+                                "{} matched \"{d}\" in the SPF record of {domain}: {outcome}",
+                                self.ip
+                            ),
+                            lookups: self.lookups,
+                        };
+                    }
+                    Ok(false) => {}
+                    Err(done) => return done,
                 }
-                Ok(false) => {}
-                Err(done) => return done,
             }
-        }
-        if let Some(spec) = record.redirect() {
-            let text = format!("redirect={spec}");
-            if let Err(done) = self.count(domain, &text) {
-                return done;
+            if let Some(spec) = record.redirect() {
+                let text = format!("redirect={spec}");
+                if let Err(done) = self.count(domain, &text) {
+                    return done;
+                }
+                let name = match self.expand(domain, spec) {
+                    Ok(n) => normalise_name(&n),
+                    Err(done) => return done,
+                };
+                return match self.fetch(domain, &name).await {
+                    Ok(Some(r)) => self.evaluate(&name, &r).await,
+                    // §6.1: a redirect to a name without SPF is permerror.
+                    Ok(None) => self.stop(
+                        SpfOutcome::PermError,
+                        domain,
+                        format!("\"{text}\": {name} has no SPF record"),
+                    ),
+                    Err(done) => done,
+                };
             }
-            let name = match self.expand(domain, spec) {
-                Ok(n) => normalise_name(&n),
-                Err(done) => return done,
-            };
-            return match self.fetch(domain, &name) {
-                Ok(Some(r)) => self.evaluate(&name, &r),
-                // §6.1: a redirect to a name without SPF is permerror.
-                Ok(None) => self.stop(
-                    SpfOutcome::PermError,
-                    domain,
-                    format!("\"{text}\": {name} has no SPF record"),
+            self.stop(
+                SpfOutcome::Neutral,
+                domain,
+                format!(
+                    "no term in the SPF record of {domain} matched {}, so the default result \
+                     applies: neutral",
+                    self.ip
                 ),
-                Err(done) => done,
-            };
-        }
-        self.stop(
-            SpfOutcome::Neutral,
-            domain,
-            format!(
-                "no term in the SPF record of {domain} matched {}, so the default result \
-                 applies: neutral",
-                self.ip
-            ),
-        )
+            )
+        })
     }
 }
 
@@ -2014,11 +2033,11 @@ fn url_escape(s: &str) -> String {
 /// through `resolver`. The sender is taken to be `postmaster@<domain>`.
 /// IPv4-mapped IPv6 addresses are treated as IPv4, as receivers do for
 /// dual-stack sockets.
-pub fn authorises_ip(
+pub async fn authorises_ip<R: SpfResolver>(
     record: &str,
     ip: IpAddr,
     domain: &str,
-    resolver: &dyn SpfResolver,
+    resolver: &R,
 ) -> SpfResult {
     let ip = match ip {
         IpAddr::V6(v6) => v6
@@ -2044,7 +2063,7 @@ pub fn authorises_ip(
         );
     }
     match SpfRecord::parse(record) {
-        Ok(parsed) => eval.evaluate(&domain, &parsed),
+        Ok(parsed) => eval.evaluate(&domain, &parsed).await,
         Err(e) => eval.stop(
             SpfOutcome::PermError,
             &domain,

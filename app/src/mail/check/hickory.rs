@@ -1,29 +1,16 @@
-//! The live [`DnsResolver`], built on `hickory-resolver`.
+//! The live [`DnsResolver`], over hickory-resolver's async resolver.
 //!
-//! # Blocking over async: the choice
-//!
-//! hickory-resolver 0.26 is async-only (the synchronous `Resolver` was
-//! removed in 0.25), while `mailauth_core`'s SPF traits are blocking. A
-//! [`HickoryDns`] therefore owns one background thread running a
-//! single-threaded Tokio runtime; each blocking lookup sends its question
-//! there over a channel and waits for the reply with a deadline.
-//!
-//! This was chosen over calling `Runtime::block_on` in the caller's thread
-//! because `block_on` panics when the caller is itself inside a Tokio
-//! runtime, which is exactly where a web console runs; with the dedicated
-//! thread a lookup is safe from any thread. Async callers should still run
-//! the whole check with `tokio::task::spawn_blocking` (see
-//! [`crate::mail::check::check_async`]) so that a slow DNS server blocks a pool thread
-//! rather than an executor worker.
+//! Each lookup awaits hickory directly on the caller's runtime: no thread,
+//! no runtime of its own.
 //!
 //! # No caching between checks
 //!
 //! Every lookup builds a fresh hickory `Resolver` from the stored
 //! configuration (cheap: no I/O until the query), so no answer, positive or
 //! negative, outlives its lookup; consistency within one check comes from
-//! [`crate::mail::check::dns::CheckDns`]. A console that re-runs the check after a fix
-//! therefore sees the new records at once (subject only to the upstream
-//! recursive resolver's own cache).
+//! [`crate::mail::check::dns::CheckDns`]. A console that re-runs the check
+//! after a fix therefore sees the new records at once (subject only to the
+//! upstream recursive resolver's own cache).
 //!
 //! # Timeouts
 //!
@@ -34,7 +21,6 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
 use hickory_resolver::config::{
@@ -43,10 +29,9 @@ use hickory_resolver::config::{
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::NetError;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
-use hickory_resolver::Resolver;
-use tokio::sync::mpsc;
+use hickory_resolver::{Resolver, TokioResolver};
 
-use crate::mail::check::dns::{normalise_name, DnsResolver, LookupError, MxRecord};
+use crate::mail::check::dns::{normalise_name, Answer, DnsResolver, LookupError, MxRecord};
 
 /// How to reach DNS.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,48 +92,15 @@ pub fn parse_nameserver(spec: &str) -> Result<SocketAddr, DnsSetupError> {
 }
 
 /// Why a [`HickoryDns`] could not be created.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct DnsSetupError(pub String);
 
-impl fmt::Display for DnsSetupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for DnsSetupError {}
-
-enum Question {
-    A(String),
-    Aaaa(String),
-    Mx(String),
-    Txt(String),
-    Ptr(IpAddr),
-    /// Any response at all about this name (see [`DnsResolver::unreachable`]).
-    Probe(String),
-}
-
-enum Answer {
-    A(Vec<Ipv4Addr>),
-    Aaaa(Vec<Ipv6Addr>),
-    Mx(Vec<MxRecord>),
-    Txt(Vec<String>),
-    Ptr(Vec<String>),
-    /// `Some(reason)` when no server responded.
-    Unreachable(Option<String>),
-}
-
-struct Job {
-    question: Question,
-    reply: std_mpsc::Sender<Result<Answer, LookupError>>,
-}
-
-/// A blocking [`DnsResolver`] backed by hickory-resolver; see the module
-/// docs for the threading and caching choices.
-///
-/// Dropping it stops its resolver thread.
+/// A [`DnsResolver`] backed by hickory-resolver; see the module docs for
+/// the caching and timeout choices.
 pub struct HickoryDns {
-    jobs: mpsc::UnboundedSender<Job>,
+    config: ResolverConfig,
+    opts: ResolverOpts,
     deadline: Duration,
     description: String,
 }
@@ -205,44 +157,10 @@ impl HickoryDns {
                 format!("system ({})", ips.join(", "))
             }
         };
-
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| DnsSetupError(format!("cannot start the DNS runtime: {e}")))?;
-        let (jobs, mut rx) = mpsc::unbounded_channel::<Job>();
-        let deadline = settings.deadline();
-        std::thread::Builder::new()
-            .name("mailcheck-dns".to_string())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    // Each question runs as its own task so that lookups
-                    // from several checks proceed concurrently; the loop
-                    // ends when the HickoryDns (the only sender) is
-                    // dropped.
-                    while let Some(job) = rx.recv().await {
-                        let config = config.clone();
-                        let opts = opts.clone();
-                        tokio::spawn(async move {
-                            let answer =
-                                tokio::time::timeout(deadline, ask(config, opts, job.question))
-                                    .await
-                                    .unwrap_or_else(|_| {
-                                        Err(LookupError::Temporary(format!(
-                                            "no answer within {} s",
-                                            deadline.as_secs()
-                                        )))
-                                    });
-                            // The asker may have given up; nothing to do then.
-                            let _ = job.reply.send(answer);
-                        });
-                    }
-                });
-            })
-            .map_err(|e| DnsSetupError(format!("cannot start the DNS thread: {e}")))?;
         Ok(Self {
-            jobs,
-            deadline,
+            config,
+            opts,
+            deadline: settings.deadline(),
             description,
         })
     }
@@ -252,16 +170,38 @@ impl HickoryDns {
         &self.description
     }
 
-    fn ask_blocking(&self, question: Question) -> Result<Answer, LookupError> {
-        let (reply, answer) = std_mpsc::channel();
-        self.jobs
-            .send(Job { question, reply })
-            .map_err(|_| LookupError::Temporary("the DNS thread has stopped".to_string()))?;
-        // A little longer than the worker's own deadline, so the worker's
-        // more precise message normally wins.
-        answer
-            .recv_timeout(self.deadline + Duration::from_secs(1))
-            .map_err(|_| LookupError::Temporary("no answer from the DNS thread".to_string()))?
+    fn resolver(&self, opts: ResolverOpts) -> Result<TokioResolver, String> {
+        Resolver::builder_with_config(self.config.clone(), TokioRuntimeProvider::default())
+            .with_options(opts)
+            .build()
+            .map_err(|e| format!("cannot set up the resolver: {e}"))
+    }
+
+    /// One question, within the overall deadline: hickory's own answer or
+    /// error, or why there is neither.
+    async fn send(
+        &self,
+        opts: ResolverOpts,
+        name: Name,
+        rtype: RecordType,
+    ) -> Result<Result<Vec<RData>, NetError>, String> {
+        let resolver = self.resolver(opts)?;
+        let answer = tokio::time::timeout(self.deadline, resolver.lookup(name, rtype))
+            .await
+            .map_err(|_| format!("no answer within {} s", self.deadline.as_secs()))?;
+        // Answers may include the CNAMEs that led to the data; the callers
+        // keep only the type asked for.
+        Ok(answer.map(|lookup| lookup.answers().iter().map(|r| r.data.clone()).collect()))
+    }
+
+    async fn lookup(&self, name: Name, rtype: RecordType) -> Answer<RData> {
+        match self.send(self.opts.clone(), name, rtype).await {
+            Ok(Ok(data)) => Ok(data),
+            // NXDOMAIN and NODATA alike: "nothing there".
+            Ok(Err(e)) if e.is_no_records_found() => Err(LookupError::NotFound),
+            Ok(Err(e)) => Err(LookupError::Temporary(e.to_string())),
+            Err(reason) => Err(LookupError::Temporary(reason)),
+        }
     }
 }
 
@@ -276,75 +216,48 @@ fn host_name(name: &Name) -> String {
     normalise_name(&name.to_ascii())
 }
 
-async fn ask(
-    config: ResolverConfig,
-    mut opts: ResolverOpts,
-    question: Question,
-) -> Result<Answer, LookupError> {
-    if matches!(question, Question::Probe(_)) {
-        // One try is enough to tell silence from an answer.
-        opts.attempts = 1;
-    }
-    let resolver = Resolver::builder_with_config(config, TokioRuntimeProvider::default())
-        .with_options(opts)
-        .build()
-        .map_err(|e| LookupError::Temporary(format!("cannot set up the resolver: {e}")))?;
-    let (name, rtype) = match &question {
-        Question::A(n) => (absolute(n)?, RecordType::A),
-        Question::Aaaa(n) => (absolute(n)?, RecordType::AAAA),
-        Question::Mx(n) => (absolute(n)?, RecordType::MX),
-        Question::Txt(n) => (absolute(n)?, RecordType::TXT),
-        Question::Ptr(ip) => (Name::from(*ip), RecordType::PTR),
-        Question::Probe(n) => (
-            absolute(n).unwrap_or_else(|_| Name::root()),
-            RecordType::SOA,
-        ),
-    };
-    if let Question::Probe(_) = question {
-        return Ok(Answer::Unreachable(
-            match resolver.lookup(name, rtype).await {
-                // Records, NXDOMAIN, NODATA or an error code: a server answered.
-                Ok(_) | Err(NetError::Dns(_)) => None,
-                Err(e) => Some(e.to_string()),
-            },
-        ));
-    }
-    let lookup = match resolver.lookup(name, rtype).await {
-        Ok(l) => l,
-        // NXDOMAIN and NODATA alike: "nothing there".
-        Err(e) if e.is_no_records_found() => return Err(LookupError::NotFound),
-        Err(e) => return Err(LookupError::Temporary(e.to_string())),
-    };
-    // Answers may include the CNAMEs that led to the data; keep only the
-    // type asked for.
-    let data = lookup.answers().iter().map(|r| &r.data);
-    Ok(match question {
-        Question::A(_) => Answer::A(
-            data.filter_map(|d| match d {
+impl DnsResolver for HickoryDns {
+    async fn a(&self, name: &str) -> Answer<Ipv4Addr> {
+        let data = self.lookup(absolute(name)?, RecordType::A).await?;
+        Ok(data
+            .into_iter()
+            .filter_map(|d| match d {
                 RData::A(a) => Some(a.0),
                 _ => None,
             })
-            .collect(),
-        ),
-        Question::Aaaa(_) => Answer::Aaaa(
-            data.filter_map(|d| match d {
+            .collect())
+    }
+
+    async fn aaaa(&self, name: &str) -> Answer<Ipv6Addr> {
+        let data = self.lookup(absolute(name)?, RecordType::AAAA).await?;
+        Ok(data
+            .into_iter()
+            .filter_map(|d| match d {
                 RData::AAAA(a) => Some(a.0),
                 _ => None,
             })
-            .collect(),
-        ),
-        Question::Mx(_) => Answer::Mx(
-            data.filter_map(|d| match d {
+            .collect())
+    }
+
+    async fn mx(&self, name: &str) -> Answer<MxRecord> {
+        let data = self.lookup(absolute(name)?, RecordType::MX).await?;
+        Ok(data
+            .into_iter()
+            .filter_map(|d| match d {
                 RData::MX(mx) => Some(MxRecord {
                     preference: mx.preference,
                     exchange: host_name(&mx.exchange),
                 }),
                 _ => None,
             })
-            .collect(),
-        ),
-        Question::Txt(_) => Answer::Txt(
-            data.filter_map(|d| match d {
+            .collect())
+    }
+
+    async fn txt(&self, name: &str) -> Answer<String> {
+        let data = self.lookup(absolute(name)?, RecordType::TXT).await?;
+        Ok(data
+            .into_iter()
+            .filter_map(|d| match d {
                 RData::TXT(txt) => {
                     let joined: Vec<u8> = txt
                         .txt_data
@@ -356,64 +269,30 @@ async fn ask(
                 }
                 _ => None,
             })
-            .collect(),
-        ),
-        Question::Probe(_) => return Err(mismatch()),
-        Question::Ptr(_) => Answer::Ptr(
-            data.filter_map(|d| match d {
+            .collect())
+    }
+
+    async fn ptr(&self, ip: IpAddr) -> Answer<String> {
+        let data = self.lookup(Name::from(ip), RecordType::PTR).await?;
+        Ok(data
+            .into_iter()
+            .filter_map(|d| match d {
                 RData::PTR(p) => Some(host_name(&p.0)),
                 _ => None,
             })
-            .collect(),
-        ),
-    })
-}
-
-fn mismatch() -> LookupError {
-    LookupError::Temporary("internal error: answer of the wrong type".to_string())
-}
-
-impl DnsResolver for HickoryDns {
-    fn a(&self, name: &str) -> Result<Vec<Ipv4Addr>, LookupError> {
-        match self.ask_blocking(Question::A(name.to_string()))? {
-            Answer::A(v) => Ok(v),
-            _ => Err(mismatch()),
-        }
+            .collect())
     }
 
-    fn aaaa(&self, name: &str) -> Result<Vec<Ipv6Addr>, LookupError> {
-        match self.ask_blocking(Question::Aaaa(name.to_string()))? {
-            Answer::Aaaa(v) => Ok(v),
-            _ => Err(mismatch()),
-        }
-    }
-
-    fn mx(&self, name: &str) -> Result<Vec<MxRecord>, LookupError> {
-        match self.ask_blocking(Question::Mx(name.to_string()))? {
-            Answer::Mx(v) => Ok(v),
-            _ => Err(mismatch()),
-        }
-    }
-
-    fn txt(&self, name: &str) -> Result<Vec<String>, LookupError> {
-        match self.ask_blocking(Question::Txt(name.to_string()))? {
-            Answer::Txt(v) => Ok(v),
-            _ => Err(mismatch()),
-        }
-    }
-
-    fn ptr(&self, ip: IpAddr) -> Result<Vec<String>, LookupError> {
-        match self.ask_blocking(Question::Ptr(ip))? {
-            Answer::Ptr(v) => Ok(v),
-            _ => Err(mismatch()),
-        }
-    }
-
-    fn unreachable(&self, name: &str) -> Option<String> {
-        let reason = match self.ask_blocking(Question::Probe(name.to_string())) {
-            Ok(Answer::Unreachable(None)) => return None,
-            Ok(Answer::Unreachable(Some(reason))) | Err(LookupError::Temporary(reason)) => reason,
-            Ok(_) | Err(LookupError::NotFound) => return None,
+    async fn unreachable(&self, name: &str) -> Option<String> {
+        // One try is enough to tell silence from an answer.
+        let mut opts = self.opts.clone();
+        opts.attempts = 1;
+        let name = absolute(name).unwrap_or_else(|_| Name::root());
+        let reason = match self.send(opts, name, RecordType::SOA).await {
+            // Records, NXDOMAIN, NODATA or an error code: a server answered.
+            Ok(Ok(_)) | Ok(Err(NetError::Dns(_))) => return None,
+            Ok(Err(e)) => e.to_string(),
+            Err(reason) => reason,
         };
         Some(format!(
             "the resolver {} does not answer ({reason})",
@@ -449,8 +328,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn unreachable_server_is_a_temporary_error_not_a_panic() {
+    #[tokio::test]
+    async fn unreachable_server_is_a_temporary_error_not_a_panic() {
         // Port 9 on loopback: nothing listens, so UDP gets ICMP refused or
         // times out; both must come back as Temporary, quickly.
         let dns = HickoryDns::new(&ResolverSettings {
@@ -460,13 +339,13 @@ mod tests {
         })
         .unwrap();
         assert!(matches!(
-            dns.a("example.org"),
+            dns.a("example.org").await,
             Err(LookupError::Temporary(_))
         ));
     }
 
-    #[test]
-    fn silence_is_out_of_reach_and_a_refusal_is_not() {
+    #[tokio::test]
+    async fn silence_is_out_of_reach_and_a_refusal_is_not() {
         let dead = HickoryDns::new(&ResolverSettings {
             nameserver: Some("127.0.0.1:9".parse().unwrap()),
             timeout: Duration::from_millis(200),
@@ -475,6 +354,7 @@ mod tests {
         .unwrap();
         let reason = dead
             .unreachable("example.org")
+            .await
             .expect("nothing listens on port 9");
         assert!(
             reason.starts_with("the resolver 127.0.0.1:9 does not answer ("),
@@ -511,32 +391,26 @@ mod tests {
         })
         .unwrap();
         assert!(matches!(
-            refusing.txt("example.org"),
+            refusing.txt("example.org").await,
             Err(LookupError::Temporary(_))
         ));
-        assert_eq!(refusing.unreachable("example.org"), None);
+        assert_eq!(refusing.unreachable("example.org").await, None);
         assert!(
             server.join().unwrap() >= 2,
             "both questions reached the server"
         );
     }
 
-    #[test]
-    fn usable_inside_an_async_runtime() {
-        // block_on in the caller's thread would panic here; the dedicated
-        // DNS thread must not.
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let dns = HickoryDns::new(&ResolverSettings {
-                nameserver: Some("127.0.0.1:9".parse().unwrap()),
-                timeout: Duration::from_millis(100),
-                attempts: 1,
-            })
-            .unwrap();
-            assert!(dns.txt("example.org").is_err());
-        });
+    #[tokio::test(flavor = "current_thread")]
+    async fn usable_on_a_single_threaded_runtime() {
+        // The lookups run on the caller's runtime, even one without worker
+        // threads: nothing blocks it.
+        let dns = HickoryDns::new(&ResolverSettings {
+            nameserver: Some("127.0.0.1:9".parse().unwrap()),
+            timeout: Duration::from_millis(100),
+            attempts: 1,
+        })
+        .unwrap();
+        assert!(dns.txt("example.org").await.is_err());
     }
 }

@@ -166,45 +166,21 @@ impl SqlDialect {
 }
 
 /// Why a row was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MailstoreError {
-    BadDomain {
-        domain: String,
-        reason: String,
-    },
-    BadAddress {
-        address: String,
-        reason: String,
-    },
+    #[error("\"{domain}\" is not a valid mail domain: {reason}")]
+    BadDomain { domain: String, reason: String },
+    #[error("\"{address}\" is not a valid mail address: {reason}")]
+    BadAddress { address: String, reason: String },
     /// Not a Dovecot `{SCHEME}...` string.
+    #[error(
+        "the password must be stored as a Dovecot scheme-prefixed hash such as \
+         {{ARGON2ID}}$argon2id$...; hash it with password::hash_password"
+    )]
     BadPasswordHash,
+    #[error("a quota of {0} bytes does not fit a signed 64-bit column")]
     QuotaTooLarge(u64),
 }
-
-impl fmt::Display for MailstoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MailstoreError::BadDomain { domain, reason } => {
-                write!(f, "\"{domain}\" is not a valid mail domain: {reason}")
-            }
-            MailstoreError::BadAddress { address, reason } => {
-                write!(f, "\"{address}\" is not a valid mail address: {reason}")
-            }
-            MailstoreError::BadPasswordHash => f.write_str(
-                "the password must be stored as a Dovecot scheme-prefixed hash such as \
-                 {ARGON2ID}$argon2id$...; hash it with password::hash_password",
-            ),
-            MailstoreError::QuotaTooLarge(q) => {
-                write!(
-                    f,
-                    "a quota of {q} bytes does not fit a signed 64-bit column"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for MailstoreError {}
 
 /// Checks a domain name and returns it in lower case without a trailing
 /// dot.

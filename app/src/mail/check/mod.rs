@@ -1,4 +1,4 @@
-//! `mailcheck`: the mail side of Stackyard's service layer.
+//! The mail server's side of Stackyard: the readiness check and mailbox storage.
 //!
 //! A small organisation running its own Postfix + Dovecot server and its own
 //! authoritative DNS needs two things from the console:
@@ -14,16 +14,16 @@
 //!    `{ARGON2ID}` scheme, and [`serverconf`] writes the Postfix lookup
 //!    tables and `dovecot-sql.conf.ext` that point the daemons at them.
 //!
-//! Record parsing and evaluation (SPF, DKIM, DMARC, DNSBL answers) come from
-//! `mailauth_core`; this crate adds the DNS access ([`dns`], [`hickory`])
-//! and the judgement of what a receiver would make of it.
+//! Record parsing and evaluation (SPF, DKIM, DMARC, DNSBL answers) come
+//! from [`crate::mail::auth`]; this module adds the DNS access ([`dns`],
+//! [`hickory`]) and the judgement of what a receiver would make of it.
 //!
 //! Modules:
-//! - [`dns`]: the blocking [`DnsResolver`] trait, the in-memory
-//!   [`StaticDns`], and the per-check adapter to `mailauth_core`'s SPF
-//!   resolver traits;
+//! - [`dns`]: the async [`DnsResolver`] trait, the in-memory [`StaticDns`]
+//!   the tests use, and the per-check memo that the SPF evaluator also
+//!   reads through;
 //! - [`hickory`]: [`HickoryDns`], the live resolver;
-//! - [`check`](mod@check): the readiness check;
+//! - [`readiness`]: the readiness check;
 //! - [`mailstore`], [`password`], [`serverconf`]: mailbox storage.
 
 #![forbid(unsafe_code)]
@@ -37,6 +37,4 @@ pub mod serverconf;
 
 pub use dns::{DnsResolver, LookupError, MxRecord, StaticDns};
 pub use hickory::{DnsSetupError, HickoryDns, ResolverSettings};
-pub use readiness::{
-    check, check_async, CheckItem, CheckOptions, Report, Status, DEFAULT_DNSBL_ZONE,
-};
+pub use readiness::{check, CheckItem, CheckOptions, Report, Status, DEFAULT_DNSBL_ZONE};

@@ -10,8 +10,6 @@
 //! The prefix is stored even though `default_pass_scheme = ARGON2ID` is
 //! set, so that a later scheme change can coexist with existing hashes.
 
-use std::fmt;
-
 use argon2_dovecot::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2_dovecot::{Algorithm, Argon2, Params, Version};
 
@@ -51,25 +49,16 @@ impl Argon2Cost {
 }
 
 /// Why a password could not be hashed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
+    #[error("the password is empty")]
     Empty,
     /// Rejected by the argon2 crate (e.g. memory below 8 KiB per lane).
+    #[error("invalid Argon2 cost: {0}")]
     BadCost(String),
+    #[error("hashing failed: {0}")]
     Hashing(String),
 }
-
-impl fmt::Display for PasswordError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PasswordError::Empty => f.write_str("the password is empty"),
-            PasswordError::BadCost(m) => write!(f, "invalid Argon2 cost: {m}"),
-            PasswordError::Hashing(m) => write!(f, "hashing failed: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for PasswordError {}
 
 /// Hashes `password` with a fresh random salt into Dovecot's `{ARGON2ID}`
 /// form.

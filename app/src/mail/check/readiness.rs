@@ -25,8 +25,8 @@
 //! [`Status::Fail`]: a timeout says nothing about the records.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
+use crate::dns::zone::reverse::{reverse_name, reverse_zone_for};
 use crate::mail::auth::dkim::{DkimKeyRecord, DkimPrivateKey};
 use crate::mail::auth::dmarc::validate_dmarc;
 use crate::mail::auth::dnsbl::{
@@ -46,8 +46,10 @@ pub const DEFAULT_DNSBL_ZONE: &str = "zen.spamhaus.org";
 
 /// What to check and how.
 #[derive(Clone)]
-pub struct CheckOptions {
-    pub resolver: Arc<dyn DnsResolver>,
+pub struct CheckOptions<R> {
+    /// Where the answers come from: [`crate::mail::check::HickoryDns`] live,
+    /// [`crate::mail::check::StaticDns`] in tests.
+    pub resolver: R,
     /// Blocklist zones; [`CheckOptions::new`] sets `["zen.spamhaus.org"]`.
     pub dnsbl_zones: Vec<String>,
     /// `(selector, private key PEM)`: the key record at
@@ -56,8 +58,8 @@ pub struct CheckOptions {
     pub dkim: Vec<(String, Option<String>)>,
 }
 
-impl CheckOptions {
-    pub fn new(resolver: Arc<dyn DnsResolver>) -> Self {
+impl<R> CheckOptions<R> {
+    pub fn new(resolver: R) -> Self {
         Self {
             resolver,
             dnsbl_zones: vec![DEFAULT_DNSBL_ZONE.to_string()],
@@ -66,7 +68,7 @@ impl CheckOptions {
     }
 }
 
-impl std::fmt::Debug for CheckOptions {
+impl<R> std::fmt::Debug for CheckOptions<R> {
     // Private keys must never reach a log line.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let selectors: Vec<(&str, bool)> = self
@@ -179,40 +181,31 @@ fn join_ips(ips: &[IpAddr]) -> String {
 }
 
 /// The PTR owner name of `ip` and its usual reverse zone (the /24 for IPv4,
-/// which is what ISPs delegate or keep).
+/// which is what ISPs delegate or keep), without trailing dots.
 fn reverse_names(ip: IpAddr) -> (String, String) {
-    match ip {
-        IpAddr::V4(_) => {
-            let owner = dnsbl_query_name(ip, "in-addr.arpa");
-            let zone = owner
-                .split_once('.')
-                .map(|(_, z)| z.to_string())
-                .unwrap_or_else(|| owner.clone());
-            (owner, zone)
-        }
-        IpAddr::V6(_) => {
-            let owner = dnsbl_query_name(ip, "ip6.arpa");
-            (owner, "the ip6.arpa zone of your IPv6 prefix".to_string())
-        }
-    }
+    let owner = normalise_name(reverse_name(ip).as_str());
+    let zone = match reverse_zone_for(ip, 24) {
+        Ok(zone) if ip.is_ipv4() => normalise_name(zone.as_str()),
+        _ => "the ip6.arpa zone of your IPv6 prefix".to_string(),
+    };
+    (owner, zone)
 }
 
-/// Runs the readiness check (blocking; see [`check_async`] for async
-/// callers).
+/// Runs the readiness check.
 ///
 /// `mail_host` defaults to the domain's best MX (lowest preference) and
 /// `mail_ip` to that host's first A record (AAAA when it has none). Pass
 /// `mail_ip` explicitly when the server sends from another address than
 /// the one its name resolves to, since receivers judge the sending address.
-pub fn check(
+pub async fn check<R: DnsResolver>(
     domain: &str,
     mail_host: Option<&str>,
     mail_ip: Option<IpAddr>,
-    opts: &CheckOptions,
+    opts: &CheckOptions<R>,
 ) -> Report {
     let domain = normalise_name(domain);
-    let dns = CheckDns::new(opts.resolver.as_ref());
-    let mx = found(dns.mx_records(&domain));
+    let dns = CheckDns::new(&opts.resolver);
+    let mx = found(dns.mx_records(&domain).await);
 
     let host = match mail_host {
         Some(h) => Some(normalise_name(h)),
@@ -224,7 +217,10 @@ pub fn check(
             Err(_) => None,
         },
     };
-    let host_addrs = host.as_deref().map(|h| found(dns.addrs(h)));
+    let host_addrs = match host.as_deref() {
+        Some(h) => Some(found(dns.addrs(h).await)),
+        None => None,
+    };
     let ip = mail_ip.or_else(|| match &host_addrs {
         Some(Ok(addrs)) => addrs
             .iter()
@@ -242,9 +238,9 @@ pub fn check(
             ip,
             mail_ip.is_some(),
         ),
-        check_ptr(&dns, host.as_deref(), ip),
+        check_ptr(&dns, host.as_deref(), ip).await,
         check_mx(&domain, host.as_deref(), &mx),
-        check_spf(&dns, &domain, ip),
+        check_spf(&dns, &domain, ip).await,
     ];
     if opts.dkim.is_empty() {
         items.push(item(
@@ -256,11 +252,11 @@ pub fn check(
         ));
     }
     for (selector, key) in &opts.dkim {
-        items.push(check_dkim(&dns, &domain, selector, key.as_deref()));
+        items.push(check_dkim(&dns, &domain, selector, key.as_deref()).await);
     }
-    items.push(check_dmarc(&dns, &domain));
+    items.push(check_dmarc(&dns, &domain).await);
     for zone in &opts.dnsbl_zones {
-        items.push(check_dnsbl(&dns, zone, ip));
+        items.push(check_dnsbl(&dns, zone, ip).await);
     }
     if let Some(reason) = dns.resolver_down() {
         // Every "could not check" has the one cause, with the one fix.
@@ -280,33 +276,6 @@ pub fn check(
         mail_ip: ip,
         items,
     }
-}
-
-/// [`check`] for async callers: runs the whole (blocking) check on Tokio's
-/// blocking pool so DNS waits never stall an executor worker. Must be
-/// called within a Tokio runtime.
-pub async fn check_async(
-    domain: String,
-    mail_host: Option<String>,
-    mail_ip: Option<IpAddr>,
-    opts: CheckOptions,
-) -> Report {
-    let fallback_domain = normalise_name(&domain);
-    let fallback_host = mail_host.clone();
-    tokio::task::spawn_blocking(move || check(&domain, mail_host.as_deref(), mail_ip, &opts))
-        .await
-        .unwrap_or_else(|e| Report {
-            domain: fallback_domain,
-            mail_host: fallback_host,
-            mail_ip,
-            items: vec![item(
-                "internal",
-                "Readiness check".to_string(),
-                Status::Fail,
-                format!("the check stopped unexpectedly: {e}"),
-                None,
-            )],
-        })
 }
 
 fn check_host_address(
@@ -388,7 +357,11 @@ fn check_host_address(
     }
 }
 
-fn check_ptr(dns: &CheckDns<'_>, host: Option<&str>, ip: Option<IpAddr>) -> CheckItem {
+async fn check_ptr<R: DnsResolver>(
+    dns: &CheckDns<'_, R>,
+    host: Option<&str>,
+    ip: Option<IpAddr>,
+) -> CheckItem {
     const ID: &str = "ptr";
     let Some(ip) = ip else {
         return item(
@@ -407,7 +380,7 @@ fn check_ptr(dns: &CheckDns<'_>, host: Option<&str>, ip: Option<IpAddr>) -> Chec
          hosting provider), not to you: ask them to set the PTR record `{owner}. IN PTR \
          {want}.`; if you run that zone yourself, add the record there."
     );
-    let names = match found(dns.ptr_names(ip)) {
+    let names = match found(dns.ptr_names(ip).await) {
         Ok(n) => n,
         Err(e) => return unknown(ID, title, &owner, &e),
     };
@@ -427,9 +400,9 @@ fn check_ptr(dns: &CheckDns<'_>, host: Option<&str>, ip: Option<IpAddr>) -> Chec
     let mut confirmed: Vec<String> = Vec::new();
     for name in &names {
         let back = if ip.is_ipv4() {
-            found(dns.a(name)).map(|v| v.into_iter().map(IpAddr::V4).collect::<Vec<_>>())
+            found(dns.a(name).await).map(|v| v.into_iter().map(IpAddr::V4).collect::<Vec<_>>())
         } else {
-            found(dns.aaaa(name)).map(|v| v.into_iter().map(IpAddr::V6).collect::<Vec<_>>())
+            found(dns.aaaa(name).await).map(|v| v.into_iter().map(IpAddr::V6).collect::<Vec<_>>())
         };
         match back {
             Ok(addrs) if addrs.contains(&ip) => confirmed.push(name.clone()),
@@ -601,10 +574,14 @@ fn ip_term(ip: IpAddr) -> String {
     }
 }
 
-fn check_spf(dns: &CheckDns<'_>, domain: &str, ip: Option<IpAddr>) -> CheckItem {
+async fn check_spf<R: DnsResolver>(
+    dns: &CheckDns<'_, R>,
+    domain: &str,
+    ip: Option<IpAddr>,
+) -> CheckItem {
     const ID: &str = "spf";
     let title = format!("SPF record of {domain}");
-    let txts = match found(dns.txt_records(domain)) {
+    let txts = match found(dns.txt_records(domain).await) {
         Ok(t) => t,
         Err(e) => return unknown(ID, title, domain, &e),
     };
@@ -650,7 +627,7 @@ fn check_spf(dns: &CheckDns<'_>, domain: &str, ip: Option<IpAddr>) -> CheckItem 
              \"{suggested}\"`."
         ));
     } else {
-        match count_lookups(&record, dns) {
+        match count_lookups(&record, dns).await {
             Ok(count) if !count.within_limit() => {
                 problems.push(format!(
                     "evaluating it needs too many DNS lookups ({}), so receivers stop with \
@@ -684,7 +661,7 @@ fn check_spf(dns: &CheckDns<'_>, domain: &str, ip: Option<IpAddr>) -> CheckItem 
     let mut passed_term = None;
     if let Some(ip) = ip {
         if problems.is_empty() {
-            let result = authorises_ip(&record, ip, domain, dns);
+            let result = authorises_ip(&record, ip, domain, dns).await;
             match result.outcome {
                 SpfOutcome::Pass => passed_term = result.term,
                 SpfOutcome::TempError => {
@@ -739,7 +716,12 @@ fn check_spf(dns: &CheckDns<'_>, domain: &str, ip: Option<IpAddr>) -> CheckItem 
     }
 }
 
-fn check_dkim(dns: &CheckDns<'_>, domain: &str, selector: &str, pem: Option<&str>) -> CheckItem {
+async fn check_dkim<R: DnsResolver>(
+    dns: &CheckDns<'_, R>,
+    domain: &str,
+    selector: &str,
+    pem: Option<&str>,
+) -> CheckItem {
     let selector = normalise_name(selector);
     let id = format!("dkim:{selector}");
     let name = format!("{selector}._domainkey.{domain}");
@@ -766,7 +748,7 @@ fn check_dkim(dns: &CheckDns<'_>, domain: &str, selector: &str, pem: Option<&str
         Some(rec) => format!("`{name}. IN TXT {}`", to_zone_txt(rec)),
         None => format!("`{name}. IN TXT \"v=DKIM1; k=rsa; p=<the public key>\"`"),
     };
-    let txts = match found(dns.txt_records(&name)) {
+    let txts = match found(dns.txt_records(&name).await) {
         Ok(t) => t,
         Err(e) => return unknown(&id, title, &name, &e),
     };
@@ -870,7 +852,7 @@ fn check_dkim(dns: &CheckDns<'_>, domain: &str, selector: &str, pem: Option<&str
     }
 }
 
-fn check_dmarc(dns: &CheckDns<'_>, domain: &str) -> CheckItem {
+async fn check_dmarc<R: DnsResolver>(dns: &CheckDns<'_, R>, domain: &str) -> CheckItem {
     const ID: &str = "dmarc";
     let name = format!("_dmarc.{domain}");
     let title = format!("DMARC policy at {name}");
@@ -878,7 +860,7 @@ fn check_dmarc(dns: &CheckDns<'_>, domain: &str) -> CheckItem {
         "`{name}. IN TXT \"v=DMARC1; p=none; rua=mailto:postmaster@{domain}\"`, then move to \
          p=quarantine once the reports show all your mail passes"
     );
-    let txts = match found(dns.txt_records(&name)) {
+    let txts = match found(dns.txt_records(&name).await) {
         Ok(t) => t,
         Err(e) => return unknown(ID, title, &name, &e),
     };
@@ -957,7 +939,11 @@ fn is_spamhaus(zone: &str) -> bool {
     zone == "spamhaus.org" || zone.ends_with(".spamhaus.org") || zone.ends_with(".spamhaus.net")
 }
 
-fn check_dnsbl(dns: &CheckDns<'_>, zone: &str, ip: Option<IpAddr>) -> CheckItem {
+async fn check_dnsbl<R: DnsResolver>(
+    dns: &CheckDns<'_, R>,
+    zone: &str,
+    ip: Option<IpAddr>,
+) -> CheckItem {
     let zone = normalise_name(zone);
     let id = format!("dnsbl:{zone}");
     let title = format!("Blocklist {zone}");
@@ -971,7 +957,7 @@ fn check_dnsbl(dns: &CheckDns<'_>, zone: &str, ip: Option<IpAddr>) -> CheckItem 
         );
     };
     let qname = dnsbl_query_name(ip, &zone);
-    let addrs = match found(dns.a(&qname)) {
+    let addrs = match found(dns.a(&qname).await) {
         Ok(a) => a,
         Err(e) => return unknown(&id, title, &qname, &e),
     };
@@ -1002,7 +988,7 @@ fn check_dnsbl(dns: &CheckDns<'_>, zone: &str, ip: Option<IpAddr>) -> CheckItem 
                      {ip})."
                 )
             };
-            // mailauth_core names codes by Spamhaus ZEN's meanings; on
+            // The DNSBL module names codes by Spamhaus ZEN's meanings; on
             // another list the same code means something else, so only
             // the code itself is reported there.
             let detail = if is_spamhaus(&zone) {
@@ -1089,13 +1075,13 @@ mod tests {
             )
     }
 
-    fn run(dns: StaticDns) -> Report {
-        let mut opts = CheckOptions::new(Arc::new(dns));
+    async fn run(dns: StaticDns) -> Report {
+        let mut opts = CheckOptions::new(dns);
         opts.dkim = vec![(
             "mail".to_string(),
             Some(key().private_key.pem().to_string()),
         )];
-        check("Example.ORG.", None, None, &opts)
+        check("Example.ORG.", None, None, &opts).await
     }
 
     /// Every item of a check with the `mail` selector and the default
@@ -1116,8 +1102,8 @@ mod tests {
             .unwrap_or_else(|| panic!("no item {id} in {report:#?}"))
     }
 
-    #[test]
-    fn a_resolver_out_of_reach_is_named_once_with_its_fix() {
+    #[tokio::test]
+    async fn a_resolver_out_of_reach_is_named_once_with_its_fix() {
         use crate::mail::check::{HickoryDns, ResolverSettings};
         let dead = HickoryDns::new(&ResolverSettings {
             nameserver: Some("127.0.0.1:9".parse().unwrap()),
@@ -1125,9 +1111,9 @@ mod tests {
             attempts: 1,
         })
         .unwrap();
-        let mut opts = CheckOptions::new(Arc::new(dead));
+        let mut opts = CheckOptions::new(dead);
         opts.dkim = vec![("mail".to_string(), None)];
-        let report = check("example.org", Some("mail.example.org"), Some(ip()), &opts);
+        let report = check("example.org", Some("mail.example.org"), Some(ip()), &opts).await;
         let ids: Vec<&str> = report.items.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ITEM_IDS);
         for item in &report.items {
@@ -1151,9 +1137,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn good_domain_passes() {
-        let report = run(good());
+    #[tokio::test]
+    async fn good_domain_passes() {
+        let report = run(good()).await;
         assert!(report.all_passed(), "{report:#?}");
         assert_eq!(report.domain, "example.org");
         assert_eq!(report.mail_host.as_deref(), Some("mail.example.org"));
@@ -1184,12 +1170,12 @@ mod tests {
         assert_eq!(json["mail_ip"], IP);
     }
 
-    #[test]
-    fn missing_ptr() {
+    #[tokio::test]
+    async fn missing_ptr() {
         let dns = StaticDns::new()
             .with_mx("example.org", 10, "mail.example.org")
             .with_addr("mail.example.org", ip());
-        let report = run(dns);
+        let report = run(dns).await;
         let ptr = get(&report, "ptr");
         assert_eq!(ptr.status, Status::Fail);
         assert_eq!(
@@ -1209,15 +1195,15 @@ mod tests {
         assert!(!report.all_passed());
     }
 
-    #[test]
-    fn ptr_not_forward_confirmed() {
+    #[tokio::test]
+    async fn ptr_not_forward_confirmed() {
         // The ISP's generic name, which resolves to another address.
         let dns = StaticDns::new()
             .with_mx("example.org", 10, "mail.example.org")
             .with_addr("mail.example.org", ip())
             .with_ptr(ip(), "host-10.pool.isp.example")
             .with_addr("host-10.pool.isp.example", "198.51.100.7".parse().unwrap());
-        let report = run(dns);
+        let report = run(dns).await;
         let ptr = get(&report, "ptr");
         assert_eq!(ptr.status, Status::Fail);
         assert_eq!(
@@ -1237,17 +1223,17 @@ mod tests {
         );
     }
 
-    #[test]
-    fn ptr_names_host_but_host_points_elsewhere() {
+    #[tokio::test]
+    async fn ptr_names_host_but_host_points_elsewhere() {
         // PTR is right, but the A record was changed: the fix is ours, not
         // the ISP's.
         let dns = StaticDns::new()
             .with_mx("example.org", 10, "mail.example.org")
             .with_addr("mail.example.org", "192.0.2.99".parse().unwrap())
             .with_ptr(ip(), "mail.example.org");
-        let mut opts = CheckOptions::new(Arc::new(dns));
+        let mut opts = CheckOptions::new(dns);
         opts.dnsbl_zones.clear();
-        let report = check("example.org", None, Some(ip()), &opts);
+        let report = check("example.org", None, Some(ip()), &opts).await;
         let ptr = get(&report, "ptr");
         assert_eq!(ptr.status, Status::Fail);
         assert_eq!(
@@ -1268,19 +1254,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn ptr_confirmed_but_not_the_mail_host() {
+    #[tokio::test]
+    async fn ptr_confirmed_but_not_the_mail_host() {
         let dns = good()
             .with_ptr("192.0.2.11".parse().unwrap(), "other.example.org")
             .with_addr("other.example.org", "192.0.2.11".parse().unwrap());
-        let mut opts = CheckOptions::new(Arc::new(dns));
+        let mut opts = CheckOptions::new(dns);
         opts.dnsbl_zones.clear();
         let report = check(
             "example.org",
             None,
             Some("192.0.2.11".parse().unwrap()),
             &opts,
-        );
+        )
+        .await;
         let ptr = get(&report, "ptr");
         assert_eq!(
             ptr.detail,
@@ -1294,11 +1281,11 @@ mod tests {
             .ends_with("Alternatively make the mail server use other.example.org as its host name (Postfix myhostname) and point the MX at it."));
     }
 
-    #[test]
-    fn spf_without_the_ip() {
+    #[tokio::test]
+    async fn spf_without_the_ip() {
         let dns = good().with_txt("example.org", "v=spf1 ip4:198.51.100.0/24 -all");
         // Two SPF records now: first check that this is caught …
-        let report = run(dns);
+        let report = run(dns).await;
         let spf = get(&report, "spf");
         assert_eq!(spf.status, Status::Fail);
         assert!(
@@ -1313,7 +1300,7 @@ mod tests {
             .with_addr("mail.example.org", ip())
             .with_ptr(ip(), "mail.example.org")
             .with_txt("example.org", "v=spf1 ip4:198.51.100.0/24 -all");
-        let report = run(dns);
+        let report = run(dns).await;
         let spf = get(&report, "spf");
         assert_eq!(spf.status, Status::Fail);
         assert_eq!(
@@ -1330,12 +1317,12 @@ mod tests {
         );
     }
 
-    #[test]
-    fn spf_missing() {
+    #[tokio::test]
+    async fn spf_missing() {
         let dns = StaticDns::new()
             .with_mx("example.org", 10, "mail.example.org")
             .with_addr("mail.example.org", ip());
-        let spf = run(dns).items[3].clone();
+        let spf = run(dns).await.items[3].clone();
         assert_eq!(spf.id, "spf");
         assert_eq!(
             spf.detail,
@@ -1348,8 +1335,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn spf_over_ten_lookups() {
+    #[tokio::test]
+    async fn spf_over_ten_lookups() {
         let five = "v=spf1 a:h1.example.net a:h2.example.net a:h3.example.net \
                     a:h4.example.net a:h5.example.net -all";
         let dns = StaticDns::new()
@@ -1362,7 +1349,7 @@ mod tests {
             )
             .with_txt("_spf1.example.net", five)
             .with_txt("_spf2.example.net", five);
-        let report = run(dns);
+        let report = run(dns).await;
         let spf = get(&report, "spf");
         assert_eq!(spf.status, Status::Fail);
         assert_eq!(
@@ -1380,8 +1367,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn spf_include_trouble() {
+    #[tokio::test]
+    async fn spf_include_trouble() {
         let base = || {
             StaticDns::new()
                 .with_mx("example.org", 10, "mail.example.org")
@@ -1392,7 +1379,7 @@ mod tests {
                 )
         };
         // The included name does not answer: unknown, not wrong.
-        let report = run(base().with_failure("_spf.provider.example"));
+        let report = run(base().with_failure("_spf.provider.example")).await;
         let spf = get(&report, "spf");
         assert_eq!(spf.status, Status::Warn);
         assert!(
@@ -1402,7 +1389,7 @@ mod tests {
             spf.detail
         );
         // The included name has no SPF record: receivers permerror.
-        let report = run(base());
+        let report = run(base()).await;
         let spf = get(&report, "spf");
         assert_eq!(spf.status, Status::Fail);
         assert_eq!(
@@ -1412,14 +1399,14 @@ mod tests {
         );
     }
 
-    #[test]
-    fn dkim_mismatch_and_missing() {
+    #[tokio::test]
+    async fn dkim_mismatch_and_missing() {
         let other = generate_ed25519().unwrap();
         let dns = StaticDns::new()
             .with_mx("example.org", 10, "mail.example.org")
             .with_addr("mail.example.org", ip())
             .with_txt("mail._domainkey.example.org", &other.record);
-        let report = run(dns);
+        let report = run(dns).await;
         let dkim = get(&report, "dkim:mail");
         assert_eq!(dkim.status, Status::Fail);
         assert_eq!(
@@ -1435,9 +1422,9 @@ mod tests {
             )
         );
 
-        let mut opts = CheckOptions::new(Arc::new(good()));
+        let mut opts = CheckOptions::new(good());
         opts.dkim = vec![("s2025".to_string(), None)];
-        let report = check("example.org", None, None, &opts);
+        let report = check("example.org", None, None, &opts).await;
         let dkim = get(&report, "dkim:s2025");
         assert_eq!(
             dkim.detail,
@@ -1453,13 +1440,13 @@ mod tests {
         );
     }
 
-    #[test]
-    fn dmarc_missing_and_invalid() {
+    #[tokio::test]
+    async fn dmarc_missing_and_invalid() {
         let dns = StaticDns::new()
             .with_mx("example.org", 10, "mail.example.org")
             .with_addr("mail.example.org", ip())
             .with_txt("_dmarc.example.org", "some-other-token");
-        let report = run(dns);
+        let report = run(dns).await;
         let dmarc = get(&report, "dmarc");
         assert_eq!(dmarc.status, Status::Fail);
         assert_eq!(
@@ -1476,10 +1463,10 @@ mod tests {
             )
         );
 
-        let report = run(good().with_txt("_dmarc.other.example", "x"));
+        let report = run(good().with_txt("_dmarc.other.example", "x")).await;
         assert_eq!(get(&report, "dmarc").status, Status::Pass);
         let dns = StaticDns::new().with_txt("_dmarc.example.org", "v=DMARC1; p=maybe");
-        let report = run(dns);
+        let report = run(dns).await;
         let dmarc = get(&report, "dmarc");
         assert_eq!(dmarc.status, Status::Fail);
         assert!(
@@ -1489,10 +1476,11 @@ mod tests {
         );
     }
 
-    #[test]
-    fn listed_ip() {
+    #[tokio::test]
+    async fn listed_ip() {
         let report =
-            run(good().with_addr("10.2.0.192.zen.spamhaus.org", "127.0.0.2".parse().unwrap()));
+            run(good().with_addr("10.2.0.192.zen.spamhaus.org", "127.0.0.2".parse().unwrap()))
+                .await;
         let bl = get(&report, "dnsbl:zen.spamhaus.org");
         assert_eq!(bl.status, Status::Fail);
         assert_eq!(
@@ -1509,30 +1497,32 @@ mod tests {
             )
         );
         let report =
-            run(good().with_addr("10.2.0.192.zen.spamhaus.org", "127.0.0.10".parse().unwrap()));
+            run(good().with_addr("10.2.0.192.zen.spamhaus.org", "127.0.0.10".parse().unwrap()))
+                .await;
         let fix = get(&report, "dnsbl:zen.spamhaus.org").fix.clone().unwrap();
         assert!(fix.contains("Policy Block List"), "{fix}");
     }
 
-    #[test]
-    fn other_lists_are_not_given_spamhaus_meanings() {
-        let mut opts = CheckOptions::new(Arc::new(
+    #[tokio::test]
+    async fn other_lists_are_not_given_spamhaus_meanings() {
+        let mut opts = CheckOptions::new(
             good().with_addr("10.2.0.192.bl.example", "127.0.0.2".parse().unwrap()),
-        ));
+        );
         opts.dnsbl_zones = vec!["bl.example".to_string()];
-        let report = check("example.org", None, None, &opts);
+        let report = check("example.org", None, None, &opts).await;
         assert_eq!(
             get(&report, "dnsbl:bl.example").detail,
             "192.0.2.10 is listed on bl.example (return code 127.0.0.2)"
         );
     }
 
-    #[test]
-    fn blocklist_error_is_a_warning_not_a_listing() {
+    #[tokio::test]
+    async fn blocklist_error_is_a_warning_not_a_listing() {
         let report = run(good().with_addr(
             "10.2.0.192.zen.spamhaus.org",
             "127.255.255.254".parse().unwrap(),
-        ));
+        ))
+        .await;
         let bl = get(&report, "dnsbl:zen.spamhaus.org");
         assert_eq!(bl.status, Status::Warn);
         assert_eq!(
@@ -1553,9 +1543,9 @@ mod tests {
         assert!(!report.all_passed());
     }
 
-    #[test]
-    fn no_mx_and_dns_trouble() {
-        let report = run(StaticDns::new());
+    #[tokio::test]
+    async fn no_mx_and_dns_trouble() {
+        let report = run(StaticDns::new()).await;
         let a = get(&report, "host-address");
         assert_eq!(a.status, Status::Fail);
         assert_eq!(
@@ -1576,7 +1566,7 @@ mod tests {
             Status::Skipped
         );
 
-        let report = run(good().with_failure("_dmarc.example.org"));
+        let report = run(good().with_failure("_dmarc.example.org")).await;
         let dmarc = get(&report, "dmarc");
         assert_eq!(dmarc.status, Status::Warn);
         assert_eq!(
@@ -1586,11 +1576,11 @@ mod tests {
         );
     }
 
-    #[test]
-    fn explicit_host_not_in_mx() {
+    #[tokio::test]
+    async fn explicit_host_not_in_mx() {
         let dns = good().with_addr("mx2.example.org", "192.0.2.20".parse().unwrap());
-        let opts = CheckOptions::new(Arc::new(dns));
-        let report = check("example.org", Some("MX2.example.org."), None, &opts);
+        let opts = CheckOptions::new(dns);
+        let report = check("example.org", Some("MX2.example.org."), None, &opts).await;
         let mx = get(&report, "mx");
         assert_eq!(mx.status, Status::Fail);
         assert_eq!(
@@ -1602,7 +1592,7 @@ mod tests {
 
     #[test]
     fn options_debug_hides_keys() {
-        let mut opts = CheckOptions::new(Arc::new(StaticDns::new()));
+        let mut opts = CheckOptions::new(StaticDns::new());
         opts.dkim = vec![(
             "mail".to_string(),
             Some("-----BEGIN PRIVATE KEY-----".to_string()),
@@ -1613,9 +1603,9 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-    async fn async_check_runs_on_the_blocking_pool() {
-        let opts = CheckOptions::new(Arc::new(good()));
-        let report = check_async("example.org".to_string(), None, None, opts).await;
+    async fn check_runs_on_a_runtime_worker() {
+        let opts = CheckOptions::new(good());
+        let report = check("example.org", None, None, &opts).await;
         assert_eq!(report.mail_ip, Some(ip()));
     }
 }

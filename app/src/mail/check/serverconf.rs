@@ -73,16 +73,9 @@ impl SqlBackend {
 }
 
 /// A value that cannot be written into a configuration file safely.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct ConfigError(pub String);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// Both file formats are line-based: a newline would start a new setting
 /// that an attacker controls; `#` would cut the value short.

@@ -1,90 +1,11 @@
 //! Tests for the SPF module: RFC 7208 Appendix A, the paper's Table 1
 //! record, broken inputs with the exact messages users see, lookup counting
-//! and `check_host()` through an in-memory zone.
+//! and `check_host()` through the in-memory resolver.
 
 use super::*;
 use crate::mail::auth::Severity;
+use crate::mail::check::StaticDns;
 use proptest::prelude::*;
-
-/// An in-memory zone standing in for DNS.
-#[derive(Default)]
-struct Zone {
-    txt: HashMap<String, Vec<String>>,
-    a: HashMap<String, Vec<Ipv4Addr>>,
-    aaaa: HashMap<String, Vec<Ipv6Addr>>,
-    mx: HashMap<String, Vec<String>>,
-    ptr: HashMap<IpAddr, Vec<String>>,
-    servfail: HashSet<String>,
-}
-
-impl Zone {
-    fn txt(mut self, name: &str, value: &str) -> Self {
-        self.txt
-            .entry(name.to_string())
-            .or_default()
-            .push(value.to_string());
-        self
-    }
-    fn a(mut self, name: &str, addrs: &[&str]) -> Self {
-        let parsed = addrs.iter().filter_map(|s| s.parse().ok()).collect();
-        self.a.insert(name.to_string(), parsed);
-        self
-    }
-    fn aaaa(mut self, name: &str, addrs: &[&str]) -> Self {
-        let parsed = addrs.iter().filter_map(|s| s.parse().ok()).collect();
-        self.aaaa.insert(name.to_string(), parsed);
-        self
-    }
-    fn mx(mut self, name: &str, hosts: &[&str]) -> Self {
-        self.mx.insert(
-            name.to_string(),
-            hosts.iter().map(|s| s.to_string()).collect(),
-        );
-        self
-    }
-    fn ptr(mut self, ip: &str, names: &[&str]) -> Self {
-        if let Ok(ip) = ip.parse() {
-            self.ptr
-                .insert(ip, names.iter().map(|s| s.to_string()).collect());
-        }
-        self
-    }
-    fn servfail(mut self, name: &str) -> Self {
-        self.servfail.insert(name.to_string());
-        self
-    }
-    fn get<T: Clone>(
-        &self,
-        map: &HashMap<String, Vec<T>>,
-        name: &str,
-    ) -> Result<Vec<T>, LookupError> {
-        if self.servfail.contains(name) {
-            return Err(LookupError::Temporary("SERVFAIL".into()));
-        }
-        map.get(name).cloned().ok_or(LookupError::NotFound)
-    }
-}
-
-impl SpfLookup for Zone {
-    fn txt(&self, name: &str) -> Result<Vec<String>, LookupError> {
-        self.get(&self.txt, name)
-    }
-}
-
-impl SpfResolver for Zone {
-    fn a(&self, name: &str) -> Result<Vec<Ipv4Addr>, LookupError> {
-        self.get(&self.a, name)
-    }
-    fn aaaa(&self, name: &str) -> Result<Vec<Ipv6Addr>, LookupError> {
-        self.get(&self.aaaa, name)
-    }
-    fn mx(&self, name: &str) -> Result<Vec<String>, LookupError> {
-        self.get(&self.mx, name)
-    }
-    fn ptr(&self, ip: IpAddr) -> Result<Vec<String>, LookupError> {
-        self.ptr.get(&ip).cloned().ok_or(LookupError::NotFound)
-    }
-}
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -115,44 +36,57 @@ fn one_error(record: &str) -> String {
 // --- RFC 7208 Appendix A -------------------------------------------------
 
 /// The zone of RFC 7208 Appendix A.
-fn rfc_zone() -> Zone {
-    Zone::default()
-        .mx("example.com", &["mail-a.example.com", "mail-b.example.com"])
-        .a("example.com", &["192.0.2.10", "192.0.2.11"])
-        .a("amy.example.com", &["192.0.2.65"])
-        .a("bob.example.com", &["192.0.2.66"])
-        .a("mail-a.example.com", &["192.0.2.129"])
-        .a("mail-b.example.com", &["192.0.2.130"])
-        .a("www.example.com", &["192.0.2.10", "192.0.2.11"])
-        .mx("example.org", &["mail-c.example.org"])
-        .a("mail-c.example.org", &["192.0.2.140"])
-        .ptr("192.0.2.10", &["example.com"])
-        .ptr("192.0.2.11", &["example.com"])
-        .ptr("192.0.2.65", &["amy.example.com"])
-        .ptr("192.0.2.66", &["bob.example.com"])
-        .ptr("192.0.2.129", &["mail-a.example.com"])
-        .ptr("192.0.2.130", &["mail-b.example.com"])
-        .ptr("192.0.2.140", &["mail-c.example.org"])
-        .ptr("10.0.0.4", &["bob.example.com"])
+fn rfc_zone() -> StaticDns {
+    StaticDns::new()
+        .with_mx("example.com", 10, "mail-a.example.com")
+        .with_mx("example.com", 10, "mail-b.example.com")
+        .with_addr("example.com", ip("192.0.2.10"))
+        .with_addr("example.com", ip("192.0.2.11"))
+        .with_addr("amy.example.com", ip("192.0.2.65"))
+        .with_addr("bob.example.com", ip("192.0.2.66"))
+        .with_addr("mail-a.example.com", ip("192.0.2.129"))
+        .with_addr("mail-b.example.com", ip("192.0.2.130"))
+        .with_addr("www.example.com", ip("192.0.2.10"))
+        .with_addr("www.example.com", ip("192.0.2.11"))
+        .with_mx("example.org", 10, "mail-c.example.org")
+        .with_addr("mail-c.example.org", ip("192.0.2.140"))
+        .with_ptr(ip("192.0.2.10"), "example.com")
+        .with_ptr(ip("192.0.2.11"), "example.com")
+        .with_ptr(ip("192.0.2.65"), "amy.example.com")
+        .with_ptr(ip("192.0.2.66"), "bob.example.com")
+        .with_ptr(ip("192.0.2.129"), "mail-a.example.com")
+        .with_ptr(ip("192.0.2.130"), "mail-b.example.com")
+        .with_ptr(ip("192.0.2.140"), "mail-c.example.org")
+        .with_ptr(ip("10.0.0.4"), "bob.example.com")
 }
 
-fn outcome(record: &str, addr: &str) -> SpfOutcome {
-    authorises_ip(record, ip(addr), "example.com", &rfc_zone()).outcome
+async fn outcome(record: &str, addr: &str) -> SpfOutcome {
+    authorises_ip(record, ip(addr), "example.com", &rfc_zone())
+        .await
+        .outcome
 }
 
 /// Asserts which of the given addresses pass; all others must fail.
-fn assert_passes(record: &str, pass: &[&str], fail: &[&str]) {
+async fn assert_passes(record: &str, pass: &[&str], fail: &[&str]) {
     for a in pass {
-        assert_eq!(outcome(record, a), SpfOutcome::Pass, "{record} with {a}");
+        assert_eq!(
+            outcome(record, a).await,
+            SpfOutcome::Pass,
+            "{record} with {a}"
+        );
     }
     for a in fail {
-        assert_eq!(outcome(record, a), SpfOutcome::Fail, "{record} with {a}");
+        assert_eq!(
+            outcome(record, a).await,
+            SpfOutcome::Fail,
+            "{record} with {a}"
+        );
     }
 }
 
-#[test]
-fn rfc7208_a1_simple_examples() {
-    let r = authorises_ip("v=spf1 +all", ip("203.0.113.9"), "example.com", &rfc_zone());
+#[tokio::test]
+async fn rfc7208_a1_simple_examples() {
+    let r = authorises_ip("v=spf1 +all", ip("203.0.113.9"), "example.com", &rfc_zone()).await;
     assert_eq!(
         (r.outcome, r.term.as_deref()),
         (SpfOutcome::Pass, Some("all"))
@@ -162,32 +96,38 @@ fn rfc7208_a1_simple_examples() {
         "v=spf1 a -all",
         &["192.0.2.10", "192.0.2.11"],
         &["192.0.2.65", "192.0.2.129"],
-    );
+    )
+    .await;
     assert_passes(
         "v=spf1 a:example.org -all",
         &[],
         &["192.0.2.10", "192.0.2.140"],
-    );
+    )
+    .await;
     assert_passes(
         "v=spf1 mx -all",
         &["192.0.2.129", "192.0.2.130"],
         &["192.0.2.10", "192.0.2.140"],
-    );
+    )
+    .await;
     assert_passes(
         "v=spf1 mx:example.org -all",
         &["192.0.2.140"],
         &["192.0.2.129"],
-    );
+    )
+    .await;
     assert_passes(
         "v=spf1 mx mx:example.org -all",
         &["192.0.2.129", "192.0.2.130", "192.0.2.140"],
         &["192.0.2.10"],
-    );
+    )
+    .await;
     assert_passes(
         "v=spf1 mx/30 mx:example.org/30 -all",
         &["192.0.2.128", "192.0.2.131", "192.0.2.141", "192.0.2.143"],
         &["192.0.2.127", "192.0.2.132", "192.0.2.144"],
-    );
+    )
+    .await;
     assert_passes(
         "v=spf1 ptr -all",
         &[
@@ -201,26 +141,28 @@ fn rfc7208_a1_simple_examples() {
         // .140's name is outside example.com; bob.example.com does not
         // resolve back to 10.0.0.4.
         &["192.0.2.140", "10.0.0.4"],
-    );
+    )
+    .await;
     assert_passes(
         "v=spf1 ip4:192.0.2.128/28 -all",
         &["192.0.2.128", "192.0.2.143"],
         &["192.0.2.127", "192.0.2.144"],
-    );
+    )
+    .await;
 }
 
-#[test]
-fn rfc7208_a2_multiple_domains_with_redirect() {
+#[tokio::test]
+async fn rfc7208_a2_multiple_domains_with_redirect() {
     let zone = rfc_zone()
-        .txt(
+        .with_txt(
             "example.org",
             "v=spf1 include:example.com include:example.net -all",
         )
-        .txt("la.example.org", "v=spf1 redirect=example.org")
-        .txt("example.com", "v=spf1 a mx -all")
-        .txt("example.net", "v=spf1 ip4:198.51.100.0/24 -all");
+        .with_txt("la.example.org", "v=spf1 redirect=example.org")
+        .with_txt("example.com", "v=spf1 a mx -all")
+        .with_txt("example.net", "v=spf1 ip4:198.51.100.0/24 -all");
     let la = "v=spf1 redirect=example.org";
-    let r = authorises_ip(la, ip("198.51.100.7"), "la.example.org", &zone);
+    let r = authorises_ip(la, ip("198.51.100.7"), "la.example.org", &zone).await;
     assert_eq!(r.outcome, SpfOutcome::Pass);
     assert_eq!(r.term.as_deref(), Some("include:example.net"));
     assert_eq!(r.domain, "example.org");
@@ -228,13 +170,13 @@ fn rfc7208_a2_multiple_domains_with_redirect() {
     // include:example.net.
     assert_eq!(r.lookups, 5);
 
-    let r = authorises_ip(la, ip("192.0.2.129"), "la.example.org", &zone);
+    let r = authorises_ip(la, ip("192.0.2.129"), "la.example.org", &zone).await;
     assert_eq!(
         (r.outcome, r.term.as_deref()),
         (SpfOutcome::Pass, Some("include:example.com"))
     );
 
-    let r = authorises_ip(la, ip("203.0.113.1"), "la.example.org", &zone);
+    let r = authorises_ip(la, ip("203.0.113.1"), "la.example.org", &zone).await;
     assert_eq!(
         (r.outcome, r.term.as_deref()),
         (SpfOutcome::Fail, Some("-all"))
@@ -271,7 +213,7 @@ fn rfc7208_a_records_validate_cleanly() {
 
 #[test]
 fn rfc7208_section_7_4_macro_examples() {
-    let zone = Zone::default();
+    let zone = StaticDns::new();
     let ev = |addr: &str| Evaluator {
         resolver: &zone,
         ip: ip(addr),
@@ -325,14 +267,14 @@ fn rfc7208_section_7_4_macro_examples() {
     );
 }
 
-#[test]
-fn exists_with_macros_matches_through_a_lookup() {
-    let zone = Zone::default().a("3.2.0.192.in-addr._spf.example.com", &["127.0.0.2"]);
+#[tokio::test]
+async fn exists_with_macros_matches_through_a_lookup() {
+    let zone = StaticDns::new().with_addr("3.2.0.192.in-addr._spf.example.com", ip("127.0.0.2"));
     let rec = "v=spf1 exists:%{ir}.%{v}._spf.%{d2} -all";
-    let r = authorises_ip(rec, ip("192.0.2.3"), "email.example.com", &zone);
+    let r = authorises_ip(rec, ip("192.0.2.3"), "email.example.com", &zone).await;
     assert_eq!(r.outcome, SpfOutcome::Pass);
     assert_eq!(r.term.as_deref(), Some("exists:%{ir}.%{v}._spf.%{d2}"));
-    let r = authorises_ip(rec, ip("192.0.2.4"), "email.example.com", &zone);
+    let r = authorises_ip(rec, ip("192.0.2.4"), "email.example.com", &zone).await;
     assert_eq!(r.outcome, SpfOutcome::Fail);
 }
 
@@ -340,13 +282,13 @@ fn exists_with_macros_matches_through_a_lookup() {
 
 const PAPER_SPF: &str = "v=spf1 +a +mx +ptr +ip4:1.2.3.6 include:mail.anydomain.com ~all";
 
-fn anydomain_zone() -> Zone {
-    Zone::default()
-        .txt("anydomain.com", PAPER_SPF)
-        .a("anydomain.com", &["1.2.3.4"])
-        .mx("anydomain.com", &["mail.anydomain.com"])
-        .a("mail.anydomain.com", &["1.2.3.5"])
-        .txt("mail.anydomain.com", "v=spf1 ip4:1.2.3.7 -all")
+fn anydomain_zone() -> StaticDns {
+    StaticDns::new()
+        .with_txt("anydomain.com", PAPER_SPF)
+        .with_addr("anydomain.com", ip("1.2.3.4"))
+        .with_mx("anydomain.com", 10, "mail.anydomain.com")
+        .with_addr("mail.anydomain.com", ip("1.2.3.5"))
+        .with_txt("mail.anydomain.com", "v=spf1 ip4:1.2.3.7 -all")
 }
 
 #[test]
@@ -383,33 +325,33 @@ fn paper_record_only_warns_about_ptr() {
     );
 }
 
-#[test]
-fn paper_record_check_host() {
+#[tokio::test]
+async fn paper_record_check_host() {
     let zone = anydomain_zone();
     let check = |addr: &str| authorises_ip(PAPER_SPF, ip(addr), "anydomain.com", &zone);
-    let r = check("1.2.3.4");
+    let r = check("1.2.3.4").await;
     assert_eq!(
         (r.outcome, r.term.as_deref()),
         (SpfOutcome::Pass, Some("a"))
     );
-    let r = check("1.2.3.5");
+    let r = check("1.2.3.5").await;
     assert_eq!(
         (r.outcome, r.term.as_deref()),
         (SpfOutcome::Pass, Some("mx"))
     );
-    let r = check("1.2.3.6");
+    let r = check("1.2.3.6").await;
     assert_eq!(
         (r.outcome, r.term.as_deref()),
         (SpfOutcome::Pass, Some("ip4:1.2.3.6"))
     );
     // a, mx and ptr were each evaluated (and counted) before ip4 matched.
     assert_eq!(r.lookups, 3);
-    let r = check("1.2.3.7");
+    let r = check("1.2.3.7").await;
     assert_eq!(
         (r.outcome, r.term.as_deref()),
         (SpfOutcome::Pass, Some("include:mail.anydomain.com"))
     );
-    let r = check("9.9.9.9");
+    let r = check("9.9.9.9").await;
     assert_eq!(
         (r.outcome, r.term.as_deref()),
         (SpfOutcome::SoftFail, Some("~all"))
@@ -421,16 +363,18 @@ fn paper_record_check_host() {
     assert_eq!(r.lookups, 4);
 }
 
-#[test]
-fn paper_record_lookup_count() {
-    let count = count_lookups(PAPER_SPF, &anydomain_zone()).unwrap();
+#[tokio::test]
+async fn paper_record_lookup_count() {
+    let count = count_lookups(PAPER_SPF, &anydomain_zone()).await.unwrap();
     assert_eq!(count.total, 4);
     assert!(count.within_limit());
     assert_eq!(count.summary(), "4 lookups, within the limit of 10");
     // A full resolver can be handed to count_lookups as-is.
-    let zone = anydomain_zone();
-    let resolver: &dyn SpfResolver = &zone;
-    assert_eq!(count_lookups(PAPER_SPF, resolver).unwrap().total, 4);
+    fn full<R: SpfResolver>(resolver: R) -> R {
+        resolver
+    }
+    let zone = full(anydomain_zone());
+    assert_eq!(count_lookups(PAPER_SPF, &zone).await.unwrap().total, 4);
 }
 
 // --- Broken inputs: the exact messages -----------------------------------
@@ -806,32 +750,32 @@ proptest! {
 
 // --- Lookup counting -----------------------------------------------------
 
-fn chain_zone() -> Zone {
-    let mut z = Zone::default()
-        .txt(
+fn chain_zone() -> StaticDns {
+    let mut z = StaticDns::new()
+        .with_txt(
             "_spf.example.com",
             "v=spf1 a mx include:_spf2.example.com -all",
         )
-        .txt(
+        .with_txt(
             "_spf2.example.com",
             "v=spf1 a:h1.example.com a:h2.example.com a:h3.example.com a:h4.example.com \
              a:h5.example.com a:h6.example.com -all",
         )
-        .mx("example.com", &["mx.example.com"])
-        .mx("_spf.example.com", &["mx.example.com"])
-        .a("_spf.example.com", &["10.0.0.1"])
-        .a("mx.example.com", &["10.0.0.2"]);
+        .with_mx("example.com", 10, "mx.example.com")
+        .with_mx("_spf.example.com", 10, "mx.example.com")
+        .with_addr("_spf.example.com", ip("10.0.0.1"))
+        .with_addr("mx.example.com", ip("10.0.0.2"));
     for i in 1..=6 {
-        z = z.a(&format!("h{i}.example.com"), &["10.0.1.1"]);
+        z = z.with_addr(&format!("h{i}.example.com"), ip("10.0.1.1"));
     }
     z
 }
 
 const CHAIN: &str = "v=spf1 mx include:_spf.example.com ~all";
 
-#[test]
-fn chain_exceeding_ten_names_the_path() {
-    let count = count_lookups(CHAIN, &chain_zone()).unwrap();
+#[tokio::test]
+async fn chain_exceeding_ten_names_the_path() {
+    let count = count_lookups(CHAIN, &chain_zone()).await.unwrap();
     assert_eq!(count.total, 11);
     assert!(!count.within_limit());
     assert_eq!(
@@ -849,9 +793,9 @@ fn chain_exceeding_ten_names_the_path() {
     );
 }
 
-#[test]
-fn chain_exceeding_ten_is_permerror_in_check_host() {
-    let r = authorises_ip(CHAIN, ip("192.0.2.1"), "example.com", &chain_zone());
+#[tokio::test]
+async fn chain_exceeding_ten_is_permerror_in_check_host() {
+    let r = authorises_ip(CHAIN, ip("192.0.2.1"), "example.com", &chain_zone()).await;
     assert_eq!(r.outcome, SpfOutcome::PermError);
     assert_eq!(
         r.reason,
@@ -860,12 +804,14 @@ fn chain_exceeding_ten_is_permerror_in_check_host() {
     assert_eq!(r.domain, "_spf2.example.com");
 }
 
-#[test]
-fn include_loop_is_detected() {
-    let zone = Zone::default()
-        .txt("a.example", "v=spf1 include:b.example -all")
-        .txt("b.example", "v=spf1 ip4:192.0.2.1 include:a.example -all");
-    let err = count_lookups("v=spf1 include:a.example -all", &zone).unwrap_err();
+#[tokio::test]
+async fn include_loop_is_detected() {
+    let zone = StaticDns::new()
+        .with_txt("a.example", "v=spf1 include:b.example -all")
+        .with_txt("b.example", "v=spf1 ip4:192.0.2.1 include:a.example -all");
+    let err = count_lookups("v=spf1 include:a.example -all", &zone)
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "include loop: include:a.example → include:b.example → include:a.example; receivers \
@@ -877,7 +823,8 @@ fn include_loop_is_detected() {
         ip("203.0.113.5"),
         "x.example",
         &zone,
-    );
+    )
+    .await;
     assert_eq!(r.outcome, SpfOutcome::PermError);
     // The ip4 inside the loop still matches before the limit is reached.
     let r = authorises_ip(
@@ -885,14 +832,17 @@ fn include_loop_is_detected() {
         ip("192.0.2.1"),
         "x.example",
         &zone,
-    );
+    )
+    .await;
     assert_eq!(r.outcome, SpfOutcome::Pass);
 }
 
-#[test]
-fn redirect_loop_is_detected() {
-    let zone = Zone::default().txt("self.example", "v=spf1 redirect=Self.Example.");
-    let err = count_lookups("v=spf1 redirect=self.example", &zone).unwrap_err();
+#[tokio::test]
+async fn redirect_loop_is_detected() {
+    let zone = StaticDns::new().with_txt("self.example", "v=spf1 redirect=Self.Example.");
+    let err = count_lookups("v=spf1 redirect=self.example", &zone)
+        .await
+        .unwrap_err();
     assert_eq!(
         err,
         SpfError::IncludeLoop {
@@ -904,27 +854,30 @@ fn redirect_loop_is_detected() {
     );
 }
 
-#[test]
-fn diamond_includes_count_twice_without_a_loop() {
-    let zone = Zone::default()
-        .txt("x.example", "v=spf1 include:z.example -all")
-        .txt("y.example", "v=spf1 include:z.example -all")
-        .txt("z.example", "v=spf1 a mx -all");
-    let count = count_lookups("v=spf1 include:x.example include:y.example -all", &zone).unwrap();
+#[tokio::test]
+async fn diamond_includes_count_twice_without_a_loop() {
+    let zone = StaticDns::new()
+        .with_txt("x.example", "v=spf1 include:z.example -all")
+        .with_txt("y.example", "v=spf1 include:z.example -all")
+        .with_txt("z.example", "v=spf1 a mx -all");
+    let count = count_lookups("v=spf1 include:x.example include:y.example -all", &zone)
+        .await
+        .unwrap();
     // x, z, a, mx, y, z, a, mx
     assert_eq!(count.total, 8);
     assert!(count.over_limit_path.is_empty());
 }
 
-#[test]
-fn counting_reports_broken_includes() {
-    let zone = Zone::default()
-        .txt("bad.example", "v=spf1 ip4:300.1.1.1 -all")
-        .txt("two.example", "v=spf1 -all")
-        .txt("two.example", "v=spf1 mx -all")
-        .servfail("flaky.example");
+#[tokio::test]
+async fn counting_reports_broken_includes() {
+    let zone = StaticDns::new()
+        .with_txt("bad.example", "v=spf1 ip4:300.1.1.1 -all")
+        .with_txt("two.example", "v=spf1 -all")
+        .with_txt("two.example", "v=spf1 mx -all")
+        .with_error("flaky.example", "SERVFAIL");
     assert_eq!(
         count_lookups("v=spf1 include:none.example -all", &zone)
+            .await
             .unwrap_err()
             .to_string(),
         "\"include:none.example\": none.example has no SPF record, so receivers return \
@@ -932,6 +885,7 @@ fn counting_reports_broken_includes() {
     );
     assert_eq!(
         count_lookups("v=spf1 include:bad.example -all", &zone)
+            .await
             .unwrap_err()
             .to_string(),
         "\"include:bad.example\": the SPF record at bad.example is invalid: \"ip4:300.1.1.1\": \
@@ -939,24 +893,26 @@ fn counting_reports_broken_includes() {
          ip4:192.0.2.0/24"
     );
     assert!(matches!(
-        count_lookups("v=spf1 include:two.example -all", &zone),
+        count_lookups("v=spf1 include:two.example -all", &zone).await,
         Err(SpfError::InvalidIncludedRecord { .. })
     ));
     assert_eq!(
         count_lookups("v=spf1 include:flaky.example -all", &zone)
+            .await
             .unwrap_err()
             .to_string(),
         "DNS lookup of flaky.example failed: SERVFAIL; try again later"
     );
 }
 
-#[test]
-fn counting_skips_terms_after_all_and_ignored_redirect_but_notes_macros() {
-    let zone = Zone::default();
+#[tokio::test]
+async fn counting_skips_terms_after_all_and_ignored_redirect_but_notes_macros() {
+    let zone = StaticDns::new();
     let count = count_lookups(
         "v=spf1 include:%{ir}.bl.example -all mx redirect=r.example",
         &zone,
     )
+    .await
     .unwrap();
     assert_eq!(count.total, 1);
     assert_eq!(count.unexpanded, vec!["include:%{ir}.bl.example"]);
@@ -964,37 +920,38 @@ fn counting_skips_terms_after_all_and_ignored_redirect_but_notes_macros() {
 
 // --- check_host edge cases -----------------------------------------------
 
-#[test]
-fn ipv6_and_mapped_addresses() {
-    let zone = rfc_zone().aaaa("example.com", &["2001:db8::10"]);
+#[tokio::test]
+async fn ipv6_and_mapped_addresses() {
+    let zone = rfc_zone().with_addr("example.com", ip("2001:db8::10"));
     let rec = "v=spf1 ip6:2001:db8:1::/48 a -all";
     let check = |addr: &str| authorises_ip(rec, ip(addr), "example.com", &zone);
-    let r = check("2001:db8:1::5");
+    let r = check("2001:db8:1::5").await;
     assert_eq!(
         (r.outcome, r.term.as_deref()),
         (SpfOutcome::Pass, Some("ip6:2001:db8:1::/48"))
     );
-    assert_eq!(check("2001:db8::10").term.as_deref(), Some("a"));
-    assert_eq!(check("2001:db8::11").outcome, SpfOutcome::Fail);
+    assert_eq!(check("2001:db8::10").await.term.as_deref(), Some("a"));
+    assert_eq!(check("2001:db8::11").await.outcome, SpfOutcome::Fail);
     // An IPv4-mapped address is checked against A records.
-    assert_eq!(check("::ffff:192.0.2.10").outcome, SpfOutcome::Pass);
+    assert_eq!(check("::ffff:192.0.2.10").await.outcome, SpfOutcome::Pass);
 }
 
-#[test]
-fn none_neutral_and_errors() {
+#[tokio::test]
+async fn none_neutral_and_errors() {
     let zone = rfc_zone()
-        .servfail("flaky.example")
-        .txt("bad.example", "v=spf1 foo");
+        .with_error("flaky.example", "SERVFAIL")
+        .with_txt("bad.example", "v=spf1 foo");
     let r = authorises_ip(
         "google-site-verification=x",
         ip("192.0.2.1"),
         "example.com",
         &zone,
-    );
+    )
+    .await;
     assert_eq!(r.outcome, SpfOutcome::None);
-    let r = authorises_ip("v=spf1 mx", ip("192.0.2.1"), "example.com", &zone);
+    let r = authorises_ip("v=spf1 mx", ip("192.0.2.1"), "example.com", &zone).await;
     assert_eq!((r.outcome, r.term), (SpfOutcome::Neutral, None));
-    let r = authorises_ip("v=spf1 ?all", ip("192.0.2.1"), "example.com", &zone);
+    let r = authorises_ip("v=spf1 ?all", ip("192.0.2.1"), "example.com", &zone).await;
     assert_eq!(
         (r.outcome, r.term.as_deref()),
         (SpfOutcome::Neutral, Some("?all"))
@@ -1004,7 +961,8 @@ fn none_neutral_and_errors() {
         ip("192.0.2.1"),
         "example.com",
         &zone,
-    );
+    )
+    .await;
     assert_eq!(r.outcome, SpfOutcome::TempError);
     assert_eq!(r.reason, "DNS lookup of flaky.example failed: SERVFAIL");
     let r = authorises_ip(
@@ -1012,14 +970,16 @@ fn none_neutral_and_errors() {
         ip("192.0.2.1"),
         "example.com",
         &zone,
-    );
+    )
+    .await;
     assert_eq!(r.outcome, SpfOutcome::PermError);
     let r = authorises_ip(
         "v=spf1 include:nospf.example -all",
         ip("192.0.2.1"),
         "example.com",
         &zone,
-    );
+    )
+    .await;
     assert_eq!(r.outcome, SpfOutcome::PermError);
     assert_eq!(
         r.reason,
@@ -1030,14 +990,16 @@ fn none_neutral_and_errors() {
         ip("192.0.2.1"),
         "example.com",
         &zone,
-    );
+    )
+    .await;
     assert_eq!(r.outcome, SpfOutcome::PermError);
     let r = authorises_ip(
         "v=spf1 ip4:1.2.3.4/99 -all",
         ip("192.0.2.1"),
         "example.com",
         &zone,
-    );
+    )
+    .await;
     assert_eq!(r.outcome, SpfOutcome::PermError);
     assert_eq!(
         r.reason,
@@ -1046,10 +1008,10 @@ fn none_neutral_and_errors() {
     );
 }
 
-#[test]
-fn void_lookup_limit() {
+#[tokio::test]
+async fn void_lookup_limit() {
     let rec = "v=spf1 a:n1.example a:n2.example a:n3.example -all";
-    let r = authorises_ip(rec, ip("192.0.2.1"), "example.com", &Zone::default());
+    let r = authorises_ip(rec, ip("192.0.2.1"), "example.com", &StaticDns::new()).await;
     assert_eq!(r.outcome, SpfOutcome::PermError);
     assert_eq!(
         r.reason,
@@ -1058,13 +1020,13 @@ fn void_lookup_limit() {
     );
     // Two void lookups are tolerated.
     let rec = "v=spf1 a:n1.example a:n2.example -all";
-    let r = authorises_ip(rec, ip("192.0.2.1"), "example.com", &Zone::default());
+    let r = authorises_ip(rec, ip("192.0.2.1"), "example.com", &StaticDns::new()).await;
     assert_eq!(r.outcome, SpfOutcome::Fail);
 }
 
-#[test]
-fn results_serialise_for_the_console() {
-    let r = authorises_ip(PAPER_SPF, ip("1.2.3.6"), "anydomain.com", &anydomain_zone());
+#[tokio::test]
+async fn results_serialise_for_the_console() {
+    let r = authorises_ip(PAPER_SPF, ip("1.2.3.6"), "anydomain.com", &anydomain_zone()).await;
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["outcome"], "pass");
     assert_eq!(json["term"], "ip4:1.2.3.6");
