@@ -4,7 +4,6 @@
 //! preview, export, history with revert, apply) and the DNS servers page
 //! (entries, nsd.conf per server, the TSIG key).
 
-use super::api::*;
 use super::*;
 use crate::auth::pages::{use_session, Protected};
 use crate::auth::{Access, Role};

@@ -1,16 +1,18 @@
-//! The DNS service layer: what the server functions (and the integration
-//! test) call. Forms become typed records here, an A/AAAA record and its
-//! PTR change in one transaction, imports are previewed before they are
-//! saved, DNS server entries and the TSIG key are kept, and apply installs
-//! checked zone files on the primary and reloads it.
+//! The DNS service layer: what the server functions in [`crate::dns`] (and
+//! the integration tests) call. Forms become typed records here, an A/AAAA
+//! record and its PTR change in one transaction, imports are previewed
+//! before they are saved, DNS server entries and the TSIG key are kept, and
+//! apply installs checked zone files on the primary and reloads it.
 //!
 //! Nothing here knows about Leptos or sessions: the callers pass the actor's
-//! name and have checked the role.
+//! name and have checked the role. Every function returns
+//! [`DomainError`]; bad form values are [`DomainError::Invalid`] naming
+//! the field the message belongs beside.
 
 use crate::dns::entity::{server as server_row, tsig_key};
 use crate::dns::nsd::{
     apply_zone, nsd_conf_zones, reload, zone_file_name, ApplyError, DnsServer, ReloadMethod,
-    Role as NsdRole, Secret, TsigAlgorithm, TsigKey, ZoneChecker,
+    Secret, ServerRole, TsigAlgorithm, TsigKey, ZoneChecker,
 };
 use crate::dns::store;
 use crate::dns::zone::{
@@ -18,11 +20,11 @@ use crate::dns::zone::{
     reverse_zone_for, txt_from_input, Name, ParseOptions, RData, Record, RecordSet, RecordType,
     Ttl, Zone,
 };
+pub use crate::dns::ServerForm;
 use crate::dns::{
-    ApplyReport, ImportPreview, KeyInfo, RecordForm, RecordRow, SaveOutcome, ServerInfo,
-    ServersView, ZoneApplied, ZoneDetail, ZoneExport, ZoneListItem, ZoneSummary,
+    ApplyReport, DomainError, ImportPreview, KeyInfo, RecordForm, RecordRow, SaveOutcome,
+    ServerInfo, ServersView, ZoneApplied, ZoneDetail, ZoneExport, ZoneListItem, ZoneSummary,
 };
-use crate::error::AppError;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -41,20 +43,16 @@ static APPLY_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 // ---- record forms ----------------------------------------------------------
 
-fn field(e: crate::dns::zone::FieldError) -> AppError {
-    AppError::invalid(e.field, e.message)
-}
-
-fn number<T: std::str::FromStr>(input: &str, name: &str, max: u64) -> Result<T, AppError> {
+fn number<T: std::str::FromStr>(input: &str, name: &str, max: u64) -> Result<T, DomainError> {
     let s = input.trim();
     if s.is_empty() {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             name,
             format!("Enter the {name}: a number from 0 to {max}."),
         ));
     }
     s.parse::<T>().map_err(|_| {
-        AppError::invalid(
+        DomainError::invalid(
             name,
             format!("\"{s}\" is not a {name}: enter a number from 0 to {max}."),
         )
@@ -77,24 +75,31 @@ pub fn rdata_from_form(
     rtype: RecordType,
     form: &RecordForm,
     origin: &Name,
-) -> Result<RData, AppError> {
+) -> Result<RData, DomainError> {
     Ok(match rtype {
-        RecordType::A | RecordType::Aaaa => address_rdata(rtype, &form.address).map_err(field)?,
-        RecordType::Cname => {
-            RData::Cname(parse_target(&form.target, origin, "target").map_err(field)?)
+        RecordType::A | RecordType::Aaaa => {
+            address_rdata(rtype, &form.address).map_err(DomainError::from)?
         }
-        RecordType::Ns => RData::Ns(parse_target(&form.target, origin, "target").map_err(field)?),
-        RecordType::Ptr => RData::Ptr(parse_target(&form.target, origin, "target").map_err(field)?),
+        RecordType::Cname => {
+            RData::Cname(parse_target(&form.target, origin, "target").map_err(DomainError::from)?)
+        }
+        RecordType::Ns => {
+            RData::Ns(parse_target(&form.target, origin, "target").map_err(DomainError::from)?)
+        }
+        RecordType::Ptr => {
+            RData::Ptr(parse_target(&form.target, origin, "target").map_err(DomainError::from)?)
+        }
         RecordType::Mx => RData::Mx {
             preference: number(&form.preference, "preference", 65535)?,
-            exchange: parse_target(&form.exchange, origin, "exchange").map_err(field)?,
+            exchange: parse_target(&form.exchange, origin, "exchange")
+                .map_err(DomainError::from)?,
         },
-        RecordType::Txt => RData::Txt(txt_from_input(&form.value).map_err(field)?),
+        RecordType::Txt => RData::Txt(txt_from_input(&form.value).map_err(DomainError::from)?),
         RecordType::Srv => RData::Srv {
             priority: number(&form.priority, "priority", 65535)?,
             weight: number(&form.weight, "weight", 65535)?,
             port: number(&form.port, "port", 65535)?,
-            target: parse_target(&form.target, origin, "target").map_err(field)?,
+            target: parse_target(&form.target, origin, "target").map_err(DomainError::from)?,
         },
         RecordType::Caa => {
             let value = form.value.trim();
@@ -103,7 +108,7 @@ pub fn rdata_from_form(
                 .and_then(|v| v.strip_suffix('"'))
                 .unwrap_or(value);
             if value.is_empty() {
-                return Err(AppError::invalid(
+                return Err(DomainError::invalid(
                     "value",
                     "Enter the CA's domain, such as letsencrypt.org.",
                 ));
@@ -115,7 +120,7 @@ pub fn rdata_from_form(
             }
         }
         RecordType::Soa => {
-            return Err(AppError::invalid(
+            return Err(DomainError::invalid(
                 "type",
                 "The SOA is managed by Stackyard: its serial moves with every change.",
             ))
@@ -129,13 +134,13 @@ pub fn record_from_form(
     form: &RecordForm,
     origin: &Name,
     default_ttl: Ttl,
-) -> Result<Record, AppError> {
-    let rtype: RecordType = form.rtype.trim().parse().map_err(field)?;
-    let owner = parse_owner(&form.owner, origin).map_err(field)?;
+) -> Result<Record, DomainError> {
+    let rtype: RecordType = form.rtype.trim().parse().map_err(DomainError::from)?;
+    let owner = parse_owner(&form.owner, origin).map_err(DomainError::from)?;
     let ttl = if form.ttl.trim().is_empty() {
         default_ttl
     } else {
-        Ttl::parse(&form.ttl).map_err(field)?
+        Ttl::parse(&form.ttl).map_err(DomainError::from)?
     };
     let rdata = rdata_from_form(rtype, form, origin)?;
     Ok(Record { owner, ttl, rdata })
@@ -193,12 +198,20 @@ pub fn form_of(record: &Record, origin: &Name) -> RecordForm {
 
 /// A store refusal about the RDATA ("rdata", e.g. a duplicate) belongs next
 /// to the type's value field on the form.
-fn on_form(e: AppError, rtype: RecordType) -> AppError {
+fn on_form(e: DomainError, rtype: RecordType) -> DomainError {
     match e {
-        AppError::Invalid { field, message } if field == "rdata" => AppError::Invalid {
-            field: value_field(rtype).to_owned(),
-            message,
-        },
+        DomainError::Invalid(e) if e.field == "rdata" => {
+            DomainError::invalid(value_field(rtype), e.message)
+        }
+        other => other,
+    }
+}
+
+/// A store refusal, whatever field it named, belongs to `field` of the
+/// form at hand (the network of a new reverse zone, the PTR box).
+fn refused_as(field: &'static str) -> impl Fn(DomainError) -> DomainError {
+    move |e| match e {
+        DomainError::Invalid(e) => DomainError::invalid(field, e.message),
         other => other,
     }
 }
@@ -206,7 +219,7 @@ fn on_form(e: AppError, rtype: RecordType) -> AppError {
 // ---- zones -----------------------------------------------------------------
 
 /// Every zone with its record count and applied serial.
-pub async fn list(db: &DatabaseConnection) -> Result<Vec<ZoneListItem>, AppError> {
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<ZoneListItem>, DomainError> {
     let zones = store::list_zones(db).await?;
     let mut out = Vec::with_capacity(zones.len());
     for zone in zones {
@@ -221,22 +234,62 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<ZoneListItem>, AppError
     Ok(out)
 }
 
+/// A new zone as the create form asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewZone {
+    /// A domain, such as `example.com`.
+    Forward(String),
+    /// A network, such as `192.0.2.0/24` or `2001:db8::/48`.
+    Reverse(String),
+}
+
+impl NewZone {
+    /// `kind` is `reverse` (with `network`) or anything else (forward, with
+    /// `origin`), as the two create forms post it.
+    pub fn from_form(kind: &str, origin: String, network: String) -> Self {
+        if kind == "reverse" {
+            Self::Reverse(network)
+        } else {
+            Self::Forward(origin)
+        }
+    }
+
+    /// What was typed, trimmed (the audit target of a refused create).
+    pub fn as_typed(&self) -> &str {
+        match self {
+            Self::Forward(s) | Self::Reverse(s) => s.trim(),
+        }
+    }
+}
+
+/// Creates the zone the form asks for.
+pub async fn create_zone(
+    db: &DatabaseConnection,
+    actor: &str,
+    new: &NewZone,
+) -> Result<ZoneSummary, DomainError> {
+    match new {
+        NewZone::Forward(domain) => create_forward(db, actor, domain).await,
+        NewZone::Reverse(network) => create_reverse(db, actor, network).await,
+    }
+}
+
 /// Creates a forward zone from a domain name typed in a form.
 pub async fn create_forward(
     db: &DatabaseConnection,
     actor: &str,
     domain: &str,
-) -> Result<ZoneSummary, AppError> {
+) -> Result<ZoneSummary, DomainError> {
     let d = domain.trim().trim_end_matches('.');
     if d.is_empty() {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "origin",
             "Enter the domain, such as example.com.",
         ));
     }
-    let origin = Name::parse(d).map_err(|e| AppError::invalid("origin", e.to_string()))?;
+    let origin = Name::parse(d).map_err(|e| DomainError::invalid("origin", e.to_string()))?;
     if store::is_reverse(&origin) {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "origin",
             "That is a reverse zone: create it from its network below.",
         ));
@@ -250,10 +303,10 @@ pub async fn create_reverse(
     db: &DatabaseConnection,
     actor: &str,
     network: &str,
-) -> Result<ZoneSummary, AppError> {
+) -> Result<ZoneSummary, DomainError> {
     let n = network.trim();
     let Some((ip, len)) = n.split_once('/') else {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "network",
             format!(
                 "\"{n}\" has no prefix length: write the network as 192.0.2.0/24 or 2001:db8::/48."
@@ -261,24 +314,22 @@ pub async fn create_reverse(
         ));
     };
     let ip: IpAddr = ip.trim().parse().map_err(|_| {
-        AppError::invalid(
+        DomainError::invalid(
             "network",
             format!("\"{}\" is not an IPv4 or IPv6 address.", ip.trim()),
         )
     })?;
     let len: u8 = len.trim().parse().map_err(|_| {
-        AppError::invalid(
+        DomainError::invalid(
             "network",
             format!("\"{}\" is not a prefix length.", len.trim()),
         )
     })?;
-    let origin = reverse_zone_for(ip, len).map_err(|e| AppError::invalid("network", e.message))?;
+    let origin =
+        reverse_zone_for(ip, len).map_err(|e| DomainError::invalid("network", e.message))?;
     store::create_zone(db, actor, &origin)
         .await
-        .map_err(|e| match e {
-            AppError::Invalid { message, .. } => AppError::invalid("network", message),
-            other => other,
-        })
+        .map_err(refused_as("network"))
 }
 
 /// Record key sent to the page: the record's JSON.
@@ -286,15 +337,23 @@ fn key_of(r: &Record) -> String {
     serde_json::to_string(r).unwrap_or_default()
 }
 
-fn record_of_key(key: &str) -> Result<Record, AppError> {
+/// The record a key names, in words (`www.example.com. 3600 IN A 192.0.2.1`),
+/// for the audit log; empty when the key is not a record.
+pub fn record_in_words(key: &str) -> String {
+    serde_json::from_str::<Record>(key)
+        .map(|r| r.to_string())
+        .unwrap_or_default()
+}
+
+fn record_of_key(key: &str) -> Result<Record, DomainError> {
     serde_json::from_str(key).map_err(|_| {
-        AppError::Refused("That record is no longer in the zone; reload the page.".into())
+        DomainError::Refused("That record is no longer in the zone; reload the page.".into())
     })
 }
 
 /// The zone's page: records sorted as the zone file has them, and for each
 /// address record whether its PTR exists.
-pub async fn detail(db: &DatabaseConnection, zone_id: i32) -> Result<ZoneDetail, AppError> {
+pub async fn detail(db: &DatabaseConnection, zone_id: i32) -> Result<ZoneDetail, DomainError> {
     let summary = store::get_zone(db, zone_id).await?;
     let zone = store::load_zone(db, zone_id).await?;
     let reverse = reverse_zones(db).await?;
@@ -327,7 +386,7 @@ pub async fn detail(db: &DatabaseConnection, zone_id: i32) -> Result<ZoneDetail,
     })
 }
 
-async fn reverse_zones<C: ConnectionTrait>(db: &C) -> Result<Vec<Zone>, AppError> {
+async fn reverse_zones<C: ConnectionTrait>(db: &C) -> Result<Vec<Zone>, DomainError> {
     let mut out = Vec::new();
     for z in store::list_zones(db)
         .await?
@@ -365,6 +424,29 @@ pub struct PtrChoice {
     pub create_reverse: bool,
 }
 
+impl PtrChoice {
+    /// The record form's two checkboxes, as posted (`on`, or absent).
+    pub fn ticked(also_ptr: Option<&str>, create_reverse: Option<&str>) -> Self {
+        let on = |v: Option<&str>| v.is_some_and(|v| v == "on" || v == "true");
+        Self {
+            also_ptr: on(also_ptr),
+            create_reverse: on(create_reverse),
+        }
+    }
+}
+
+/// What the audit log says of a record save: `www A added`, `www A edited;
+/// PTR …` with the PTR note once it is known.
+pub fn save_summary(form: &RecordForm, edited: bool, ptr: Option<&str>) -> String {
+    format!(
+        "{} {} {}{}",
+        form.owner.trim(),
+        form.rtype,
+        if edited { "edited" } else { "added" },
+        ptr.map(|p| format!("; {p}")).unwrap_or_default()
+    )
+}
+
 /// Adds a record, or replaces `original` with it, in one transaction with
 /// its PTR: the old address's PTR back to the old name is removed, and with
 /// `ptr.also_ptr` the new address's PTR set to the record's name.
@@ -375,13 +457,13 @@ pub async fn save_record(
     original: Option<&str>,
     form: &RecordForm,
     ptr: PtrChoice,
-) -> Result<SaveOutcome, AppError> {
+) -> Result<SaveOutcome, DomainError> {
     let txn = db.begin().await?;
     let zone = store::load_zone(&txn, zone_id).await?;
     let record = record_from_form(form, &zone.origin, zone.default_ttl)?;
     let rtype = record.rtype();
     if ptr.also_ptr && address_of(&record).is_none() {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "also_ptr",
             "Only A and AAAA records have a PTR.",
         ));
@@ -393,7 +475,7 @@ pub async fn save_record(
         new.records
             .retain(|r| !(r.owner == old.owner && r.rdata == old.rdata));
         if new.records.len() == before {
-            return Err(AppError::Refused(
+            return Err(DomainError::Refused(
                 "That record was changed or deleted meanwhile; reload the page.".into(),
             ));
         }
@@ -445,17 +527,18 @@ async fn set_ptr<C: ConnectionTrait>(
     ip: IpAddr,
     owner: &Name,
     create: bool,
-) -> Result<String, AppError> {
+) -> Result<String, DomainError> {
     let name = reverse_name(ip);
     let zone = match store::zone_containing(db, &name).await? {
         Some(z) => z,
         None if create => {
             let prefix = if ip.is_ipv4() { 24 } else { 64 };
-            let origin = reverse_zone_for(ip, prefix).map_err(|e| AppError::invalid("also_ptr", e.message))?;
+            let origin = reverse_zone_for(ip, prefix)
+                .map_err(|e| DomainError::invalid("also_ptr", e.message))?;
             store::create_zone_in(db, actor, &origin).await?
         }
         None => {
-            return Err(AppError::invalid(
+            return Err(DomainError::invalid(
                 "also_ptr",
                 format!(
                     "No reverse zone holds {ip} ({name}); tick \"create the reverse zone\" or create it on the DNS page first."
@@ -474,10 +557,7 @@ async fn set_ptr<C: ConnectionTrait>(
         vec![RData::Ptr(owner.clone())],
     )
     .await
-    .map_err(|e| match e {
-        AppError::Invalid { message, .. } => AppError::invalid("also_ptr", message),
-        other => other,
-    })?;
+    .map_err(refused_as("also_ptr"))?;
     Ok(format!("PTR {name} → {owner} in {}", zone.origin))
 }
 
@@ -487,7 +567,7 @@ async fn remove_ptr<C: ConnectionTrait>(
     actor: &str,
     ip: IpAddr,
     owner: &Name,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<String>, DomainError> {
     let name = reverse_name(ip);
     let Some(zone) = store::zone_containing(db, &name).await? else {
         return Ok(None);
@@ -521,7 +601,7 @@ pub async fn delete_record(
     actor: &str,
     zone_id: i32,
     key: &str,
-) -> Result<SaveOutcome, AppError> {
+) -> Result<SaveOutcome, DomainError> {
     let record = record_of_key(key)?;
     let txn = db.begin().await?;
     let zone = store::load_zone(&txn, zone_id).await?;
@@ -532,7 +612,7 @@ pub async fn delete_record(
         .map(|r| r.rdata.clone())
         .collect();
     if !set.contains(&record.rdata) {
-        return Err(AppError::Refused(
+        return Err(DomainError::Refused(
             "That record was changed or deleted meanwhile; reload the page.".into(),
         ));
     }
@@ -573,7 +653,7 @@ pub async fn preview_import(
     db: &DatabaseConnection,
     zone_id: i32,
     text: &str,
-) -> Result<(ImportPreview, Option<Zone>), AppError> {
+) -> Result<(ImportPreview, Option<Zone>), DomainError> {
     let current = store::load_zone(db, zone_id).await?;
     let mut preview = ImportPreview::default();
     let parsed = match parse_zone(
@@ -637,10 +717,10 @@ pub async fn import(
     actor: &str,
     zone_id: i32,
     text: &str,
-) -> Result<ZoneSummary, AppError> {
+) -> Result<ZoneSummary, DomainError> {
     let (preview, parsed) = preview_import(db, zone_id, text).await?;
     let Some(parsed) = parsed else {
-        return Err(AppError::invalid("text", preview.errors.join("\n")));
+        return Err(DomainError::invalid("text", preview.errors.join("\n")));
     };
     store::replace_zone(
         db,
@@ -658,7 +738,7 @@ pub async fn import(
 }
 
 /// The zone as a master file.
-pub async fn export(db: &DatabaseConnection, zone_id: i32) -> Result<ZoneExport, AppError> {
+pub async fn export(db: &DatabaseConnection, zone_id: i32) -> Result<ZoneExport, DomainError> {
     let zone = store::load_zone(db, zone_id).await?;
     Ok(ZoneExport {
         file_name: zone_file_name(&zone.origin).unwrap_or_else(|_| "zone.txt".into()),
@@ -667,34 +747,6 @@ pub async fn export(db: &DatabaseConnection, zone_id: i32) -> Result<ZoneExport,
 }
 
 // ---- servers and the TSIG key ----------------------------------------------
-
-/// A server entry as typed in the form.
-#[derive(Debug, Clone, Default)]
-pub struct ServerForm {
-    pub name: String,
-    pub role: String,
-    pub ns_name: String,
-    pub address: String,
-    pub port: String,
-    pub zones_dir: String,
-    /// `nsd_control`, `command` or `signal`.
-    pub reload_kind: String,
-    /// nsd.conf path, command line, or pidfile.
-    pub reload_value: String,
-}
-
-impl ServerForm {
-    /// What the audit log says of this entry: role, address and NS name.
-    pub fn audit_summary(&self) -> String {
-        format!(
-            "{} {}:{} ({})",
-            self.role,
-            self.address.trim(),
-            self.port.trim(),
-            self.ns_name.trim()
-        )
-    }
-}
 
 fn reload_in_words(m: &ReloadMethod) -> String {
     match m {
@@ -706,12 +758,12 @@ fn reload_in_words(m: &ReloadMethod) -> String {
     }
 }
 
-fn parse_reload(kind: &str, value: &str) -> Result<ReloadMethod, AppError> {
+fn parse_reload(kind: &str, value: &str) -> Result<ReloadMethod, DomainError> {
     let v = value.trim();
     match kind {
         "nsd_control" => {
             if !v.starts_with('/') {
-                return Err(AppError::invalid(
+                return Err(DomainError::invalid(
                     "reload_value",
                     "Enter the absolute path of the server's nsd.conf, such as /etc/nsd/nsd.conf.",
                 ));
@@ -723,7 +775,7 @@ fn parse_reload(kind: &str, value: &str) -> Result<ReloadMethod, AppError> {
         "command" => {
             let args: Vec<String> = v.split_whitespace().map(str::to_owned).collect();
             if args.is_empty() {
-                return Err(AppError::invalid(
+                return Err(DomainError::invalid(
                     "reload_value",
                     "Enter the command, such as systemctl reload nsd.",
                 ));
@@ -732,14 +784,14 @@ fn parse_reload(kind: &str, value: &str) -> Result<ReloadMethod, AppError> {
         }
         "signal" => {
             if !v.starts_with('/') {
-                return Err(AppError::invalid(
+                return Err(DomainError::invalid(
                     "reload_value",
                     "Enter the absolute path of NSD's pidfile, such as /run/nsd/nsd.pid.",
                 ));
             }
             Ok(ReloadMethod::Signal(PathBuf::from(v)))
         }
-        other => Err(AppError::invalid(
+        other => Err(DomainError::invalid(
             "reload_kind",
             format!("\"{other}\" is not a reload method."),
         )),
@@ -775,10 +827,10 @@ fn info_of(row: &server_row::Model) -> ServerInfo {
     }
 }
 
-fn nsd_server(row: &server_row::Model) -> Result<DnsServer, AppError> {
+fn nsd_server(row: &server_row::Model) -> Result<DnsServer, DomainError> {
     let bad = |what: &str| {
         tracing::error!("dns server {}: unreadable {what}", row.id);
-        AppError::Failed(format!(
+        DomainError::Failed(format!(
             "The entry of DNS server {} cannot be read ({what}).",
             row.name
         ))
@@ -786,9 +838,9 @@ fn nsd_server(row: &server_row::Model) -> Result<DnsServer, AppError> {
     Ok(DnsServer {
         name: row.name.clone(),
         role: if row.role == "primary" {
-            NsdRole::Primary
+            ServerRole::Primary
         } else {
-            NsdRole::Secondary
+            ServerRole::Secondary
         },
         address: row.address.parse().map_err(|_| bad("address"))?,
         port: u16::try_from(row.port).map_err(|_| bad("port"))?,
@@ -797,7 +849,7 @@ fn nsd_server(row: &server_row::Model) -> Result<DnsServer, AppError> {
 }
 
 /// The servers and the key (without its secret).
-pub async fn servers(db: &DatabaseConnection) -> Result<ServersView, AppError> {
+pub async fn servers(db: &DatabaseConnection) -> Result<ServersView, DomainError> {
     let rows = server_row::Entity::find()
         .order_by_asc(server_row::Column::Id)
         .all(db)
@@ -817,7 +869,7 @@ pub async fn servers(db: &DatabaseConnection) -> Result<ServersView, AppError> {
 pub async fn add_server(
     db: &DatabaseConnection,
     form: &ServerForm,
-) -> Result<ServerInfo, AppError> {
+) -> Result<ServerInfo, DomainError> {
     save_server(db, None, form).await
 }
 
@@ -828,7 +880,7 @@ pub async fn update_server(
     db: &DatabaseConnection,
     id: i32,
     form: &ServerForm,
-) -> Result<ServerInfo, AppError> {
+) -> Result<ServerInfo, DomainError> {
     save_server(db, Some(id), form).await
 }
 
@@ -836,10 +888,10 @@ async fn save_server(
     db: &DatabaseConnection,
     id: Option<i32>,
     form: &ServerForm,
-) -> Result<ServerInfo, AppError> {
+) -> Result<ServerInfo, DomainError> {
     let name = form.name.trim();
     if name.is_empty() || name.len() > 64 {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "name",
             "Enter a name of at most 64 characters, such as ns1.",
         ));
@@ -847,22 +899,22 @@ async fn save_server(
     let role = match form.role.as_str() {
         "primary" | "secondary" => form.role.as_str(),
         other => {
-            return Err(AppError::invalid(
+            return Err(DomainError::invalid(
                 "role",
                 format!("\"{other}\" is not a role: primary or secondary."),
             ))
         }
     };
     let ns_name = Name::parse(form.ns_name.trim().trim_end_matches('.'))
-        .map_err(|e| AppError::invalid("ns_name", e.to_string()))?;
+        .map_err(|e| DomainError::invalid("ns_name", e.to_string()))?;
     if ns_name.label_count() < 2 {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "ns_name",
             "Enter the server's host name, such as ns1.example.com.",
         ));
     }
     let address: IpAddr = form.address.trim().parse().map_err(|_| {
-        AppError::invalid(
+        DomainError::invalid(
             "address",
             format!(
                 "\"{}\" is not an IPv4 or IPv6 address.",
@@ -873,7 +925,7 @@ async fn save_server(
     let port: u16 = match form.port.trim() {
         "" => 53,
         p => p.parse().ok().filter(|p| *p > 0).ok_or_else(|| {
-            AppError::invalid(
+            DomainError::invalid(
                 "port",
                 format!("\"{p}\" is not a port: enter a number from 1 to 65535."),
             )
@@ -881,13 +933,13 @@ async fn save_server(
     };
     let zones_dir = form.zones_dir.trim();
     if role == "primary" && !zones_dir.starts_with('/') {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "zones_dir",
             "Enter the absolute directory NSD reads the zone files from, such as /etc/nsd/zones.",
         ));
     }
     if zones_dir.contains(['"', '\n', '\r']) {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "zones_dir",
             "The directory may not contain quotes or line breaks.",
         ));
@@ -900,20 +952,20 @@ async fn save_server(
             all.iter()
                 .find(|r| r.id == id)
                 .cloned()
-                .ok_or_else(|| AppError::NotFound(format!("DNS server {id}")))?,
+                .ok_or_else(|| DomainError::NotFound(format!("DNS server {id}")))?,
         ),
         None => None,
     };
     let rows: Vec<_> = all.into_iter().filter(|r| Some(r.id) != id).collect();
     if rows.iter().any(|r| r.name == name) {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "name",
             format!("A DNS server is already called {name}."),
         ));
     }
     if role == "primary" {
         if let Some(p) = rows.iter().find(|r| r.role == "primary") {
-            return Err(AppError::invalid(
+            return Err(DomainError::invalid(
                 "role",
                 format!(
                     "{} is already the primary; Stackyard's zones have one primary.",
@@ -926,13 +978,13 @@ async fn save_server(
         .iter()
         .any(|r| r.address == address.to_string() && r.port == i32::from(port))
     {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "address",
             format!("Another server already answers on {address} port {port}."),
         ));
     }
     let now = Utc::now();
-    let reload = serde_json::to_string(&reload).map_err(|e| AppError::Failed(e.to_string()))?;
+    let reload = serde_json::to_string(&reload).map_err(|e| DomainError::Failed(e.to_string()))?;
     let row = match existing {
         Some(old) => {
             let mut row: server_row::ActiveModel = old.into();
@@ -971,18 +1023,18 @@ async fn save_server(
 }
 
 /// Removes a server entry.
-pub async fn remove_server(db: &DatabaseConnection, id: i32) -> Result<ServerInfo, AppError> {
+pub async fn remove_server(db: &DatabaseConnection, id: i32) -> Result<ServerInfo, DomainError> {
     let row = server_row::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("DNS server {id}")))?;
+        .ok_or_else(|| DomainError::NotFound(format!("DNS server {id}")))?;
     server_row::Entity::delete_by_id(id).exec(db).await?;
     Ok(info_of(&row))
 }
 
-async fn store_new_key<C: ConnectionTrait>(db: &C) -> Result<KeyInfo, AppError> {
-    let key =
-        TsigKey::generate(KEY_NAME).map_err(|e| AppError::Failed(format!("no TSIG key: {e}")))?;
+async fn store_new_key<C: ConnectionTrait>(db: &C) -> Result<KeyInfo, DomainError> {
+    let key = TsigKey::generate(KEY_NAME)
+        .map_err(|e| DomainError::Failed(format!("no TSIG key: {e}")))?;
     tsig_key::Entity::delete_many().exec(db).await?;
     let row = tsig_key::ActiveModel {
         name: Set(key.name().to_owned()),
@@ -1002,7 +1054,7 @@ async fn store_new_key<C: ConnectionTrait>(db: &C) -> Result<KeyInfo, AppError> 
 
 /// Replaces the TSIG key with a newly generated one (every server's
 /// nsd.conf must then be regenerated).
-pub async fn rotate_key(db: &DatabaseConnection) -> Result<KeyInfo, AppError> {
+pub async fn rotate_key(db: &DatabaseConnection) -> Result<KeyInfo, DomainError> {
     let txn = db.begin().await?;
     let info = store_new_key(&txn).await?;
     txn.commit().await?;
@@ -1010,25 +1062,30 @@ pub async fn rotate_key(db: &DatabaseConnection) -> Result<KeyInfo, AppError> {
 }
 
 /// The TSIG key with its secret, for nsd.conf and an admin who asks.
-pub async fn tsig(db: &DatabaseConnection) -> Result<TsigKey, AppError> {
+pub async fn tsig(db: &DatabaseConnection) -> Result<TsigKey, DomainError> {
     let row = tsig_key::Entity::find().one(db).await?.ok_or_else(|| {
-        AppError::Refused("There is no TSIG key yet: add a DNS server first.".into())
+        DomainError::Refused("There is no TSIG key yet: add a DNS server first.".into())
     })?;
     if row.algorithm != TsigAlgorithm::HmacSha256.as_str() {
-        return Err(AppError::Failed(format!(
+        return Err(DomainError::Failed(format!(
             "unknown TSIG algorithm {}",
             row.algorithm
         )));
     }
     let secret = Secret::from_base64(&row.secret)
-        .map_err(|e| AppError::Failed(format!("stored TSIG secret unreadable: {e}")))?;
+        .map_err(|e| DomainError::Failed(format!("stored TSIG secret unreadable: {e}")))?;
     TsigKey::new(&row.name, TsigAlgorithm::HmacSha256, secret)
-        .map_err(|e| AppError::Failed(e.to_string()))
+        .map_err(|e| DomainError::Failed(e.to_string()))
+}
+
+/// The TSIG secret in base64, for an admin who asks.
+pub async fn reveal_secret(db: &DatabaseConnection) -> Result<String, DomainError> {
+    Ok(tsig(db).await?.secret().reveal_base64())
 }
 
 /// nsd.conf's `key:` and `zone:` clauses for server `id`, for every zone.
 /// Contains the TSIG secret.
-pub async fn server_conf(db: &DatabaseConnection, id: i32) -> Result<String, AppError> {
+pub async fn server_conf(db: &DatabaseConnection, id: i32) -> Result<String, DomainError> {
     let rows = server_row::Entity::find()
         .order_by_asc(server_row::Column::Id)
         .all(db)
@@ -1036,7 +1093,7 @@ pub async fn server_conf(db: &DatabaseConnection, id: i32) -> Result<String, App
     let row = rows
         .iter()
         .find(|r| r.id == id)
-        .ok_or_else(|| AppError::NotFound(format!("DNS server {id}")))?;
+        .ok_or_else(|| DomainError::NotFound(format!("DNS server {id}")))?;
     let all = rows.iter().map(nsd_server).collect::<Result<Vec<_>, _>>()?;
     let zones: Vec<Name> = store::list_zones(db)
         .await?
@@ -1044,8 +1101,7 @@ pub async fn server_conf(db: &DatabaseConnection, id: i32) -> Result<String, App
         .map(|z| z.origin)
         .collect();
     let key = tsig(db).await?;
-    nsd_conf_zones(&nsd_server(row)?, &all, &zones, &key)
-        .map_err(|e| AppError::Refused(e.to_string()))
+    Ok(nsd_conf_zones(&nsd_server(row)?, &all, &zones, &key)?)
 }
 
 // ---- apply -------------------------------------------------------------------
@@ -1059,14 +1115,14 @@ pub async fn apply(
     db: &DatabaseConnection,
     zone_id: Option<i32>,
     checker: Arc<dyn ZoneChecker>,
-) -> Result<ApplyReport, AppError> {
+) -> Result<ApplyReport, DomainError> {
     let _one_at_a_time = APPLY_LOCK.lock().await;
     let primary = server_row::Entity::find()
         .filter(server_row::Column::Role.eq("primary"))
         .one(db)
         .await?
         .ok_or_else(|| {
-            AppError::Refused("Add the primary DNS server first (DNS servers page).".into())
+            DomainError::Refused("Add the primary DNS server first (DNS servers page).".into())
         })?;
     let method = nsd_server(&primary)?.reload;
     let zonesdir = PathBuf::from(&primary.zones_dir);
@@ -1085,7 +1141,7 @@ pub async fn apply(
         let check = Arc::clone(&checker);
         let result = tokio::task::spawn_blocking(move || apply_zone(&dir, &zone, check.as_ref()))
             .await
-            .map_err(|e| AppError::Failed(format!("the apply task failed: {e}")))?;
+            .map_err(|e| DomainError::Failed(format!("the apply task failed: {e}")))?;
         let (installed, message) = match result {
             Ok(outcome) => {
                 store::set_applied(db, summary.id, serial).await?;
@@ -1108,7 +1164,7 @@ pub async fn apply(
         };
         let done = tokio::task::spawn_blocking(move || reload(&method, only.as_ref()))
             .await
-            .map_err(|e| AppError::Failed(format!("the reload task failed: {e}")))?;
+            .map_err(|e| DomainError::Failed(format!("the reload task failed: {e}")))?;
         report.reload = Some(match done {
             Ok(o) => Ok(if o.output.trim().is_empty() {
                 o.action
@@ -1125,6 +1181,7 @@ pub async fn apply(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use crate::error::AppError;
     use sea_orm::Database;
 
     fn n(s: &str) -> Name {
@@ -1656,7 +1713,9 @@ mod tests {
             ("/srv/zones", p.id)
         );
         assert!(matches!(
-            update_server(&db, 9999, &edit).await,
+            update_server(&db, 9999, &edit)
+                .await
+                .map_err(AppError::from),
             Err(AppError::NotFound(_))
         ));
         remove_server(&db, s.id).await.unwrap();
@@ -1691,7 +1750,9 @@ mod tests {
         std::fs::create_dir(&zones).unwrap();
         let checker: Arc<dyn ZoneChecker> = Arc::new(Refuse("192.0.2.66"));
         assert!(matches!(
-            apply(&db, None, Arc::clone(&checker)).await,
+            apply(&db, None, Arc::clone(&checker))
+                .await
+                .map_err(AppError::from),
             Err(AppError::Refused(_))
         ));
         add_server(
