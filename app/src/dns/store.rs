@@ -1,7 +1,7 @@
 //! The zone store: zones, their records and every version of them in the
 //! database, on SQLite or PostgreSQL.
 //!
-//! Every change goes through one function, [`commit`], inside one
+//! Every change goes through one function, `commit`, inside one
 //! transaction: it validates the whole resulting zone with the pure rules of
 //! [`crate::dns::zone::validate_zone`], bumps the SOA serial (YYYYMMDDnn on
 //! the RFC 1982 circle), writes only the RRsets that changed, and records a

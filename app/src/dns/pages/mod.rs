@@ -1,8 +1,8 @@
-//! The DNS pages: the zones list ([`zones`]: create forward and reverse
-//! zones, apply all), a zone's page ([`zone`]: records as a table that
+//! The DNS pages: the zones list (`zones`: create forward and reverse
+//! zones, apply all), a zone's page (`zone`: records as a table that
 //! becomes cards on a phone, the record form with each server message by
-//! its field; [`panels`]: import with preview, export, history with
-//! revert, delete) and the DNS servers page ([`servers`]: entries, nsd.conf
+//! its field; `panels`: import with preview, export, history with
+//! revert, delete) and the DNS servers page (`servers`: entries, nsd.conf
 //! per server, the TSIG key). Built from [`crate::ui`].
 
 mod panels;

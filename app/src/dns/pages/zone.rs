@@ -1,6 +1,6 @@
 //! `/dns/zone/{id}`: the zone's records (a table that becomes cards on a
 //! phone) and the record form with each server message by its field, with
-//! the panels of [`super::panels`] below.
+//! the panels below (`panels`).
 
 use super::panels::{DeleteZonePanel, ExportPanel, HistoryPanel, ImportPanel};
 use super::zones::ApplyPanel;

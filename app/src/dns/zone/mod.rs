@@ -14,7 +14,7 @@
 //! * [`parser`] – RFC 1035 master-file import ([`parse_zone`]) that reports
 //!   every error with its line;
 //! * [`render`] – deterministic master-file output ([`render_zone`]);
-//! * [`diff`] – RRset-level comparison for the import preview.
+//! * [`mod@diff`] – RRset-level comparison for the import preview.
 //!
 //! It never panics on input: its code may not use `unwrap`, `expect` or
 //! `panic!` (enforced below through clippy).
