@@ -1,7 +1,7 @@
 //! The zone store: zones, their records and every version of them in the
 //! database, on SQLite or PostgreSQL.
 //!
-//! Every change goes through one function, [`commit`], inside one
+//! Every change goes through one function, `commit`, inside one
 //! transaction: it validates the whole resulting zone with the pure rules of
 //! [`crate::dns::zone::validate_zone`], bumps the SOA serial (YYYYMMDDnn on
 //! the RFC 1982 circle), writes only the RRsets that changed, and records a
@@ -14,14 +14,17 @@
 //! Functions taking `&DatabaseConnection` open their own transaction; the
 //! `_in` variants take any connection (a transaction) so a caller can put
 //! several changes – an A record and its PTR in another zone – into one.
+//! Refusals come back as [`DomainError::Invalid`] naming the field they are
+//! about (`origin`, `owner`, `type`, `rdata`); the service moves `rdata` to
+//! the record form's value field.
 
 use crate::dns::entity::{record, server as server_row, version, zone as zone_row};
 use crate::dns::zone::{
     diff, next_serial, parse_zone, render_zone, validate_zone, Name, ParseOptions, RData, Record,
     RecordSet, RecordType, Soa, Ttl, Zone,
 };
+use crate::dns::DomainError;
 use crate::dns::{VersionDetail, VersionSummary, ZoneSummary};
-use crate::error::AppError;
 use chrono::{Datelike, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -52,18 +55,18 @@ fn today() -> (u32, u32, u32) {
     (u32::try_from(d.year()).unwrap_or(0), d.month(), d.day())
 }
 
-/// Stored data that does not read back: logged, and reported without the
-/// internals.
-fn corrupt(what: impl std::fmt::Display) -> AppError {
+/// Stored data that does not read back: logged here, and reported to the
+/// browser without the internals.
+fn corrupt(what: impl std::fmt::Display) -> DomainError {
     tracing::error!("dns store: unreadable stored data: {what}");
-    AppError::Failed("Stored zone data could not be read; see the server log.".into())
+    DomainError::Corrupt(what.to_string())
 }
 
-fn as_u32(v: i64, what: &str) -> Result<u32, AppError> {
+fn as_u32(v: i64, what: &str) -> Result<u32, DomainError> {
     u32::try_from(v).map_err(|_| corrupt(format!("{what} {v} out of range")))
 }
 
-fn summary_of(row: &zone_row::Model) -> Result<ZoneSummary, AppError> {
+fn summary_of(row: &zone_row::Model) -> Result<ZoneSummary, DomainError> {
     Ok(ZoneSummary {
         id: row.id,
         origin: Name::parse(&row.origin).map_err(corrupt)?,
@@ -72,15 +75,18 @@ fn summary_of(row: &zone_row::Model) -> Result<ZoneSummary, AppError> {
     })
 }
 
-async fn zone_row_by_id<C: ConnectionTrait>(db: &C, id: i32) -> Result<zone_row::Model, AppError> {
+async fn zone_row_by_id<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+) -> Result<zone_row::Model, DomainError> {
     zone_row::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Zone {id}")))
+        .ok_or_else(|| DomainError::NotFound(format!("Zone {id}")))
 }
 
 /// Every zone, forward zones first, each group in DNS order.
-pub async fn list_zones<C: ConnectionTrait>(db: &C) -> Result<Vec<ZoneSummary>, AppError> {
+pub async fn list_zones<C: ConnectionTrait>(db: &C) -> Result<Vec<ZoneSummary>, DomainError> {
     let rows = zone_row::Entity::find().all(db).await?;
     let mut out = rows.iter().map(summary_of).collect::<Result<Vec<_>, _>>()?;
     out.sort_by(|a, b| {
@@ -92,12 +98,15 @@ pub async fn list_zones<C: ConnectionTrait>(db: &C) -> Result<Vec<ZoneSummary>, 
 }
 
 /// One zone's summary, or `NotFound`.
-pub async fn get_zone<C: ConnectionTrait>(db: &C, zone_id: i32) -> Result<ZoneSummary, AppError> {
+pub async fn get_zone<C: ConnectionTrait>(
+    db: &C,
+    zone_id: i32,
+) -> Result<ZoneSummary, DomainError> {
     summary_of(&zone_row_by_id(db, zone_id).await?)
 }
 
 /// How many records (SOA excluded) the zone holds.
-pub async fn record_count<C: ConnectionTrait>(db: &C, zone_id: i32) -> Result<usize, AppError> {
+pub async fn record_count<C: ConnectionTrait>(db: &C, zone_id: i32) -> Result<usize, DomainError> {
     use sea_orm::PaginatorTrait;
     let n = record::Entity::find()
         .filter(record::Column::ZoneId.eq(zone_id))
@@ -110,7 +119,7 @@ pub async fn record_count<C: ConnectionTrait>(db: &C, zone_id: i32) -> Result<us
 pub async fn applied_serial<C: ConnectionTrait>(
     db: &C,
     zone_id: i32,
-) -> Result<Option<u32>, AppError> {
+) -> Result<Option<u32>, DomainError> {
     zone_row_by_id(db, zone_id)
         .await?
         .applied_serial
@@ -122,7 +131,7 @@ pub async fn applied_serial<C: ConnectionTrait>(
 pub async fn find_zone<C: ConnectionTrait>(
     db: &C,
     origin: &Name,
-) -> Result<Option<ZoneSummary>, AppError> {
+) -> Result<Option<ZoneSummary>, DomainError> {
     zone_row::Entity::find()
         .filter(zone_row::Column::Origin.eq(origin.as_str()))
         .one(db)
@@ -137,7 +146,7 @@ pub async fn find_zone<C: ConnectionTrait>(
 pub async fn zone_containing<C: ConnectionTrait>(
     db: &C,
     name: &Name,
-) -> Result<Option<ZoneSummary>, AppError> {
+) -> Result<Option<ZoneSummary>, DomainError> {
     let labels: Vec<Vec<u8>> = name.labels().map(<[u8]>::to_vec).collect();
     let suffixes: Vec<String> = (0..labels.len())
         .filter_map(|i| Name::from_labels(labels.get(i..)?.to_vec()).ok())
@@ -170,7 +179,7 @@ pub async fn create_zone(
     db: &DatabaseConnection,
     actor: &str,
     origin: &Name,
-) -> Result<ZoneSummary, AppError> {
+) -> Result<ZoneSummary, DomainError> {
     let txn = db.begin().await?;
     let out = create_zone_in(&txn, actor, origin).await?;
     txn.commit().await?;
@@ -182,9 +191,9 @@ pub async fn create_zone_in<C: ConnectionTrait>(
     db: &C,
     actor: &str,
     origin: &Name,
-) -> Result<ZoneSummary, AppError> {
+) -> Result<ZoneSummary, DomainError> {
     if origin.is_root() || (origin.label_count() < 2 && !is_reverse(origin)) {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "origin",
             format!(
                 "{origin} is a top-level domain; enter the organisation's domain, such as \
@@ -195,7 +204,7 @@ pub async fn create_zone_in<C: ConnectionTrait>(
     // The zone's file name and nsd.conf entry are built from the origin;
     // names that would need escapes there are refused up front.
     if crate::dns::nsd::zone_file_name(origin).is_err() {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "origin",
             format!(
                 "{origin} contains characters NSD's configuration cannot hold; use letters, \
@@ -204,7 +213,7 @@ pub async fn create_zone_in<C: ConnectionTrait>(
         ));
     }
     if find_zone(db, origin).await?.is_some() {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "origin",
             format!("The zone {origin} already exists."),
         ));
@@ -229,7 +238,7 @@ pub async fn create_zone_in<C: ConnectionTrait>(
     let named = |label: &str| {
         origin
             .prepend(label.as_bytes())
-            .map_err(|e| AppError::invalid("origin", e.to_string()))
+            .map_err(|e| DomainError::invalid("origin", e.to_string()))
     };
     let mname = match primary_ns {
         Some(ns) => ns,
@@ -285,12 +294,12 @@ pub async fn create_zone_in<C: ConnectionTrait>(
 }
 
 /// The zone as the pure model has it, SOA included.
-pub async fn load_zone<C: ConnectionTrait>(db: &C, zone_id: i32) -> Result<Zone, AppError> {
+pub async fn load_zone<C: ConnectionTrait>(db: &C, zone_id: i32) -> Result<Zone, DomainError> {
     let row = zone_row_by_id(db, zone_id).await?;
     zone_of(db, &row).await
 }
 
-async fn zone_of<C: ConnectionTrait>(db: &C, row: &zone_row::Model) -> Result<Zone, AppError> {
+async fn zone_of<C: ConnectionTrait>(db: &C, row: &zone_row::Model) -> Result<Zone, DomainError> {
     let name = |s: &str| Name::parse(s).map_err(|e| corrupt(format!("name {s:?}: {e}")));
     let soa = Soa {
         mname: name(&row.soa_mname)?,
@@ -322,7 +331,7 @@ async fn zone_of<C: ConnectionTrait>(db: &C, row: &zone_row::Model) -> Result<Zo
                     .map_err(|e| corrupt(format!("record {}: {e}", r.id)))?,
             })
         })
-        .collect::<Result<_, AppError>>()?;
+        .collect::<Result<_, DomainError>>()?;
     Ok(zone)
 }
 
@@ -336,7 +345,7 @@ pub async fn replace_rrset(
     rtype: RecordType,
     ttl: Ttl,
     rdatas: Vec<RData>,
-) -> Result<ZoneSummary, AppError> {
+) -> Result<ZoneSummary, DomainError> {
     let txn = db.begin().await?;
     let out = replace_rrset_in(&txn, actor, zone_id, owner, rtype, ttl, rdatas).await?;
     txn.commit().await?;
@@ -352,15 +361,15 @@ pub async fn replace_rrset_in<C: ConnectionTrait>(
     rtype: RecordType,
     ttl: Ttl,
     rdatas: Vec<RData>,
-) -> Result<ZoneSummary, AppError> {
+) -> Result<ZoneSummary, DomainError> {
     if rtype == RecordType::Soa {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "type",
             "The SOA is managed by Stackyard: its serial moves with every change.",
         ));
     }
     if let Some(other) = rdatas.iter().find(|r| r.rtype() != rtype) {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "type",
             format!(
                 "A {} value cannot go into the {rtype} records.",
@@ -398,7 +407,7 @@ pub async fn replace_zone(
     zone_id: i32,
     new: &Zone,
     what: &str,
-) -> Result<ZoneSummary, AppError> {
+) -> Result<ZoneSummary, DomainError> {
     let txn = db.begin().await?;
     let out = replace_zone_in(&txn, actor, zone_id, new, what).await?;
     txn.commit().await?;
@@ -412,11 +421,11 @@ pub async fn replace_zone_in<C: ConnectionTrait>(
     zone_id: i32,
     new: &Zone,
     what: &str,
-) -> Result<ZoneSummary, AppError> {
+) -> Result<ZoneSummary, DomainError> {
     let row = zone_row_by_id(db, zone_id).await?;
     let old = zone_of(db, &row).await?;
     if new.origin != old.origin {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "origin",
             format!(
                 "The file is for {}, this zone is {}.",
@@ -437,7 +446,7 @@ pub async fn revert(
     actor: &str,
     zone_id: i32,
     version_id: i32,
-) -> Result<ZoneSummary, AppError> {
+) -> Result<ZoneSummary, DomainError> {
     let v = version_row(db, zone_id, version_id).await?;
     let origin = get_zone(db, zone_id).await?.origin;
     let then = parse_zone(&origin, &v.content, ParseOptions::default()).map_err(|errs| {
@@ -457,7 +466,10 @@ pub async fn revert(
 }
 
 /// Deletes a zone with its records and history.
-pub async fn delete_zone(db: &DatabaseConnection, zone_id: i32) -> Result<ZoneSummary, AppError> {
+pub async fn delete_zone(
+    db: &DatabaseConnection,
+    zone_id: i32,
+) -> Result<ZoneSummary, DomainError> {
     let txn = db.begin().await?;
     let row = zone_row_by_id(&txn, zone_id).await?;
     // Children first: SQLite only cascades with foreign keys switched on.
@@ -479,7 +491,7 @@ pub async fn set_applied<C: ConnectionTrait>(
     db: &C,
     zone_id: i32,
     serial: u32,
-) -> Result<(), AppError> {
+) -> Result<(), DomainError> {
     zone_row::Entity::update_many()
         .col_expr(
             zone_row::Column::AppliedSerial,
@@ -495,7 +507,7 @@ pub async fn set_applied<C: ConnectionTrait>(
 pub async fn history<C: ConnectionTrait>(
     db: &C,
     zone_id: i32,
-) -> Result<Vec<VersionSummary>, AppError> {
+) -> Result<Vec<VersionSummary>, DomainError> {
     zone_row_by_id(db, zone_id).await?;
     let rows = version::Entity::find()
         .filter(version::Column::ZoneId.eq(zone_id))
@@ -519,12 +531,12 @@ async fn version_row<C: ConnectionTrait>(
     db: &C,
     zone_id: i32,
     version_id: i32,
-) -> Result<version::Model, AppError> {
+) -> Result<version::Model, DomainError> {
     version::Entity::find_by_id(version_id)
         .filter(version::Column::ZoneId.eq(zone_id))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Version {version_id} of zone {zone_id}")))
+        .ok_or_else(|| DomainError::NotFound(format!("Version {version_id} of zone {zone_id}")))
 }
 
 /// One version with its diff and the master file as it was then.
@@ -532,7 +544,7 @@ pub async fn version_detail<C: ConnectionTrait>(
     db: &C,
     zone_id: i32,
     version_id: i32,
-) -> Result<VersionDetail, AppError> {
+) -> Result<VersionDetail, DomainError> {
     let v = version_row(db, zone_id, version_id).await?;
     Ok(VersionDetail {
         summary: VersionSummary {
@@ -556,9 +568,9 @@ async fn commit<C: ConnectionTrait>(
     mut new: Zone,
     actor: &str,
     what: &str,
-) -> Result<ZoneSummary, AppError> {
+) -> Result<ZoneSummary, DomainError> {
     if let Some(p) = validate_zone(&new).into_iter().next() {
-        return Err(AppError::invalid(p.field, p.message));
+        return Err(DomainError::invalid(p.field, p.message));
     }
     let changes = diff(old, &new);
     if changes.is_empty() && new.default_ttl == old.default_ttl {
@@ -580,7 +592,7 @@ async fn commit<C: ConnectionTrait>(
         .exec(db)
         .await?;
     if updated.rows_affected != 1 {
-        return Err(AppError::Refused(format!(
+        return Err(DomainError::Refused(format!(
             "{} was changed by someone else meanwhile; reload the page and try again.",
             old.origin
         )));
@@ -623,7 +635,7 @@ async fn insert_records<C: ConnectionTrait>(
     db: &C,
     zone_id: i32,
     records: &[Record],
-) -> Result<(), AppError> {
+) -> Result<(), DomainError> {
     for chunk in records.chunks(INSERT_CHUNK) {
         let rows = chunk
             .iter()
@@ -634,11 +646,11 @@ async fn insert_records<C: ConnectionTrait>(
                     rtype: Set(r.rtype().as_str().to_owned()),
                     ttl: Set(i64::from(r.ttl.0)),
                     rdata: Set(serde_json::to_string(&r.rdata)
-                        .map_err(|e| AppError::Failed(format!("record not storable: {e}")))?),
+                        .map_err(|e| DomainError::Failed(format!("record not storable: {e}")))?),
                     ..Default::default()
                 })
             })
-            .collect::<Result<Vec<_>, AppError>>()?;
+            .collect::<Result<Vec<_>, DomainError>>()?;
         record::Entity::insert_many(rows).exec(db).await?;
     }
     Ok(())
@@ -651,7 +663,7 @@ async fn write_version<C: ConnectionTrait>(
     actor: &str,
     what: &str,
     diff_text: &str,
-) -> Result<(), AppError> {
+) -> Result<(), DomainError> {
     version::ActiveModel {
         zone_id: Set(zone_id),
         serial: Set(i64::from(zone.soa.serial)),
@@ -672,6 +684,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
     use crate::dns::zone::txt_from_input;
+    use crate::error::AppError;
     use sea_orm::Database;
 
     fn n(s: &str) -> Name {
@@ -894,7 +907,7 @@ mod tests {
 
         delete_zone(db, sub.id).await.unwrap();
         assert!(matches!(
-            load_zone(db, sub.id).await,
+            load_zone(db, sub.id).await.map_err(AppError::from),
             Err(AppError::NotFound(_))
         ));
         assert!(history(db, sub.id).await.is_err());
@@ -966,9 +979,11 @@ mod tests {
             .await
             .unwrap();
         // Same base serial again: someone else got there first.
-        let e = commit(&db, &row, &old, new, "y", "second")
-            .await
-            .unwrap_err();
+        let e = AppError::from(
+            commit(&db, &row, &old, new, "y", "second")
+                .await
+                .unwrap_err(),
+        );
         assert!(matches!(e, AppError::Refused(_)));
     }
 }

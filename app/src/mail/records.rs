@@ -51,7 +51,7 @@ fn txt_rdata(value: &str) -> RData {
 
 /// The zone that holds `domain`, or `None` when Stackyard serves none.
 pub async fn zone_of(db: &DatabaseConnection, domain: &str) -> AppResult<Option<ZoneSummary>> {
-    store::zone_containing(db, &name("domain", domain)?).await
+    Ok(store::zone_containing(db, &name("domain", domain)?).await?)
 }
 
 async fn require_zone(db: &DatabaseConnection, domain: &str) -> AppResult<ZoneSummary> {
@@ -127,7 +127,7 @@ async fn publish_txt(
         }
     }
     let rdatas = keep.iter().map(|v| txt_rdata(v)).collect();
-    store::replace_rrset(
+    Ok(store::replace_rrset(
         db,
         actor,
         zone_summary.id,
@@ -136,7 +136,7 @@ async fn publish_txt(
         ttl,
         rdatas,
     )
-    .await
+    .await?)
 }
 
 /// Answers TXT questions from Stackyard's zones where it serves the name,
@@ -431,7 +431,7 @@ pub async fn publish_mx(
         rdatas,
     )
     .await
-    .map_err(|e| match e {
+    .map_err(|e| match AppError::from(e) {
         AppError::Invalid { message, .. } => AppError::invalid("mx", message),
         other => other,
     })

@@ -17,7 +17,7 @@ use app::testing::nsd as nsd_common;
 
 use app::dns::nsd::{
     apply_and_reload, apply_zone_text, nsd_conf_zones, ApplyError, DnsServer, NsdCheckzone,
-    ReloadError, ReloadMethod, Role, TsigKey,
+    ReloadError, ReloadMethod, ServerRole, TsigKey,
 };
 use app::dns::zone::{next_serial, reverse_name, reverse_zone_for, RData, Record, Soa, Ttl, Zone};
 use nsd_common::*;
@@ -106,7 +106,7 @@ fn primary_to_secondary_with_tsig() {
     let (sdir, scfg) = Nsd::prepare(free_port());
     let primary = DnsServer {
         name: "ns1".into(),
-        role: Role::Primary,
+        role: ServerRole::Primary,
         address: LOCALHOST,
         port: pcfg.port,
         reload: ReloadMethod::NsdControl {
@@ -115,7 +115,7 @@ fn primary_to_secondary_with_tsig() {
     };
     let secondary = DnsServer {
         name: "ns2".into(),
-        role: Role::Secondary,
+        role: ServerRole::Secondary,
         address: LOCALHOST,
         port: scfg.port,
         reload: ReloadMethod::NsdControl {
@@ -273,7 +273,7 @@ fn reload_by_signal_and_by_command() {
     let conf = dir.path().join("nsd.conf");
     let server = DnsServer {
         name: "solo".into(),
-        role: Role::Primary,
+        role: ServerRole::Primary,
         address: LOCALHOST,
         port: cfg.port,
         reload: ReloadMethod::Signal(pidfile.clone()),

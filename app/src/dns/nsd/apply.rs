@@ -24,7 +24,6 @@ use crate::dns::nsd::config::{zone_file_name, ConfigError};
 use crate::dns::nsd::reload::{reload, ReloadError, ReloadOutcome};
 use crate::dns::nsd::server::ReloadMethod;
 use crate::dns::zone::{parse_zone, render_zone, serial_gt, Name, ParseOptions, Zone};
-use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -245,12 +244,14 @@ impl Drop for TempFile {
 }
 
 /// Why a zone was not installed or not reloaded.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     /// The zone name cannot be mapped to a file name.
-    Name(ConfigError),
+    #[error("{0}")]
+    Name(#[source] ConfigError),
     /// A file operation failed; the old zone file is unchanged unless
     /// `action` is about the zones directory sync after installing.
+    #[error("could not {action} ({}): {source}", path.display())]
     Io {
         /// What was being done.
         action: &'static str,
@@ -260,21 +261,28 @@ pub enum ApplyError {
         source: io::Error,
     },
     /// The checker refused the zone; the old file is unchanged.
+    #[error("NSD would not load this zone, so it was not published:\n{message}")]
     Rejected {
         /// The checker's message, naming the zone file rather than the
         /// temporary file.
         message: String,
     },
     /// The checker could not run; nothing was installed.
+    #[error("the zone was not published because it could not be checked: {message}")]
     CheckUnavailable {
         /// Why.
         message: String,
     },
     /// The file was installed but NSD could not be told to reload.
+    #[error(
+        "the zone file {} was updated but NSD was not reloaded: {error}",
+        path.display()
+    )]
     Reload {
         /// The installed file.
         path: PathBuf,
         /// The reload failure (with the command's stderr).
+        #[source]
         error: ReloadError,
     },
 }
@@ -285,43 +293,6 @@ impl ApplyError {
             action,
             path: path.to_path_buf(),
             source,
-        }
-    }
-}
-
-impl fmt::Display for ApplyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ApplyError::Name(e) => write!(f, "{e}"),
-            ApplyError::Io {
-                action,
-                path,
-                source,
-            } => write!(f, "could not {action} ({}): {source}", path.display()),
-            ApplyError::Rejected { message } => write!(
-                f,
-                "NSD would not load this zone, so it was not published:\n{message}"
-            ),
-            ApplyError::CheckUnavailable { message } => write!(
-                f,
-                "the zone was not published because it could not be checked: {message}"
-            ),
-            ApplyError::Reload { path, error } => write!(
-                f,
-                "the zone file {} was updated but NSD was not reloaded: {error}",
-                path.display()
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ApplyError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ApplyError::Name(e) => Some(e),
-            ApplyError::Io { source, .. } => Some(source),
-            ApplyError::Reload { error, .. } => Some(error),
-            ApplyError::Rejected { .. } | ApplyError::CheckUnavailable { .. } => None,
         }
     }
 }

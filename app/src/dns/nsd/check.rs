@@ -1,14 +1,14 @@
 //! The gate every zone file passes before NSD may see it.
 //!
-//! [`dnszone`]'s validation encodes the console's rules, but the
-//! authority on what NSD will load is NSD's own parser. [`NsdCheckzone`]
+//! The zone model's validation ([`crate::dns::zone::validate_zone`])
+//! encodes the console's rules, but the authority on what NSD will load is
+//! NSD's own parser. [`NsdCheckzone`]
 //! runs `nsd-checkzone ORIGIN FILE` on the candidate file; the trait lets
 //! the web app configure the program path and lets unit tests substitute a
 //! checker without NSD installed.
 
 use crate::dns::nsd::process::{self, RunError};
 use crate::dns::zone::Name;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -22,22 +22,15 @@ pub trait ZoneChecker: Send + Sync {
 }
 
 /// Why a file did not pass.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CheckFailure {
     /// The checker ran and refused the file; the text is its message.
+    #[error("{0}")]
     Rejected(String),
     /// The checker could not give an answer (not installed, timed out).
     /// The file is treated as not checked, so it is not installed either.
+    #[error("the zone check could not run: {0}")]
     Unavailable(String),
-}
-
-impl fmt::Display for CheckFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CheckFailure::Rejected(m) => write!(f, "{m}"),
-            CheckFailure::Unavailable(m) => write!(f, "the zone check could not run: {m}"),
-        }
-    }
 }
 
 /// Runs NSD's `nsd-checkzone`.

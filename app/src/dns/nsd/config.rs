@@ -19,11 +19,11 @@
 //! Syntax follows nsd.conf(5) of NSD 4.6: ACL entries are
 //! `<ip-spec> <key-name>`, and a port is given as `address@port`.
 
-use crate::dns::nsd::server::{DnsServer, Role};
+use crate::dns::nsd::server::{DnsServer, ServerRole};
 use crate::dns::nsd::tsig::TsigKey;
 use crate::dns::zone::Name;
 use std::collections::HashSet;
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -72,14 +72,14 @@ pub fn nsd_conf_zones(
 ) -> Result<String, ConfigError> {
     let is_self = |s: &DnsServer| s.address == server.address && s.port == server.port;
     let peer_role = match server.role {
-        Role::Primary => Role::Secondary,
-        Role::Secondary => Role::Primary,
+        ServerRole::Primary => ServerRole::Secondary,
+        ServerRole::Secondary => ServerRole::Primary,
     };
     let peers: Vec<&DnsServer> = all_servers
         .iter()
         .filter(|s| s.role == peer_role && !is_self(s))
         .collect();
-    if server.role == Role::Secondary && peers.is_empty() {
+    if server.role == ServerRole::Secondary && peers.is_empty() {
         return Err(ConfigError::NoPrimary);
     }
     let k = key.name();
@@ -110,7 +110,7 @@ pub fn nsd_conf_zones(
         );
         for peer in &peers {
             match server.role {
-                Role::Primary => {
+                ServerRole::Primary => {
                     let _ = write!(
                         out,
                         "\tnotify: {} {k}\n\tprovide-xfr: {} {k}\n",
@@ -118,7 +118,7 @@ pub fn nsd_conf_zones(
                         peer.address
                     );
                 }
-                Role::Secondary => {
+                ServerRole::Secondary => {
                     let _ = write!(
                         out,
                         "\tallow-notify: {} {k}\n\trequest-xfr: AXFR {} {k}\n",
@@ -234,44 +234,32 @@ fn quoted_path(path: &Path) -> Result<String, ConfigError> {
 }
 
 /// Why configuration text could not be produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// The zone name contains characters NSD configuration or file names
     /// cannot carry safely.
+    #[error(
+        "zone {0} cannot be served by this console: zone names may only contain \
+         letters, digits, '-', '_' and dots"
+    )]
     UnsupportedZoneName(String),
     /// The same zone was listed twice (NSD refuses such a configuration).
+    #[error("zone {0} is listed twice")]
     DuplicateZone(String),
     /// A secondary was configured but no primary exists.
+    #[error(
+        "a secondary server needs a primary to transfer from; add the primary server \
+         first"
+    )]
     NoPrimary,
     /// A path that is relative or cannot be written into `nsd.conf`.
+    #[error(
+        "path {} cannot be used in nsd.conf: it must be absolute and contain no \
+         quotes, '#' or control characters",
+        .0.display()
+    )]
     UnsafePath(PathBuf),
 }
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::UnsupportedZoneName(n) => write!(
-                f,
-                "zone {n} cannot be served by this console: zone names may only contain \
-                 letters, digits, '-', '_' and dots"
-            ),
-            ConfigError::DuplicateZone(n) => write!(f, "zone {n} is listed twice"),
-            ConfigError::NoPrimary => write!(
-                f,
-                "a secondary server needs a primary to transfer from; add the primary server \
-                 first"
-            ),
-            ConfigError::UnsafePath(p) => write!(
-                f,
-                "path {} cannot be used in nsd.conf: it must be absolute and contain no \
-                 quotes, '#' or control characters",
-                p.display()
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 #[cfg(test)]
 mod tests {
@@ -288,7 +276,7 @@ mod tests {
         .unwrap()
     }
 
-    fn server(name: &str, role: Role, addr: &str, port: u16) -> DnsServer {
+    fn server(name: &str, role: ServerRole, addr: &str, port: u16) -> DnsServer {
         DnsServer {
             name: name.into(),
             role,
@@ -300,9 +288,9 @@ mod tests {
 
     fn servers() -> Vec<DnsServer> {
         vec![
-            server("ns1", Role::Primary, "192.0.2.1", 53),
-            server("ns2", Role::Secondary, "192.0.2.2", 5353),
-            server("ns3", Role::Secondary, "2001:db8::3", 53),
+            server("ns1", ServerRole::Primary, "192.0.2.1", 53),
+            server("ns2", ServerRole::Secondary, "192.0.2.2", 5353),
+            server("ns3", ServerRole::Secondary, "2001:db8::3", 53),
         ]
     }
 
@@ -374,7 +362,7 @@ zone:\n\tname: \"example.test.\"\n\tzonefile: \"example.test.zone\"\n\
             ConfigError::UnsupportedZoneName(_)
         ));
         // The server itself in the list is skipped (same address and port).
-        let me = server("ns2-again", Role::Secondary, "192.0.2.2", 5353);
+        let me = server("ns2-again", ServerRole::Secondary, "192.0.2.2", 5353);
         let text = nsd_conf_zones(&me, &all, &zones()[..1], &key()).unwrap();
         assert_eq!(text.matches("request-xfr").count(), 1);
         assert!(!text.contains("192.0.2.2"));

@@ -1,15 +1,15 @@
-//! `nsdsvc` – the NSD service layer behind Stackyard's DNS console.
+//! NSD behind Stackyard's DNS console (server only).
 //!
 //! Stackyard serves its authoritative zones with NSD: one primary that
 //! loads zone files written by the console, and secondaries that receive
-//! the zones by TSIG-signed NOTIFY and AXFR. This crate is everything
-//! between the zone model ([`dnszone`]) and those running servers:
+//! the zones by TSIG-signed NOTIFY and AXFR. This module is everything
+//! between the zone model ([`crate::dns::zone`]) and those running servers:
 //!
 //! * [`tsig`] – TSIG keys ([`TsigKey`]) whose secret ([`Secret`]) can be
 //!   generated, is redacted in `Debug`, cannot be serialized and is only
 //!   revealed through an explicit call;
 //! * [`server`] – the server entries the console manages ([`DnsServer`],
-//!   [`Role`], [`ReloadMethod`]);
+//!   [`ServerRole`], [`ReloadMethod`]);
 //! * [`config`] – `nsd.conf` text: the `key:`/`zone:` part for a server
 //!   ([`nsd_conf_zones`]) and a complete standalone file
 //!   ([`standalone_nsd_conf`]);
@@ -21,15 +21,14 @@
 //!
 //! # Blocking, not async
 //!
-//! The crate uses plain `std` (files and `std::process`) rather than tokio.
+//! This module uses plain `std` (files and `std::process`) rather than tokio.
 //! Everything it does is short, local and bounded – an fsync, an
 //! `nsd-checkzone` run, an `nsd-control reload` – and every child process
-//! runs under a timeout, so a caller in an async web handler simply wraps
-//! the call in `tokio::task::spawn_blocking`. Staying synchronous keeps the
-//! crate free of a runtime dependency and makes the write/check/rename
-//! sequence easy to follow.
+//! runs under a timeout, so the DNS service wraps each call in
+//! `tokio::task::spawn_blocking`. Staying synchronous makes the
+//! write/check/rename sequence easy to follow.
 //!
-//! Library code never panics: `unwrap`, `expect` and `panic!` are denied
+//! Its code never panics: `unwrap`, `expect` and `panic!` are denied
 //! outside tests (enforced below through clippy).
 
 #![cfg_attr(
@@ -53,5 +52,5 @@ pub use config::{
     nsd_conf_zones, standalone_nsd_conf, zone_file_name, ConfigError, NsdServerConfig,
 };
 pub use reload::{reload, ReloadError, ReloadOutcome};
-pub use server::{DnsServer, ReloadMethod, Role};
+pub use server::{DnsServer, ReloadMethod, ServerRole};
 pub use tsig::{KeyError, Secret, TsigAlgorithm, TsigKey};

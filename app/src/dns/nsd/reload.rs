@@ -10,7 +10,6 @@ use crate::dns::nsd::server::ReloadMethod;
 use crate::dns::zone::Name;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -126,11 +125,13 @@ fn signal_reload(pidfile: &Path) -> Result<ReloadOutcome, ReloadError> {
 }
 
 /// Why a reload did not happen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReloadError {
     /// [`ReloadMethod::Command`] with no program.
+    #[error("the server's reload command is empty")]
     EmptyCommand,
     /// The command could not be started.
+    #[error("could not run `{command}`: {message}")]
     Spawn {
         /// The command line.
         command: String,
@@ -138,6 +139,7 @@ pub enum ReloadError {
         message: String,
     },
     /// The command did not finish in time and was killed.
+    #[error("`{command}` did not finish within {seconds} s and was stopped")]
     TimedOut {
         /// The command line.
         command: String,
@@ -145,6 +147,7 @@ pub enum ReloadError {
         seconds: u64,
     },
     /// The command ran and reported failure.
+    #[error("`{command}` failed ({status}): {message}")]
     Failed {
         /// The command line.
         command: String,
@@ -154,6 +157,7 @@ pub enum ReloadError {
         message: String,
     },
     /// The pidfile is missing or does not hold a process id.
+    #[error("cannot use pidfile {}: {message}", path.display())]
     Pidfile {
         /// The pidfile.
         path: PathBuf,
@@ -161,6 +165,10 @@ pub enum ReloadError {
         message: String,
     },
     /// The signal could not be sent (no such process, permission).
+    #[error(
+        "could not send SIGHUP to NSD process {pid}: {message} (is NSD running, and is \
+         the pidfile current?)"
+    )]
     Signal {
         /// The process id from the pidfile.
         pid: i32,
@@ -168,38 +176,6 @@ pub enum ReloadError {
         message: String,
     },
 }
-
-impl fmt::Display for ReloadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReloadError::EmptyCommand => write!(f, "the server's reload command is empty"),
-            ReloadError::Spawn { command, message } => {
-                write!(f, "could not run `{command}`: {message}")
-            }
-            ReloadError::TimedOut { command, seconds } => {
-                write!(
-                    f,
-                    "`{command}` did not finish within {seconds} s and was stopped"
-                )
-            }
-            ReloadError::Failed {
-                command,
-                status,
-                message,
-            } => write!(f, "`{command}` failed ({status}): {message}"),
-            ReloadError::Pidfile { path, message } => {
-                write!(f, "cannot use pidfile {}: {message}", path.display())
-            }
-            ReloadError::Signal { pid, message } => write!(
-                f,
-                "could not send SIGHUP to NSD process {pid}: {message} (is NSD running, and is \
-                 the pidfile current?)"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ReloadError {}
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 /// What a server does for Stackyard's zones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub enum ServerRole {
     /// Loads zone files, sends NOTIFY, provides AXFR.
     Primary,
     /// Accepts NOTIFY from the primary and transfers zones from it.
@@ -48,7 +48,7 @@ pub struct DnsServer {
     /// Display name in the console (never written into configuration).
     pub name: String,
     /// Primary or secondary.
-    pub role: Role,
+    pub role: ServerRole,
     /// Address the server answers DNS on; also the address ACLs of the
     /// other servers name, so it must be the address NOTIFY and AXFR
     /// requests come from (set NSD's `outgoing-interface` on multi-homed
@@ -75,7 +75,7 @@ mod tests {
     fn serde_shape_is_stable() {
         let s = DnsServer {
             name: "ns2".into(),
-            role: Role::Secondary,
+            role: ServerRole::Secondary,
             address: "2001:db8::2".parse().unwrap(),
             port: 53,
             reload: ReloadMethod::Command(vec!["systemctl".into(), "reload".into(), "nsd".into()]),

@@ -2,7 +2,7 @@
 //!
 //! NOTIFY and AXFR between Stackyard's servers are signed with one
 //! HMAC-SHA256 key (RFC 8945). The key's secret is the one piece of data in
-//! this crate that must not leak, so [`Secret`]:
+//! the DNS domain that must not leak, so [`Secret`]:
 //!
 //! * does not implement `Serialize` (it cannot end up in a JSON API answer
 //!   or a log by accident through a derived impl),
@@ -185,36 +185,25 @@ fn check_key_name(name: &str) -> Result<(), KeyError> {
 }
 
 /// Why a key could not be built.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     /// The key name is not usable.
+    #[error(
+        "\"{0}\" cannot be used as a TSIG key name: use letters, digits, '-' and '_' \
+         in labels separated by dots (for example stackyard-xfr), at most 253 \
+         characters, not NOKEY or BLOCKED"
+    )]
     BadName(String),
     /// The secret is not valid, non-empty base64.
+    #[error(
+        "the TSIG secret must be non-empty base64 (for example 32 random octets \
+         encoded as 44 characters)"
+    )]
     BadSecret,
     /// The operating system's random source failed.
+    #[error("could not get random bytes for a new key: {0}")]
     Random(String),
 }
-
-impl fmt::Display for KeyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyError::BadName(n) => write!(
-                f,
-                "\"{n}\" cannot be used as a TSIG key name: use letters, digits, '-' and '_' \
-                 in labels separated by dots (for example stackyard-xfr), at most 253 \
-                 characters, not NOKEY or BLOCKED"
-            ),
-            KeyError::BadSecret => write!(
-                f,
-                "the TSIG secret must be non-empty base64 (for example 32 random octets \
-                 encoded as 44 characters)"
-            ),
-            KeyError::Random(e) => write!(f, "could not get random bytes for a new key: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for KeyError {}
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,4 @@
-//! Error and problem types shared by every part of the crate.
+//! Error and problem types shared by every part of the zone model.
 //!
 //! Stackyard shows these to people editing zones, so every message is a
 //! complete sentence that says what is wrong *and* what would be accepted.
@@ -6,10 +6,10 @@
 //! can put each message next to the input it concerns.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// A problem with one input field of a form (or one part of a record).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
+#[error("{field}: {message}")]
 pub struct FieldError {
     /// Form field the message belongs to, e.g. `"owner"`, `"ttl"`, `"target"`.
     pub field: String,
@@ -27,20 +27,13 @@ impl FieldError {
     }
 }
 
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
-
-impl std::error::Error for FieldError {}
-
 /// A problem found when validating a whole zone.
 ///
 /// `record` is the index into [`crate::dns::zone::Zone::records`] of the offending
 /// record, or `None` when the problem concerns the zone itself (SOA, default
 /// TTL), so the console can highlight the right row.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
+#[error("{}", self.describe())]
 pub struct ZoneProblem {
     /// Index into `Zone::records`, `None` for zone-level problems.
     pub record: Option<usize>,
@@ -50,22 +43,21 @@ pub struct ZoneProblem {
     pub message: String,
 }
 
-impl fmt::Display for ZoneProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ZoneProblem {
+    fn describe(&self) -> String {
         match self.record {
-            Some(i) => write!(f, "record #{i} {}: {}", self.field, self.message),
-            None => write!(f, "zone {}: {}", self.field, self.message),
+            Some(i) => format!("record #{i} {}: {}", self.field, self.message),
+            None => format!("zone {}: {}", self.field, self.message),
         }
     }
 }
-
-impl std::error::Error for ZoneProblem {}
 
 /// A problem in an uploaded master file, with its 1-based line number.
 ///
 /// Line `0` is used for problems that concern the whole file (for example a
 /// missing SOA record) rather than any single line.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
+#[error("{}", self.describe())]
 pub struct ParseError {
     /// 1-based line number where the offending entry starts; 0 = whole file.
     pub line: usize,
@@ -73,14 +65,12 @@ pub struct ParseError {
     pub message: String,
 }
 
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ParseError {
+    fn describe(&self) -> String {
         if self.line == 0 {
-            write!(f, "{}", self.message)
+            self.message.clone()
         } else {
-            write!(f, "line {}: {}", self.line, self.message)
+            format!("line {}: {}", self.line, self.message)
         }
     }
 }
-
-impl std::error::Error for ParseError {}

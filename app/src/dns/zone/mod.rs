@@ -1,7 +1,8 @@
 //! The DNS zone model behind Stackyard's zone editor.
 //!
-//! Stackyard manages authoritative zones that are served by NSD. This crate
-//! holds everything between the web forms and the zone files NSD reads:
+//! Stackyard manages authoritative zones that are served by NSD. This module
+//! holds everything between the web forms and the zone files NSD reads, as
+//! pure Rust (no database, no IO), so it is tested on its own:
 //!
 //! * [`name`] – validated domain names (IDNA, escapes, canonical order) and
 //!   the form helper [`parse_owner`];
@@ -13,10 +14,10 @@
 //! * [`parser`] – RFC 1035 master-file import ([`parse_zone`]) that reports
 //!   every error with its line;
 //! * [`render`] – deterministic master-file output ([`render_zone`]);
-//! * [`diff`] – RRset-level comparison for the import preview.
+//! * [`mod@diff`] – RRset-level comparison for the import preview.
 //!
-//! The crate is pure Rust and never panics on input: library code may not
-//! use `unwrap`, `expect` or `panic!` (enforced below through clippy).
+//! It never panics on input: its code may not use `unwrap`, `expect` or
+//! `panic!` (enforced below through clippy).
 
 #![cfg_attr(
     not(test),

@@ -33,13 +33,22 @@ pub struct Name {
 }
 
 /// Why a piece of text is not a usable domain name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
 pub enum NameError {
     /// Nothing was entered.
+    #[error("the name is empty")]
     Empty,
     /// Two dots in a row, or a leading dot.
+    #[error(
+        "the name has an empty label (two dots in a row, or a dot at the start); \
+         remove the extra dot"
+    )]
     EmptyLabel,
     /// A label longer than 63 octets (after punycode conversion).
+    #[error(
+        "label \"{}\" is {len} octets long; a label may have at most {MAX_LABEL_LEN}",
+        shorten(label)
+    )]
     LabelTooLong {
         /// The label as entered (escaped presentation form).
         label: String,
@@ -47,54 +56,28 @@ pub enum NameError {
         len: usize,
     },
     /// The whole name is longer than 255 octets in wire form.
+    #[error(
+        "the name is {len} octets long in wire form; a domain name may have at most \
+         {MAX_NAME_LEN}"
+    )]
     NameTooLong {
         /// Wire length in octets.
         len: usize,
     },
     /// A malformed backslash escape.
+    #[error("{0}")]
     BadEscape(String),
     /// Whitespace or a control character that was not escaped.
+    #[error("the name contains {}, which is not allowed in a domain name", describe_char(*.0))]
     BadCharacter(char),
     /// Internationalised label that IDNA refuses.
+    #[error(
+        "label \"{}\" cannot be converted to punycode (IDNA): it contains characters \
+         that are not allowed in internationalised domain names",
+        shorten(.0)
+    )]
     Idna(String),
 }
-
-impl fmt::Display for NameError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            NameError::Empty => write!(f, "the name is empty"),
-            NameError::EmptyLabel => write!(
-                f,
-                "the name has an empty label (two dots in a row, or a dot at the start); \
-                 remove the extra dot"
-            ),
-            NameError::LabelTooLong { label, len } => write!(
-                f,
-                "label \"{}\" is {len} octets long; a label may have at most {MAX_LABEL_LEN}",
-                shorten(label)
-            ),
-            NameError::NameTooLong { len } => write!(
-                f,
-                "the name is {len} octets long in wire form; a domain name may have at most \
-                 {MAX_NAME_LEN}"
-            ),
-            NameError::BadEscape(detail) => write!(f, "{detail}"),
-            NameError::BadCharacter(c) => write!(
-                f,
-                "the name contains {}, which is not allowed in a domain name",
-                describe_char(*c)
-            ),
-            NameError::Idna(label) => write!(
-                f,
-                "label \"{}\" cannot be converted to punycode (IDNA): it contains characters \
-                 that are not allowed in internationalised domain names",
-                shorten(label)
-            ),
-        }
-    }
-}
-
-impl std::error::Error for NameError {}
 
 /// Keeps messages readable when someone pastes a very long label.
 fn shorten(s: &str) -> String {

@@ -1,4 +1,4 @@
-//! Whole-crate tests: parse → render → parse round trips (fixed and
+//! Whole-model tests: parse → render → parse round trips (fixed and
 //! property-based), and agreement with NSD's own `nsd-checkzone` when it is
 //! installed.
 

@@ -1,0 +1,186 @@
+//! Apply: checked zone files installed on the primary, then one reload.
+
+use super::servers::nsd_server;
+use crate::dns::entity::server as server_row;
+use crate::dns::nsd::{apply_zone, reload, ApplyError, ZoneChecker};
+use crate::dns::store;
+use crate::dns::{ApplyReport, DomainError, ZoneApplied};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Applies run one at a time: two concurrent applies of one zone would not
+/// corrupt a file (renames are atomic) but the last one would win.
+static APPLY_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+// ---- apply -------------------------------------------------------------------
+
+/// Installs every zone (or only `zone_id`) on the primary: each file is
+/// written beside the old one, checked by `checker` (nsd-checkzone) and only
+/// then renamed over it; a refused zone keeps the old file and its message
+/// is reported. Then the primary is reloaded once, if anything was
+/// installed; NSD's NOTIFY brings the secondaries along.
+pub async fn apply(
+    db: &DatabaseConnection,
+    zone_id: Option<i32>,
+    checker: Arc<dyn ZoneChecker>,
+) -> Result<ApplyReport, DomainError> {
+    let _one_at_a_time = APPLY_LOCK.lock().await;
+    let primary = server_row::Entity::find()
+        .filter(server_row::Column::Role.eq("primary"))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            DomainError::Refused("Add the primary DNS server first (DNS servers page).".into())
+        })?;
+    let method = nsd_server(&primary)?.reload;
+    let zonesdir = PathBuf::from(&primary.zones_dir);
+    let zones = match zone_id {
+        Some(id) => vec![store::get_zone(db, id).await?],
+        None => store::list_zones(db).await?,
+    };
+    let mut report = ApplyReport {
+        zones: Vec::new(),
+        reload: None,
+    };
+    for summary in &zones {
+        let zone = store::load_zone(db, summary.id).await?;
+        let serial = zone.soa.serial;
+        let dir = zonesdir.clone();
+        let check = Arc::clone(&checker);
+        let result = tokio::task::spawn_blocking(move || apply_zone(&dir, &zone, check.as_ref()))
+            .await
+            .map_err(|e| DomainError::Failed(format!("the apply task failed: {e}")))?;
+        let (installed, message) = match result {
+            Ok(outcome) => {
+                store::set_applied(db, summary.id, serial).await?;
+                (true, format!("installed {}", outcome.path.display()))
+            }
+            Err(ApplyError::Rejected { message }) => (false, message),
+            Err(e) => (false, e.to_string()),
+        };
+        report.zones.push(ZoneApplied {
+            origin: summary.origin.to_string(),
+            serial,
+            installed,
+            message,
+        });
+    }
+    if report.zones.iter().any(|z| z.installed) {
+        let only = match zones.as_slice() {
+            [one] => Some(one.origin.clone()),
+            _ => None,
+        };
+        let done = tokio::task::spawn_blocking(move || reload(&method, only.as_ref()))
+            .await
+            .map_err(|e| DomainError::Failed(format!("the reload task failed: {e}")))?;
+        report.reload = Some(match done {
+            Ok(o) => Ok(if o.output.trim().is_empty() {
+                o.action
+            } else {
+                format!("{}: {}", o.action, o.output.trim())
+            }),
+            Err(e) => Err(e.to_string()),
+        });
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::dns::service::testing::*;
+    use crate::dns::service::{add_server, create_forward, save_record, PtrChoice};
+    use crate::dns::store;
+    use crate::dns::zone::Name;
+    use crate::dns::ServerForm;
+    use crate::error::AppError;
+
+    /// A checker that refuses zones containing a marker, standing in for
+    /// nsd-checkzone where NSD is not the point of the test.
+    struct Refuse(&'static str);
+    impl ZoneChecker for Refuse {
+        fn check(
+            &self,
+            _: &Name,
+            file: &std::path::Path,
+        ) -> Result<(), crate::dns::nsd::CheckFailure> {
+            let text = std::fs::read_to_string(file).unwrap();
+            if text.contains(self.0) {
+                Err(crate::dns::nsd::CheckFailure::Rejected(format!(
+                    "refused: {}",
+                    self.0
+                )))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn apply_installs_checked_files_and_keeps_refused_ones() {
+        let (dir, db) = sqlite().await;
+        let zones = dir.path().join("zones");
+        std::fs::create_dir(&zones).unwrap();
+        let checker: Arc<dyn ZoneChecker> = Arc::new(Refuse("192.0.2.66"));
+        assert!(matches!(
+            apply(&db, None, Arc::clone(&checker))
+                .await
+                .map_err(AppError::from),
+            Err(AppError::Refused(_))
+        ));
+        add_server(
+            &db,
+            &ServerForm {
+                name: "ns1".into(),
+                role: "primary".into(),
+                ns_name: "ns1.example.com".into(),
+                address: "127.0.0.1".into(),
+                port: "5353".into(),
+                zones_dir: zones.display().to_string(),
+                reload_kind: "command".into(),
+                reload_value: "true".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let z = create_forward(&db, "alice", "example.com").await.unwrap();
+        save_record(
+            &db,
+            "alice",
+            z.id,
+            None,
+            &a_form("www", "192.0.2.1"),
+            PtrChoice::default(),
+        )
+        .await
+        .unwrap();
+        let r = apply(&db, None, Arc::clone(&checker)).await.unwrap();
+        assert!(r.zones[0].installed, "{r:?}");
+        assert!(matches!(r.reload, Some(Ok(_))));
+        let file = zones.join("example.com.zone");
+        let good = std::fs::read_to_string(&file).unwrap();
+        assert!(good.contains("192.0.2.1"));
+        assert_eq!(
+            store::applied_serial(&db, z.id).await.unwrap(),
+            Some(store::get_zone(&db, z.id).await.unwrap().serial)
+        );
+
+        save_record(
+            &db,
+            "alice",
+            z.id,
+            None,
+            &a_form("bad", "192.0.2.66"),
+            PtrChoice::default(),
+        )
+        .await
+        .unwrap();
+        let r = apply(&db, Some(z.id), checker).await.unwrap();
+        assert!(!r.zones[0].installed);
+        assert_eq!(r.zones[0].message, "refused: 192.0.2.66");
+        assert!(r.reload.is_none());
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), good);
+    }
+}

@@ -1,0 +1,102 @@
+//! The DNS forms over HTTP: the record and server forms post their fields
+//! flat (`owner=…&rtype=…`, `name=…&role=…`, as the README's API table lists
+//! them), refusals come back by field, and every change is audited with what
+//! changed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use app::auth::Role;
+use common::TestApp;
+use http::StatusCode;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn record_and_server_forms_post_flat_fields() {
+    let app = TestApp::sqlite().await;
+    let admin = app.session(app.account("root", Role::Admin).await).await;
+    let op = app.session(app.account("olga", Role::Operator).await).await;
+
+    // A server entry, refused by its field, then added.
+    let server = "name=ns1&role=primary&ns_name=ns1.example.test&address=192.0.2&port=&\
+                  zones_dir=/etc/nsd/zones&reload_kind=command&reload_value=true";
+    let r = app.post("/api/dns/add_server", server, Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["Invalid"]["field"], "address", "{}", r.body);
+    let server = server.replace("address=192.0.2&", "address=192.0.2.53&");
+    let r = app.post("/api/dns/add_server", &server, Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = r.json()["id"].clone();
+    assert_eq!(r.json()["port"], 53);
+    let r = app
+        .post(
+            "/api/dns/update_server",
+            &format!("id={id}&{}", server.replace("port=&", "port=5353&")),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["port"], 5353);
+    // Operators may not.
+    let r = app.post("/api/dns/add_server", &server, Some(&op)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    let z = app
+        .post(
+            "/api/dns/create_zone",
+            "kind=forward&origin=example.test",
+            Some(&op),
+        )
+        .await;
+    assert_eq!(z.status, StatusCode::OK, "{}", z.body);
+    let zone = z.json()["id"].clone();
+
+    // A bad TTL, by its field; then the record with its PTR.
+    let record = format!(
+        "zone_id={zone}&original=&owner=www&rtype=A&ttl=x&address=192.0.2.10&target=&\
+         exchange=&preference=&priority=&weight=&port=&value=&flags=&tag="
+    );
+    let r = app.post("/api/dns/save_record", &record, Some(&op)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["Invalid"]["field"], "ttl", "{}", r.body);
+    let record = record.replace("ttl=x", "ttl=300") + "&also_ptr=on&create_reverse=on";
+    let r = app.post("/api/dns/save_record", &record, Some(&op)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        r.json()["ptr"],
+        "PTR 10.2.0.192.in-addr.arpa. → www.example.test. in 2.0.192.in-addr.arpa."
+    );
+    // Fields left out are empty: an MX with only what it needs.
+    let r = app
+        .post(
+            "/api/dns/save_record",
+            &format!("zone_id={zone}&owner=@&rtype=MX&preference=10&exchange=www"),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let rows = app.audit_rows().await;
+    let saves: Vec<_> = rows
+        .iter()
+        .filter(|r| r.action == "dns.record.save")
+        .map(|r| (r.target.as_str(), r.outcome.as_str(), r.summary.as_str()))
+        .collect();
+    // The refused save names the zone by id, the saved one by its origin.
+    let by_id = format!("zone {zone}");
+    assert!(
+        saves.iter().any(|s| s.0 == by_id && s.2 == "www A added"),
+        "{saves:?}"
+    );
+    assert!(
+        saves.iter().any(|s| s.0 == "example.test."
+            && s.2
+                == "www A added; PTR 10.2.0.192.in-addr.arpa. → www.example.test. in 2.0.192.in-addr.arpa."),
+        "{saves:?}"
+    );
+    assert!(
+        rows.iter().any(|r| r.action == "dns.server.add"
+            && r.target == "ns1"
+            && r.summary == "primary 192.0.2.53: (ns1.example.test)"),
+        "{rows:?}"
+    );
+}
