@@ -10,6 +10,7 @@ mod common;
 
 mod auth;
 mod dashboard;
+mod dns;
 mod hosts;
 mod http;
 mod layout_cli;

@@ -4,17 +4,15 @@
 //! changed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::TestApp;
 use app::auth::Role;
-use common::TestApp;
 use http::StatusCode;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn record_and_server_forms_post_flat_fields() {
     let app = TestApp::sqlite().await;
-    let admin = app.session(app.account("root", Role::Admin).await).await;
-    let op = app.session(app.account("olga", Role::Operator).await).await;
+    let admin = app.with_user("root", Role::Admin).await;
+    let op = app.with_user("olga", Role::Operator).await;
 
     // A server entry, refused by its field, then added.
     let server = "name=ns1&role=primary&ns_name=ns1.example.test&address=192.0.2&port=&\
