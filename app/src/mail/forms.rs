@@ -1,14 +1,14 @@
 //! Form input to typed values, with the message for the field that is wrong.
 //!
-//! The record logic in [`crate::mail::auth`] and the row types in
+//! The record logic in [`crate::mail::records`] and the row types in
 //! `mail::check::mailstore` do the real validation; this module only turns
 //! what a person typed into their inputs (one field per input, lists one per
 //! line or separated by spaces) and names the field when something is wrong,
 //! so the page can show the message next to it. Pure: tested without a server.
 
 use crate::error::AppError;
-use crate::mail::auth::dmarc::{Alignment, DmarcPolicy, DmarcRecord, DmarcUri, FailureOption};
-use crate::mail::auth::spf::{Ip4Net, Ip6Net, Qualifier, SpfBuilder};
+use crate::mail::records::dmarc::{Alignment, DmarcPolicy, DmarcRecord, DmarcUri, FailureOption};
+use crate::mail::records::spf::{Ip4Net, Ip6Net, Qualifier, SpfBuilder};
 use std::net::IpAddr;
 
 /// Splits a list typed one per line, or separated by spaces or commas.

@@ -12,7 +12,6 @@
 //! The server functions below are thin: check the role, call `store` (and
 //! the DNS zone store for records), audit what changed.
 
-pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod check;
 #[cfg(feature = "ssr")]
@@ -20,10 +19,11 @@ pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod forms;
 pub mod pages;
-#[cfg(feature = "ssr")]
 pub mod records;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod zone;
 
 use crate::auth::{Access, Role};
 use crate::error::AppError;
@@ -287,7 +287,7 @@ pub async fn get_mail_domain(domain: String) -> Result<MailDomainDetail, AppErro
             mailboxes: store::mailboxes(&state.db, &row.name).await?,
             aliases: store::aliases(&state.db, &row.name).await?,
             dkim: store::dkim_keys(&state.db, &row.name).await?,
-            zone: records::zone_state(&state.db, &row.name).await?,
+            zone: zone::zone_state(&state.db, &row.name).await?,
             name: row.name,
             active: row.active,
         })
@@ -669,7 +669,7 @@ pub async fn publish_spf(domain: String, record: String) -> Result<Published, Ap
     let result = async {
         let (name, resolver) = domain_resolver(&state.db, &domain).await?;
         let (p, z) =
-            records::publish_spf(&state.db, auth.username(), &name, &record, resolver).await?;
+            zone::publish_spf(&state.db, auth.username(), &name, &record, resolver).await?;
         Ok(published(&p.owner, &p.record, &z))
     }
     .await;
@@ -691,7 +691,7 @@ pub async fn publish_dmarc(domain: String, record: String) -> Result<Published, 
     let state = ssr::state()?;
     let result = async {
         let row = store::find_domain(&state.db, &domain).await?;
-        let (p, z) = records::publish_dmarc(&state.db, auth.username(), &row.name, &record).await?;
+        let (p, z) = zone::publish_dmarc(&state.db, auth.username(), &row.name, &record).await?;
         Ok(published(&p.owner, &p.record, &z))
     }
     .await;
@@ -714,8 +714,7 @@ pub async fn publish_verification(domain: String, value: String) -> Result<Publi
     let state = ssr::state()?;
     let result = async {
         let row = store::find_domain(&state.db, &domain).await?;
-        let z =
-            records::publish_verification(&state.db, auth.username(), &row.name, &value).await?;
+        let z = zone::publish_verification(&state.db, auth.username(), &row.name, &value).await?;
         Ok(published(&format!("{}.", row.name), value.trim(), &z))
     }
     .await;
@@ -738,7 +737,7 @@ pub async fn remove_verification(domain: String, value: String) -> Result<(), Ap
     let state = ssr::state()?;
     let result = async {
         let row = store::find_domain(&state.db, &domain).await?;
-        records::remove_verification(&state.db, auth.username(), &row.name, &value).await?;
+        zone::remove_verification(&state.db, auth.username(), &row.name, &value).await?;
         Ok(())
     }
     .await;
@@ -761,7 +760,7 @@ pub async fn publish_mx(domain: String, mx: String) -> Result<Published, AppErro
     let state = ssr::state()?;
     let result = async {
         let row = store::find_domain(&state.db, &domain).await?;
-        let z = records::publish_mx(&state.db, auth.username(), &row.name, &mx).await?;
+        let z = zone::publish_mx(&state.db, auth.username(), &row.name, &mx).await?;
         Ok(published(&format!("{}.", row.name), mx.trim(), &z))
     }
     .await;
@@ -790,7 +789,7 @@ pub async fn generate_dkim(
     let result = async {
         let row = store::find_domain(&state.db, &domain).await?;
         let selector = forms::selector(&selector)?;
-        records::generate_and_publish_dkim(
+        zone::generate_and_publish_dkim(
             &state.db,
             auth.username(),
             &row.name,
@@ -827,7 +826,7 @@ pub async fn remove_dkim(domain: String, selector: String) -> Result<(), AppErro
     let state = ssr::state()?;
     let result = async {
         let row = store::find_domain(&state.db, &domain).await?;
-        records::remove_dkim(&state.db, auth.username(), &row.name, &selector).await?;
+        zone::remove_dkim(&state.db, auth.username(), &row.name, &selector).await?;
         Ok(())
     }
     .await;
@@ -925,7 +924,7 @@ mod wide {
             } else {
                 pasted.trim().to_owned()
             };
-            super::records::spf_preview(&state.db, &name, &record, resolver).await
+            super::zone::spf_preview(&state.db, &name, &record, resolver).await
         }
         .await;
         crate::auth::server::with_status(result)
@@ -967,7 +966,7 @@ mod wide {
             } else {
                 pasted.trim().to_owned()
             };
-            super::records::dmarc_preview(&row.name, &record)
+            super::zone::dmarc_preview(&row.name, &record)
         }
         .await;
         crate::auth::server::with_status(result)

@@ -419,7 +419,7 @@ fn dkim_info(k: &mail_dkim_key::Model) -> DkimKeyInfo {
         algorithm: k.algorithm.clone(),
         bits: k.bits.and_then(|b| u32::try_from(b).ok()),
         owner: format!("{}._domainkey.{}", k.selector, k.domain),
-        txt_strings: crate::mail::auth::split_txt(&k.public_record),
+        txt_strings: crate::mail::records::split_txt(&k.public_record),
         public_record: k.public_record.clone(),
         created_at: k.created_at,
     }
@@ -441,8 +441,8 @@ pub async fn dkim_keys(db: &DatabaseConnection, domain: &str) -> AppResult<Vec<D
 }
 
 /// The algorithms the DKIM form offers.
-pub fn generate_dkim(algorithm: &str) -> AppResult<crate::mail::auth::dkim::DkimKeyPair> {
-    use crate::mail::auth::dkim::{generate_ed25519, generate_rsa};
+pub fn generate_dkim(algorithm: &str) -> AppResult<crate::mail::records::dkim::DkimKeyPair> {
+    use crate::mail::records::dkim::{generate_ed25519, generate_rsa};
     let pair = match algorithm.trim() {
         "" | "rsa" | "rsa2048" => generate_rsa(2048),
         "rsa3072" => generate_rsa(3072),
@@ -464,7 +464,7 @@ pub async fn add_dkim_key<C: ConnectionTrait>(
     db: &C,
     domain: &str,
     selector: &str,
-    pair: &crate::mail::auth::dkim::DkimKeyPair,
+    pair: &crate::mail::records::dkim::DkimKeyPair,
 ) -> AppResult<DkimKeyInfo> {
     let domain = find_domain(db, domain).await?;
     let exists = mail_dkim_key::Entity::find()

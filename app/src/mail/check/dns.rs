@@ -20,9 +20,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::mail::auth::dnsbl::dnsbl_query_name;
-pub use crate::mail::auth::spf::LookupError;
-use crate::mail::auth::spf::{SpfLookup, SpfResolver};
+use crate::mail::records::dnsbl::dnsbl_query_name;
+pub use crate::mail::records::spf::LookupError;
+use crate::mail::records::spf::{SpfLookup, SpfResolver};
 use serde::{Deserialize, Serialize};
 
 /// One MX record: lower preference is tried first.

@@ -27,15 +27,15 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::mail::auth::dkim::{DkimKeyRecord, DkimPrivateKey};
-use crate::mail::auth::dmarc::validate_dmarc;
-use crate::mail::auth::dnsbl::{
+use crate::mail::records::dkim::{DkimKeyRecord, DkimPrivateKey};
+use crate::mail::records::dmarc::validate_dmarc;
+use crate::mail::records::dnsbl::{
     dnsbl_query_name, interpret_dnsbl_answer, DnsblError, DnsblOutcome,
 };
-use crate::mail::auth::spf::{
+use crate::mail::records::spf::{
     authorises_ip, count_lookups, select_spf_record, validate_spf, SpfError, SpfOutcome,
 };
-use crate::mail::auth::{to_zone_txt, Diagnostic, Severity};
+use crate::mail::records::{to_zone_txt, Diagnostic, Severity};
 use serde::{Deserialize, Serialize};
 
 use crate::mail::check::dns::{normalise_name, CheckDns, DnsResolver, LookupError, MxRecord};
@@ -830,7 +830,7 @@ fn check_dkim(dns: &CheckDns<'_>, domain: &str, selector: &str, pem: Option<&str
         );
     }
     if let Some(pem) = pem {
-        if !crate::mail::auth::dkim::record_matches_private_key(record, pem) {
+        if !crate::mail::records::dkim::record_matches_private_key(record, pem) {
             return item(
                 &id,
                 title,
@@ -854,7 +854,7 @@ fn check_dkim(dns: &CheckDns<'_>, domain: &str, selector: &str, pem: Option<&str
     };
     let what = format!("{name} publishes a valid {kind} key{matching}");
     let warnings = messages(
-        &crate::mail::auth::dkim::validate_dkim(record),
+        &crate::mail::records::dkim::validate_dkim(record),
         Severity::Warning,
     );
     if warnings.is_empty() {
@@ -1059,8 +1059,8 @@ fn check_dnsbl(dns: &CheckDns<'_>, zone: &str, ip: Option<IpAddr>) -> CheckItem 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::auth::dkim::{generate_ed25519, DkimKeyPair};
     use crate::mail::check::dns::StaticDns;
+    use crate::mail::records::dkim::{generate_ed25519, DkimKeyPair};
     use std::sync::OnceLock;
 
     const IP: &str = "192.0.2.10";

@@ -17,8 +17,8 @@
 //! No function here touches the network: the console decides whether the
 //! resolver reads its own zone data or live DNS.
 
-use crate::mail::auth::txt::MAX_TXT_STRING;
-use crate::mail::auth::Diagnostic;
+use crate::mail::records::txt::MAX_TXT_STRING;
+use crate::mail::records::Diagnostic;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -1199,7 +1199,7 @@ pub fn validate_spf(record: &str) -> Vec<Diagnostic> {
         ));
     }
     if record.len() > MAX_TXT_STRING {
-        let pieces = crate::mail::auth::txt::split_txt(record).len();
+        let pieces = crate::mail::records::txt::split_txt(record).len();
         out.push(Diagnostic::info(format!(
             "the record is {} octets; one TXT string holds at most {MAX_TXT_STRING}, so publish \
              it as {pieces} quoted strings in one TXT record (receivers join them without \

@@ -15,7 +15,7 @@
 //! on drop, so it cannot leak into API responses, logs or copies by
 //! accident.
 
-use crate::mail::auth::Diagnostic;
+use crate::mail::records::Diagnostic;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine};
@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-pub use crate::mail::auth::txt::split_txt;
+pub use crate::mail::records::txt::split_txt;
 
 /// Accepts `p=` with or without trailing `=` padding: some DNS panels and
 /// copy-paste paths drop it, and the key is still unambiguous.
@@ -624,7 +624,7 @@ impl DkimPrivateKey {
 pub struct DkimKeyPair {
     pub private_key: DkimPrivateKey,
     /// The TXT value, e.g. `v=DKIM1; k=rsa; p=MIIBIjAN...`; publish it with
-    /// [`split_txt`] / [`crate::mail::auth::to_zone_txt`] since RSA keys exceed 255
+    /// [`split_txt`] / [`crate::mail::records::to_zone_txt`] since RSA keys exceed 255
     /// octets.
     pub record: String,
 }
@@ -685,7 +685,7 @@ pub fn record_matches_private_key(record: &str, private_pem: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::auth::Severity;
+    use crate::mail::records::Severity;
     use rsa::pkcs1::EncodeRsaPublicKey as _;
     use std::sync::OnceLock;
 

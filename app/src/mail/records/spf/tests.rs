@@ -3,7 +3,7 @@
 //! and `check_host()` through an in-memory zone.
 
 use super::*;
-use crate::mail::auth::Severity;
+use crate::mail::records::Severity;
 use proptest::prelude::*;
 
 /// An in-memory zone standing in for DNS.
@@ -787,7 +787,7 @@ proptest! {
         let rec = b.build().unwrap();
         let parsed = SpfRecord::parse(&rec).unwrap();
         prop_assert_eq!(parsed.to_string(), rec.clone());
-        prop_assert!(crate::mail::auth::is_valid(&validate_spf(&rec)));
+        prop_assert!(crate::mail::records::is_valid(&validate_spf(&rec)));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! the record string, and re-parses its own output so that it can never hand
 //! the console a record receivers would reject.
 
-use crate::mail::auth::Diagnostic;
+use crate::mail::records::Diagnostic;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -710,7 +710,7 @@ pub fn validate_dmarc(text: &str) -> Vec<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::auth::Severity;
+    use crate::mail::records::Severity;
     use proptest::prelude::*;
 
     fn errors(text: &str) -> Vec<String> {

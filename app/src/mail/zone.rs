@@ -14,13 +14,15 @@ use crate::dns::store;
 use crate::dns::zone::{parse_target, Name, RData, RecordType, Zone};
 use crate::dns::ZoneSummary;
 use crate::error::{AppError, AppResult};
-use crate::mail::auth::dmarc::validate_dmarc;
-use crate::mail::auth::google::{is_google_site_verification, validate_google_site_verification};
-use crate::mail::auth::spf::{
+use crate::mail::check::{DnsResolver, HickoryDns, ResolverSettings};
+use crate::mail::records::dmarc::validate_dmarc;
+use crate::mail::records::google::{
+    is_google_site_verification, validate_google_site_verification,
+};
+use crate::mail::records::spf::{
     count_lookups, is_spf_record, validate_spf, LookupError, SpfError, SpfLookup,
 };
-use crate::mail::auth::{split_txt, Diagnostic, Severity};
-use crate::mail::check::{DnsResolver, HickoryDns, ResolverSettings};
+use crate::mail::records::{split_txt, Diagnostic, Severity};
 use crate::mail::{RecordPreview, ZoneState};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
@@ -216,7 +218,7 @@ pub async fn spf_preview(
     let record = record.trim().trim_matches('"').to_owned();
     let mut findings = validate_spf(&record);
     let mut lookups = None;
-    if crate::mail::auth::is_valid(&findings) {
+    if crate::mail::records::is_valid(&findings) {
         let lookup = StoreFirstLookup::new(db.clone(), resolver);
         let text = record.clone();
         let counted = tokio::task::spawn_blocking(move || count_lookups(&text, &lookup))
@@ -291,7 +293,7 @@ pub fn dmarc_preview(domain: &str, record: &str) -> AppResult<RecordPreview> {
         .map_err(|e| AppError::invalid("domain", e.to_string()))?;
     let record = record.trim().trim_matches('"').to_owned();
     let mut findings = validate_dmarc(&record);
-    if let Ok(parsed) = crate::mail::auth::dmarc::DmarcRecord::parse(&record) {
+    if let Ok(parsed) = crate::mail::records::dmarc::DmarcRecord::parse(&record) {
         for external in parsed.external_report_domains(domain) {
             findings.push(Diagnostic::info(format!(
                 "reports go to another domain: it must publish \"v=DMARC1\" at {external} \
