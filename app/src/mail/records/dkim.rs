@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-pub use crate::mail::records::txt::split_txt;
+pub use crate::dns::zone::txt::split_txt;
 
 /// Accepts `p=` with or without trailing `=` padding: some DNS panels and
 /// copy-paste paths drop it, and the key is still unambiguous.

@@ -17,7 +17,7 @@
 //! No function here touches the network: the console decides whether the
 //! resolver reads its own zone data or live DNS.
 
-use crate::mail::records::txt::MAX_TXT_STRING;
+use crate::dns::zone::txt::MAX_STRING_LEN;
 use crate::mail::records::Diagnostic;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -1198,10 +1198,10 @@ pub fn validate_spf(record: &str) -> Vec<Diagnostic> {
              gets \"neutral\"; end it with \"~all\" or \"-all\"",
         ));
     }
-    if record.len() > MAX_TXT_STRING {
-        let pieces = crate::mail::records::txt::split_txt(record).len();
+    if record.len() > MAX_STRING_LEN {
+        let pieces = crate::dns::zone::txt::split_txt(record).len();
         out.push(Diagnostic::info(format!(
-            "the record is {} octets; one TXT string holds at most {MAX_TXT_STRING}, so publish \
+            "the record is {} octets; one TXT string holds at most {MAX_STRING_LEN}, so publish \
              it as {pieces} quoted strings in one TXT record (receivers join them without \
              spaces)",
             record.len()
