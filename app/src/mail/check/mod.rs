@@ -1,4 +1,4 @@
-//! `mailcheck`: the mail side of Stackyard's service layer.
+//! The mail readiness check and the mailbox storage the daemons read.
 //!
 //! A small organisation running its own Postfix + Dovecot server and its own
 //! authoritative DNS needs two things from the console:
@@ -15,15 +15,15 @@
 //!    tables and `dovecot-sql.conf.ext` that point the daemons at them.
 //!
 //! Record parsing and evaluation (SPF, DKIM, DMARC, DNSBL answers) come from
-//! `mailauth_core`; this crate adds the DNS access ([`dns`], [`hickory`])
-//! and the judgement of what a receiver would make of it.
+//! [`crate::mail::records`]; this module adds the DNS access ([`dns`],
+//! [`hickory`]) and the judgement of what a receiver would make of it.
 //!
 //! Modules:
-//! - [`dns`]: the blocking [`DnsResolver`] trait, the in-memory
-//!   [`StaticDns`], and the per-check adapter to `mailauth_core`'s SPF
-//!   resolver traits;
+//! - [`dns`]: the [`DnsResolver`] trait, the in-memory [`StaticDns`], and
+//!   the per-check adapter to the SPF resolver traits of
+//!   [`crate::mail::records::spf`];
 //! - [`hickory`]: [`HickoryDns`], the live resolver;
-//! - [`check`](mod@check): the readiness check;
+//! - [`readiness`]: the readiness check;
 //! - [`mailstore`], [`password`], [`serverconf`]: mailbox storage.
 
 #![forbid(unsafe_code)]
