@@ -9,7 +9,6 @@
 //! 127.0.0.2 for a plain "listed" and their own codes beyond it.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// The name to query for `ip` in `zone`: octets reversed for IPv4
@@ -36,36 +35,29 @@ pub fn dnsbl_query_name(ip: IpAddr, zone: &str) -> String {
 }
 
 /// Codes by which a blocklist says the query itself was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
 pub enum DnsblError {
     /// 127.255.255.252
+    #[error(
+        "the blocklist says the zone name is mistyped; check the DNSBL zone \
+         (e.g. zen.spamhaus.org)"
+    )]
     TypingError,
     /// 127.255.255.254
+    #[error(
+        "the blocklist refuses queries that come through a public or open resolver; \
+         query it through your own recursive resolver, not 8.8.8.8 or 1.1.1.1"
+    )]
     PublicResolver,
     /// 127.255.255.255
+    #[error(
+        "the blocklist says your resolver sent too many queries; reduce the query \
+         volume or use a data feed"
+    )]
     ExcessiveQueries,
     /// Another 127.255.255.x code.
+    #[error("the blocklist returned an error code")]
     Other,
-}
-
-impl fmt::Display for DnsblError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DnsblError::TypingError => {
-                "the blocklist says the zone name is mistyped; check the DNSBL zone \
-                 (e.g. zen.spamhaus.org)"
-            }
-            DnsblError::PublicResolver => {
-                "the blocklist refuses queries that come through a public or open resolver; \
-                 query it through your own recursive resolver, not 8.8.8.8 or 1.1.1.1"
-            }
-            DnsblError::ExcessiveQueries => {
-                "the blocklist says your resolver sent too many queries; reduce the query \
-                 volume or use a data feed"
-            }
-            DnsblError::Other => "the blocklist returned an error code",
-        })
-    }
 }
 
 /// One listing code from an answer.
