@@ -8,6 +8,7 @@
 //! The meanings of 127.0.0.x codes follow Spamhaus ZEN; other lists use
 //! 127.0.0.2 for a plain "listed" and their own codes beyond it.
 
+use crate::dns::zone::reverse::reverse_name;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -21,17 +22,17 @@ pub fn dnsbl_query_name(ip: IpAddr, zone: &str) -> String {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,
     };
-    let labels: Vec<String> = match ip {
-        IpAddr::V4(v4) => v4.octets().iter().rev().map(u8::to_string).collect(),
-        IpAddr::V6(v6) => v6
-            .octets()
-            .iter()
-            .rev()
-            .flat_map(|b| [b & 0x0f, b >> 4])
-            .map(|n| format!("{n:x}"))
-            .collect(),
-    };
-    format!("{}.{zone}", labels.join("."))
+    // The PTR name's address labels, without `in-addr.arpa` / `ip6.arpa`.
+    let reversed = reverse_name(ip);
+    let labels: Vec<String> = reversed
+        .labels()
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect();
+    let address = labels
+        .get(..labels.len().saturating_sub(2))
+        .unwrap_or_default()
+        .join(".");
+    format!("{address}.{zone}")
 }
 
 /// Codes by which a blocklist says the query itself was refused.
