@@ -2,35 +2,40 @@
 //! Table 1), the checks a receiving server makes (figure 3), and the mail
 //! domains, mailboxes and aliases Postfix and Dovecot read.
 //!
-//! - `auth`: the pure record logic (SPF, DKIM, DMARC, verification, DNSBL);
+//! - [`records`]: the pure record logic (SPF, DKIM, DMARC, verification
+//!   tokens, DNSBL names), tested without a network;
 //! - `check` (server only): the readiness check over DNS, the mailbox rows,
 //!   Dovecot hashes and the Postfix/Dovecot configuration files;
-//! - `entity`, `store`, `forms` (server only): the tables of migration
-//!   000006 and the service over them;
-//! - `pages`: `/mail` and a mail domain's page.
+//! - `service` (server only): typed form input and the domain's logic,
+//!   answering [`DomainError`]; its `zone` part publishes records through
+//!   the DNS zone store;
+//! - `store`, `entity` (server only): the tables of migrations 000006 and
+//!   000009;
+//! - [`pages`]: `/mail` and a mail domain's page.
 //!
-//! The server functions below are thin: check the role, call `store` (and
-//! the DNS zone store for records), audit what changed.
+//! This file holds the DTOs the browser shares and the server functions,
+//! each one [`api::call`](crate::api) around a service function.
 
-pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod check;
 #[cfg(feature = "ssr")]
 pub mod entity;
-#[cfg(feature = "ssr")]
-pub mod forms;
 pub mod pages;
-#[cfg(feature = "ssr")]
 pub mod records;
+#[cfg(feature = "ssr")]
+pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
 
+use crate::api;
 use crate::auth::{Access, Role};
 use crate::error::AppError;
-use crate::{endpoint_access, page_access};
+use crate::page_access;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::error::Invalid;
 #[cfg(feature = "ssr")]
 pub use check::Report;
 
@@ -147,36 +152,6 @@ pub struct CheckResult {
     pub items: Vec<CheckLine>,
 }
 
-#[cfg(feature = "ssr")]
-impl CheckResult {
-    pub fn from_report(report: &check::Report, resolver: String) -> Self {
-        Self {
-            domain: report.domain.clone(),
-            mail_host: report.mail_host.clone(),
-            mail_ip: report.mail_ip.map(|ip| ip.to_string()),
-            resolver,
-            all_passed: report.all_passed(),
-            items: report
-                .items
-                .iter()
-                .map(|i| CheckLine {
-                    id: i.id.clone(),
-                    title: i.title.clone(),
-                    status: match i.status {
-                        check::Status::Pass => "pass",
-                        check::Status::Fail => "fail",
-                        check::Status::Warn => "warn",
-                        check::Status::Skipped => "skipped",
-                    }
-                    .to_owned(),
-                    detail: i.detail.clone(),
-                    fix: i.fix.clone(),
-                })
-                .collect(),
-        }
-    }
-}
-
 /// How the last readiness check of a domain ended, and when it ran
 /// (each run is stored; the dashboard shows the newest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,109 +206,221 @@ pub struct ConfigDefaults {
     pub pg_dbname: String,
 }
 
+/// What a record change did: the zone and its new serial.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    pub owner: String,
+    pub zone: String,
+    pub serial: u32,
+    pub record: String,
+}
+
+// --- forms -------------------------------------------------------------------
+
+/// The SPF builder's choices, as the form sends them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpfChoices {
+    #[serde(default)]
+    pub a: String,
+    #[serde(default)]
+    pub mx: String,
+    #[serde(default)]
+    pub ip4: String,
+    #[serde(default)]
+    pub ip6: String,
+    #[serde(default)]
+    pub include: String,
+    /// `-`, `~`, `?` (the qualifier of `all`).
+    #[serde(default)]
+    pub all: String,
+}
+
+/// The DMARC builder's fields, as the form sends them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmarcChoices {
+    #[serde(default)]
+    pub p: String,
+    #[serde(default)]
+    pub sp: String,
+    #[serde(default)]
+    pub pct: String,
+    #[serde(default)]
+    pub rua: String,
+    #[serde(default)]
+    pub ruf: String,
+    #[serde(default)]
+    pub adkim: String,
+    #[serde(default)]
+    pub aspf: String,
+    /// Any of `0`, `1`, `d`, `s`, separated by spaces, commas or colons.
+    #[serde(default)]
+    pub fo: String,
+}
+
+/// The server-configuration form. The PostgreSQL password is the mail
+/// daemons' read-only role's, typed there and never stored.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerConfigForm {
+    /// `sqlite` or `pgsql`.
+    #[serde(default)]
+    pub backend: String,
+    #[serde(default)]
+    pub sqlite_path: String,
+    #[serde(default)]
+    pub pg_host: String,
+    #[serde(default)]
+    pub pg_port: String,
+    #[serde(default)]
+    pub pg_dbname: String,
+    #[serde(default)]
+    pub pg_user: String,
+    #[serde(default)]
+    pub pg_password: String,
+    #[serde(default)]
+    pub mail_root: String,
+}
+
+/// Never prints the password (server functions log their arguments).
+impl std::fmt::Debug for ServerConfigForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfigForm")
+            .field("backend", &self.backend)
+            .field("sqlite_path", &self.sqlite_path)
+            .field("pg_host", &self.pg_host)
+            .field("pg_port", &self.pg_port)
+            .field("pg_dbname", &self.pg_dbname)
+            .field("pg_user", &self.pg_user)
+            .field("pg_password", &"<not shown>")
+            .field("mail_root", &self.mail_root)
+            .finish()
+    }
+}
+
+// --- errors ------------------------------------------------------------------
+
+/// What the mail service and store answer when they cannot do what was
+/// asked. [`AppError`]'s `From` below decides, once, the status and the
+/// form field each becomes.
+#[cfg(feature = "ssr")]
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// A form value is wrong; the error names its field.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The SPF builder refused the choices: an include's domain or the
+    /// lookups the includes cost (the `include` field), else the addresses.
+    #[error(transparent)]
+    SpfBuild(crate::mail::records::spf::SpfError),
+    /// The DMARC builder refused the fields (shown under the policy).
+    #[error(transparent)]
+    DmarcBuild(crate::mail::records::dmarc::DmarcError),
+    /// `what` was not found ("Mail domain example.org").
+    #[error("{0} was not found.")]
+    NotFound(String),
+    /// Cannot be done as things stand (no zone holds the domain).
+    #[error("{0}")]
+    Refused(String),
+    /// Something failed on the server; the message says what, not how.
+    #[error("{0}")]
+    Failed(String),
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+    /// What the DNS zone store answered about the domain's zone.
+    #[error(transparent)]
+    Dns(#[from] crate::dns::DomainError),
+    /// What a service of another domain answered (the DNS zone store, the
+    /// account password rules), passed on as it is.
+    #[error(transparent)]
+    Shared(#[from] AppError),
+}
+
+#[cfg(feature = "ssr")]
+impl DomainError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid(Invalid::new(field, message))
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        use crate::mail::records::spf::SpfError;
+        match e {
+            DomainError::Invalid(e) => e.into(),
+            DomainError::SpfBuild(e) => {
+                // The builder writes domains only for includes, and only
+                // includes can push the lookups over the limit.
+                let field = match e {
+                    SpfError::MissingDomain { .. }
+                    | SpfError::BadDomain { .. }
+                    | SpfError::TooManyLookups { .. } => "include",
+                    _ => "ip4",
+                };
+                AppError::invalid(field, e.to_string())
+            }
+            DomainError::DmarcBuild(e) => AppError::invalid("p", e.to_string()),
+            DomainError::NotFound(what) => AppError::NotFound(what),
+            DomainError::Refused(m) => AppError::Refused(m),
+            DomainError::Failed(m) => AppError::Failed(m),
+            DomainError::Database(e) => e.into(),
+            DomainError::Dns(e) => e.into(),
+            DomainError::Shared(e) => e,
+        }
+    }
+}
+
 page_access!("/mail", Access::Role(Role::Viewer));
 page_access!("/mail/{domain}", Access::Role(Role::Viewer));
 
 #[cfg(feature = "ssr")]
-mod ssr {
-    use super::*;
-    use crate::auth::server::{self as auth, AuditEntry, RequestAuth};
-    use crate::state::AppState;
+use service::input;
 
-    pub fn state() -> Result<AppState, AppError> {
-        AppState::from_context()
-    }
+// --- reading -----------------------------------------------------------------
 
-    /// Audits the outcome and sets the response status of `result`.
-    pub async fn audited<T>(
-        state: &AppState,
-        auth: &RequestAuth,
-        action: &str,
-        target: &str,
-        summary: String,
-        result: Result<T, AppError>,
-    ) -> Result<T, AppError> {
-        let entry = AuditEntry::by(auth, action, target)
-            .outcome_of(&result)
-            .summary(summary);
-        auth::audit_best_effort(&state.db, entry).await;
-        auth::with_status(result)
-    }
-
-    pub fn guard<T: leptos::server_fn::ServerFn>() -> Result<RequestAuth, AppError> {
-        auth::with_status(auth::guard::<T>())
-    }
-}
-
-// --- reading ---------------------------------------------------------------
-
-endpoint_access!(ListMailDomains, Access::Role(Role::Viewer));
+api::access!(ListMailDomains, Access::Role(Role::Viewer));
 #[server(prefix = "/api", endpoint = "mail/list")]
 pub async fn list_mail_domains() -> Result<Vec<MailDomainSummary>, AppError> {
-    ssr::guard::<ListMailDomains>()?;
-    let state = ssr::state()?;
-    crate::auth::server::with_status(store::list_domains(&state.db).await)
+    api::call::<ListMailDomains>()
+        .run(|c| async move { store::list_domains(c.db()).await })
+        .await
 }
 
-endpoint_access!(GetMailDomain, Access::Role(Role::Viewer));
+api::access!(GetMailDomain, Access::Role(Role::Viewer));
 #[server(prefix = "/api", endpoint = "mail/get")]
 pub async fn get_mail_domain(domain: String) -> Result<MailDomainDetail, AppError> {
-    ssr::guard::<GetMailDomain>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let row = store::find_domain(&state.db, &domain).await?;
-        Ok(MailDomainDetail {
-            settings: store::settings_of(&row),
-            mailboxes: store::mailboxes(&state.db, &row.name).await?,
-            aliases: store::aliases(&state.db, &row.name).await?,
-            dkim: store::dkim_keys(&state.db, &row.name).await?,
-            zone: records::zone_state(&state.db, &row.name).await?,
-            name: row.name,
-            active: row.active,
-        })
-    }
-    .await;
-    crate::auth::server::with_status(result)
+    api::call::<GetMailDomain>()
+        .run(|c| async move { service::detail(c.db(), &domain).await })
+        .await
 }
 
 // --- mail domains ------------------------------------------------------------
 
-endpoint_access!(AddMailDomain, Access::Role(Role::Operator));
+api::access!(AddMailDomain, Access::Role(Role::Operator));
 #[server(prefix = "/api", endpoint = "mail/add_domain")]
 pub async fn add_mail_domain(name: String) -> Result<String, AppError> {
-    let auth = ssr::guard::<AddMailDomain>()?;
-    let state = ssr::state()?;
-    let result = store::add_domain(&state.db, &name).await.map(|d| d.name);
-    let target = result.clone().unwrap_or_else(|_| name.trim().to_owned());
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.add_domain",
-        &target,
-        String::new(),
-        result,
-    )
-    .await
+    api::call::<AddMailDomain>()
+        .audit("mail.add_domain", name.trim())
+        .run(|c| async move {
+            let d = store::add_domain(c.db(), &name).await?;
+            c.target(d.name.clone());
+            Ok::<_, DomainError>(d.name)
+        })
+        .await
 }
 
-endpoint_access!(RemoveMailDomain, Access::Role(Role::Admin));
+api::access!(RemoveMailDomain, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "mail/remove_domain")]
 pub async fn remove_mail_domain(domain: String) -> Result<(), AppError> {
-    let auth = ssr::guard::<RemoveMailDomain>()?;
-    let state = ssr::state()?;
-    let result = store::remove_domain(&state.db, &domain).await;
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.remove_domain",
-        domain.trim(),
-        "with its mailboxes, aliases and DKIM keys".into(),
-        result,
-    )
-    .await
+    api::call::<RemoveMailDomain>()
+        .audit("mail.remove_domain", domain.trim())
+        .run(|c| async move {
+            c.summary("with its mailboxes, aliases and DKIM keys");
+            store::remove_domain(c.db(), &domain).await
+        })
+        .await
 }
 
-endpoint_access!(SaveMailSettings, Access::Role(Role::Operator));
+api::access!(SaveMailSettings, Access::Role(Role::Operator));
 /// The mail host, its address, the blocklists and the resolver the
 /// readiness check uses.
 #[server(prefix = "/api", endpoint = "mail/settings")]
@@ -344,34 +431,25 @@ pub async fn save_mail_settings(
     dnsbl_zones: String,
     resolver: String,
 ) -> Result<MailSettings, AppError> {
-    let auth = ssr::guard::<SaveMailSettings>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let settings = forms::check_settings(&mail_host, &mail_ip, &dnsbl_zones, &resolver)?;
-        store::save_settings(&state.db, &domain, &settings).await
-    }
-    .await;
-    let summary = format!(
-        "host {:?}, ip {:?}, dnsbl {:?}, resolver {:?}",
-        mail_host.trim(),
-        mail_ip.trim(),
-        dnsbl_zones.trim(),
-        resolver.trim()
-    );
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.settings",
-        domain.trim(),
-        summary,
-        result,
-    )
-    .await
+    api::call::<SaveMailSettings>()
+        .audit("mail.settings", domain.trim())
+        .run(|c| async move {
+            c.summary(format!(
+                "host {:?}, ip {:?}, dnsbl {:?}, resolver {:?}",
+                mail_host.trim(),
+                mail_ip.trim(),
+                dnsbl_zones.trim(),
+                resolver.trim()
+            ));
+            let settings = input::check_settings(&mail_host, &mail_ip, &dnsbl_zones, &resolver)?;
+            store::save_settings(c.db(), &domain, &settings).await
+        })
+        .await
 }
 
-// --- mailboxes (admin: they hold passwords) ------------------------------------
+// --- mailboxes (admin: they hold passwords) ----------------------------------
 
-endpoint_access!(AddMailbox, Access::Role(Role::Admin));
+api::access!(AddMailbox, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "mail/add_mailbox")]
 pub async fn add_mailbox(
     domain: String,
@@ -379,404 +457,233 @@ pub async fn add_mailbox(
     password: String,
     quota_mib: String,
 ) -> Result<MailboxRow, AppError> {
-    let auth = ssr::guard::<AddMailbox>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let quota = forms::quota_mib(&quota_mib)?;
-        store::add_mailbox(
-            &state.db,
-            &domain,
-            &address,
-            password,
-            quota,
-            state.auth.hash_cost,
+    api::call::<AddMailbox>()
+        .audit(
+            "mail.add_mailbox",
+            format!("{}@{}", address.trim(), domain.trim()),
         )
+        .run(|c| async move {
+            c.summary(format!("quota {} MiB", quota_mib.trim()));
+            let quota = input::quota_mib(&quota_mib)?;
+            let cost = c.state.auth.hash_cost;
+            let m = store::add_mailbox(c.db(), &domain, &address, password, quota, cost).await?;
+            c.target(m.address.clone());
+            Ok::<_, DomainError>(m)
+        })
         .await
-    }
-    .await;
-    let target = match &result {
-        Ok(m) => m.address.clone(),
-        Err(_) => format!("{}@{}", address.trim(), domain.trim()),
-    };
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.add_mailbox",
-        &target,
-        format!("quota {} MiB", quota_mib.trim()),
-        result,
-    )
-    .await
 }
 
-endpoint_access!(SetMailboxPassword, Access::Role(Role::Admin));
+api::access!(SetMailboxPassword, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "mail/set_password")]
 pub async fn set_mailbox_password(address: String, password: String) -> Result<(), AppError> {
-    let auth = ssr::guard::<SetMailboxPassword>()?;
-    let state = ssr::state()?;
-    let result =
-        store::set_mailbox_password(&state.db, &address, password, state.auth.hash_cost).await;
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.set_password",
-        address.trim(),
-        String::new(),
-        result,
-    )
-    .await
+    api::call::<SetMailboxPassword>()
+        .audit("mail.set_password", address.trim())
+        .run(|c| async move {
+            let cost = c.state.auth.hash_cost;
+            store::set_mailbox_password(c.db(), &address, password, cost).await
+        })
+        .await
 }
 
-endpoint_access!(UpdateMailbox, Access::Role(Role::Admin));
+api::access!(UpdateMailbox, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "mail/update_mailbox")]
 pub async fn update_mailbox(
     address: String,
     quota_mib: String,
     active: String,
 ) -> Result<MailboxRow, AppError> {
-    let auth = ssr::guard::<UpdateMailbox>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let quota = forms::quota_mib(&quota_mib)?;
-        store::update_mailbox(&state.db, &address, quota, forms::flag(&active)).await
-    }
-    .await;
-    let summary = format!(
-        "quota {} MiB, active {}",
-        quota_mib.trim(),
-        forms::flag(&active)
-    );
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.update_mailbox",
-        address.trim(),
-        summary,
-        result,
-    )
-    .await
+    api::call::<UpdateMailbox>()
+        .audit("mail.update_mailbox", address.trim())
+        .run(|c| async move {
+            let active = input::flag(&active);
+            c.summary(format!("quota {} MiB, active {active}", quota_mib.trim()));
+            let quota = input::quota_mib(&quota_mib)?;
+            store::update_mailbox(c.db(), &address, quota, active).await
+        })
+        .await
 }
 
-endpoint_access!(RemoveMailbox, Access::Role(Role::Admin));
+api::access!(RemoveMailbox, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "mail/remove_mailbox")]
 pub async fn remove_mailbox(address: String) -> Result<String, AppError> {
-    let auth = ssr::guard::<RemoveMailbox>()?;
-    let state = ssr::state()?;
-    let result = store::remove_mailbox(&state.db, &address).await;
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.remove_mailbox",
-        address.trim(),
-        String::new(),
-        result,
-    )
-    .await
+    api::call::<RemoveMailbox>()
+        .audit("mail.remove_mailbox", address.trim())
+        .run(|c| async move { store::remove_mailbox(c.db(), &address).await })
+        .await
 }
 
-// --- aliases -------------------------------------------------------------------
+// --- aliases -----------------------------------------------------------------
 
-endpoint_access!(AddAlias, Access::Role(Role::Operator));
+api::access!(AddAlias, Access::Role(Role::Operator));
 #[server(prefix = "/api", endpoint = "mail/add_alias")]
 pub async fn add_alias(
     domain: String,
     source: String,
     destination: String,
 ) -> Result<AliasRow, AppError> {
-    let auth = ssr::guard::<AddAlias>()?;
-    let state = ssr::state()?;
-    let result = store::add_alias(&state.db, &domain, &source, &destination).await;
-    let target = match &result {
-        Ok(a) => a.source.clone(),
-        Err(_) => source.trim().to_owned(),
-    };
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.add_alias",
-        &target,
-        format!("→ {}", destination.trim()),
-        result,
-    )
-    .await
+    api::call::<AddAlias>()
+        .audit("mail.add_alias", source.trim())
+        .run(|c| async move {
+            c.summary(format!("→ {}", destination.trim()));
+            let a = store::add_alias(c.db(), &domain, &source, &destination).await?;
+            c.target(a.source.clone());
+            Ok::<_, DomainError>(a)
+        })
+        .await
 }
 
-endpoint_access!(RemoveAlias, Access::Role(Role::Operator));
+api::access!(RemoveAlias, Access::Role(Role::Operator));
 #[server(prefix = "/api", endpoint = "mail/remove_alias")]
 pub async fn remove_alias(id: i32) -> Result<(), AppError> {
-    let auth = ssr::guard::<RemoveAlias>()?;
-    let state = ssr::state()?;
-    let result = store::remove_alias(&state.db, id).await;
-    let (target, summary) = match &result {
-        Ok(a) => (a.source.clone(), format!("→ {}", a.destination)),
-        Err(_) => (format!("alias {id}"), String::new()),
-    };
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.remove_alias",
-        &target,
-        summary,
-        result.map(|_| ()),
-    )
-    .await
+    api::call::<RemoveAlias>()
+        .audit("mail.remove_alias", format!("alias {id}"))
+        .run(|c| async move {
+            let a = store::remove_alias(c.db(), id).await?;
+            c.target(a.source);
+            c.summary(format!("→ {}", a.destination));
+            Ok::<_, DomainError>(())
+        })
+        .await
 }
 
-// --- the readiness check ---------------------------------------------------------
+// --- the readiness check -----------------------------------------------------
 
-endpoint_access!(RunMailCheck, Access::Role(Role::Operator));
+api::access!(RunMailCheck, Access::Role(Role::Operator));
 /// Figure 3's path for this domain, over the configured resolver.
 #[server(prefix = "/api", endpoint = "mail/check")]
 pub async fn run_mail_check(domain: String) -> Result<CheckResult, AppError> {
-    let auth = ssr::guard::<RunMailCheck>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let row = store::find_domain(&state.db, &domain).await?;
-        let resolver = if row.resolver.is_empty() {
-            "the system's resolver".to_owned()
-        } else {
-            row.resolver.clone()
-        };
-        let report = store::run_check(&state.db, &row.name).await?;
-        let result = CheckResult::from_report(&report, resolver);
-        // The dashboard shows the last run; failing to note it does not
-        // take the answer away from the person who asked.
-        let run = LastCheck::of_statuses(
-            chrono::Utc::now(),
-            result.items.iter().map(|i| i.status.as_str()),
-        );
-        if let Err(e) = store::record_check_run(&state.db, &row.name, &run).await {
-            tracing::warn!("mail check of {}: the run was not recorded: {e}", row.name);
-        }
-        Ok(result)
-    }
-    .await;
-    let summary = match &result {
-        Ok(r) => {
-            let failed: Vec<&str> = r
-                .items
-                .iter()
-                .filter(|i| i.status == "fail" || i.status == "warn")
-                .map(|i| i.id.as_str())
-                .collect();
-            if failed.is_empty() {
-                "all passed".to_owned()
-            } else {
-                format!("problems: {}", failed.join(", "))
-            }
-        }
-        Err(_) => String::new(),
-    };
-    ssr::audited(&state, &auth, "mail.check", domain.trim(), summary, result).await
+    api::call::<RunMailCheck>()
+        .audit("mail.check", domain.trim())
+        .run(|c| async move {
+            let result = service::check::run(c.db(), &domain).await?;
+            c.summary(service::check::summary(&result));
+            Ok::<_, DomainError>(result)
+        })
+        .await
 }
 
-// --- secrets and configuration files (admin) ---------------------------------------
+// --- secrets and configuration files (admin) ---------------------------------
 
-endpoint_access!(DkimPrivateKey, Access::Role(Role::Admin));
+api::access!(DkimPrivateKey, Access::Role(Role::Admin));
 /// The PEM private key for the signer. Every download is audited.
 #[server(prefix = "/api", endpoint = "mail/dkim_private_key")]
 pub async fn dkim_private_key(domain: String, selector: String) -> Result<ConfigFile, AppError> {
-    let auth = ssr::guard::<DkimPrivateKey>()?;
-    let state = ssr::state()?;
-    let result = store::dkim_private_key(&state.db, &domain, &selector)
+    api::call::<DkimPrivateKey>()
+        .audit("mail.dkim_private_key", dkim_owner(&domain, &selector))
+        .run(|c| async move {
+            c.summary("private key downloaded");
+            service::dkim_private_key(c.db(), &domain, &selector).await
+        })
         .await
-        .map(|pem| ConfigFile {
-            name: format!("{}.{}.private.pem", selector.trim(), domain.trim()),
-            contents: pem,
-        });
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.dkim_private_key",
-        &format!("{}._domainkey.{}", selector.trim(), domain.trim()),
-        "private key downloaded".into(),
-        result,
-    )
-    .await
 }
 
-endpoint_access!(MailConfigDefaults, Access::Role(Role::Admin));
+api::access!(MailConfigDefaults, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "mail/config_defaults")]
 pub async fn mail_config_defaults() -> Result<ConfigDefaults, AppError> {
-    ssr::guard::<MailConfigDefaults>()?;
-    let state = ssr::state()?;
-    Ok(store::config_defaults(&state.db))
+    api::call::<MailConfigDefaults>()
+        .run(|c| async move { Ok::<_, DomainError>(store::config_defaults(c.db())) })
+        .await
 }
 
-// --- records in the domain's zone (operators) ---------------------------------------
-
-/// What a record change did: the zone and its new serial.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Published {
-    pub owner: String,
-    pub zone: String,
-    pub serial: u32,
-    pub record: String,
+api::access!(MailServerConfig, Access::Role(Role::Admin));
+/// The Postfix lookup tables and `dovecot-sql.conf.ext` for this database.
+#[server(prefix = "/api", endpoint = "mail/server_config")]
+pub async fn mail_server_config(
+    #[server(flatten)] form: ServerConfigForm,
+) -> Result<Vec<ConfigFile>, AppError> {
+    api::call::<MailServerConfig>()
+        .audit("mail.server_config", "postfix+dovecot")
+        .run(|_| async move { service::config::files(&form) })
+        .await
 }
+
+// --- records in the domain's zone (operators) --------------------------------
 
 #[cfg(feature = "ssr")]
-fn published(owner: &str, record: &str, z: &crate::dns::ZoneSummary) -> Published {
-    Published {
-        owner: owner.to_owned(),
-        zone: z.origin.as_str().to_owned(),
-        serial: z.serial,
-        record: record.to_owned(),
-    }
+/// `selector._domainkey.domain`, as the audit log names a DKIM key.
+fn dkim_owner(domain: &str, selector: &str) -> String {
+    format!("{}._domainkey.{}", selector.trim(), domain.trim())
 }
 
-#[cfg(feature = "ssr")]
-async fn domain_resolver(
-    db: &sea_orm::DatabaseConnection,
-    domain: &str,
-) -> Result<(String, Option<std::net::SocketAddr>), AppError> {
-    let row = store::find_domain(db, domain).await?;
-    let settings = store::check_settings_of(&row)?;
-    Ok((row.name, settings.resolver))
-}
-
-endpoint_access!(CreateMailZone, Access::Role(Role::Operator));
+api::access!(CreateMailZone, Access::Role(Role::Operator));
 /// Creates the DNS zone for a mail domain Stackyard does not serve yet.
 #[server(prefix = "/api", endpoint = "mail/create_zone")]
 pub async fn create_mail_zone(domain: String) -> Result<String, AppError> {
-    let auth = ssr::guard::<CreateMailZone>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let row = store::find_domain(&state.db, &domain).await?;
-        let origin = crate::dns::zone::Name::parse(&row.name)
-            .map_err(|e| AppError::invalid("domain", e.to_string()))?;
-        let z = crate::dns::store::create_zone(&state.db, auth.username(), &origin).await?;
-        Ok(z.origin.as_str().to_owned())
-    }
-    .await;
-    ssr::audited(
-        &state,
-        &auth,
-        "dns.create_zone",
-        domain.trim(),
-        "for mail".into(),
-        result,
-    )
-    .await
+    api::call::<CreateMailZone>()
+        .audit("dns.create_zone", domain.trim())
+        .run(|c| async move {
+            c.summary("for mail");
+            service::create_zone(c.db(), c.username(), &domain).await
+        })
+        .await
 }
 
-endpoint_access!(PublishSpf, Access::Role(Role::Operator));
+api::access!(PublishSpf, Access::Role(Role::Operator));
 /// Publishes an SPF record at the domain's apex (replacing the old SPF
 /// record, keeping other TXT values), after validating it again.
 #[server(prefix = "/api", endpoint = "mail/publish_spf")]
 pub async fn publish_spf(domain: String, record: String) -> Result<Published, AppError> {
-    let auth = ssr::guard::<PublishSpf>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let (name, resolver) = domain_resolver(&state.db, &domain).await?;
-        let (p, z) =
-            records::publish_spf(&state.db, auth.username(), &name, &record, resolver).await?;
-        Ok(published(&p.owner, &p.record, &z))
-    }
-    .await;
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.publish_spf",
-        domain.trim(),
-        record.trim().to_owned(),
-        result,
-    )
-    .await
+    api::call::<PublishSpf>()
+        .audit("mail.publish_spf", domain.trim())
+        .run(|c| async move {
+            c.summary(record.trim());
+            service::publish_spf(c.db(), c.username(), &domain, &record).await
+        })
+        .await
 }
 
-endpoint_access!(PublishDmarc, Access::Role(Role::Operator));
+api::access!(PublishDmarc, Access::Role(Role::Operator));
 #[server(prefix = "/api", endpoint = "mail/publish_dmarc")]
 pub async fn publish_dmarc(domain: String, record: String) -> Result<Published, AppError> {
-    let auth = ssr::guard::<PublishDmarc>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let row = store::find_domain(&state.db, &domain).await?;
-        let (p, z) = records::publish_dmarc(&state.db, auth.username(), &row.name, &record).await?;
-        Ok(published(&p.owner, &p.record, &z))
-    }
-    .await;
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.publish_dmarc",
-        domain.trim(),
-        record.trim().to_owned(),
-        result,
-    )
-    .await
+    api::call::<PublishDmarc>()
+        .audit("mail.publish_dmarc", domain.trim())
+        .run(|c| async move {
+            c.summary(record.trim());
+            service::publish_dmarc(c.db(), c.username(), &domain, &record).await
+        })
+        .await
 }
 
-endpoint_access!(PublishVerification, Access::Role(Role::Operator));
+api::access!(PublishVerification, Access::Role(Role::Operator));
 /// Adds a verification token (google-site-verification=…) at the apex.
 #[server(prefix = "/api", endpoint = "mail/publish_verification")]
 pub async fn publish_verification(domain: String, value: String) -> Result<Published, AppError> {
-    let auth = ssr::guard::<PublishVerification>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let row = store::find_domain(&state.db, &domain).await?;
-        let z =
-            records::publish_verification(&state.db, auth.username(), &row.name, &value).await?;
-        Ok(published(&format!("{}.", row.name), value.trim(), &z))
-    }
-    .await;
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.publish_verification",
-        domain.trim(),
-        value.trim().to_owned(),
-        result,
-    )
-    .await
+    api::call::<PublishVerification>()
+        .audit("mail.publish_verification", domain.trim())
+        .run(|c| async move {
+            c.summary(value.trim());
+            service::publish_verification(c.db(), c.username(), &domain, &value).await
+        })
+        .await
 }
 
-endpoint_access!(RemoveVerification, Access::Role(Role::Operator));
+api::access!(RemoveVerification, Access::Role(Role::Operator));
 /// Removes one verification token from the apex.
 #[server(prefix = "/api", endpoint = "mail/remove_verification")]
 pub async fn remove_verification(domain: String, value: String) -> Result<(), AppError> {
-    let auth = ssr::guard::<RemoveVerification>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let row = store::find_domain(&state.db, &domain).await?;
-        records::remove_verification(&state.db, auth.username(), &row.name, &value).await?;
-        Ok(())
-    }
-    .await;
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.remove_verification",
-        domain.trim(),
-        value.trim().to_owned(),
-        result,
-    )
-    .await
+    api::call::<RemoveVerification>()
+        .audit("mail.remove_verification", domain.trim())
+        .run(|c| async move {
+            c.summary(value.trim());
+            service::remove_verification(c.db(), c.username(), &domain, &value).await
+        })
+        .await
 }
 
-endpoint_access!(PublishMx, Access::Role(Role::Operator));
+api::access!(PublishMx, Access::Role(Role::Operator));
 /// Sets the domain's MX records: one `PREFERENCE HOST` per line.
 #[server(prefix = "/api", endpoint = "mail/publish_mx")]
 pub async fn publish_mx(domain: String, mx: String) -> Result<Published, AppError> {
-    let auth = ssr::guard::<PublishMx>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let row = store::find_domain(&state.db, &domain).await?;
-        let z = records::publish_mx(&state.db, auth.username(), &row.name, &mx).await?;
-        Ok(published(&format!("{}.", row.name), mx.trim(), &z))
-    }
-    .await;
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.publish_mx",
-        domain.trim(),
-        mx.trim().to_owned(),
-        result,
-    )
-    .await
+    api::call::<PublishMx>()
+        .audit("mail.publish_mx", domain.trim())
+        .run(|c| async move {
+            c.summary(mx.trim());
+            service::publish_mx(c.db(), c.username(), &domain, &mx).await
+        })
+        .await
 }
 
-endpoint_access!(GenerateDkim, Access::Role(Role::Operator));
+api::access!(GenerateDkim, Access::Role(Role::Operator));
 /// Generates a DKIM key (RSA 2048 by default, or Ed25519) under a selector,
 /// keeps the private key on the server and publishes the public key.
 #[server(prefix = "/api", endpoint = "mail/generate_dkim")]
@@ -785,192 +692,59 @@ pub async fn generate_dkim(
     selector: String,
     #[server(default)] algorithm: String,
 ) -> Result<DkimKeyInfo, AppError> {
-    let auth = ssr::guard::<GenerateDkim>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let row = store::find_domain(&state.db, &domain).await?;
-        let selector = forms::selector(&selector)?;
-        records::generate_and_publish_dkim(
-            &state.db,
-            auth.username(),
-            &row.name,
-            &selector,
-            &algorithm,
-        )
+    api::call::<GenerateDkim>()
+        .audit("mail.generate_dkim", dkim_owner(&domain, &selector))
+        .run(|c| async move {
+            c.summary(algorithm.clone());
+            let k =
+                service::generate_dkim_key(c.db(), c.username(), &domain, &selector, &algorithm)
+                    .await?;
+            c.summary(format!(
+                "{} {}",
+                k.algorithm,
+                k.bits.map(|b| b.to_string()).unwrap_or_default()
+            ));
+            Ok::<_, DomainError>(k)
+        })
         .await
-    }
-    .await;
-    let summary = match &result {
-        Ok(k) => format!(
-            "{} {}",
-            k.algorithm,
-            k.bits.map(|b| b.to_string()).unwrap_or_default()
-        ),
-        Err(_) => algorithm.clone(),
-    };
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.generate_dkim",
-        &format!("{}._domainkey.{}", selector.trim(), domain.trim()),
-        summary,
-        result,
-    )
-    .await
 }
 
-endpoint_access!(RemoveDkim, Access::Role(Role::Operator));
+api::access!(RemoveDkim, Access::Role(Role::Operator));
 /// Removes a DKIM key and unpublishes its `selector._domainkey` record.
 #[server(prefix = "/api", endpoint = "mail/remove_dkim")]
 pub async fn remove_dkim(domain: String, selector: String) -> Result<(), AppError> {
-    let auth = ssr::guard::<RemoveDkim>()?;
-    let state = ssr::state()?;
-    let result = async {
-        let row = store::find_domain(&state.db, &domain).await?;
-        records::remove_dkim(&state.db, auth.username(), &row.name, &selector).await?;
-        Ok(())
-    }
-    .await;
-    ssr::audited(
-        &state,
-        &auth,
-        "mail.remove_dkim",
-        &format!("{}._domainkey.{}", selector.trim(), domain.trim()),
-        "key removed and its record unpublished".into(),
-        result,
-    )
-    .await
-}
-
-/// Server functions whose arguments mirror their form field by field (the
-/// SPF and DMARC builders, the configuration form): more than clippy's
-/// seven, on purpose, so each input has its own name and its own message.
-#[allow(clippy::too_many_arguments)]
-mod wide {
-    use super::*;
-
-    endpoint_access!(MailServerConfig, Access::Role(Role::Admin));
-    /// The Postfix lookup tables and `dovecot-sql.conf.ext` for this database.
-    /// The PostgreSQL password is the mail daemons' read-only role's, typed here
-    /// and never stored.
-    #[server(prefix = "/api", endpoint = "mail/server_config")]
-    pub async fn mail_server_config(
-        backend: String,
-        sqlite_path: String,
-        pg_host: String,
-        pg_port: String,
-        pg_dbname: String,
-        pg_user: String,
-        pg_password: String,
-        mail_root: String,
-    ) -> Result<Vec<ConfigFile>, AppError> {
-        let auth = super::ssr::guard::<MailServerConfig>()?;
-        let state = super::ssr::state()?;
-        let result = super::store::server_config(&super::store::ConfigRequest {
-            backend,
-            sqlite_path,
-            pg_host,
-            pg_port,
-            pg_dbname,
-            pg_user,
-            pg_password,
-            mail_root,
-        });
-        super::ssr::audited(
-            &state,
-            &auth,
-            "mail.server_config",
-            "postfix+dovecot",
-            String::new(),
-            result,
-        )
+    api::call::<RemoveDkim>()
+        .audit("mail.remove_dkim", dkim_owner(&domain, &selector))
+        .run(|c| async move {
+            c.summary("key removed and its record unpublished");
+            service::remove_dkim(c.db(), c.username(), &domain, &selector).await
+        })
         .await
-    }
-
-    endpoint_access!(BuildSpf, Access::Role(Role::Operator));
-    /// Builds an SPF record from choices, or checks a pasted one (when `pasted`
-    /// is not empty), and counts its lookups through includes.
-    #[server(prefix = "/api", endpoint = "mail/spf_build")]
-    pub async fn build_spf(
-        domain: String,
-        #[server(default)] a: String,
-        #[server(default)] mx: String,
-        #[server(default)] ip4: String,
-        #[server(default)] ip6: String,
-        #[server(default)] include: String,
-        #[server(default)] all: String,
-        #[server(default)] pasted: String,
-    ) -> Result<RecordPreview, AppError> {
-        super::ssr::guard::<BuildSpf>()?;
-        let state = super::ssr::state()?;
-        let result = async {
-            let (name, resolver) = super::domain_resolver(&state.db, &domain).await?;
-            let record = if pasted.trim().is_empty() {
-                let choices = super::forms::SpfChoices {
-                    a,
-                    mx,
-                    ip4,
-                    ip6,
-                    include,
-                    all,
-                };
-                super::forms::spf_builder(&choices)?.build().map_err(|e| {
-                    let field = if e.to_string().contains("include") {
-                        "include"
-                    } else {
-                        "ip4"
-                    };
-                    AppError::invalid(field, e.to_string())
-                })?
-            } else {
-                pasted.trim().to_owned()
-            };
-            super::records::spf_preview(&state.db, &name, &record, resolver).await
-        }
-        .await;
-        crate::auth::server::with_status(result)
-    }
-
-    endpoint_access!(BuildDmarc, Access::Role(Role::Operator));
-    /// Builds a DMARC record (RFC 7489) from its fields, or checks a pasted one.
-    #[server(prefix = "/api", endpoint = "mail/dmarc_build")]
-    pub async fn build_dmarc(
-        domain: String,
-        #[server(default)] p: String,
-        #[server(default)] sp: String,
-        #[server(default)] pct: String,
-        #[server(default)] rua: String,
-        #[server(default)] ruf: String,
-        #[server(default)] adkim: String,
-        #[server(default)] aspf: String,
-        #[server(default)] fo: String,
-        #[server(default)] pasted: String,
-    ) -> Result<RecordPreview, AppError> {
-        super::ssr::guard::<BuildDmarc>()?;
-        let state = super::ssr::state()?;
-        let result = async {
-            let row = super::store::find_domain(&state.db, &domain).await?;
-            let record = if pasted.trim().is_empty() {
-                let choices = super::forms::DmarcChoices {
-                    p,
-                    sp,
-                    pct,
-                    rua,
-                    ruf,
-                    adkim,
-                    aspf,
-                    fo,
-                };
-                super::forms::dmarc_record(&choices)?
-                    .build()
-                    .map_err(|e| AppError::invalid("p", e.to_string()))?
-            } else {
-                pasted.trim().to_owned()
-            };
-            super::records::dmarc_preview(&row.name, &record)
-        }
-        .await;
-        crate::auth::server::with_status(result)
-    }
 }
-pub use wide::*;
+
+api::access!(BuildSpf, Access::Role(Role::Operator));
+/// Builds an SPF record from choices, or checks a pasted one (when `pasted`
+/// is not empty), and counts its lookups through includes.
+#[server(prefix = "/api", endpoint = "mail/spf_build")]
+pub async fn build_spf(
+    domain: String,
+    #[server(flatten)] choices: SpfChoices,
+    #[server(default)] pasted: String,
+) -> Result<RecordPreview, AppError> {
+    api::call::<BuildSpf>()
+        .run(|c| async move { service::build_spf(c.db(), &domain, &choices, &pasted).await })
+        .await
+}
+
+api::access!(BuildDmarc, Access::Role(Role::Operator));
+/// Builds a DMARC record (RFC 7489) from its fields, or checks a pasted one.
+#[server(prefix = "/api", endpoint = "mail/dmarc_build")]
+pub async fn build_dmarc(
+    domain: String,
+    #[server(flatten)] choices: DmarcChoices,
+    #[server(default)] pasted: String,
+) -> Result<RecordPreview, AppError> {
+    api::call::<BuildDmarc>()
+        .run(|c| async move { service::build_dmarc(c.db(), &domain, &choices, &pasted).await })
+        .await
+}

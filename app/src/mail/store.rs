@@ -5,19 +5,22 @@
 //! (the same rules the daemons' lookups rely on: lower case, safe local
 //! parts, maildir paths) before anything is written, and multi-row changes
 //! run in one transaction. Functions take the connection and return
-//! [`AppError`]s a form can show; server functions stay thin around them.
+//! [`DomainError`]s: a refused value names the form field it belongs to.
 
 use crate::auth::server::HashCost;
-use crate::error::{AppError, AppResult};
 use crate::mail::check::mailstore::{self, MailAlias, Mailbox};
 use crate::mail::check::password::{hash_password, Argon2Cost};
 use crate::mail::entity::{mail_alias, mail_check_run, mail_dkim_key, mail_domain, mailbox};
-use crate::mail::forms::{self, CheckSettings};
-use crate::mail::{AliasRow, DkimKeyInfo, LastCheck, MailDomainSummary, MailSettings, MailboxRow};
+use crate::mail::service::input::{self, CheckSettings};
+use crate::mail::{
+    AliasRow, DkimKeyInfo, DomainError, LastCheck, MailDomainSummary, MailSettings, MailboxRow,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
+
+type Result<T, E = DomainError> = std::result::Result<T, E>;
 
 /// The blocklist every new mail domain starts with.
 pub const DEFAULT_DNSBL: &str = crate::mail::check::DEFAULT_DNSBL_ZONE;
@@ -32,38 +35,38 @@ pub fn mailbox_cost(cost: HashCost) -> Argon2Cost {
     }
 }
 
-fn mailstore_error(field: &str, e: mailstore::MailstoreError) -> AppError {
-    AppError::invalid(field, e.to_string())
+fn mailstore_error(field: &str, e: mailstore::MailstoreError) -> DomainError {
+    DomainError::invalid(field, e.to_string())
 }
 
-pub async fn find_domain<C: ConnectionTrait>(db: &C, name: &str) -> AppResult<mail_domain::Model> {
+pub async fn find_domain<C: ConnectionTrait>(db: &C, name: &str) -> Result<mail_domain::Model> {
     let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
     mail_domain::Entity::find_by_id(name.clone())
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Mail domain {name}")))
+        .ok_or_else(|| DomainError::NotFound(format!("Mail domain {name}")))
 }
 
 pub fn settings_of(row: &mail_domain::Model) -> MailSettings {
     MailSettings {
         mail_host: row.mail_host.clone(),
         mail_ip: row.mail_ip.clone(),
-        dnsbl_zones: forms::list(&row.dnsbl_zones),
+        dnsbl_zones: input::list(&row.dnsbl_zones),
         resolver: row.resolver.clone(),
     }
 }
 
 /// The stored settings, parsed (they were validated when saved).
-pub fn check_settings_of(row: &mail_domain::Model) -> AppResult<CheckSettings> {
-    forms::check_settings(
+pub fn check_settings_of(row: &mail_domain::Model) -> Result<CheckSettings> {
+    Ok(input::check_settings(
         &row.mail_host,
         &row.mail_ip,
         &row.dnsbl_zones,
         &row.resolver,
-    )
+    )?)
 }
 
-pub async fn list_domains(db: &DatabaseConnection) -> AppResult<Vec<MailDomainSummary>> {
+pub async fn list_domains(db: &DatabaseConnection) -> Result<Vec<MailDomainSummary>> {
     let rows = mail_domain::Entity::find()
         .order_by_asc(mail_domain::Column::Name)
         .all(db)
@@ -97,14 +100,14 @@ pub async fn list_domains(db: &DatabaseConnection) -> AppResult<Vec<MailDomainSu
     Ok(out)
 }
 
-pub async fn add_domain(db: &DatabaseConnection, name: &str) -> AppResult<mail_domain::Model> {
-    let name = forms::domain("name", name)?;
+pub async fn add_domain(db: &DatabaseConnection, name: &str) -> Result<mail_domain::Model> {
+    let name = input::domain("name", name)?;
     if mail_domain::Entity::find_by_id(name.clone())
         .one(db)
         .await?
         .is_some()
     {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "name",
             format!("{name} is already a mail domain."),
         ));
@@ -126,7 +129,7 @@ pub async fn add_domain(db: &DatabaseConnection, name: &str) -> AppResult<mail_d
 
 /// Removes the domain with its mailboxes, aliases and DKIM keys (the mail
 /// on disk stays: Stackyard never deletes maildirs).
-pub async fn remove_domain(db: &DatabaseConnection, name: &str) -> AppResult<()> {
+pub async fn remove_domain(db: &DatabaseConnection, name: &str) -> Result<()> {
     let row = find_domain(db, name).await?;
     let txn = db.begin().await?;
     mail_dkim_key::Entity::delete_many()
@@ -156,7 +159,7 @@ pub async fn save_settings(
     db: &DatabaseConnection,
     name: &str,
     settings: &CheckSettings,
-) -> AppResult<MailSettings> {
+) -> Result<MailSettings> {
     let row = find_domain(db, name).await?;
     let mut active: mail_domain::ActiveModel = row.into();
     active.mail_host = Set(settings.mail_host.clone().unwrap_or_default());
@@ -180,7 +183,7 @@ fn mailbox_row(m: mailbox::Model) -> MailboxRow {
     }
 }
 
-pub async fn mailboxes(db: &DatabaseConnection, domain: &str) -> AppResult<Vec<MailboxRow>> {
+pub async fn mailboxes(db: &DatabaseConnection, domain: &str) -> Result<Vec<MailboxRow>> {
     Ok(mailbox::Entity::find()
         .filter(mailbox::Column::Domain.eq(domain))
         .order_by_asc(mailbox::Column::Address)
@@ -193,17 +196,17 @@ pub async fn mailboxes(db: &DatabaseConnection, domain: &str) -> AppResult<Vec<M
 
 /// Hashes off the async runtime: Argon2id at production cost takes a
 /// noticeable fraction of a second.
-async fn dovecot_hash(password: String, cost: HashCost) -> AppResult<String> {
+async fn dovecot_hash(password: String, cost: HashCost) -> Result<String> {
     crate::auth::server::check_new_password("password", &password)?;
     let cost = mailbox_cost(cost);
     tokio::task::spawn_blocking(move || hash_password(&password, &cost))
         .await
-        .map_err(|e| AppError::Failed(format!("hashing stopped: {e}")))?
-        .map_err(|e| AppError::invalid("password", e.to_string()))
+        .map_err(|e| DomainError::Failed(format!("hashing stopped: {e}")))?
+        .map_err(|e| DomainError::invalid("password", e.to_string()))
 }
 
 /// `local` may be the part before `@` or the whole address in this domain.
-pub fn mailbox_address(domain: &str, local: &str) -> AppResult<String> {
+pub fn mailbox_address(domain: &str, local: &str) -> Result<String> {
     let local = local.trim();
     let address = if local.contains('@') {
         local.to_owned()
@@ -213,7 +216,7 @@ pub fn mailbox_address(domain: &str, local: &str) -> AppResult<String> {
     let (address, in_domain) =
         mailstore::valid_address(&address).map_err(|e| mailstore_error("address", e))?;
     if in_domain != domain {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "address",
             format!("{address} is not in {domain}; add it on {in_domain}'s page."),
         ));
@@ -228,7 +231,7 @@ pub async fn add_mailbox(
     password: String,
     quota_bytes: u64,
     cost: HashCost,
-) -> AppResult<MailboxRow> {
+) -> Result<MailboxRow> {
     let domain = find_domain(db, domain).await?;
     let address = mailbox_address(&domain.name, local)?;
     if mailbox::Entity::find_by_id(address.clone())
@@ -236,7 +239,7 @@ pub async fn add_mailbox(
         .await?
         .is_some()
     {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "address",
             format!("{address} already exists."),
         ));
@@ -262,12 +265,12 @@ pub async fn add_mailbox(
     Ok(mailbox_row(row))
 }
 
-async fn find_mailbox(db: &DatabaseConnection, address: &str) -> AppResult<mailbox::Model> {
+async fn find_mailbox(db: &DatabaseConnection, address: &str) -> Result<mailbox::Model> {
     let address = address.trim().to_ascii_lowercase();
     mailbox::Entity::find_by_id(address.clone())
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Mailbox {address}")))
+        .ok_or_else(|| DomainError::NotFound(format!("Mailbox {address}")))
 }
 
 pub async fn set_mailbox_password(
@@ -275,7 +278,7 @@ pub async fn set_mailbox_password(
     address: &str,
     password: String,
     cost: HashCost,
-) -> AppResult<()> {
+) -> Result<()> {
     let row = find_mailbox(db, address).await?;
     let hash = dovecot_hash(password, cost).await?;
     let mut active: mailbox::ActiveModel = row.into();
@@ -290,10 +293,10 @@ pub async fn update_mailbox(
     address: &str,
     quota_bytes: u64,
     enabled: bool,
-) -> AppResult<MailboxRow> {
+) -> Result<MailboxRow> {
     let row = find_mailbox(db, address).await?;
     let quota = i64::try_from(quota_bytes)
-        .map_err(|_| AppError::invalid("quota_mib", "That quota is too large."))?;
+        .map_err(|_| DomainError::invalid("quota_mib", "That quota is too large."))?;
     let mut active: mailbox::ActiveModel = row.into();
     active.quota_bytes = Set(quota);
     active.active = Set(enabled);
@@ -301,7 +304,7 @@ pub async fn update_mailbox(
     Ok(mailbox_row(active.update(db).await?))
 }
 
-pub async fn remove_mailbox(db: &DatabaseConnection, address: &str) -> AppResult<String> {
+pub async fn remove_mailbox(db: &DatabaseConnection, address: &str) -> Result<String> {
     let row = find_mailbox(db, address).await?;
     mailbox::Entity::delete_by_id(row.address.clone())
         .exec(db)
@@ -318,7 +321,7 @@ fn alias_row(a: mail_alias::Model) -> AliasRow {
     }
 }
 
-pub async fn aliases(db: &DatabaseConnection, domain: &str) -> AppResult<Vec<AliasRow>> {
+pub async fn aliases(db: &DatabaseConnection, domain: &str) -> Result<Vec<AliasRow>> {
     Ok(mail_alias::Entity::find()
         .filter(mail_alias::Column::Domain.eq(domain))
         .order_by_asc(mail_alias::Column::Source)
@@ -337,7 +340,7 @@ pub async fn add_alias(
     domain: &str,
     source: &str,
     destination: &str,
-) -> AppResult<AliasRow> {
+) -> Result<AliasRow> {
     let domain = find_domain(db, domain).await?;
     let source = source.trim();
     let source = if source.is_empty() || source == "@" || source == "*" {
@@ -349,7 +352,7 @@ pub async fn add_alias(
     };
     let destination = destination.trim();
     if destination.is_empty() {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "destination",
             "Enter the address mail is delivered to.",
         ));
@@ -371,7 +374,7 @@ pub async fn add_alias(
         .map(|(_, d)| d == domain.name)
         .unwrap_or(false);
     if !in_domain {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "source",
             format!("{} is not in {}.", alias.source, domain.name),
         ));
@@ -383,7 +386,7 @@ pub async fn add_alias(
         .await?
         .is_some();
     if exists {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "source",
             format!(
                 "{} already forwards to {}.",
@@ -404,11 +407,11 @@ pub async fn add_alias(
     Ok(alias_row(row))
 }
 
-pub async fn remove_alias(db: &DatabaseConnection, id: i32) -> AppResult<AliasRow> {
+pub async fn remove_alias(db: &DatabaseConnection, id: i32) -> Result<AliasRow> {
     let row = mail_alias::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Alias {id}")))?;
+        .ok_or_else(|| DomainError::NotFound(format!("Alias {id}")))?;
     mail_alias::Entity::delete_by_id(id).exec(db).await?;
     Ok(alias_row(row))
 }
@@ -419,7 +422,7 @@ fn dkim_info(k: &mail_dkim_key::Model) -> DkimKeyInfo {
         algorithm: k.algorithm.clone(),
         bits: k.bits.and_then(|b| u32::try_from(b).ok()),
         owner: format!("{}._domainkey.{}", k.selector, k.domain),
-        txt_strings: crate::mail::auth::split_txt(&k.public_record),
+        txt_strings: crate::mail::records::split_txt(&k.public_record),
         public_record: k.public_record.clone(),
         created_at: k.created_at,
     }
@@ -428,7 +431,7 @@ fn dkim_info(k: &mail_dkim_key::Model) -> DkimKeyInfo {
 pub async fn dkim_rows<C: ConnectionTrait>(
     db: &C,
     domain: &str,
-) -> AppResult<Vec<mail_dkim_key::Model>> {
+) -> Result<Vec<mail_dkim_key::Model>> {
     Ok(mail_dkim_key::Entity::find()
         .filter(mail_dkim_key::Column::Domain.eq(domain))
         .order_by_asc(mail_dkim_key::Column::Selector)
@@ -436,26 +439,8 @@ pub async fn dkim_rows<C: ConnectionTrait>(
         .await?)
 }
 
-pub async fn dkim_keys(db: &DatabaseConnection, domain: &str) -> AppResult<Vec<DkimKeyInfo>> {
+pub async fn dkim_keys(db: &DatabaseConnection, domain: &str) -> Result<Vec<DkimKeyInfo>> {
     Ok(dkim_rows(db, domain).await?.iter().map(dkim_info).collect())
-}
-
-/// The algorithms the DKIM form offers.
-pub fn generate_dkim(algorithm: &str) -> AppResult<crate::mail::auth::dkim::DkimKeyPair> {
-    use crate::mail::auth::dkim::{generate_ed25519, generate_rsa};
-    let pair = match algorithm.trim() {
-        "" | "rsa" | "rsa2048" => generate_rsa(2048),
-        "rsa3072" => generate_rsa(3072),
-        "rsa4096" => generate_rsa(4096),
-        "ed25519" => generate_ed25519(),
-        other => {
-            return Err(AppError::invalid(
-                "algorithm",
-                format!("\"{other}\" is not offered: choose RSA 2048, 3072, 4096 or Ed25519."),
-            ))
-        }
-    };
-    pair.map_err(|e| AppError::Failed(format!("the key could not be generated: {e}")))
 }
 
 /// Stores a fresh key under `selector`; a selector is never reused, since
@@ -464,8 +449,8 @@ pub async fn add_dkim_key<C: ConnectionTrait>(
     db: &C,
     domain: &str,
     selector: &str,
-    pair: &crate::mail::auth::dkim::DkimKeyPair,
-) -> AppResult<DkimKeyInfo> {
+    pair: &crate::mail::records::dkim::DkimKeyPair,
+) -> Result<DkimKeyInfo> {
     let domain = find_domain(db, domain).await?;
     let exists = mail_dkim_key::Entity::find()
         .filter(mail_dkim_key::Column::Domain.eq(&domain.name))
@@ -474,7 +459,7 @@ pub async fn add_dkim_key<C: ConnectionTrait>(
         .await?
         .is_some();
     if exists {
-        return Err(AppError::invalid(
+        return Err(DomainError::invalid(
             "selector",
             format!(
                 "{selector} already has a key; choose a new selector (e.g. the date) so \
@@ -503,7 +488,7 @@ pub async fn dkim_private_key(
     db: &DatabaseConnection,
     domain: &str,
     selector: &str,
-) -> AppResult<String> {
+) -> Result<String> {
     let domain = find_domain(db, domain).await?;
     mail_dkim_key::Entity::find()
         .filter(mail_dkim_key::Column::Domain.eq(&domain.name))
@@ -511,14 +496,14 @@ pub async fn dkim_private_key(
         .one(db)
         .await?
         .map(|k| k.private_key)
-        .ok_or_else(|| AppError::NotFound(format!("DKIM key {selector}")))
+        .ok_or_else(|| DomainError::NotFound(format!("DKIM key {selector}")))
 }
 
 pub async fn remove_dkim_key<C: ConnectionTrait>(
     db: &C,
     domain: &str,
     selector: &str,
-) -> AppResult<()> {
+) -> Result<()> {
     let domain = find_domain(db, domain).await?;
     let res = mail_dkim_key::Entity::delete_many()
         .filter(mail_dkim_key::Column::Domain.eq(&domain.name))
@@ -526,52 +511,9 @@ pub async fn remove_dkim_key<C: ConnectionTrait>(
         .exec(db)
         .await?;
     if res.rows_affected == 0 {
-        return Err(AppError::NotFound(format!("DKIM key {selector}")));
+        return Err(DomainError::NotFound(format!("DKIM key {selector}")));
     }
     Ok(())
-}
-
-/// The readiness check for a stored mail domain with its settings and
-/// DKIM keys; `resolver` overrides the stored resolver when given.
-pub async fn run_check(
-    db: &DatabaseConnection,
-    domain: &str,
-) -> AppResult<crate::mail::check::Report> {
-    use crate::mail::check::{check, CheckOptions, HickoryDns, ResolverSettings};
-    let row = find_domain(db, domain).await?;
-    let settings = check_settings_of(&row)?;
-    let dkim = dkim_rows(db, &row.name)
-        .await?
-        .into_iter()
-        .map(|k| (k.selector, Some(k.private_key)))
-        .collect();
-    let dnsbl_zones = settings.dnsbl_zones.clone();
-    let (host, ip) = (settings.mail_host.as_deref(), settings.mail_ip);
-    let live = HickoryDns::new(&ResolverSettings {
-        nameserver: settings.resolver,
-        ..ResolverSettings::default()
-    });
-    Ok(match live {
-        Ok(resolver) => {
-            let opts = CheckOptions {
-                resolver,
-                dnsbl_zones,
-                dkim,
-            };
-            check(&row.name, host, ip, &opts).await
-        }
-        // The checklist still shows every item, each saying why it could
-        // not be checked.
-        Err(e) => {
-            let resolver = NoResolver(e.to_string());
-            let opts = CheckOptions {
-                resolver,
-                dnsbl_zones,
-                dkim,
-            };
-            check(&row.name, host, ip, &opts).await
-        }
-    })
 }
 
 /// Stores one run of a domain's readiness check.
@@ -579,7 +521,7 @@ pub async fn record_check_run(
     db: &DatabaseConnection,
     domain: &str,
     run: &LastCheck,
-) -> AppResult<()> {
+) -> Result<()> {
     let count = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
     mail_check_run::ActiveModel {
         domain: Set(domain.to_owned()),
@@ -598,7 +540,7 @@ pub async fn record_check_run(
 /// Runs are only ever inserted, so the newest of a domain has its highest id.
 pub async fn last_checks<C: ConnectionTrait>(
     db: &C,
-) -> AppResult<std::collections::BTreeMap<String, LastCheck>> {
+) -> Result<std::collections::BTreeMap<String, LastCheck>> {
     use sea_orm::sea_query::{Expr, Query};
     let newest = Query::select()
         .expr(Expr::col(mail_check_run::Column::Id).max())
@@ -653,136 +595,4 @@ pub fn config_defaults(db: &DatabaseConnection) -> crate::mail::ConfigDefaults {
         DatabaseBackend::MySql => {}
     }
     d
-}
-
-/// The server-configuration form.
-#[derive(Clone)]
-pub struct ConfigRequest {
-    pub backend: String,
-    pub sqlite_path: String,
-    pub pg_host: String,
-    pub pg_port: String,
-    pub pg_dbname: String,
-    pub pg_user: String,
-    pub pg_password: String,
-    pub mail_root: String,
-}
-
-/// The three Postfix lookup tables, the `main.cf` lines that use them and
-/// `dovecot-sql.conf.ext`.
-pub fn server_config(r: &ConfigRequest) -> AppResult<Vec<crate::mail::ConfigFile>> {
-    use crate::mail::check::serverconf::{
-        dovecot_sql_conf, postfix_maps, DovecotMailSettings, PgConnection, SqlBackend,
-    };
-    use crate::mail::ConfigFile;
-    let backend = match r.backend.trim() {
-        "sqlite" => {
-            let path = std::path::PathBuf::from(r.sqlite_path.trim());
-            if !path.is_absolute() {
-                return Err(AppError::invalid(
-                    "sqlite_path",
-                    "Give the database file's absolute path as the mail server sees it, such \
-                     as /var/lib/stackyard/stackyard.db.",
-                ));
-            }
-            SqlBackend::Sqlite { path }
-        }
-        "pgsql" => {
-            let port = match r.pg_port.trim() {
-                "" => None,
-                p => Some(p.parse::<u16>().map_err(|_| {
-                    AppError::invalid("pg_port", format!("\"{p}\" is not a port number."))
-                })?),
-            };
-            let need = |field: &str, v: &str, what: &str| {
-                if v.trim().is_empty() {
-                    Err(AppError::invalid(field, format!("Enter the {what}.")))
-                } else {
-                    Ok(v.trim().to_owned())
-                }
-            };
-            SqlBackend::Postgres(PgConnection {
-                host: need("pg_host", &r.pg_host, "PostgreSQL host")?,
-                port,
-                dbname: need("pg_dbname", &r.pg_dbname, "database name")?,
-                user: need("pg_user", &r.pg_user, "read-only role the daemons use")?,
-                password: need("pg_password", &r.pg_password, "role's password")?,
-            })
-        }
-        other => {
-            return Err(AppError::invalid(
-                "backend",
-                format!("\"{other}\" is not offered: choose sqlite or pgsql."),
-            ))
-        }
-    };
-    let field = if matches!(backend, SqlBackend::Sqlite { .. }) {
-        "sqlite_path"
-    } else {
-        "pg_password"
-    };
-    let maps = postfix_maps(&backend).map_err(|e| AppError::invalid(field, e.to_string()))?;
-    let mail = DovecotMailSettings {
-        mail_root: match r.mail_root.trim() {
-            "" => DovecotMailSettings::default().mail_root,
-            root => root.to_owned(),
-        },
-        ..DovecotMailSettings::default()
-    };
-    let dovecot = dovecot_sql_conf(&backend, &mail).map_err(|e| {
-        let f = if e.0.contains("mail root") {
-            "mail_root"
-        } else {
-            field
-        };
-        AppError::invalid(f, e.to_string())
-    })?;
-    let mut files: Vec<ConfigFile> = maps
-        .files()
-        .iter()
-        .map(|(name, text)| ConfigFile {
-            name: (*name).to_owned(),
-            contents: (*text).to_owned(),
-        })
-        .collect();
-    files.push(ConfigFile {
-        name: "main.cf.snippet".to_owned(),
-        contents: format!(
-            "# Add to /etc/postfix/main.cf (tables in /etc/postfix/sql/):\n{}",
-            maps.main_cf("/etc/postfix/sql")
-        ),
-    });
-    files.push(ConfigFile {
-        name: "dovecot-sql.conf.ext".to_owned(),
-        contents: dovecot,
-    });
-    Ok(files)
-}
-
-/// Stands in when no resolver can be set up (no `/etc/resolv.conf`):
-/// every question fails temporarily with the reason.
-struct NoResolver(String);
-
-impl NoResolver {
-    fn fail<T>(&self) -> crate::mail::check::dns::Answer<T> {
-        Err(crate::mail::check::LookupError::Temporary(self.0.clone()))
-    }
-}
-
-impl crate::mail::check::DnsResolver for NoResolver {
-    async fn a(&self, _: &str) -> crate::mail::check::dns::Answer<std::net::Ipv4Addr> {
-        self.fail()
-    }
-    async fn aaaa(&self, _: &str) -> crate::mail::check::dns::Answer<std::net::Ipv6Addr> {
-        self.fail()
-    }
-    async fn mx(&self, _: &str) -> crate::mail::check::dns::Answer<crate::mail::check::MxRecord> {
-        self.fail()
-    }
-    async fn txt(&self, _: &str) -> crate::mail::check::dns::Answer<String> {
-        self.fail()
-    }
-    async fn ptr(&self, _: std::net::IpAddr) -> crate::mail::check::dns::Answer<String> {
-        self.fail()
-    }
 }

@@ -12,9 +12,9 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use app::mail::auth::dkim::{generate_rsa, DkimKeyPair};
-use app::mail::auth::to_zone_txt;
 use app::mail::check::{check, CheckOptions, DnsResolver, HickoryDns, ResolverSettings, Status};
+use app::mail::records::dkim::{generate_rsa, DkimKeyPair};
+use app::mail::records::to_zone_txt;
 
 fn dkim_key() -> &'static DkimKeyPair {
     static KEY: OnceLock<DkimKeyPair> = OnceLock::new();

@@ -161,6 +161,43 @@ pub fn quote_character_string(bytes: &[u8]) -> String {
     out
 }
 
+/// Splits a text value into strings of at most 255 octets each, as a record
+/// built by the console is published (a DKIM key is about 410 characters).
+///
+/// Unlike [`split_long`], cuts never fall inside a UTF-8 sequence, so each
+/// piece is itself valid text (records are ASCII in practice, but a stray
+/// non-ASCII character must not make the split lossy). An empty value
+/// yields one empty string, because a TXT record always holds at least one
+/// character-string. Receivers concatenate the pieces without separators
+/// (RFC 7208 §3.3, RFC 6376 §3.6.2.2), so the cut position has no meaning.
+pub fn split_txt(value: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest = value;
+    while rest.len() > MAX_STRING_LEN {
+        let mut cut = MAX_STRING_LEN;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (head, tail) = rest.split_at(cut);
+        parts.push(head.to_string());
+        rest = tail;
+    }
+    parts.push(rest.to_string());
+    parts
+}
+
+/// Renders a text value as zone-file presentation: its [`split_txt`] pieces,
+/// each [quoted](quote_character_string), separated by spaces, e.g.
+/// `"v=DKIM1; k=rsa; p=MIIB..." "...IDAQAB"`. The 255-octet limit applies
+/// to the decoded octets, which is why splitting happens before escaping.
+pub fn to_zone_txt(value: &str) -> String {
+    split_txt(value)
+        .iter()
+        .map(|part| quote_character_string(part.as_bytes()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -275,5 +312,59 @@ pub(crate) mod tests {
         assert_eq!(q, "\"a\\\"b\\\\c\\001\\255 d\"");
         let inner = &q[1..q.len() - 1];
         assert_eq!(decode_escapes(inner).unwrap(), raw.to_vec());
+    }
+
+    #[test]
+    fn short_value_is_one_string() {
+        assert_eq!(split_txt("v=spf1 -all"), vec!["v=spf1 -all".to_string()]);
+    }
+
+    #[test]
+    fn empty_value_is_one_empty_string() {
+        assert_eq!(split_txt(""), vec![String::new()]);
+    }
+
+    #[test]
+    fn exactly_255_is_not_split_and_256_is() {
+        let v255 = "a".repeat(255);
+        assert_eq!(split_txt(&v255).len(), 1);
+        let v256 = "a".repeat(256);
+        let parts = split_txt(&v256);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].len(), 255);
+        assert_eq!(parts[1], "a");
+    }
+
+    #[test]
+    fn multibyte_character_is_not_cut() {
+        // 254 ASCII octets then a 2-octet 'é': the é would straddle octet 255.
+        let value = format!("{}é", "a".repeat(254));
+        let parts = split_txt(&value);
+        assert_eq!(parts, vec!["a".repeat(254), "é".to_string()]);
+    }
+
+    #[test]
+    fn zone_rendering_quotes_and_escapes() {
+        assert_eq!(to_zone_txt(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(to_zone_txt("tab\there"), r#""tab\009here""#);
+        let long = "x".repeat(300);
+        assert_eq!(
+            to_zone_txt(&long),
+            format!("\"{}\" \"{}\"", "x".repeat(255), "x".repeat(45))
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_is_lossless_and_bounded(s in "\\PC{0,900}") {
+            let parts = split_txt(&s);
+            proptest::prop_assert_eq!(parts.concat(), s);
+            proptest::prop_assert!(parts.iter().all(|p| p.len() <= MAX_STRING_LEN));
+            // No piece but the last may be empty or needlessly short (more
+            // than 3 octets under the limit would mean a wasted string).
+            for p in &parts[..parts.len() - 1] {
+                proptest::prop_assert!(p.len() > MAX_STRING_LEN - 4);
+            }
+        }
     }
 }

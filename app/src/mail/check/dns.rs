@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::dns::zone::reverse::reverse_name;
-pub use crate::mail::auth::spf::{Answer, LookupError};
-use crate::mail::auth::spf::{SpfLookup, SpfResolver};
+pub use crate::mail::records::spf::{Answer, LookupError};
+use crate::mail::records::spf::{SpfLookup, SpfResolver};
 use serde::{Deserialize, Serialize};
 
 /// One MX record: lower preference is tried first.
@@ -520,7 +520,7 @@ mod tests {
         let v6: IpAddr = "2001:db8::1".parse().unwrap();
         assert_eq!(
             normalise_name(reverse_name(v6).as_str()),
-            crate::mail::auth::dnsbl::dnsbl_query_name(v6, "ip6.arpa")
+            crate::mail::records::dnsbl::dnsbl_query_name(v6, "ip6.arpa")
         );
     }
 }

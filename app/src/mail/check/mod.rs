@@ -15,7 +15,7 @@
 //!    tables and `dovecot-sql.conf.ext` that point the daemons at them.
 //!
 //! Record parsing and evaluation (SPF, DKIM, DMARC, DNSBL answers) come
-//! from [`crate::mail::auth`]; this module adds the DNS access ([`dns`],
+//! from [`crate::mail::records`]; this module adds the DNS access ([`dns`],
 //! [`hickory`]) and the judgement of what a receiver would make of it.
 //!
 //! Modules:

@@ -27,15 +27,15 @@
 use std::net::IpAddr;
 
 use crate::dns::zone::reverse::{reverse_name, reverse_zone_for};
-use crate::mail::auth::dkim::{DkimKeyRecord, DkimPrivateKey};
-use crate::mail::auth::dmarc::validate_dmarc;
-use crate::mail::auth::dnsbl::{
+use crate::mail::records::dkim::{DkimKeyRecord, DkimPrivateKey};
+use crate::mail::records::dmarc::validate_dmarc;
+use crate::mail::records::dnsbl::{
     dnsbl_query_name, interpret_dnsbl_answer, DnsblError, DnsblOutcome,
 };
-use crate::mail::auth::spf::{
+use crate::mail::records::spf::{
     authorises_ip, count_lookups, select_spf_record, validate_spf, SpfError, SpfOutcome,
 };
-use crate::mail::auth::{to_zone_txt, Diagnostic, Severity};
+use crate::mail::records::{to_zone_txt, Diagnostic, Severity};
 use serde::{Deserialize, Serialize};
 
 use crate::mail::check::dns::{normalise_name, CheckDns, DnsResolver, LookupError, MxRecord};
@@ -812,7 +812,7 @@ async fn check_dkim<R: DnsResolver>(
         );
     }
     if let Some(pem) = pem {
-        if !crate::mail::auth::dkim::record_matches_private_key(record, pem) {
+        if !crate::mail::records::dkim::record_matches_private_key(record, pem) {
             return item(
                 &id,
                 title,
@@ -836,7 +836,7 @@ async fn check_dkim<R: DnsResolver>(
     };
     let what = format!("{name} publishes a valid {kind} key{matching}");
     let warnings = messages(
-        &crate::mail::auth::dkim::validate_dkim(record),
+        &crate::mail::records::dkim::validate_dkim(record),
         Severity::Warning,
     );
     if warnings.is_empty() {
@@ -1045,8 +1045,8 @@ async fn check_dnsbl<R: DnsResolver>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::auth::dkim::{generate_ed25519, DkimKeyPair};
     use crate::mail::check::dns::StaticDns;
+    use crate::mail::records::dkim::{generate_ed25519, DkimKeyPair};
     use std::sync::OnceLock;
 
     const IP: &str = "192.0.2.10";

@@ -17,8 +17,8 @@
 //! No function here touches the network: the console decides whether the
 //! resolver reads its own zone data or live DNS.
 
-use crate::mail::auth::txt::MAX_TXT_STRING;
-use crate::mail::auth::Diagnostic;
+use crate::dns::zone::txt::MAX_STRING_LEN;
+use crate::mail::records::Diagnostic;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -421,65 +421,82 @@ pub struct SpfRecord {
 ///
 /// The `Display` text is what the console shows, so each message says what
 /// to change, not only what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum SpfError {
-    NotSpf {
-        start: String,
-    },
-    UnknownMechanism {
-        term: String,
-    },
-    MissingDomain {
-        term: String,
-    },
-    BadDomain {
-        term: String,
-        reason: String,
-    },
-    MissingAddress {
-        term: String,
-        family: IpFamily,
-    },
+    #[error("{}", not_spf(start))]
+    NotSpf { start: String },
+    #[error(
+        "unknown mechanism \"{term}\"; SPF understands all, include, a, mx, ptr, ip4, \
+         ip6 and exists"
+    )]
+    UnknownMechanism { term: String },
+    #[error("{}", missing_domain(term))]
+    MissingDomain { term: String },
+    #[error("\"{term}\": {reason}")]
+    BadDomain { term: String, reason: String },
+    #[error("\"{term}\" needs an {} address, e.g. {}", family.label(), family.example())]
+    MissingAddress { term: String, family: IpFamily },
+    #[error(
+        "\"{term}\": \"{address}\" is not a valid {} address; write e.g. {}",
+        family.label(),
+        family.example()
+    )]
     BadAddress {
         term: String,
         address: String,
         family: IpFamily,
     },
+    #[error(
+        "\"{term}\": {length} is not a valid {} prefix length; use /0 to /{} \
+         without leading zeros",
+        family.label(),
+        family.max_prefix()
+    )]
     BadCidr {
         term: String,
         length: String,
         family: IpFamily,
     },
-    UnexpectedArgument {
-        term: String,
-    },
-    QualifiedModifier {
-        term: String,
-    },
-    InvalidTerm {
-        term: String,
-    },
-    DuplicateModifier {
-        name: String,
-    },
-    MultipleRecords {
-        count: usize,
-    },
-    TooManyLookups {
-        count: usize,
-    },
+    #[error("\"{term}\": all takes no domain or prefix length; write just all")]
+    UnexpectedArgument { term: String },
+    #[error("\"{term}\": a modifier cannot take a + - ~ ? qualifier; remove it")]
+    QualifiedModifier { term: String },
+    #[error("\"{term}\" is not a valid SPF mechanism or modifier")]
+    InvalidTerm { term: String },
+    #[error(
+        "the {name}= modifier appears more than once; RFC 7208 §6 allows it only once, \
+         so keep a single {name}="
+    )]
+    DuplicateModifier { name: String },
+    #[error(
+        "found {count} SPF records at this name; receivers treat more than one as a \
+         permanent error (RFC 7208 §4.5), so merge them into a single v=spf1 record"
+    )]
+    MultipleRecords { count: usize },
+    #[error(
+        "the record needs {count} DNS lookups; the limit is {LOOKUP_LIMIT} (RFC 7208 \
+         §4.6.4), so replace some a/mx/include terms with ip4:/ip6:"
+    )]
+    TooManyLookups { count: usize },
+    #[error(
+        "refusing to build \"+all\": it authorises every host on the internet to send \
+         as this domain; choose ~all or -all"
+    )]
     PassAll,
-    Lookup {
-        name: String,
-        message: String,
-    },
-    IncludeLoop {
-        path: Vec<String>,
-    },
-    MissingIncludedRecord {
-        term: String,
-        domain: String,
-    },
+    #[error("DNS lookup of {name} failed: {message}; try again later")]
+    Lookup { name: String, message: String },
+    #[error(
+        "include loop: {}; receivers give up with permerror, so remove the include \
+         that points back",
+        path.join(" → ")
+    )]
+    IncludeLoop { path: Vec<String> },
+    #[error(
+        "\"{term}\": {domain} has no SPF record, so receivers return permerror whenever \
+         they reach this term"
+    )]
+    MissingIncludedRecord { term: String, domain: String },
+    #[error("\"{term}\": the SPF record at {domain} is invalid: {error}")]
     InvalidIncludedRecord {
         term: String,
         domain: String,
@@ -487,126 +504,35 @@ pub enum SpfError {
     },
 }
 
-impl fmt::Display for SpfError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SpfError::NotSpf { start } if start.is_empty() => {
-                f.write_str("the record is empty; an SPF record starts with \"v=spf1\"")
-            }
-            SpfError::NotSpf { start } if start.starts_with('"') => write!(
-                f,
-                "the record must start with \"v=spf1\" but starts with \"{start}\"; remove the \
-                 quotation marks, they belong to the zone file, not the record"
-            ),
-            SpfError::NotSpf { start } => write!(
-                f,
-                "the record must start with \"v=spf1\" but starts with \"{start}\""
-            ),
-            SpfError::UnknownMechanism { term } => write!(
-                f,
-                "unknown mechanism \"{term}\"; SPF understands all, include, a, mx, ptr, ip4, \
-                 ip6 and exists"
-            ),
-            SpfError::MissingDomain { term } => {
-                let name = term
-                    .trim_start_matches(['+', '-', '~', '?'])
-                    .trim_end_matches([':', '='])
-                    .to_ascii_lowercase();
-                let sep = if name == "redirect" || name == "exp" {
-                    '='
-                } else {
-                    ':'
-                };
-                write!(
-                    f,
-                    "\"{term}\" needs a domain, e.g. {name}{sep}_spf.example.com"
-                )
-            }
-            SpfError::BadDomain { term, reason } => write!(f, "\"{term}\": {reason}"),
-            SpfError::MissingAddress { term, family } => write!(
-                f,
-                "\"{term}\" needs an {} address, e.g. {}",
-                family.label(),
-                family.example()
-            ),
-            SpfError::BadAddress {
-                term,
-                address,
-                family,
-            } => write!(
-                f,
-                "\"{term}\": \"{address}\" is not a valid {} address; write e.g. {}",
-                family.label(),
-                family.example()
-            ),
-            SpfError::BadCidr {
-                term,
-                length,
-                family,
-            } => write!(
-                f,
-                "\"{term}\": {length} is not a valid {} prefix length; use /0 to /{} \
-                 without leading zeros",
-                family.label(),
-                family.max_prefix()
-            ),
-            SpfError::UnexpectedArgument { term } => write!(
-                f,
-                "\"{term}\": all takes no domain or prefix length; write just all"
-            ),
-            SpfError::QualifiedModifier { term } => write!(
-                f,
-                "\"{term}\": a modifier cannot take a + - ~ ? qualifier; remove it"
-            ),
-            SpfError::InvalidTerm { term } => {
-                write!(f, "\"{term}\" is not a valid SPF mechanism or modifier")
-            }
-            SpfError::DuplicateModifier { name } => write!(
-                f,
-                "the {name}= modifier appears more than once; RFC 7208 §6 allows it only once, \
-                 so keep a single {name}="
-            ),
-            SpfError::MultipleRecords { count } => write!(
-                f,
-                "found {count} SPF records at this name; receivers treat more than one as a \
-                 permanent error (RFC 7208 §4.5), so merge them into a single v=spf1 record"
-            ),
-            SpfError::TooManyLookups { count } => write!(
-                f,
-                "the record needs {count} DNS lookups; the limit is {LOOKUP_LIMIT} (RFC 7208 \
-                 §4.6.4), so replace some a/mx/include terms with ip4:/ip6:"
-            ),
-            SpfError::PassAll => f.write_str(
-                "refusing to build \"+all\": it authorises every host on the internet to send \
-                 as this domain; choose ~all or -all",
-            ),
-            SpfError::Lookup { name, message } => {
-                write!(f, "DNS lookup of {name} failed: {message}; try again later")
-            }
-            SpfError::IncludeLoop { path } => write!(
-                f,
-                "include loop: {}; receivers give up with permerror, so remove the include \
-                 that points back",
-                path.join(" → ")
-            ),
-            SpfError::MissingIncludedRecord { term, domain } => write!(
-                f,
-                "\"{term}\": {domain} has no SPF record, so receivers return permerror whenever \
-                 they reach this term"
-            ),
-            SpfError::InvalidIncludedRecord {
-                term,
-                domain,
-                error,
-            } => write!(
-                f,
-                "\"{term}\": the SPF record at {domain} is invalid: {error}"
-            ),
-        }
+/// An empty record, a quoted one (the zone file's quotes pasted along), or
+/// another start.
+fn not_spf(start: &str) -> String {
+    if start.is_empty() {
+        "the record is empty; an SPF record starts with \"v=spf1\"".to_owned()
+    } else if start.starts_with('"') {
+        format!(
+            "the record must start with \"v=spf1\" but starts with \"{start}\"; remove the \
+             quotation marks, they belong to the zone file, not the record"
+        )
+    } else {
+        format!("the record must start with \"v=spf1\" but starts with \"{start}\"")
     }
 }
 
-impl std::error::Error for SpfError {}
+/// The example names the term's own mechanism or modifier, with its
+/// separator (`include:` but `redirect=`).
+fn missing_domain(term: &str) -> String {
+    let name = term
+        .trim_start_matches(['+', '-', '~', '?'])
+        .trim_end_matches([':', '='])
+        .to_ascii_lowercase();
+    let sep = if name == "redirect" || name == "exp" {
+        '='
+    } else {
+        ':'
+    };
+    format!("\"{term}\" needs a domain, e.g. {name}{sep}_spf.example.com")
+}
 
 // ---------------------------------------------------------------------------
 // Parsing
@@ -1200,10 +1126,10 @@ pub fn validate_spf(record: &str) -> Vec<Diagnostic> {
              gets \"neutral\"; end it with \"~all\" or \"-all\"",
         ));
     }
-    if record.len() > MAX_TXT_STRING {
-        let pieces = crate::mail::auth::txt::split_txt(record).len();
+    if record.len() > MAX_STRING_LEN {
+        let pieces = crate::dns::zone::txt::split_txt(record).len();
         out.push(Diagnostic::info(format!(
-            "the record is {} octets; one TXT string holds at most {MAX_TXT_STRING}, so publish \
+            "the record is {} octets; one TXT string holds at most {MAX_STRING_LEN}, so publish \
              it as {pieces} quoted strings in one TXT record (receivers join them without \
              spaces)",
             record.len()

@@ -6,7 +6,7 @@
 //! the record string, and re-parses its own output so that it can never hand
 //! the console a record receivers would reject.
 
-use crate::mail::auth::Diagnostic;
+use crate::mail::records::Diagnostic;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -172,47 +172,44 @@ pub struct DmarcRecord {
 }
 
 /// Problems that make receivers reject or misread a DMARC record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum DmarcError {
+    #[error("the record is empty; a DMARC record starts with v=DMARC1")]
     Empty,
-    VersionNotFirst {
-        found: String,
-    },
-    BadVersion {
-        value: String,
-    },
-    NotTagValue {
-        part: String,
-    },
-    MissingSemicolon {
-        part: String,
-        fixed: String,
-    },
-    DuplicateTag {
-        tag: String,
-    },
-    EmptyValue {
-        tag: String,
-    },
+    #[error("{}", version_not_first(found))]
+    VersionNotFirst { found: String },
+    #[error("v={value} is not a DMARC version; it must be exactly v=DMARC1 (upper case)")]
+    BadVersion { value: String },
+    #[error(
+        "\"{part}\" is not a tag=value pair; separate tags with semicolons, e.g. \
+         v=DMARC1; p=none"
+    )]
+    NotTagValue { part: String },
+    #[error("\"{part}\" is missing a semicolon between tags; write \"{fixed}\"")]
+    MissingSemicolon { part: String, fixed: String },
+    #[error("the tag {tag}= appears more than once; keep only one")]
+    DuplicateTag { tag: String },
+    #[error("{tag}= has no value; give one or remove the tag")]
+    EmptyValue { tag: String },
+    #[error(
+        "the required tag p= is missing; add p=none to only collect reports, or \
+         p=quarantine / p=reject to act on failing mail"
+    )]
     MissingPolicy,
-    BadPolicy {
-        tag: String,
-        value: String,
-    },
-    BadPct {
-        value: String,
-    },
-    BadAlignment {
-        tag: String,
-        value: String,
-    },
-    BadFailureOption {
-        value: String,
-        option: String,
-    },
-    BadInterval {
-        value: String,
-    },
+    #[error("{tag}={value} is not a policy; use none, quarantine or reject")]
+    BadPolicy { tag: String, value: String },
+    #[error("pct={value} is out of range; use a whole number from 0 to 100")]
+    BadPct { value: String },
+    #[error("{tag}={value} is invalid; use r (relaxed) or s (strict)")]
+    BadAlignment { tag: String, value: String },
+    #[error(
+        "fo={value}: \"{option}\" is not a failure-report option; use 0, 1, d or s, \
+         separated by colons (e.g. fo=1:d)"
+    )]
+    BadFailureOption { value: String, option: String },
+    #[error("ri={value} is not a number of seconds; e.g. ri=86400 for daily reports")]
+    BadInterval { value: String },
+    #[error("{tag}: \"{uri}\" {reason}")]
     BadUri {
         tag: String,
         uri: String,
@@ -220,70 +217,18 @@ pub enum DmarcError {
     },
 }
 
-impl fmt::Display for DmarcError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DmarcError::Empty => {
-                f.write_str("the record is empty; a DMARC record starts with v=DMARC1")
-            }
-            DmarcError::VersionNotFirst { found } if found.contains("DMARC1") => write!(
-                f,
-                "the record must start with v=DMARC1 but starts with \"{found}\"; enter only \
-                 the TXT value, without quotes or the record's name, class and type"
-            ),
-            DmarcError::VersionNotFirst { found } => write!(
-                f,
-                "the record must start with v=DMARC1 but starts with \"{found}\""
-            ),
-            DmarcError::BadVersion { value } => write!(
-                f,
-                "v={value} is not a DMARC version; it must be exactly v=DMARC1 (upper case)"
-            ),
-            DmarcError::NotTagValue { part } => write!(
-                f,
-                "\"{part}\" is not a tag=value pair; separate tags with semicolons, e.g. \
-                 v=DMARC1; p=none"
-            ),
-            DmarcError::MissingSemicolon { part, fixed } => write!(
-                f,
-                "\"{part}\" is missing a semicolon between tags; write \"{fixed}\""
-            ),
-            DmarcError::DuplicateTag { tag } => {
-                write!(f, "the tag {tag}= appears more than once; keep only one")
-            }
-            DmarcError::EmptyValue { tag } => {
-                write!(f, "{tag}= has no value; give one or remove the tag")
-            }
-            DmarcError::MissingPolicy => f.write_str(
-                "the required tag p= is missing; add p=none to only collect reports, or \
-                 p=quarantine / p=reject to act on failing mail",
-            ),
-            DmarcError::BadPolicy { tag, value } => write!(
-                f,
-                "{tag}={value} is not a policy; use none, quarantine or reject"
-            ),
-            DmarcError::BadPct { value } => write!(
-                f,
-                "pct={value} is out of range; use a whole number from 0 to 100"
-            ),
-            DmarcError::BadAlignment { tag, value } => {
-                write!(f, "{tag}={value} is invalid; use r (relaxed) or s (strict)")
-            }
-            DmarcError::BadFailureOption { value, option } => write!(
-                f,
-                "fo={value}: \"{option}\" is not a failure-report option; use 0, 1, d or s, \
-                 separated by colons (e.g. fo=1:d)"
-            ),
-            DmarcError::BadInterval { value } => write!(
-                f,
-                "ri={value} is not a number of seconds; e.g. ri=86400 for daily reports"
-            ),
-            DmarcError::BadUri { tag, uri, reason } => write!(f, "{tag}: \"{uri}\" {reason}"),
-        }
+/// A record that does not start with the version: when the version is
+/// further in, the person most likely pasted the whole zone-file line.
+fn version_not_first(found: &str) -> String {
+    if found.contains("DMARC1") {
+        format!(
+            "the record must start with v=DMARC1 but starts with \"{found}\"; enter only \
+             the TXT value, without quotes or the record's name, class and type"
+        )
+    } else {
+        format!("the record must start with v=DMARC1 but starts with \"{found}\"")
     }
 }
-
-impl std::error::Error for DmarcError {}
 
 fn parse_policy(tag: &str, value: &str) -> Result<DmarcPolicy, DmarcError> {
     // ABNF literals are case-insensitive, so "Reject" is accepted.
@@ -710,7 +655,7 @@ pub fn validate_dmarc(text: &str) -> Vec<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::auth::Severity;
+    use crate::mail::records::Severity;
     use proptest::prelude::*;
 
     fn errors(text: &str) -> Vec<String> {

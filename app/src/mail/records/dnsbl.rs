@@ -8,8 +8,8 @@
 //! The meanings of 127.0.0.x codes follow Spamhaus ZEN; other lists use
 //! 127.0.0.2 for a plain "listed" and their own codes beyond it.
 
+use crate::dns::zone::reverse::reverse_name;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// The name to query for `ip` in `zone`: octets reversed for IPv4
@@ -22,50 +22,43 @@ pub fn dnsbl_query_name(ip: IpAddr, zone: &str) -> String {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,
     };
-    let labels: Vec<String> = match ip {
-        IpAddr::V4(v4) => v4.octets().iter().rev().map(u8::to_string).collect(),
-        IpAddr::V6(v6) => v6
-            .octets()
-            .iter()
-            .rev()
-            .flat_map(|b| [b & 0x0f, b >> 4])
-            .map(|n| format!("{n:x}"))
-            .collect(),
-    };
-    format!("{}.{zone}", labels.join("."))
+    // The PTR name's address labels, without `in-addr.arpa` / `ip6.arpa`.
+    let reversed = reverse_name(ip);
+    let labels: Vec<String> = reversed
+        .labels()
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect();
+    let address = labels
+        .get(..labels.len().saturating_sub(2))
+        .unwrap_or_default()
+        .join(".");
+    format!("{address}.{zone}")
 }
 
 /// Codes by which a blocklist says the query itself was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
 pub enum DnsblError {
     /// 127.255.255.252
+    #[error(
+        "the blocklist says the zone name is mistyped; check the DNSBL zone \
+         (e.g. zen.spamhaus.org)"
+    )]
     TypingError,
     /// 127.255.255.254
+    #[error(
+        "the blocklist refuses queries that come through a public or open resolver; \
+         query it through your own recursive resolver, not 8.8.8.8 or 1.1.1.1"
+    )]
     PublicResolver,
     /// 127.255.255.255
+    #[error(
+        "the blocklist says your resolver sent too many queries; reduce the query \
+         volume or use a data feed"
+    )]
     ExcessiveQueries,
     /// Another 127.255.255.x code.
+    #[error("the blocklist returned an error code")]
     Other,
-}
-
-impl fmt::Display for DnsblError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DnsblError::TypingError => {
-                "the blocklist says the zone name is mistyped; check the DNSBL zone \
-                 (e.g. zen.spamhaus.org)"
-            }
-            DnsblError::PublicResolver => {
-                "the blocklist refuses queries that come through a public or open resolver; \
-                 query it through your own recursive resolver, not 8.8.8.8 or 1.1.1.1"
-            }
-            DnsblError::ExcessiveQueries => {
-                "the blocklist says your resolver sent too many queries; reduce the query \
-                 volume or use a data feed"
-            }
-            DnsblError::Other => "the blocklist returned an error code",
-        })
-    }
 }
 
 /// One listing code from an answer.

@@ -15,7 +15,7 @@
 //! on drop, so it cannot leak into API responses, logs or copies by
 //! accident.
 
-use crate::mail::auth::Diagnostic;
+use crate::mail::records::Diagnostic;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine};
@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-pub use crate::mail::auth::txt::split_txt;
+pub use crate::dns::zone::txt::split_txt;
 
 /// Accepts `p=` with or without trailing `=` padding: some DNS panels and
 /// copy-paste paths drop it, and the key is still unambiguous.
@@ -99,105 +99,77 @@ pub struct DkimKeyRecord {
 }
 
 /// Problems with a DKIM key record or key material.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum DkimError {
+    #[error("the record is empty; a DKIM key record looks like v=DKIM1; k=rsa; p=<key>")]
     Empty,
+    #[error(
+        "v=DKIM1 must be the first tag when present (RFC 6376 §3.6.1); move it to the \
+         front"
+    )]
     VersionNotFirst,
+    #[error("v={value} is not a DKIM key record version; use v=DKIM1 or leave v= out")]
     BadVersion { value: String },
+    #[error(
+        "\"{part}\" is not a tag=value pair; separate tags with semicolons, e.g. \
+         v=DKIM1; k=rsa; p=..."
+    )]
     NotTagValue { part: String },
+    #[error(
+        "the tag {tag}= appears more than once, which makes the whole record invalid \
+         (RFC 6376 §3.2); keep only one"
+    )]
     DuplicateTag { tag: String },
+    #[error("the required tag p= is missing; add the public key in base64 after p=")]
     MissingKey,
+    #[error("k={value} is not a DKIM key type; use k=rsa or k=ed25519")]
     UnknownKeyType { value: String },
+    #[error(
+        "s={value} does not include email or *, so receivers will not use this key \
+         for mail; use s=email or remove s="
+    )]
     NotForEmail { value: String },
+    #[error("p= is not valid base64: {reason}; copy the key again in one piece")]
     BadBase64 { reason: String },
+    #[error("{}", not_rsa_key(*len))]
     NotRsaKey { len: usize },
+    #[error(
+        "k=ed25519 needs p= to be the raw 32-byte public key (RFC 8463), but it \
+         decodes to {len} bytes"
+    )]
     BadEd25519Length { len: usize },
+    #[error("p= is 32 bytes but not a valid Ed25519 public key")]
     BadEd25519Point,
+    #[error(
+        "the RSA key is {bits} bits; RFC 8301 requires at least 1024 and receivers \
+         ignore smaller keys; generate a 2048-bit key"
+    )]
     RsaTooSmall { bits: usize },
+    #[error("RSA keys of {bits} bits are not offered; choose 2048, 3072 or 4096")]
     UnsupportedKeySize { bits: usize },
+    #[error(
+        "the private key is not a PEM-encoded RSA (PKCS#8 or PKCS#1) or Ed25519 \
+         (PKCS#8) key"
+    )]
     UnreadablePrivateKey,
+    #[error("key generation failed: {message}")]
     KeyGeneration { message: String },
 }
 
-impl fmt::Display for DkimError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DkimError::Empty => f.write_str(
-                "the record is empty; a DKIM key record looks like v=DKIM1; k=rsa; p=<key>",
-            ),
-            DkimError::VersionNotFirst => f.write_str(
-                "v=DKIM1 must be the first tag when present (RFC 6376 §3.6.1); move it to the \
-                 front",
-            ),
-            DkimError::BadVersion { value } => write!(
-                f,
-                "v={value} is not a DKIM key record version; use v=DKIM1 or leave v= out"
-            ),
-            DkimError::NotTagValue { part } => write!(
-                f,
-                "\"{part}\" is not a tag=value pair; separate tags with semicolons, e.g. \
-                 v=DKIM1; k=rsa; p=..."
-            ),
-            DkimError::DuplicateTag { tag } => write!(
-                f,
-                "the tag {tag}= appears more than once, which makes the whole record invalid \
-                 (RFC 6376 §3.2); keep only one"
-            ),
-            DkimError::MissingKey => {
-                f.write_str("the required tag p= is missing; add the public key in base64 after p=")
-            }
-            DkimError::UnknownKeyType { value } => write!(
-                f,
-                "k={value} is not a DKIM key type; use k=rsa or k=ed25519"
-            ),
-            DkimError::NotForEmail { value } => write!(
-                f,
-                "s={value} does not include email or *, so receivers will not use this key \
-                 for mail; use s=email or remove s="
-            ),
-            DkimError::BadBase64 { reason } => write!(
-                f,
-                "p= is not valid base64: {reason}; copy the key again in one piece"
-            ),
-            DkimError::NotRsaKey { len: 32 } => f.write_str(
-                "p= decodes to 32 bytes, which is not an RSA public key but looks like an \
-                 Ed25519 key; add k=ed25519",
-            ),
-            DkimError::NotRsaKey { len } => write!(
-                f,
-                "p= decodes to {len} bytes that are not an RSA public key; it should be the \
-                 SubjectPublicKeyInfo printed by openssl rsa -pubout, without the BEGIN/END \
-                 lines"
-            ),
-            DkimError::BadEd25519Length { len } => write!(
-                f,
-                "k=ed25519 needs p= to be the raw 32-byte public key (RFC 8463), but it \
-                 decodes to {len} bytes"
-            ),
-            DkimError::BadEd25519Point => {
-                f.write_str("p= is 32 bytes but not a valid Ed25519 public key")
-            }
-            DkimError::RsaTooSmall { bits } => write!(
-                f,
-                "the RSA key is {bits} bits; RFC 8301 requires at least 1024 and receivers \
-                 ignore smaller keys; generate a 2048-bit key"
-            ),
-            DkimError::UnsupportedKeySize { bits } => write!(
-                f,
-                "RSA keys of {bits} bits are not offered; choose 2048, 3072 or 4096"
-            ),
-            DkimError::UnreadablePrivateKey => f.write_str(
-                "the private key is not a PEM-encoded RSA (PKCS#8 or PKCS#1) or Ed25519 \
-                 (PKCS#8) key",
-            ),
-            DkimError::KeyGeneration { message } => {
-                write!(f, "key generation failed: {message}")
-            }
-        }
+/// A key that is not RSA's: 32 bytes is most likely an Ed25519 key.
+fn not_rsa_key(len: usize) -> String {
+    if len == 32 {
+        "p= decodes to 32 bytes, which is not an RSA public key but looks like an \
+         Ed25519 key; add k=ed25519"
+            .to_owned()
+    } else {
+        format!(
+            "p= decodes to {len} bytes that are not an RSA public key; it should be the \
+             SubjectPublicKeyInfo printed by openssl rsa -pubout, without the BEGIN/END \
+             lines"
+        )
     }
 }
-
-impl std::error::Error for DkimError {}
 
 // ---------------------------------------------------------------------------
 // Parsing
@@ -624,7 +596,7 @@ impl DkimPrivateKey {
 pub struct DkimKeyPair {
     pub private_key: DkimPrivateKey,
     /// The TXT value, e.g. `v=DKIM1; k=rsa; p=MIIBIjAN...`; publish it with
-    /// [`split_txt`] / [`crate::mail::auth::to_zone_txt`] since RSA keys exceed 255
+    /// [`split_txt`] / [`crate::mail::records::to_zone_txt`] since RSA keys exceed 255
     /// octets.
     pub record: String,
 }
@@ -685,7 +657,7 @@ pub fn record_matches_private_key(record: &str, private_pem: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::auth::Severity;
+    use crate::mail::records::Severity;
     use rsa::pkcs1::EncodeRsaPublicKey as _;
     use std::sync::OnceLock;
 

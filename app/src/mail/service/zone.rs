@@ -11,21 +11,26 @@
 //! other name from live DNS.
 
 use crate::dns::store;
+use crate::dns::zone::txt::split_txt;
 use crate::dns::zone::{parse_target, Name, RData, RecordType, Zone};
 use crate::dns::ZoneSummary;
-use crate::error::{AppError, AppResult};
-use crate::mail::auth::dmarc::validate_dmarc;
-use crate::mail::auth::google::{is_google_site_verification, validate_google_site_verification};
-use crate::mail::auth::spf::{
+use crate::error::AppError;
+use crate::mail::check::{DnsResolver, HickoryDns, ResolverSettings};
+use crate::mail::records::dmarc::validate_dmarc;
+use crate::mail::records::google::{
+    is_google_site_verification, validate_google_site_verification,
+};
+use crate::mail::records::spf::{
     count_lookups, is_spf_record, validate_spf, LookupError, SpfError, SpfLookup,
 };
-use crate::mail::auth::{split_txt, Diagnostic, Severity};
-use crate::mail::check::{DnsResolver, HickoryDns, ResolverSettings};
-use crate::mail::{RecordPreview, ZoneState};
+use crate::mail::records::{Diagnostic, Severity};
+use crate::mail::{DomainError, RecordPreview, ZoneState};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
-fn name(field: &str, s: &str) -> AppResult<Name> {
-    Name::parse(s).map_err(|e| AppError::invalid(field, e.to_string()))
+use super::Result;
+
+fn name(field: &str, s: &str) -> Result<Name> {
+    Name::parse(s).map_err(|e| DomainError::invalid(field, e.to_string()))
 }
 
 /// The joined value of each TXT record at `owner`.
@@ -50,13 +55,13 @@ fn txt_rdata(value: &str) -> RData {
 }
 
 /// The zone that holds `domain`, or `None` when Stackyard serves none.
-pub async fn zone_of(db: &DatabaseConnection, domain: &str) -> AppResult<Option<ZoneSummary>> {
+pub async fn zone_of(db: &DatabaseConnection, domain: &str) -> Result<Option<ZoneSummary>> {
     Ok(store::zone_containing(db, &name("domain", domain)?).await?)
 }
 
-async fn require_zone(db: &DatabaseConnection, domain: &str) -> AppResult<ZoneSummary> {
+async fn require_zone(db: &DatabaseConnection, domain: &str) -> Result<ZoneSummary> {
     zone_of(db, domain).await?.ok_or_else(|| {
-        AppError::Refused(format!(
+        DomainError::Refused(format!(
             "Stackyard serves no zone that holds {domain}; create the zone first (the button on \
              this page), or publish the record at the DNS provider that serves it."
         ))
@@ -64,7 +69,7 @@ async fn require_zone(db: &DatabaseConnection, domain: &str) -> AppResult<ZoneSu
 }
 
 /// The mail records as the store holds them now.
-pub async fn zone_state(db: &DatabaseConnection, domain: &str) -> AppResult<ZoneState> {
+pub async fn zone_state(db: &DatabaseConnection, domain: &str) -> Result<ZoneState> {
     let Some(summary) = zone_of(db, domain).await? else {
         return Ok(ZoneState::default());
     };
@@ -72,7 +77,7 @@ pub async fn zone_state(db: &DatabaseConnection, domain: &str) -> AppResult<Zone
     let apex = name("domain", domain)?;
     let dmarc = apex
         .prepend(b"_dmarc")
-        .map_err(|e| AppError::invalid("domain", e.to_string()))?;
+        .map_err(|e| DomainError::invalid("domain", e.to_string()))?;
     let apex_txt = txt_values(&zone, &apex);
     let mut mx: Vec<(u16, String)> = zone
         .records
@@ -109,7 +114,7 @@ async fn publish_txt(
     owner: &Name,
     ours: impl Fn(&str) -> bool,
     values: Vec<String>,
-) -> AppResult<ZoneSummary> {
+) -> Result<ZoneSummary> {
     let zone_summary = require_zone(db, domain).await?;
     let zone = store::load_zone(db, zone_summary.id).await?;
     let ttl = zone
@@ -204,12 +209,12 @@ pub async fn spf_preview(
     domain: &str,
     record: &str,
     resolver: Option<std::net::SocketAddr>,
-) -> AppResult<RecordPreview> {
+) -> Result<RecordPreview> {
     let apex = name("domain", domain)?;
     let record = record.trim().trim_matches('"').to_owned();
     let mut findings = validate_spf(&record);
     let mut lookups = None;
-    if crate::mail::auth::is_valid(&findings) {
+    if crate::mail::records::is_valid(&findings) {
         let lookup = StoreFirstLookup::new(db.clone(), resolver);
         match count_lookups(&record, &lookup).await {
             Ok(count) => {
@@ -239,7 +244,7 @@ pub async fn spf_preview(
 }
 
 /// The first error of a preview, as the message under the record field.
-fn refuse_invalid(p: &RecordPreview) -> AppResult<()> {
+fn refuse_invalid(p: &RecordPreview) -> Result<()> {
     if p.valid {
         return Ok(());
     }
@@ -249,7 +254,7 @@ fn refuse_invalid(p: &RecordPreview) -> AppResult<()> {
         .find(|f| f.starts_with("error: "))
         .map(|f| f.trim_start_matches("error: ").to_owned())
         .unwrap_or_else(|| "The record is not valid.".to_owned());
-    Err(AppError::invalid("record", message))
+    Err(DomainError::invalid("record", message))
 }
 
 pub async fn publish_spf(
@@ -258,7 +263,7 @@ pub async fn publish_spf(
     domain: &str,
     record: &str,
     resolver: Option<std::net::SocketAddr>,
-) -> AppResult<(RecordPreview, ZoneSummary)> {
+) -> Result<(RecordPreview, ZoneSummary)> {
     let p = spf_preview(db, domain, record, resolver).await?;
     refuse_invalid(&p)?;
     let apex = name("domain", domain)?;
@@ -274,13 +279,13 @@ pub async fn publish_spf(
     Ok((p, z))
 }
 
-pub fn dmarc_preview(domain: &str, record: &str) -> AppResult<RecordPreview> {
+pub fn dmarc_preview(domain: &str, record: &str) -> Result<RecordPreview> {
     let owner = name("domain", domain)?
         .prepend(b"_dmarc")
-        .map_err(|e| AppError::invalid("domain", e.to_string()))?;
+        .map_err(|e| DomainError::invalid("domain", e.to_string()))?;
     let record = record.trim().trim_matches('"').to_owned();
     let mut findings = validate_dmarc(&record);
-    if let Ok(parsed) = crate::mail::auth::dmarc::DmarcRecord::parse(&record) {
+    if let Ok(parsed) = crate::mail::records::dmarc::DmarcRecord::parse(&record) {
         for external in parsed.external_report_domains(domain) {
             findings.push(Diagnostic::info(format!(
                 "reports go to another domain: it must publish \"v=DMARC1\" at {external} \
@@ -296,12 +301,12 @@ pub async fn publish_dmarc(
     actor: &str,
     domain: &str,
     record: &str,
-) -> AppResult<(RecordPreview, ZoneSummary)> {
+) -> Result<(RecordPreview, ZoneSummary)> {
     let p = dmarc_preview(domain, record)?;
     refuse_invalid(&p)?;
     let owner = name("domain", domain)?
         .prepend(b"_dmarc")
-        .map_err(|e| AppError::invalid("domain", e.to_string()))?;
+        .map_err(|e| DomainError::invalid("domain", e.to_string()))?;
     // Only one DMARC record may exist at the name: it replaces all.
     let z = publish_txt(db, actor, domain, &owner, |_| true, vec![p.record.clone()]).await?;
     Ok((p, z))
@@ -312,10 +317,10 @@ pub async fn publish_verification(
     actor: &str,
     domain: &str,
     value: &str,
-) -> AppResult<ZoneSummary> {
+) -> Result<ZoneSummary> {
     let value = value.trim();
     validate_google_site_verification(value)
-        .map_err(|e| AppError::invalid("value", e.to_string()))?;
+        .map_err(|e| DomainError::invalid("value", e.to_string()))?;
     let apex = name("domain", domain)?;
     publish_txt(db, actor, domain, &apex, |_| false, vec![value.to_owned()]).await
 }
@@ -327,13 +332,13 @@ pub async fn remove_verification(
     actor: &str,
     domain: &str,
     value: &str,
-) -> AppResult<ZoneSummary> {
+) -> Result<ZoneSummary> {
     let value = value.trim();
     let apex = name("domain", domain)?;
     let z = require_zone(db, domain).await?;
     let zone = store::load_zone(db, z.id).await?;
     if !txt_values(&zone, &apex).iter().any(|v| v == value) {
-        return Err(AppError::NotFound(format!(
+        return Err(DomainError::NotFound(format!(
             "the token {value} is not published at {apex}"
         )));
     }
@@ -349,7 +354,7 @@ pub async fn remove_dkim(
     actor: &str,
     domain: &str,
     selector: &str,
-) -> AppResult<Option<ZoneSummary>> {
+) -> Result<Option<ZoneSummary>> {
     let selector = selector.trim();
     let owner = name("selector", &format!("{selector}._domainkey.{domain}"))?;
     // The zone may have been deleted since the key was made, or the record
@@ -375,7 +380,7 @@ pub async fn remove_dkim(
 }
 
 /// MX records from lines `PREFERENCE HOST` (an empty list deletes them).
-pub fn parse_mx(domain: &Name, input: &str) -> AppResult<Vec<RData>> {
+pub fn parse_mx(domain: &Name, input: &str) -> Result<Vec<RData>> {
     let mut out = Vec::new();
     for line in input.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let mut parts = line.split_whitespace();
@@ -383,14 +388,14 @@ pub fn parse_mx(domain: &Name, input: &str) -> AppResult<Vec<RData>> {
             (Some(p), Some(h), None) => (p, h),
             (Some(h), None, None) => ("10", h),
             _ => {
-                return Err(AppError::invalid(
+                return Err(DomainError::invalid(
                     "mx",
                     format!("\"{line}\": write one MX per line as PREFERENCE HOST, e.g. 10 mail.example.org."),
                 ))
             }
         };
         let preference: u16 = pref.parse().map_err(|_| {
-            AppError::invalid(
+            DomainError::invalid(
                 "mx",
                 format!("\"{pref}\" is not a preference from 0 to 65535."),
             )
@@ -402,7 +407,7 @@ pub fn parse_mx(domain: &Name, input: &str) -> AppResult<Vec<RData>> {
             host.to_owned()
         };
         let exchange =
-            parse_target(&host, domain, "mx").map_err(|e| AppError::invalid("mx", e.message))?;
+            parse_target(&host, domain, "mx").map_err(|e| DomainError::invalid("mx", e.message))?;
         out.push(RData::Mx {
             preference,
             exchange,
@@ -416,7 +421,7 @@ pub async fn publish_mx(
     actor: &str,
     domain: &str,
     input: &str,
-) -> AppResult<ZoneSummary> {
+) -> Result<ZoneSummary> {
     let apex = name("domain", domain)?;
     let rdatas = parse_mx(&apex, input)?;
     let z = require_zone(db, domain).await?;
@@ -432,8 +437,8 @@ pub async fn publish_mx(
     )
     .await
     .map_err(|e| match AppError::from(e) {
-        AppError::Invalid { message, .. } => AppError::invalid("mx", message),
-        other => other,
+        AppError::Invalid { message, .. } => DomainError::invalid("mx", message),
+        other => DomainError::Shared(other),
     })
 }
 
@@ -445,14 +450,14 @@ pub async fn generate_and_publish_dkim(
     domain: &str,
     selector: &str,
     algorithm: &str,
-) -> AppResult<crate::mail::DkimKeyInfo> {
+) -> Result<crate::mail::DkimKeyInfo> {
     let z = require_zone(db, domain).await?;
     let owner = name("selector", &format!("{selector}._domainkey.{domain}"))?;
     let algorithm = algorithm.to_owned();
     // RSA generation takes a while: off the async workers.
-    let pair = tokio::task::spawn_blocking(move || crate::mail::store::generate_dkim(&algorithm))
+    let pair = tokio::task::spawn_blocking(move || super::generate_dkim(&algorithm))
         .await
-        .map_err(|e| AppError::Failed(format!("key generation stopped: {e}")))??;
+        .map_err(|e| DomainError::Failed(format!("key generation stopped: {e}")))??;
     let zone = store::load_zone(db, z.id).await?;
     let txn = db.begin().await?;
     let info = crate::mail::store::add_dkim_key(&txn, domain, selector, &pair).await?;
@@ -494,7 +499,7 @@ mod tests {
         assert!(parse_mx(&d, "").unwrap().is_empty());
         for bad in ["ten mail", "10 mail extra", "99999 mail"] {
             match parse_mx(&d, bad) {
-                Err(AppError::Invalid { field, .. }) => assert_eq!(field, "mx"),
+                Err(DomainError::Invalid(e)) => assert_eq!(e.field, "mx"),
                 other => panic!("{bad}: {other:?}"),
             }
         }

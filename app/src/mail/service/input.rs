@@ -1,14 +1,15 @@
 //! Form input to typed values, with the message for the field that is wrong.
 //!
-//! The record logic in [`crate::mail::auth`] and the row types in
+//! The record logic in [`crate::mail::records`] and the row types in
 //! `mail::check::mailstore` do the real validation; this module only turns
 //! what a person typed into their inputs (one field per input, lists one per
 //! line or separated by spaces) and names the field when something is wrong,
 //! so the page can show the message next to it. Pure: tested without a server.
 
-use crate::error::AppError;
-use crate::mail::auth::dmarc::{Alignment, DmarcPolicy, DmarcRecord, DmarcUri, FailureOption};
-use crate::mail::auth::spf::{Ip4Net, Ip6Net, Qualifier, SpfBuilder};
+use crate::error::Invalid;
+use crate::mail::records::dmarc::{Alignment, DmarcPolicy, DmarcRecord, DmarcUri, FailureOption};
+use crate::mail::records::spf::{Ip4Net, Ip6Net, Qualifier, SpfBuilder};
+use crate::mail::{DmarcChoices, SpfChoices};
 use std::net::IpAddr;
 
 /// Splits a list typed one per line, or separated by spaces or commas.
@@ -23,9 +24,9 @@ pub fn list(input: &str) -> Vec<String> {
 
 /// A domain name as mail uses it: lower case, no trailing dot, two labels
 /// or more. The message is the mail store's own.
-pub fn domain(field: &str, input: &str) -> Result<String, AppError> {
+pub fn domain(field: &str, input: &str) -> Result<String, Invalid> {
     crate::mail::check::mailstore::valid_domain(input)
-        .map_err(|e| AppError::invalid(field, e.to_string()))
+        .map_err(|e| Invalid::new(field, e.to_string()))
 }
 
 /// `true` for the values an HTML checkbox or select sends for "yes".
@@ -34,18 +35,18 @@ pub fn flag(input: &str) -> bool {
 }
 
 /// A DKIM selector: one or more DNS labels (`mail`, `2026-11`, `s1.eu`).
-pub fn selector(input: &str) -> Result<String, AppError> {
+pub fn selector(input: &str) -> Result<String, Invalid> {
     let s = input.trim().trim_end_matches('.').to_ascii_lowercase();
     let field = "selector";
     if s.is_empty() {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             field,
             "Enter a selector, such as mail or 2026.",
         ));
     }
     for label in s.split('.') {
         if label.is_empty() || label.len() > 63 {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 field,
                 "Each part of the selector needs 1 to 63 characters.",
             ));
@@ -56,33 +57,33 @@ pub fn selector(input: &str) -> Result<String, AppError> {
             || label.starts_with('-')
             || label.ends_with('-')
         {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 field,
                 format!("\"{label}\" is not a DNS label: use letters, digits and inner hyphens."),
             ));
         }
     }
     if s.len() > 200 {
-        return Err(AppError::invalid(field, "The selector is too long."));
+        return Err(Invalid::new(field, "The selector is too long."));
     }
     Ok(s)
 }
 
 /// A quota typed in MiB (empty or 0 = no limit), as bytes.
-pub fn quota_mib(input: &str) -> Result<u64, AppError> {
+pub fn quota_mib(input: &str) -> Result<u64, Invalid> {
     let t = input.trim();
     if t.is_empty() {
         return Ok(0);
     }
     let mib: u64 = t.parse().map_err(|_| {
-        AppError::invalid(
+        Invalid::new(
             "quota_mib",
             format!("\"{t}\" is not a whole number of MiB; leave it empty or 0 for no limit."),
         )
     })?;
     mib.checked_mul(1024 * 1024)
         .filter(|b| i64::try_from(*b).is_ok())
-        .ok_or_else(|| AppError::invalid("quota_mib", "That quota is too large."))
+        .ok_or_else(|| Invalid::new("quota_mib", "That quota is too large."))
 }
 
 /// What the readiness check is told about the mail server.
@@ -102,7 +103,7 @@ pub fn check_settings(
     mail_ip: &str,
     dnsbl_zones: &str,
     resolver: &str,
-) -> Result<CheckSettings, AppError> {
+) -> Result<CheckSettings, Invalid> {
     let mail_host = match mail_host.trim() {
         "" => None,
         h => Some(domain("mail_host", h)?),
@@ -110,7 +111,7 @@ pub fn check_settings(
     let mail_ip = match mail_ip.trim() {
         "" => None,
         ip => Some(ip.parse::<IpAddr>().map_err(|_| {
-            AppError::invalid(
+            Invalid::new(
                 "mail_ip",
                 format!("\"{ip}\" is not an IPv4 or IPv6 address, such as 192.0.2.25."),
             )
@@ -136,7 +137,7 @@ pub fn check_settings(
 }
 
 /// `IP`, `IP:PORT` or `[IPv6]:PORT` (port 53 when left out).
-pub fn parse_nameserver(input: &str) -> Result<std::net::SocketAddr, AppError> {
+pub fn parse_nameserver(input: &str) -> Result<std::net::SocketAddr, Invalid> {
     let t = input.trim();
     if let Ok(addr) = t.parse::<std::net::SocketAddr>() {
         return Ok(addr);
@@ -144,7 +145,7 @@ pub fn parse_nameserver(input: &str) -> Result<std::net::SocketAddr, AppError> {
     if let Ok(ip) = t.parse::<IpAddr>() {
         return Ok(std::net::SocketAddr::new(ip, 53));
     }
-    Err(AppError::invalid(
+    Err(Invalid::new(
         "resolver",
         format!(
             "\"{t}\" is not a resolver address; write e.g. 192.0.2.53, 192.0.2.53:5353 or \
@@ -153,39 +154,21 @@ pub fn parse_nameserver(input: &str) -> Result<std::net::SocketAddr, AppError> {
     ))
 }
 
-/// The SPF builder's choices, as the form sends them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SpfChoices {
-    #[serde(default)]
-    pub a: String,
-    #[serde(default)]
-    pub mx: String,
-    #[serde(default)]
-    pub ip4: String,
-    #[serde(default)]
-    pub ip6: String,
-    #[serde(default)]
-    pub include: String,
-    /// `-`, `~`, `?` (the qualifier of `all`).
-    #[serde(default)]
-    pub all: String,
-}
-
 /// The choices as an [`SpfBuilder`], naming the field of the first mistake.
-pub fn spf_builder(c: &SpfChoices) -> Result<SpfBuilder, AppError> {
+pub fn spf_builder(c: &SpfChoices) -> Result<SpfBuilder, Invalid> {
     let all = match c.all.trim() {
         "-" | "fail" | "" => Qualifier::Fail,
         "~" | "softfail" => Qualifier::SoftFail,
         "?" | "neutral" => Qualifier::Neutral,
         "+" | "pass" => {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 "all",
                 "+all authorises every server on the Internet to send as this domain; choose \
                  -all (reject), ~all (mark) or ?all (neutral).",
             ))
         }
         other => {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 "all",
                 format!("\"{other}\" is not a qualifier: choose -, ~ or ?."),
             ))
@@ -198,14 +181,14 @@ pub fn spf_builder(c: &SpfChoices) -> Result<SpfBuilder, AppError> {
         let net = net.strip_prefix("ip4:").unwrap_or(&net).to_owned();
         b.ip4.push(
             net.parse::<Ip4Net>()
-                .map_err(|e| AppError::invalid("ip4", format!("{net}: {e}")))?,
+                .map_err(|e| Invalid::new("ip4", format!("{net}: {e}")))?,
         );
     }
     for net in list(&c.ip6) {
         let net = net.strip_prefix("ip6:").unwrap_or(&net).to_owned();
         b.ip6.push(
             net.parse::<Ip6Net>()
-                .map_err(|e| AppError::invalid("ip6", format!("{net}: {e}")))?,
+                .map_err(|e| Invalid::new("ip6", format!("{net}: {e}")))?,
         );
     }
     for d in list(&c.include) {
@@ -213,7 +196,7 @@ pub fn spf_builder(c: &SpfChoices) -> Result<SpfBuilder, AppError> {
         b.include.push(d);
     }
     if !(b.a || b.mx) && b.ip4.is_empty() && b.ip6.is_empty() && b.include.is_empty() {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             "ip4",
             "Choose at least one sender (a, mx, an address or an include); a record with only \
              -all says no server may send mail for this domain.",
@@ -222,36 +205,14 @@ pub fn spf_builder(c: &SpfChoices) -> Result<SpfBuilder, AppError> {
     Ok(b)
 }
 
-/// The DMARC builder's fields, as the form sends them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct DmarcChoices {
-    #[serde(default)]
-    pub p: String,
-    #[serde(default)]
-    pub sp: String,
-    #[serde(default)]
-    pub pct: String,
-    #[serde(default)]
-    pub rua: String,
-    #[serde(default)]
-    pub ruf: String,
-    #[serde(default)]
-    pub adkim: String,
-    #[serde(default)]
-    pub aspf: String,
-    /// Any of `0`, `1`, `d`, `s`, separated by spaces, commas or colons.
-    #[serde(default)]
-    pub fo: String,
-}
-
-fn policy(field: &str, input: &str) -> Result<Option<DmarcPolicy>, AppError> {
+fn policy(field: &str, input: &str) -> Result<Option<DmarcPolicy>, Invalid> {
     Ok(match input.trim() {
         "" => None,
         "none" => Some(DmarcPolicy::None),
         "quarantine" => Some(DmarcPolicy::Quarantine),
         "reject" => Some(DmarcPolicy::Reject),
         other => {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 field,
                 format!("\"{other}\" is not a policy: choose none, quarantine or reject."),
             ))
@@ -259,13 +220,13 @@ fn policy(field: &str, input: &str) -> Result<Option<DmarcPolicy>, AppError> {
     })
 }
 
-fn alignment(field: &str, input: &str) -> Result<Option<Alignment>, AppError> {
+fn alignment(field: &str, input: &str) -> Result<Option<Alignment>, Invalid> {
     Ok(match input.trim() {
         "" => None,
         "r" | "relaxed" => Some(Alignment::Relaxed),
         "s" | "strict" => Some(Alignment::Strict),
         other => {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 field,
                 format!("\"{other}\" is not an alignment mode: choose r (relaxed) or s (strict)."),
             ))
@@ -273,7 +234,7 @@ fn alignment(field: &str, input: &str) -> Result<Option<Alignment>, AppError> {
     })
 }
 
-fn report_uris(field: &str, input: &str) -> Result<Vec<DmarcUri>, AppError> {
+fn report_uris(field: &str, input: &str) -> Result<Vec<DmarcUri>, Invalid> {
     let mut out = Vec::new();
     for item in list(input) {
         let uri = if item.contains(':') {
@@ -282,14 +243,14 @@ fn report_uris(field: &str, input: &str) -> Result<Vec<DmarcUri>, AppError> {
             format!("mailto:{item}")
         };
         let Some(address) = uri.strip_prefix("mailto:") else {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 field,
                 format!("{item}: reports go to mail addresses (mailto:dmarc@example.org)."),
             ));
         };
         let address = address.split('!').next().unwrap_or_default();
         if crate::mail::check::mailstore::valid_address(address).is_err() {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 field,
                 format!("\"{address}\" is not a mail address such as dmarc@example.org."),
             ));
@@ -304,9 +265,9 @@ fn report_uris(field: &str, input: &str) -> Result<Vec<DmarcUri>, AppError> {
 
 /// The fields as a [`DmarcRecord`] (built and checked by
 /// [`DmarcRecord::build`] afterwards).
-pub fn dmarc_record(c: &DmarcChoices) -> Result<DmarcRecord, AppError> {
+pub fn dmarc_record(c: &DmarcChoices) -> Result<DmarcRecord, Invalid> {
     let p = policy("p", &c.p)?.ok_or_else(|| {
-        AppError::invalid(
+        Invalid::new(
             "p",
             "Choose a policy: none (monitor), quarantine or reject.",
         )
@@ -316,7 +277,7 @@ pub fn dmarc_record(c: &DmarcChoices) -> Result<DmarcRecord, AppError> {
     r.pct = match c.pct.trim() {
         "" => None,
         t => Some(t.parse::<u8>().ok().filter(|n| *n <= 100).ok_or_else(|| {
-            AppError::invalid("pct", format!("\"{t}\" is not a percentage from 0 to 100."))
+            Invalid::new("pct", format!("\"{t}\" is not a percentage from 0 to 100."))
         })?),
     };
     r.rua = report_uris("rua", &c.rua)?;
@@ -333,7 +294,7 @@ pub fn dmarc_record(c: &DmarcChoices) -> Result<DmarcRecord, AppError> {
             "d" => FailureOption::Dkim,
             "s" => FailureOption::Spf,
             other => {
-                return Err(AppError::invalid(
+                return Err(Invalid::new(
                     "fo",
                     format!("\"{other}\" is not a failure option: use 0, 1, d or s."),
                 ))
@@ -344,7 +305,7 @@ pub fn dmarc_record(c: &DmarcChoices) -> Result<DmarcRecord, AppError> {
         }
     }
     if !r.fo.is_empty() && r.ruf.is_empty() {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             "fo",
             "Failure options only matter with a failure report address (ruf); add one or leave \
              fo empty.",
@@ -357,11 +318,8 @@ pub fn dmarc_record(c: &DmarcChoices) -> Result<DmarcRecord, AppError> {
 mod tests {
     use super::*;
 
-    fn field(e: AppError) -> String {
-        match e {
-            AppError::Invalid { field, .. } => field,
-            other => panic!("not a field error: {other:?}"),
-        }
+    fn field(e: Invalid) -> String {
+        e.field
     }
 
     #[test]

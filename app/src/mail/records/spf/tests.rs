@@ -3,8 +3,8 @@
 //! and `check_host()` through the in-memory resolver.
 
 use super::*;
-use crate::mail::auth::Severity;
 use crate::mail::check::StaticDns;
+use crate::mail::records::Severity;
 use proptest::prelude::*;
 
 fn ip(s: &str) -> IpAddr {
@@ -731,7 +731,7 @@ proptest! {
         let rec = b.build().unwrap();
         let parsed = SpfRecord::parse(&rec).unwrap();
         prop_assert_eq!(parsed.to_string(), rec.clone());
-        prop_assert!(crate::mail::auth::is_valid(&validate_spf(&rec)));
+        prop_assert!(crate::mail::records::is_valid(&validate_spf(&rec)));
     }
 
     #[test]

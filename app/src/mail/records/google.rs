@@ -8,7 +8,6 @@
 //! before the record is published and Google's check silently fails.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// What every verification value starts with.
 pub const GOOGLE_PREFIX: &str = "google-site-verification=";
@@ -16,45 +15,28 @@ pub const GOOGLE_PREFIX: &str = "google-site-verification=";
 pub const GOOGLE_TOKEN_LEN: usize = 43;
 
 /// Why a value is not a usable verification record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum GoogleVerificationError {
+    #[error("remove the quotation marks: they belong to the zone file, not the value")]
     Quoted,
+    #[error("this looks like the token alone; the value must be {GOOGLE_PREFIX}<token>")]
     TokenWithoutPrefix,
+    #[error(
+        "the value must start with \"{GOOGLE_PREFIX}\"; copy the whole value from the \
+         Google Admin console"
+    )]
     MissingPrefix,
+    #[error(
+        "the token contains {ch:?} at position {position}; tokens use only letters, \
+         digits, - and _"
+    )]
     BadCharacter { ch: char, position: usize },
+    #[error(
+        "the token after \"{GOOGLE_PREFIX}\" is {len} characters long, but Google's \
+         tokens are {GOOGLE_TOKEN_LEN} (68 characters in all); copy it again"
+    )]
     WrongLength { len: usize },
 }
-
-impl fmt::Display for GoogleVerificationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Quoted => f.write_str(
-                "remove the quotation marks: they belong to the zone file, not the value",
-            ),
-            Self::TokenWithoutPrefix => write!(
-                f,
-                "this looks like the token alone; the value must be {GOOGLE_PREFIX}<token>"
-            ),
-            Self::MissingPrefix => write!(
-                f,
-                "the value must start with \"{GOOGLE_PREFIX}\"; copy the whole value from the \
-                 Google Admin console"
-            ),
-            Self::BadCharacter { ch, position } => write!(
-                f,
-                "the token contains {ch:?} at position {position}; tokens use only letters, \
-                 digits, - and _"
-            ),
-            Self::WrongLength { len } => write!(
-                f,
-                "the token after \"{GOOGLE_PREFIX}\" is {len} characters long, but Google's \
-                 tokens are {GOOGLE_TOKEN_LEN} (68 characters in all); copy it again"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for GoogleVerificationError {}
 
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'

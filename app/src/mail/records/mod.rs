@@ -16,7 +16,7 @@
 //!   RFC 8463 key records and key generation.
 //! - [`google`]: Google site-verification tokens.
 //! - [`dnsbl`]: DNS blocklist query names and answer interpretation.
-//! - [`txt`]: splitting long TXT values into DNS character-strings.
+//! - TXT splitting and quoting come from [`crate::dns::zone::txt`] (re-exported here).
 //!
 //! Validators return [`Diagnostic`]s rather than stopping at the first
 //! problem, because the console shows every issue with a record at once and
@@ -28,7 +28,6 @@ pub mod dmarc;
 pub mod dnsbl;
 pub mod google;
 pub mod spf;
-pub mod txt;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -93,7 +92,7 @@ pub fn is_valid(diagnostics: &[Diagnostic]) -> bool {
     diagnostics.iter().all(|d| d.severity != Severity::Error)
 }
 
-pub use txt::{split_txt, to_zone_txt};
+pub use crate::dns::zone::txt::{split_txt, to_zone_txt};
 
 #[cfg(test)]
 mod tests {
