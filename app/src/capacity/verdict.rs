@@ -300,11 +300,20 @@ pub fn how_many_more(
     template: &Template,
     policy: &CapacityPolicy,
 ) -> u64 {
-    if !host.can_virtualize() || template.vcpus.get() > host.cpus {
-        return 0;
-    }
-    let verdict = evaluate(host, planned, policy);
-    if !verdict.fits() {
+    how_many_more_given(host, &evaluate(host, planned, policy), template, policy)
+}
+
+/// [`how_many_more`] from the host's `verdict` already at hand (what [`evaluate`]
+/// said about its existing and planned VMs), so a caller that has just evaluated
+/// the host (the layout editor, on every keystroke) does not evaluate it again.
+/// The one place eq. (3) is computed.
+pub fn how_many_more_given(
+    host: &HostSpec,
+    verdict: &HostVerdict,
+    template: &Template,
+    policy: &CapacityPolicy,
+) -> u64 {
+    if !host.can_virtualize() || template.vcpus.get() > host.cpus || !verdict.fits() {
         return 0;
     }
     let by_memory = verdict
