@@ -25,8 +25,13 @@ mod templates;
 pub use editor::LayoutPage;
 pub use list::LayoutsPage;
 
-use crate::auth::{Access, Role};
 use crate::page_access;
 
-page_access!("/layouts", Access::Role(Role::Viewer));
-page_access!("/layouts/{id}", Access::Role(Role::Viewer));
+page_access!(
+    "/layouts",
+    crate::auth::Access::Role(crate::auth::Role::Viewer)
+);
+page_access!(
+    "/layouts/{id}",
+    crate::auth::Access::Role(crate::auth::Role::Viewer)
+);
