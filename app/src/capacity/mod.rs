@@ -9,7 +9,8 @@
 //! * Eq. (1), `y_a > y_s | x, z`: [`evaluate`] checks a host's existing and planned
 //!   VMs and explains each broken condition as a [`Violation`].
 //! * Eq. (3), `number of VMs ≅ y_a / Σ y_si`: [`how_many_more`] counts how many more
-//!   VMs of a [`Template`] still fit (memory, storage and `x`).
+//!   VMs of a [`Template`] still fit (memory, storage and `x`);
+//!   [`how_many_more_given`] is the same from a verdict already at hand.
 //! * The paper's "distributed over five, ten or twenty physical servers": [`place`]
 //!   packs VMs onto as few hosts as it can without breaking eq. (1) anywhere (exactly,
 //!   for small layouts), and says whether that is proven the fewest
@@ -42,4 +43,4 @@ pub use placement::{
 };
 pub use templates::{table2_templates, Template};
 pub use units::{Bytes, MiB, Ppm, VcpuCount};
-pub use verdict::{evaluate, how_many_more, HostVerdict, ThinMix, Violation};
+pub use verdict::{evaluate, how_many_more, how_many_more_given, HostVerdict, ThinMix, Violation};

@@ -14,7 +14,6 @@ use crate::capacity::model::{CapacityPolicy, HostSpec, VmDemand};
 use crate::capacity::templates::Template;
 use crate::capacity::units::{Bytes, MiB, Ppm, VcpuCount};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Whether the disks named in a storage violation are thin, thick or a mix; only
 /// changes how the message explains the fill fraction.
@@ -30,6 +29,15 @@ pub enum ThinMix {
 }
 
 impl ThinMix {
+    /// How a storage violation explains the fill fraction `fill` for these disks.
+    fn fill_note(self, fill: Ppm) -> String {
+        match self {
+            ThinMix::All => format!(" at {fill} expected fill"),
+            ThinMix::Some => format!(" (thin disks at {fill} expected fill)"),
+            ThinMix::None => String::new(),
+        }
+    }
+
     fn of<'a, I: IntoIterator<Item = &'a VmDemand>>(vms: I) -> ThinMix {
         let (mut thin, mut thick) = (false, false);
         for vm in vms {
@@ -47,16 +55,18 @@ impl ThinMix {
     }
 }
 
-/// One broken condition of eq. (1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One broken condition of eq. (1), in words an admin can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Violation {
     /// `x` fails: no hardware virtualization and emulation not allowed.
+    #[error("{host} has no hardware virtualization and emulation is not allowed")]
     NoVirtualization {
         /// Host name.
         host: String,
     },
     /// `y_s` does not fit in what is left of `y_a`.
+    #[error("{vm} needs {needs}, {left} left on {host}")]
     Memory {
         /// VM name.
         vm: String,
@@ -68,6 +78,7 @@ pub enum Violation {
         left: MiB,
     },
     /// A single VM has more vCPUs than the host has logical CPUs.
+    #[error("{vm} needs {needs}, {host} has {host_cpus} CPUs")]
     Vcpus {
         /// VM name.
         vm: String,
@@ -80,6 +91,11 @@ pub enum Violation {
     },
     /// `z` fails: the disks of `vms` (the first VM whose disks no longer fit and every
     /// one after it) need more than the pool has left for them.
+    #[error(
+        "disks of {} need {needs}{}, pool has {available} available on {host}",
+        vms.join(", "),
+        thin.fill_note(*thin_fill)
+    )]
     Storage {
         /// Host name.
         host: String,
@@ -94,45 +110,6 @@ pub enum Violation {
         /// Which of the disks are thin.
         thin: ThinMix,
     },
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Violation::NoVirtualization { host } => write!(
-                f,
-                "{host} has no hardware virtualization and emulation is not allowed"
-            ),
-            Violation::Memory {
-                vm,
-                host,
-                needs,
-                left,
-            } => write!(f, "{vm} needs {needs}, {left} left on {host}"),
-            Violation::Vcpus {
-                vm,
-                host,
-                needs,
-                host_cpus,
-            } => write!(f, "{vm} needs {needs}, {host} has {host_cpus} CPUs"),
-            Violation::Storage {
-                host,
-                vms,
-                needs,
-                available,
-                thin_fill,
-                thin,
-            } => {
-                write!(f, "disks of {} need {needs}", vms.join(", "))?;
-                match thin {
-                    ThinMix::All => write!(f, " at {thin_fill} expected fill")?,
-                    ThinMix::Some => write!(f, " (thin disks at {thin_fill} expected fill)")?,
-                    ThinMix::None => {}
-                }
-                write!(f, ", pool has {available} available on {host}")
-            }
-        }
-    }
 }
 
 /// The outcome of [`evaluate`]: the paper's quantities for one host and what breaks.
@@ -300,11 +277,20 @@ pub fn how_many_more(
     template: &Template,
     policy: &CapacityPolicy,
 ) -> u64 {
-    if !host.can_virtualize() || template.vcpus.get() > host.cpus {
-        return 0;
-    }
-    let verdict = evaluate(host, planned, policy);
-    if !verdict.fits() {
+    how_many_more_given(host, &evaluate(host, planned, policy), template, policy)
+}
+
+/// [`how_many_more`] from the host's `verdict` already at hand (what [`evaluate`]
+/// said about its existing and planned VMs), so a caller that has just evaluated
+/// the host (the layout editor, on every keystroke) does not evaluate it again.
+/// The one place eq. (3) is computed.
+pub fn how_many_more_given(
+    host: &HostSpec,
+    verdict: &HostVerdict,
+    template: &Template,
+    policy: &CapacityPolicy,
+) -> u64 {
+    if !host.can_virtualize() || template.vcpus.get() > host.cpus || !verdict.fits() {
         return 0;
     }
     let by_memory = verdict
@@ -325,6 +311,32 @@ pub fn how_many_more(
 mod tests {
     use super::*;
     use crate::capacity::templates::table2_templates;
+
+    #[test]
+    fn storage_violations_explain_the_fill_as_their_disks_need() {
+        let (needs, available, fill) = (Bytes::from_gib(30), Bytes::from_gib(10), Ppm(500_000));
+        let storage = |thin| Violation::Storage {
+            host: "h".into(),
+            vms: vec!["a".into(), "b".into()],
+            needs,
+            available,
+            thin_fill: fill,
+            thin,
+        };
+        let tail = format!(", pool has {available} available on h");
+        assert_eq!(
+            storage(ThinMix::All).to_string(),
+            format!("disks of a, b need {needs} at {fill} expected fill{tail}")
+        );
+        assert_eq!(
+            storage(ThinMix::Some).to_string(),
+            format!("disks of a, b need {needs} (thin disks at {fill} expected fill){tail}")
+        );
+        assert_eq!(
+            storage(ThinMix::None).to_string(),
+            format!("disks of a, b need {needs}{tail}")
+        );
+    }
 
     /// The paper's HP ProLiant DL380 G8: 32 GB, 16 cores, VT-x. The pool is not given
     /// in the paper; 2 TiB is a plausible DL380 array.

@@ -1,6 +1,8 @@
 //! Database rows of the layouts area: templates, layouts and their VM
-//! entries. They never leave the server; `store` maps them to
-//! [`crate::layouts::LayoutSpec`] and [`crate::layouts::TemplateDto`].
+//! entries, and the apply runs with their steps and journal. They never
+//! leave the server; `store` and `service::apply` map them to
+//! [`crate::layouts::LayoutSpec`], [`crate::layouts::TemplateDto`] and
+//! [`crate::layouts::ApplyRun`].
 
 pub mod vm_template {
     use sea_orm::entity::prelude::*;
@@ -98,6 +100,81 @@ pub mod layout_vm {
             Relation::Layout.def()
         }
     }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+// The apply tables (migrations `m20261124_000007_layout_apply`, and `000008`
+// for one running run per layout).
+
+/// What an apply created, one row per layout/host/VM/step.
+pub mod apply_journal {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "layout_apply_journal")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub layout_id: i32,
+        pub host: String,
+        pub vm: String,
+        pub step: String,
+        pub detail: String,
+        pub done_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One apply of a layout.
+pub mod apply_run {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "layout_apply_run")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub layout_id: i32,
+        pub layout_name: String,
+        pub username: String,
+        pub started_at: DateTimeUtc,
+        pub finished_at: Option<DateTimeUtc>,
+        pub outcome: String,
+        pub message: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One step of a run.
+pub mod apply_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "layout_apply_event")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub run_id: i32,
+        pub seq: i32,
+        pub at: DateTimeUtc,
+        pub host: String,
+        pub vm: String,
+        pub step: String,
+        pub status: String,
+        pub message: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
 }

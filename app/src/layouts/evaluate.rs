@@ -2,34 +2,20 @@
 //! more VMs of each template still fit next to what [`super::plan::resolve`]
 //! put there. Pure and cheap: the editor runs it in the browser.
 
-use crate::capacity::{CapacityPolicy, HostSpec, HostVerdict, Template};
+use crate::capacity::{how_many_more_given, CapacityPolicy, HostSpec, HostVerdict, Template};
 
 /// Eq. (3) on a host as the layout leaves it: how many more VMs of
-/// `template` fit, `min(free memory / y_s, free pool / counted z_s)`, from
-/// the host's verdict; zero when the host already breaks a condition, cannot
-/// virtualize, or has fewer CPUs than one such VM's vCPUs (the same rules
-/// as [`capacity::how_many_more`]).
+/// `template` fit next to what the layout put there, from the host's
+/// verdict in the layout's resolution. The count is
+/// [`crate::capacity::how_many_more_given`]'s (eq. (3) has one copy, in
+/// `capacity`); this names it as the editor asks it.
 pub fn more_of(
     host: &HostSpec,
     verdict: &HostVerdict,
     template: &Template,
     policy: &CapacityPolicy,
 ) -> u64 {
-    if !host.can_virtualize() || template.vcpus.get() > host.cpus || !verdict.fits() {
-        return 0;
-    }
-    let by_memory = verdict
-        .free
-        .get()
-        .checked_div(template.memory.get())
-        .unwrap_or(u64::MAX);
-    let disk = policy.counted_disk(&template.demand(""));
-    let by_storage = verdict
-        .storage_free
-        .get()
-        .checked_div(disk.get())
-        .unwrap_or(u64::MAX);
-    by_memory.min(by_storage)
+    how_many_more_given(host, verdict, template, policy)
 }
 
 #[cfg(test)]

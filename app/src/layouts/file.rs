@@ -30,7 +30,6 @@
 use crate::capacity::{Bytes, CapacityPolicy, HostSpec, MiB, VmDemand};
 use crate::layouts::model::LayoutSpec;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use std::fmt;
 
 /// The two file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,8 +75,10 @@ impl FileFormat {
     }
 }
 
-/// One problem with a file: where, which field, what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One problem with a file: where, which field, what. Reads as
+/// `line 3, column 14: vm[2].memory_mib: …`, each part when known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{}{}{message}", place(*line, *column), field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
 pub struct FileError {
     /// 1-based line, when known.
     pub line: Option<usize>,
@@ -89,17 +90,12 @@ pub struct FileError {
     pub message: String,
 }
 
-impl fmt::Display for FileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, "line {l}, column {c}: ")?,
-            (Some(l), None) => write!(f, "line {l}: ")?,
-            _ => {}
-        }
-        if let Some(field) = &self.field {
-            write!(f, "{field}: ")?;
-        }
-        f.write_str(&self.message)
+/// `line 3, column 14: `, `line 3: ` or nothing.
+fn place(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("line {l}, column {c}: "),
+        (Some(l), None) => format!("line {l}: "),
+        _ => String::new(),
     }
 }
 
@@ -520,6 +516,35 @@ pub fn render_hosts(file: &HostsFile, format: FileFormat) -> Result<String, File
         field: None,
         message,
     })
+}
+
+/// Largest layout file accepted (1 MiB: thousands of VMs).
+pub const MAX_FILE_BYTES: usize = 1024 * 1024;
+
+/// Reads a layout file as import does, in the browser too; the error lists
+/// every problem (with line and field) on its own line.
+pub fn check_file(file_name: &str, text: &str) -> Result<LayoutSpec, String> {
+    if text.trim().is_empty() {
+        return Err("Choose a file or paste a layout in TOML or JSON.".into());
+    }
+    if text.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "The file has {} bytes; at most {MAX_FILE_BYTES}.",
+            text.len()
+        ));
+    }
+    let name = Some(file_name.trim()).filter(|n| !n.is_empty());
+    let spec = parse_layout(name, text).map_err(|errors| {
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    match spec.problems().first() {
+        Some(p) => Err(p.to_string()),
+        None => Ok(spec),
+    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,23 @@
 //! Layouts: a named plan of VMs checked against host memory with the
 //! paper's equations before anything is created, then applied through
-//! libvirt. `model` is the layout's one shape (editor, database, files,
-//! command line, plan/apply); `store` (server only) keeps layouts and
-//! templates in the database and describes the hosts for the capacity
-//! model; the pages evaluate a layout in the browser as the admin types.
+//! libvirt.
+//!
+//! The area has the one shape every domain has. This module holds the DTOs
+//! the browser shares and the server functions, each one call through
+//! [`crate::api::call`]; [`DomainError`] is the area's one error, turned
+//! into the browser's [`AppError`] below, once. `service` (server only) reads
+//! the forms and does the work, `service::apply` plans and applies through
+//! libvirt; `store` and `entity` (server only) are the database; `pages`
+//! draws `/layouts` and the editor. The pure core compiles for the browser
+//! too: `model` is the layout's one shape (editor, database, files, command
+//! line, plan/apply), `file` reads and writes it as TOML or JSON, `plan`
+//! resolves it against the hosts with [`crate::capacity`], and `evaluate`
+//! answers eq. (3) for the editor.
+//!
+//! Viewers read layouts, templates, plans and runs; operators create, save,
+//! delete, import and apply layouts; admins edit templates, hosts' capacity
+//! settings and the thin-disk fill.
 
-pub mod api;
-#[cfg(feature = "ssr")]
-pub mod apply;
-pub mod apply_api;
-pub mod apply_view;
 pub mod evaluate;
 pub mod file;
 pub mod model;
@@ -19,11 +27,19 @@ pub mod plan;
 #[cfg(feature = "ssr")]
 pub mod entity;
 #[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 pub use model::{HostChoice, LayoutProblem, LayoutSpec, LayoutVm, Nic};
 
+use crate::api;
+use crate::auth::{Access, Role};
 use crate::capacity::{self, Bytes, CapacityPolicy, HostSpec, MiB, VcpuCount};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use plan::Plan;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -137,7 +153,7 @@ pub struct LayoutSummary {
 /// The hosts as the capacity model sees them, for the editor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct HostsView {
-    /// Reachable hosts (see [`store::host_specs`] for how each is described).
+    /// Reachable hosts (see `store::host_specs` for how each is described).
     pub hosts: Vec<HostSpec>,
     /// Registered hosts that did not answer: left out of the checks.
     pub unreachable: Vec<UnreachableHost>,
@@ -153,4 +169,428 @@ pub struct HostsView {
 pub struct UnreachableHost {
     pub name: String,
     pub error: String,
+}
+
+/// How a step went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// Done now.
+    Done,
+    /// Already done by an earlier apply; nothing created.
+    Skipped,
+    /// Failed: the apply stopped here.
+    Failed,
+}
+
+impl StepStatus {
+    /// The stored and displayed word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Done => "done",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Failed => "failed",
+        }
+    }
+
+    /// From the stored word.
+    pub fn parse(s: &str) -> StepStatus {
+        match s {
+            "done" => StepStatus::Done,
+            "skipped" => StepStatus::Skipped,
+            _ => StepStatus::Failed,
+        }
+    }
+}
+
+/// One step of an apply run, as it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyStep {
+    /// Order within the run, from 1.
+    pub seq: i32,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Host name (empty for the run as a whole).
+    pub host: String,
+    /// VM name (empty for the run as a whole).
+    pub vm: String,
+    /// `check`, `remove`, `volume`, `define`, `resize`, `start`.
+    pub step: String,
+    /// How it went.
+    pub status: StepStatus,
+    /// What happened, or libvirt's message on failure.
+    pub message: String,
+}
+
+impl ApplyStep {
+    /// "dns-1 on demo: volume: created default/dns-1.qcow2 (4 GiB, thin qcow2)".
+    pub fn line(&self) -> String {
+        if self.vm.is_empty() {
+            format!("{}: {}", self.step, self.message)
+        } else {
+            format!(
+                "{} on {}: {}: {}",
+                self.vm, self.host, self.step, self.message
+            )
+        }
+    }
+}
+
+/// Where an apply run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Still going.
+    Running,
+    /// Everything done.
+    Succeeded,
+    /// Stopped at a failed step.
+    Failed,
+}
+
+impl RunOutcome {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::Running => "running",
+            RunOutcome::Succeeded => "succeeded",
+            RunOutcome::Failed => "failed",
+        }
+    }
+
+    /// From the stored word.
+    pub fn parse(s: &str) -> RunOutcome {
+        match s {
+            "running" => RunOutcome::Running,
+            "succeeded" => RunOutcome::Succeeded,
+            _ => RunOutcome::Failed,
+        }
+    }
+}
+
+/// An apply run with its steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyRun {
+    /// Run id.
+    pub id: i32,
+    /// Layout applied.
+    pub layout_id: i32,
+    /// Who applied it.
+    pub username: String,
+    /// When it started.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// When it ended (`None` while running).
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where it stands.
+    pub outcome: RunOutcome,
+    /// The summary, or libvirt's message when it failed.
+    pub message: String,
+    /// Steps in order.
+    pub steps: Vec<ApplyStep>,
+}
+
+impl ApplyRun {
+    /// The steps that changed something or confirmed earlier work.
+    pub fn steps_done(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter(|s| s.status != StepStatus::Failed && !s.vm.is_empty())
+            .map(ApplyStep::line)
+            .collect()
+    }
+
+    /// Steps that created a volume or a VM in this run.
+    pub fn created(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Done && (s.step == "volume" || s.step == "define"))
+            .count()
+    }
+}
+
+/// The plan as the apply panel shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanView {
+    /// The plan.
+    pub plan: Plan,
+    /// Hosts that did not answer (left out of the plan), with the reason.
+    pub unreachable: Vec<String>,
+    /// The caller may apply (operator or admin).
+    pub can_apply: bool,
+}
+
+/// What goes wrong in the layouts area on the server. Services and the
+/// store answer with it; the server functions turn it into [`AppError`]
+/// through the one `From` below, which decides status and form field.
+#[cfg(feature = "ssr")]
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// A form value that is wrong, with its field (a number that does not
+    /// read, a value out of range, a removal that is not `HOST/VM`).
+    #[error(transparent)]
+    Invalid(#[from] crate::error::Invalid),
+    /// The first problem of a layout or template, with its field
+    /// (`name`, `vm[2].memory_mib`).
+    #[error(transparent)]
+    Problem(#[from] LayoutProblem),
+    /// A layout file that does not read: every problem (line, field) on
+    /// its own line.
+    #[error("{0}")]
+    File(String),
+    /// Another layout or template already has this name.
+    #[error("Another {kind} is already called {name}.")]
+    NameTaken { kind: &'static str, name: String },
+    /// What was not found: `Layout 5`, `Template 2`, `Host 3`, `Apply run 9`.
+    #[error("{0} was not found.")]
+    NotFound(String),
+    /// Another apply of the layout is going (who, since when).
+    #[error("{0}")]
+    Busy(String),
+    /// A stored row that does not read back.
+    #[error("{0}")]
+    Corrupt(String),
+    #[error("The database did not answer; try again, and check /healthz.")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+#[cfg(feature = "ssr")]
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid(invalid) => invalid.into(),
+            DomainError::Problem(p) => AppError::invalid(p.field, p.message),
+            DomainError::File(problems) => AppError::invalid("text", problems),
+            e @ DomainError::NameTaken { .. } => AppError::invalid("name", e.to_string()),
+            DomainError::NotFound(what) => AppError::NotFound(what),
+            DomainError::Busy(why) => AppError::Refused(why),
+            DomainError::Corrupt(what) => AppError::Failed(what),
+            DomainError::Database(db) => db.into(),
+        }
+    }
+}
+
+// ------------------------------------------------------------- layouts
+
+api::access!(ListLayouts, Access::Role(Role::Viewer));
+#[server(prefix = "/api", endpoint = "layouts/list")]
+pub async fn list_layouts() -> Result<Vec<LayoutSummary>, AppError> {
+    api::call::<ListLayouts>()
+        .run(|c| async move { service::list(c.db()).await })
+        .await
+}
+
+api::access!(GetLayout, Access::Role(Role::Viewer));
+#[server(prefix = "/api", endpoint = "layouts/get")]
+pub async fn get_layout(id: i32) -> Result<LayoutSpec, AppError> {
+    api::call::<GetLayout>()
+        .run(|c| async move { service::get(c.db(), id).await })
+        .await
+}
+
+api::access!(LayoutHosts, Access::Role(Role::Viewer));
+/// The hosts as the capacity model sees them, for evaluating in the browser.
+#[server(prefix = "/api", endpoint = "layouts/hosts")]
+pub async fn layout_hosts() -> Result<HostsView, AppError> {
+    api::call::<LayoutHosts>()
+        .run(|c| async move { service::hosts(&c.state).await })
+        .await
+}
+
+api::access!(CreateLayout, Access::Role(Role::Operator));
+/// Creates an empty layout; returns its id.
+#[server(prefix = "/api", endpoint = "layouts/create")]
+pub async fn create_layout(name: String, description: String) -> Result<i32, AppError> {
+    api::call::<CreateLayout>()
+        .audit("layouts.create", name.trim())
+        .run(|c| async move { service::create(c.db(), &name, description).await })
+        .await
+}
+
+api::access!(SaveLayout, Access::Role(Role::Operator));
+/// Saves the whole layout; refuses it with the field of the first problem
+/// (`vm[2].memory_mib`) and changes nothing then.
+#[server(prefix = "/api", endpoint = "layouts/save", input = Json)]
+pub async fn save_layout(id: i32, spec: LayoutSpec) -> Result<(), AppError> {
+    api::call::<SaveLayout>()
+        .audit("layouts.save", spec.name.trim())
+        .run(|c| async move {
+            let memory: u64 = spec.vms.iter().map(|v| v.memory_mib).sum();
+            c.summary(format!(
+                "layout {id}: {} VMs, {memory} MiB in all",
+                spec.vms.len()
+            ));
+            service::save(c.db(), id, &spec).await
+        })
+        .await
+}
+
+api::access!(DeleteLayout, Access::Role(Role::Operator));
+/// Deletes the layout (its VMs on the hosts stay).
+#[server(prefix = "/api", endpoint = "layouts/delete")]
+pub async fn delete_layout(id: i32) -> Result<(), AppError> {
+    api::call::<DeleteLayout>()
+        .audit("layouts.delete", format!("layout {id}"))
+        .run(|c| async move {
+            c.target(service::delete(c.db(), id).await?);
+            Ok::<_, DomainError>(())
+        })
+        .await
+}
+
+api::access!(ImportLayout, Access::Role(Role::Operator));
+/// Creates a layout from a TOML or JSON file (format by the file name's
+/// extension, else by the content); returns its id. A file that does not
+/// read is refused with its problems (line, field) under the field `text`.
+#[server(prefix = "/api", endpoint = "layouts/import")]
+pub async fn import_layout(file_name: String, text: String) -> Result<i32, AppError> {
+    let file = file_name.trim().to_owned();
+    api::call::<ImportLayout>()
+        .audit("layouts.import", file.clone())
+        .run(|c| async move {
+            c.summary(format!("from {file}"));
+            let spec = service::read_import(&file_name, &text)?;
+            c.target(spec.name.clone());
+            let id = service::import(c.db(), &spec).await?;
+            c.summary(format!("layout {id} from {file}: {} VMs", spec.vms.len()));
+            Ok::<_, DomainError>(id)
+        })
+        .await
+}
+
+// ----------------------------------------------------------- templates
+
+api::access!(ListTemplates, Access::Role(Role::Viewer));
+#[server(prefix = "/api", endpoint = "layouts/templates")]
+pub async fn list_templates() -> Result<Vec<TemplateDto>, AppError> {
+    api::call::<ListTemplates>()
+        .run(|c| async move { service::templates(c.db()).await })
+        .await
+}
+
+api::access!(SaveTemplate, Access::Role(Role::Admin));
+/// Adds (`id` 0) or changes a template. Numbers come as typed so that a
+/// wrong one is refused by its field.
+#[server(prefix = "/api", endpoint = "layouts/template_save")]
+pub async fn save_template(
+    id: i32,
+    name: String,
+    services: String,
+    memory_mib: String,
+    vcpus: String,
+    disk_gib: String,
+    thin: Option<String>,
+) -> Result<TemplateDto, AppError> {
+    let action = if id == 0 {
+        "templates.add"
+    } else {
+        "templates.edit"
+    };
+    api::call::<SaveTemplate>()
+        .audit(action, name.trim())
+        .run(|c| async move {
+            let form = service::TemplateForm {
+                id,
+                name,
+                services,
+                memory_mib,
+                vcpus,
+                disk_gib,
+                thin: thin.is_some(),
+            };
+            let t = service::save_template(c.db(), form).await?;
+            c.summary(format!(
+                "{} MiB, {} vCPU, {} GiB{}",
+                t.memory_mib,
+                t.vcpus,
+                t.disk_gib,
+                if t.thin { " thin" } else { "" }
+            ));
+            Ok::<_, DomainError>(t)
+        })
+        .await
+}
+
+api::access!(DeleteTemplate, Access::Role(Role::Admin));
+/// Removes a template; layouts keep the sizes they copied from it.
+#[server(prefix = "/api", endpoint = "layouts/template_delete")]
+pub async fn delete_template(id: i32) -> Result<(), AppError> {
+    api::call::<DeleteTemplate>()
+        .audit("templates.remove", format!("template {id}"))
+        .run(|c| async move {
+            c.target(service::delete_template(c.db(), id).await?);
+            Ok::<_, DomainError>(())
+        })
+        .await
+}
+
+// ------------------------------------------------------ capacity settings
+
+api::access!(SetHostCapacity, Access::Role(Role::Admin));
+/// Sets a host's OS reserve `y_os` (empty = the default policy) and whether
+/// guests may run under emulation.
+#[server(prefix = "/api", endpoint = "layouts/host_capacity")]
+pub async fn set_host_capacity(
+    host_id: i32,
+    y_os_mib: String,
+    allow_emulation: Option<String>,
+) -> Result<(), AppError> {
+    let emulation = allow_emulation.is_some();
+    api::call::<SetHostCapacity>()
+        .audit("hosts.capacity", format!("host {host_id}"))
+        .run(|c| async move {
+            let y_os = y_os_mib.trim();
+            c.summary(format!(
+                "y_os {}; emulation {}",
+                if y_os.is_empty() { "default" } else { y_os },
+                if emulation { "allowed" } else { "not allowed" }
+            ));
+            c.target(service::set_host_capacity(c.db(), host_id, y_os, emulation).await?);
+            Ok::<_, DomainError>(())
+        })
+        .await
+}
+
+api::access!(SetThinFill, Access::Role(Role::Admin));
+/// Sets the expected fill of thin disks (a fraction, such as 0.5).
+#[server(prefix = "/api", endpoint = "layouts/thin_fill")]
+pub async fn set_thin_fill(thin_fill: String) -> Result<(), AppError> {
+    api::call::<SetThinFill>()
+        .audit("capacity.thin_fill", thin_fill.trim())
+        .run(|c| async move { service::set_thin_fill(c.db(), &thin_fill).await })
+        .await
+}
+
+// ------------------------------------------------------- plan and apply
+
+api::access!(PlanLayout, Access::Role(Role::Viewer));
+/// What applying the layout would do, from what the hosts report now.
+#[server(prefix = "/api", endpoint = "layouts/plan")]
+pub async fn plan_layout(layout_id: i32) -> Result<PlanView, AppError> {
+    api::call::<PlanLayout>()
+        .run(|c| async move { service::apply::plan_view(&c.state, layout_id, c.auth.role()).await })
+        .await
+}
+
+api::access!(ApplyLayout, Access::Role(Role::Operator));
+/// Starts applying the layout; returns the run id at once. Progress is read
+/// with [`apply_status`]. `remove` lists extra VMs (`host/vm`) the operator
+/// ticked for removal; nothing else is ever removed. The apply writes its
+/// own audit entry when it ends (see `service::apply::start`).
+#[server(prefix = "/api", endpoint = "layouts/apply")]
+pub async fn apply_layout(
+    layout_id: i32,
+    #[server(default)] remove: Vec<String>,
+) -> Result<i32, AppError> {
+    api::call::<ApplyLayout>()
+        .run(|c| async move { service::apply::start(&c.state, &c.auth, layout_id, &remove).await })
+        .await
+}
+
+api::access!(ApplyStatus, Access::Role(Role::Viewer));
+/// The layout's latest apply run with its steps, if it was ever applied.
+#[server(prefix = "/api", endpoint = "layouts/apply_status")]
+pub async fn apply_status(layout_id: i32) -> Result<Option<ApplyRun>, AppError> {
+    api::call::<ApplyStatus>()
+        .run(|c| async move { service::apply::latest_run(c.db(), layout_id).await })
+        .await
 }

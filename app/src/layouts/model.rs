@@ -199,18 +199,13 @@ impl fmt::Display for Nic {
 
 /// A problem with one field of a layout, for the form (`vm[2].memory_mib`)
 /// and the command line alike.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{field}: {message}")]
 pub struct LayoutProblem {
     /// `name`, or `vm[i].field` (0-based index).
     pub field: String,
     /// What is wrong, in words an admin can act on.
     pub message: String,
-}
-
-impl fmt::Display for LayoutProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
 }
 
 /// Largest memory a single VM may ask for (16 TiB, libvirt's practical limit).

@@ -1,16 +1,17 @@
 //! Layouts and templates in the database, and the hosts described for the
-//! capacity model. Server functions call into here; nothing in this module
+//! capacity model. The service calls into here; nothing in this module
 //! knows about sessions or roles.
 //!
 //! Saving a layout replaces its VM rows inside one transaction, so a failed
 //! save leaves the previous version whole.
 
 use super::entity::{layout, layout_vm, vm_template};
+use super::DomainError;
 use super::{
     HostChoice, HostsView, LayoutSpec, LayoutSummary, LayoutVm, Nic, TemplateDto, UnreachableHost,
 };
 use crate::capacity::{Bytes, CapacityPolicy, HostSpec, MiB, VmDemand};
-use crate::error::AppError;
+use crate::error::Invalid;
 use crate::hosts::entity::host;
 use crate::hosts::{HostCapacity, VmInfo};
 use crate::state::AppState;
@@ -31,35 +32,35 @@ fn to_u32(v: i32) -> u32 {
     u32::try_from(v).unwrap_or(0)
 }
 
-fn to_i64(field: &str, v: u64) -> Result<i64, AppError> {
-    i64::try_from(v).map_err(|_| AppError::invalid(field, format!("{v} is too large")))
+fn to_i64(field: &str, v: u64) -> Result<i64, Invalid> {
+    i64::try_from(v).map_err(|_| Invalid::new(field, format!("{v} is too large")))
 }
 
-fn to_i32(field: &str, v: u32) -> Result<i32, AppError> {
-    i32::try_from(v).map_err(|_| AppError::invalid(field, format!("{v} is too large")))
+fn to_i32(field: &str, v: u32) -> Result<i32, Invalid> {
+    i32::try_from(v).map_err(|_| Invalid::new(field, format!("{v} is too large")))
 }
 
 fn position(i: usize) -> i32 {
     i32::try_from(i).unwrap_or(i32::MAX)
 }
 
-/// The first problem of `spec` as the error a form shows by its field.
-fn first_problem(problems: Vec<super::LayoutProblem>) -> Result<(), AppError> {
+/// The first problem of a layout or template, refused by its field.
+fn first_problem(problems: Vec<super::LayoutProblem>) -> Result<(), DomainError> {
     match problems.into_iter().next() {
-        Some(p) => Err(AppError::invalid(p.field, p.message)),
+        Some(p) => Err(p.into()),
         None => Ok(()),
     }
 }
 
-fn vm_from_row(row: layout_vm::Model) -> Result<LayoutVm, AppError> {
+fn vm_from_row(row: layout_vm::Model) -> Result<LayoutVm, DomainError> {
     let network: Nic = row
         .network
         .parse()
-        .map_err(|e: String| AppError::Failed(format!("VM {}: {e}", row.name)))?;
+        .map_err(|e: String| DomainError::Corrupt(format!("VM {}: {e}", row.name)))?;
     let ip = match row.ip.as_deref() {
         None | Some("") => None,
         Some(s) => Some(s.parse().map_err(|_| {
-            AppError::Failed(format!(
+            DomainError::Corrupt(format!(
                 "VM {}: stored address {s:?} is not an IP",
                 row.name
             ))
@@ -79,11 +80,11 @@ fn vm_from_row(row: layout_vm::Model) -> Result<LayoutVm, AppError> {
 }
 
 /// The layout with this id.
-pub async fn load(db: &DatabaseConnection, id: i32) -> Result<LayoutSpec, AppError> {
+pub async fn load(db: &DatabaseConnection, id: i32) -> Result<LayoutSpec, DomainError> {
     let row = layout::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Layout {id}")))?;
+        .ok_or_else(|| DomainError::NotFound(format!("Layout {id}")))?;
     let vms = layout_vm::Entity::find()
         .filter(layout_vm::Column::LayoutId.eq(id))
         .order_by_asc(layout_vm::Column::Position)
@@ -100,7 +101,7 @@ pub async fn load(db: &DatabaseConnection, id: i32) -> Result<LayoutSpec, AppErr
 }
 
 /// Every layout, by name.
-pub async fn list(db: &DatabaseConnection) -> Result<Vec<LayoutSummary>, AppError> {
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<LayoutSummary>, DomainError> {
     let rows = layout::Entity::find()
         .order_by_asc(layout::Column::Name)
         .find_with_related(layout_vm::Entity)
@@ -126,7 +127,7 @@ pub async fn save(
     db: &DatabaseConnection,
     id: Option<i32>,
     spec: &LayoutSpec,
-) -> Result<i32, AppError> {
+) -> Result<i32, DomainError> {
     first_problem(spec.problems())?;
     let name = spec.name.trim().to_owned();
     let mut taken = layout::Entity::find().filter(layout::Column::Name.eq(&name));
@@ -134,10 +135,10 @@ pub async fn save(
         taken = taken.filter(layout::Column::Id.ne(id));
     }
     if taken.one(db).await?.is_some() {
-        return Err(AppError::invalid(
-            "name",
-            format!("Another layout is already called {name}."),
-        ));
+        return Err(DomainError::NameTaken {
+            kind: "layout",
+            name,
+        });
     }
     let mut rows = Vec::with_capacity(spec.vms.len());
     for (i, vm) in spec.vms.iter().enumerate() {
@@ -164,7 +165,7 @@ pub async fn save(
             let row = layout::Entity::find_by_id(id)
                 .one(&txn)
                 .await?
-                .ok_or_else(|| AppError::NotFound(format!("Layout {id}")))?;
+                .ok_or_else(|| DomainError::NotFound(format!("Layout {id}")))?;
             let mut active: layout::ActiveModel = row.into();
             active.name = Set(name);
             active.description = Set(spec.description.clone());
@@ -199,11 +200,11 @@ pub async fn save(
 
 /// Deletes a layout and its VM entries (not the VMs on the hosts); returns
 /// its name.
-pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<String, AppError> {
+pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<String, DomainError> {
     let row = layout::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Layout {id}")))?;
+        .ok_or_else(|| DomainError::NotFound(format!("Layout {id}")))?;
     let txn = db.begin().await?;
     // Explicitly, since SQLite only cascades with foreign keys switched on.
     layout_vm::Entity::delete_many()
@@ -234,7 +235,7 @@ fn template_from_row(row: vm_template::Model) -> TemplateDto {
 }
 
 /// Every template, in their order.
-pub async fn templates(db: &DatabaseConnection) -> Result<Vec<TemplateDto>, AppError> {
+pub async fn templates(db: &DatabaseConnection) -> Result<Vec<TemplateDto>, DomainError> {
     Ok(vm_template::Entity::find()
         .order_by_asc(vm_template::Column::Position)
         .order_by_asc(vm_template::Column::Id)
@@ -250,7 +251,7 @@ pub async fn templates(db: &DatabaseConnection) -> Result<Vec<TemplateDto>, AppE
 pub async fn save_template(
     db: &DatabaseConnection,
     t: &TemplateDto,
-) -> Result<TemplateDto, AppError> {
+) -> Result<TemplateDto, DomainError> {
     first_problem(t.problems())?;
     let name = t.name.trim().to_owned();
     let taken = vm_template::Entity::find()
@@ -259,10 +260,10 @@ pub async fn save_template(
         .one(db)
         .await?;
     if taken.is_some() {
-        return Err(AppError::invalid(
-            "name",
-            format!("Another template is already called {name}."),
-        ));
+        return Err(DomainError::NameTaken {
+            kind: "template",
+            name,
+        });
     }
     let services = t
         .services
@@ -294,7 +295,7 @@ pub async fn save_template(
         let row = vm_template::Entity::find_by_id(t.id)
             .one(db)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("Template {}", t.id)))?;
+            .ok_or_else(|| DomainError::NotFound(format!("Template {}", t.id)))?;
         let mut active: vm_template::ActiveModel = row.into();
         active.name = Set(name);
         active.services = Set(services);
@@ -310,18 +311,18 @@ pub async fn save_template(
 
 /// Removes a template; layouts keep their sizes (they copy them). Returns
 /// its name.
-pub async fn delete_template(db: &DatabaseConnection, id: i32) -> Result<String, AppError> {
+pub async fn delete_template(db: &DatabaseConnection, id: i32) -> Result<String, DomainError> {
     let row = vm_template::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Template {id}")))?;
+        .ok_or_else(|| DomainError::NotFound(format!("Template {id}")))?;
     vm_template::Entity::delete_by_id(id).exec(db).await?;
     Ok(row.name)
 }
 
 /// The capacity policy: the default OS reserve, and the thin-disk fill
 /// from the `capacity.thin_fill` setting when an admin has set it.
-pub async fn policy(db: &DatabaseConnection) -> Result<CapacityPolicy, AppError> {
+pub async fn policy(db: &DatabaseConnection) -> Result<CapacityPolicy, DomainError> {
     use crate::auth::entities::setting;
     let mut policy = CapacityPolicy::default();
     if let Some(row) = setting::Entity::find_by_id(THIN_FILL_KEY.to_owned())
@@ -337,13 +338,14 @@ pub async fn policy(db: &DatabaseConnection) -> Result<CapacityPolicy, AppError>
 }
 
 /// Sets the expected fill of thin disks (0..=1).
-pub async fn set_thin_fill(db: &DatabaseConnection, fill: f64) -> Result<(), AppError> {
+pub async fn set_thin_fill(db: &DatabaseConnection, fill: f64) -> Result<(), DomainError> {
     use crate::auth::entities::setting;
     if !(0.0..=1.0).contains(&fill) {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             "thin_fill",
             format!("{fill}: enter a fraction between 0 and 1, such as 0.5"),
-        ));
+        )
+        .into());
     }
     let now = chrono::Utc::now();
     let value = fill.to_string();
@@ -377,17 +379,18 @@ pub async fn set_host_capacity(
     host_id: i32,
     y_os_mib: Option<u64>,
     allow_emulation: bool,
-) -> Result<String, AppError> {
+) -> Result<String, DomainError> {
     let row = host::Entity::find_by_id(host_id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Host {host_id}")))?;
+        .ok_or_else(|| DomainError::NotFound(format!("Host {host_id}")))?;
     if let Some(y) = y_os_mib {
         if y > super::model::MAX_MEMORY_MIB {
-            return Err(AppError::invalid(
+            return Err(Invalid::new(
                 "y_os_mib",
                 format!("{y} MiB; at most {} MiB", super::model::MAX_MEMORY_MIB),
-            ));
+            )
+            .into());
         }
     }
     let name = row.name.clone();
@@ -465,7 +468,7 @@ pub fn host_spec(
 ///
 /// Unreachable hosts are **skipped** (nothing can be checked or applied on
 /// them); [`hosts_view`] lists them, with libvirt's message, for the pages.
-pub async fn host_specs(state: &AppState) -> Result<Vec<HostSpec>, AppError> {
+pub async fn host_specs(state: &AppState) -> Result<Vec<HostSpec>, DomainError> {
     Ok(hosts_view(state).await?.hosts)
 }
 
@@ -484,7 +487,7 @@ pub async fn stored_hosts(
 
 /// [`host_specs`] plus the hosts left out, their ids and networks, and the
 /// capacity policy: everything the editor needs to evaluate in the browser.
-pub async fn hosts_view(state: &AppState) -> Result<HostsView, AppError> {
+pub async fn hosts_view(state: &AppState) -> Result<HostsView, DomainError> {
     let rows = stored_hosts(&state.db).await?;
     let mut view = HostsView {
         policy: policy(&state.db).await?,
@@ -531,6 +534,7 @@ pub async fn hosts_view(state: &AppState) -> Result<HostsView, AppError> {
 mod tests {
     use super::*;
     use crate::capacity::table2_templates;
+    use crate::error::AppError;
 
     async fn db() -> (tempfile::TempDir, DatabaseConnection) {
         let dir = tempfile::tempdir().unwrap();
@@ -590,7 +594,7 @@ mod tests {
         assert_eq!(load(&db, id).await.unwrap(), spec);
         let mut bad = spec.clone();
         bad.vms.push(vm("web-3", 4));
-        let err = save(&db, Some(id), &bad).await.unwrap_err();
+        let err = AppError::from(save(&db, Some(id), &bad).await.unwrap_err());
         assert!(err.for_field("vm[1].memory_mib").is_some(), "{err:?}");
         assert_eq!(load(&db, id).await.unwrap(), spec);
 
@@ -604,7 +608,7 @@ mod tests {
         )
         .await
         .unwrap();
-        let clash = save(&db, Some(other), &spec).await.unwrap_err();
+        let clash = AppError::from(save(&db, Some(other), &spec).await.unwrap_err());
         assert!(clash.for_field("name").is_some(), "{clash:?}");
 
         let listed = list(&db).await.unwrap();
@@ -616,7 +620,10 @@ mod tests {
             [("other", 1, 1024), ("paper", 1, 1024)]
         );
         assert_eq!(delete(&db, id).await.unwrap(), "paper");
-        assert!(matches!(load(&db, id).await, Err(AppError::NotFound(_))));
+        assert!(matches!(
+            load(&db, id).await.map_err(AppError::from),
+            Err(AppError::NotFound(_))
+        ));
         assert_eq!(list(&db).await.unwrap().len(), 1);
     }
 
@@ -636,12 +643,12 @@ mod tests {
         assert!(saved.id > 0);
         assert_eq!(templates(&db).await.unwrap().last(), Some(&saved));
         t.name = "Master DNS".into();
-        let err = save_template(&db, &t).await.unwrap_err();
+        let err = AppError::from(save_template(&db, &t).await.unwrap_err());
         assert!(err.for_field("name").is_some(), "{err:?}");
         t.name = "Monitoring".into();
         t.id = saved.id;
         t.vcpus = 0;
-        let err = save_template(&db, &t).await.unwrap_err();
+        let err = AppError::from(save_template(&db, &t).await.unwrap_err());
         assert!(err.for_field("vcpus").is_some(), "{err:?}");
         assert_eq!(delete_template(&db, saved.id).await.unwrap(), "Monitoring");
         assert_eq!(templates(&db).await.unwrap().len(), 6);

@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use app::hosts::registry::HostRegistry;
 use app::hosts::service::{HostHandle, NetworkAttach, VmSpec, VmState};
-use app::layouts::apply::{self, ApplyRequest, Removal};
-use app::layouts::apply_api::{ApplyRun, RunOutcome, StepStatus};
 use app::layouts::plan::PlanAction;
+use app::layouts::service::apply::{self, ApplyRequest, Removal};
+use app::layouts::{ApplyRun, RunOutcome, StepStatus};
 use app::layouts::{HostChoice, LayoutSpec, LayoutVm, Nic};
 use common::{unique, virsh, GIB, SYSTEM_URI as URI};
 use sea_orm::DatabaseConnection;
@@ -384,7 +384,7 @@ async fn a_layout_that_does_not_fit_creates_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn applies_of_one_layout_started_at_once_let_exactly_one_through() {
-    use app::layouts::apply::entity::run;
+    use app::layouts::entity::apply_run as run;
     use sea_orm::{ActiveModelTrait, Set};
     let (db, _dir) = database().await;
     // Sixteen requests at the same instant, as two tabs or two console

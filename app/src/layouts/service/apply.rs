@@ -20,17 +20,18 @@
 //! reused; a volume of that name the journal does not know belongs to
 //! someone else and is refused with a message saying so.
 
-use crate::auth::server::AuditEntry;
+use crate::auth::server::{audit_best_effort, AuditEntry, RequestAuth};
+use crate::auth::Role;
 use crate::capacity::{units::GIB, CapacityPolicy, HostSpec};
-use crate::error::AppError;
+use crate::error::Invalid;
 use crate::hosts::entity::host;
 use crate::hosts::registry::HostRegistry;
 use crate::hosts::service::{HostError, HostHandle, NetworkAttach, VmSpec};
 use crate::hosts::types::VmInfo;
-use crate::layouts::apply_api::{ApplyRun, ApplyStep, RunOutcome, StepStatus};
 use crate::layouts::model::{check_name, LayoutSpec, Nic};
 use crate::layouts::plan::{self, Plan, PlanAction};
-use crate::layouts::store;
+use crate::layouts::{store, ApplyRun, ApplyStep, DomainError, PlanView, RunOutcome, StepStatus};
+use crate::state::AppState;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -38,83 +39,7 @@ use sea_orm::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The tables of this module (migrations `m20261124_000007_layout_apply`, and
-/// `000008` for one running run per layout).
-pub mod entity {
-    /// What an apply created, one row per layout/host/VM/step.
-    pub mod journal {
-        use sea_orm::entity::prelude::*;
-
-        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-        #[sea_orm(table_name = "layout_apply_journal")]
-        pub struct Model {
-            #[sea_orm(primary_key)]
-            pub id: i32,
-            pub layout_id: i32,
-            pub host: String,
-            pub vm: String,
-            pub step: String,
-            pub detail: String,
-            pub done_at: DateTimeUtc,
-        }
-
-        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-        pub enum Relation {}
-
-        impl ActiveModelBehavior for ActiveModel {}
-    }
-
-    /// One apply of a layout.
-    pub mod run {
-        use sea_orm::entity::prelude::*;
-
-        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-        #[sea_orm(table_name = "layout_apply_run")]
-        pub struct Model {
-            #[sea_orm(primary_key)]
-            pub id: i32,
-            pub layout_id: i32,
-            pub layout_name: String,
-            pub username: String,
-            pub started_at: DateTimeUtc,
-            pub finished_at: Option<DateTimeUtc>,
-            pub outcome: String,
-            pub message: String,
-        }
-
-        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-        pub enum Relation {}
-
-        impl ActiveModelBehavior for ActiveModel {}
-    }
-
-    /// One step of a run.
-    pub mod event {
-        use sea_orm::entity::prelude::*;
-
-        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-        #[sea_orm(table_name = "layout_apply_event")]
-        pub struct Model {
-            #[sea_orm(primary_key)]
-            pub id: i32,
-            pub run_id: i32,
-            pub seq: i32,
-            pub at: DateTimeUtc,
-            pub host: String,
-            pub vm: String,
-            pub step: String,
-            pub status: String,
-            pub message: String,
-        }
-
-        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-        pub enum Relation {}
-
-        impl ActiveModelBehavior for ActiveModel {}
-    }
-}
-
-use entity::{event, journal, run};
+use crate::layouts::entity::{apply_event as event, apply_journal as journal, apply_run as run};
 
 /// A run whose last step is older than this is taken as abandoned (the
 /// server stopped during it): every libvirt call times out well before.
@@ -242,14 +167,14 @@ pub struct Removal {
 }
 
 /// `host/vm` strings from the form, checked.
-pub fn parse_removals(items: &[String]) -> Result<Vec<Removal>, AppError> {
+pub fn parse_removals(items: &[String]) -> Result<Vec<Removal>, Invalid> {
     let mut out = BTreeSet::new();
     for item in items {
         let (host, vm) = item
             .split_once('/')
-            .ok_or_else(|| AppError::invalid("remove", format!("\"{item}\" is not HOST/VM")))?;
-        check_name(host).map_err(|m| AppError::invalid("remove", m))?;
-        check_name(vm).map_err(|m| AppError::invalid("remove", m))?;
+            .ok_or_else(|| Invalid::new("remove", format!("\"{item}\" is not HOST/VM")))?;
+        check_name(host).map_err(|m| Invalid::new("remove", m))?;
+        check_name(vm).map_err(|m| Invalid::new("remove", m))?;
         out.insert(Removal {
             host: host.to_string(),
             vm: vm.to_string(),
@@ -271,13 +196,75 @@ pub struct ApplyRequest {
     pub pool: Option<String>,
 }
 
+/// What applying layout `layout_id` would do, from what the hosts report
+/// now; `role` is the caller's (operators and admins may apply).
+pub async fn plan_view(
+    state: &AppState,
+    layout_id: i32,
+    role: Option<Role>,
+) -> Result<PlanView, DomainError> {
+    let spec = store::load(&state.db, layout_id).await?;
+    let live = live_hosts(&state.db, &state.hosts, None).await;
+    let plan = plan_for(&state.db, layout_id, &live, &spec).await?;
+    Ok(PlanView {
+        plan,
+        unreachable: live.unreachable_lines(),
+        can_apply: role.is_some_and(|r| r >= Role::Operator),
+    })
+}
+
+/// Starts applying layout `layout_id` for `auth`'s caller and returns the
+/// run id at once; the apply goes on in the background and writes its audit
+/// entry (`layouts.apply`, every step) when it ends. A start refused (no
+/// such layout, a bad removal, another apply running) is audited here.
+pub async fn start(
+    state: &AppState,
+    auth: &RequestAuth,
+    layout_id: i32,
+    remove: &[String],
+) -> Result<i32, DomainError> {
+    let started = async {
+        let spec = store::load(&state.db, layout_id).await?;
+        let remove = parse_removals(remove)?;
+        let run = begin(&state.db, layout_id, &spec.name, auth.username()).await?;
+        Ok::<_, DomainError>((spec, remove, run))
+    }
+    .await;
+    let (spec, remove, run) = match started {
+        Ok(s) => s,
+        Err(e) => {
+            let entry = AuditEntry::by(auth, "layouts.apply", format!("layout {layout_id}"))
+                .failed(e.to_string());
+            audit_best_effort(&state.db, entry).await;
+            return Err(e);
+        }
+    };
+    let task_state = state.clone();
+    let auth = auth.clone();
+    tokio::spawn(async move {
+        let request = ApplyRequest {
+            layout_id,
+            spec,
+            remove,
+            pool: None,
+        };
+        let done = execute(&task_state.db, &task_state.hosts, run, &request).await;
+        let entry = audit_entry(
+            AuditEntry::by(&auth, "layouts.apply", request.spec.name.clone()),
+            &done,
+        );
+        audit_best_effort(&task_state.db, entry).await;
+    });
+    Ok(run)
+}
+
 /// Opens a run for the layout, refusing while another one is going.
 pub async fn begin(
     db: &DatabaseConnection,
     layout_id: i32,
     layout_name: &str,
     username: &str,
-) -> Result<i32, AppError> {
+) -> Result<i32, DomainError> {
     let running = run::Entity::find()
         .filter(run::Column::LayoutId.eq(layout_id))
         .filter(run::Column::Outcome.eq(RunOutcome::Running.as_str()))
@@ -329,7 +316,7 @@ pub async fn begin(
                 .await?;
             Err(other.map_or_else(
                 || {
-                    AppError::Refused(
+                    DomainError::Busy(
                         "another apply of this layout started meanwhile; try again".into(),
                     )
                 },
@@ -340,8 +327,8 @@ pub async fn begin(
     }
 }
 
-fn busy(r: &run::Model) -> AppError {
-    AppError::Refused(format!(
+fn busy(r: &run::Model) -> DomainError {
+    DomainError::Busy(format!(
         "{} is applying this layout right now (since {}); wait for it to finish",
         r.username,
         r.started_at.format("%H:%M:%S UTC")
@@ -352,7 +339,7 @@ fn busy(r: &run::Model) -> AppError {
 pub async fn latest_run(
     db: &DatabaseConnection,
     layout_id: i32,
-) -> Result<Option<ApplyRun>, AppError> {
+) -> Result<Option<ApplyRun>, DomainError> {
     let Some(r) = run::Entity::find()
         .filter(run::Column::LayoutId.eq(layout_id))
         .order_by_desc(run::Column::Id)
@@ -365,15 +352,15 @@ pub async fn latest_run(
 }
 
 /// A run by id, with its steps.
-pub async fn get_run(db: &DatabaseConnection, id: i32) -> Result<ApplyRun, AppError> {
+pub async fn get_run(db: &DatabaseConnection, id: i32) -> Result<ApplyRun, DomainError> {
     let r = run::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Apply run {id}")))?;
+        .ok_or_else(|| DomainError::NotFound(format!("Apply run {id}")))?;
     load_run(db, r).await
 }
 
-async fn load_run(db: &DatabaseConnection, r: run::Model) -> Result<ApplyRun, AppError> {
+async fn load_run(db: &DatabaseConnection, r: run::Model) -> Result<ApplyRun, DomainError> {
     let steps = event::Entity::find()
         .filter(event::Column::RunId.eq(r.id))
         .order_by_asc(event::Column::Seq)
@@ -403,7 +390,7 @@ async fn load_run(db: &DatabaseConnection, r: run::Model) -> Result<ApplyRun, Ap
 }
 
 /// The audit row of a finished run: outcome, counts, and every step.
-pub fn audit_entry(entry: AuditEntry, done: &Result<ApplyRun, AppError>) -> AuditEntry {
+pub fn audit_entry(entry: AuditEntry, done: &Result<ApplyRun, DomainError>) -> AuditEntry {
     match done {
         Ok(run) => {
             let steps = run
@@ -473,7 +460,7 @@ pub async fn execute(
     registry: &HostRegistry,
     run_id: i32,
     request: &ApplyRequest,
-) -> Result<ApplyRun, AppError> {
+) -> Result<ApplyRun, DomainError> {
     let mut rec = Recorder { db, run_id, seq: 0 };
     let result = steps(&mut rec, registry, request).await;
     let (outcome, message) = match result {
@@ -483,7 +470,7 @@ pub async fn execute(
     let row = run::Entity::find_by_id(run_id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("Apply run {run_id}")))?;
+        .ok_or_else(|| DomainError::NotFound(format!("Apply run {run_id}")))?;
     let mut row: run::ActiveModel = row.into();
     row.outcome = Set(outcome.as_str().into());
     row.message = Set(message);

@@ -5,10 +5,10 @@
 //! libvirt's message and the steps done when it stopped, with "Apply again"
 //! to resume.
 
-use crate::layouts::apply_api::{
+use crate::layouts::plan::{resize_summary, PlanAction, PlanItem};
+use crate::layouts::{
     apply_layout, apply_status, plan_layout, ApplyRun, ApplyStep, PlanView, RunOutcome, StepStatus,
 };
-use crate::layouts::plan::{resize_summary, PlanAction, PlanItem};
 use leptos::prelude::*;
 use std::collections::BTreeSet;
 

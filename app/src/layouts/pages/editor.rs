@@ -1,0 +1,536 @@
+//! `/layouts/{id}`: the editor. The layout's name, its VMs as a table
+//! (see [`super::table`]), export, save, the apply panel, and beside them
+//! the hosts as the layout leaves them.
+
+use super::apply::ApplyPanel;
+use super::hosts::{HostBar, Placement};
+use super::row::{default_nic, slug, Row};
+use super::table::{focus_later, Column, Item, VmRow};
+use crate::auth::pages::Protected;
+use crate::auth::{Access, Role};
+use crate::error::AppError;
+use crate::layouts::file::{render_layout, FileFormat};
+use crate::layouts::plan::resolve;
+use crate::layouts::{
+    get_layout, layout_hosts, list_templates, HostChoice, HostsView, LayoutSpec, LayoutVm,
+    SaveLayout, TemplateDto,
+};
+use crate::ui::{at_least, FieldError, PageHeader};
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_params_map};
+use std::collections::BTreeMap;
+
+#[component]
+pub fn LayoutPage() -> impl IntoView {
+    view! {
+        <Protected access=Access::Role(Role::Viewer)>
+            <LayoutContent/>
+        </Protected>
+    }
+}
+
+#[component]
+fn LayoutContent() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i32>().ok()).unwrap_or(0));
+    let data = Resource::new(id, |id| async move {
+        let spec = get_layout(id).await?;
+        let hosts = layout_hosts().await?;
+        let templates = list_templates().await?;
+        Ok::<_, AppError>((id, spec, hosts, templates))
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok((id, spec, hosts, templates)) => view! {
+                        <Editor id=id spec=spec hosts=hosts templates=templates/>
+                    }.into_any(),
+                    Err(e) => view! {
+                        <section class="page">
+                            <PageHeader title="Layout"/>
+                            <p class="form-error" role="alert">{e.to_string()}</p>
+                            <p><A href="/layouts">"All layouts"</A></p>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Editor(
+    id: i32,
+    spec: LayoutSpec,
+    hosts: HostsView,
+    templates: Vec<TemplateDto>,
+) -> impl IntoView {
+    let can_edit = move || at_least(Role::Operator);
+    let is_admin = move || at_least(Role::Admin);
+    let hosts = RwSignal::new(hosts);
+    let templates = StoredValue::new(templates);
+    let next_key = StoredValue::new(spec.vms.len() as u64);
+    let rows = RwSignal::new(
+        spec.vms
+            .iter()
+            .enumerate()
+            .map(|(i, vm)| Row::new(i as u64, vm))
+            .collect::<Vec<_>>(),
+    );
+    let name = RwSignal::new(spec.name.clone());
+    let description = RwSignal::new(spec.description.clone());
+    let server_error = RwSignal::new(None::<AppError>);
+    let saved = RwSignal::new(None::<String>);
+
+    // The layout as last typed correctly, and where it lands.
+    let good = Memo::new(move |_| LayoutSpec {
+        name: name.get(),
+        description: description.get(),
+        vms: rows.with(|rs| rs.iter().map(|r| r.good.get()).collect()),
+    });
+    let problems = Memo::new(move |_| good.with(LayoutSpec::problems));
+    let eval =
+        Memo::new(move |_| hosts.with(|h| good.with(|spec| resolve(spec, &h.hosts, &h.policy))));
+
+    let add_template = RwSignal::new(
+        templates.with_value(|t| t.first().map(|t| t.name.clone()).unwrap_or_default()),
+    );
+    let add_count = RwSignal::new("1".to_owned());
+    let add_error = RwSignal::new(None::<String>);
+    // New rows from a template (or a custom size), named `<template>-N`
+    // with the first free numbers.
+    let make_rows = move |template: Option<TemplateDto>, like: Option<LayoutVm>, count: u32| {
+        let prefix = template
+            .as_ref()
+            .map_or_else(|| "vm".to_owned(), |t| slug(&t.name));
+        let mut taken: std::collections::BTreeSet<String> = rows.with_untracked(|rs| {
+            rs.iter()
+                .map(|r| r.name.get_untracked().to_ascii_lowercase())
+                .collect()
+        });
+        let network = like
+            .as_ref()
+            .map_or_else(|| hosts.with_untracked(default_nic), |l| l.network.clone());
+        let mut new_rows = Vec::new();
+        let mut n = 1u32;
+        for _ in 0..count {
+            while taken.contains(&format!("{prefix}-{n}")) {
+                n += 1;
+            }
+            let vm_name = format!("{prefix}-{n}");
+            taken.insert(vm_name.clone());
+            let vm = match &like {
+                Some(l) => LayoutVm {
+                    name: vm_name,
+                    ip: None,
+                    ..l.clone()
+                },
+                None => LayoutVm {
+                    name: vm_name,
+                    template: template.as_ref().map(|t| t.name.clone()),
+                    vcpus: template.as_ref().map_or(1, |t| t.vcpus),
+                    memory_mib: template.as_ref().map_or(1024, |t| t.memory_mib),
+                    disk_gib: template.as_ref().map_or(20, |t| t.disk_gib),
+                    host: HostChoice::Auto,
+                    network: network.clone(),
+                    ip: None,
+                    start: true,
+                },
+            };
+            let key = next_key.get_value();
+            next_key.set_value(key + 1);
+            new_rows.push(Row::new(key, &vm));
+        }
+        new_rows
+    };
+    let add_vms = move |_| {
+        let count = match add_count.get_untracked().trim().parse::<u32>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => {
+                add_error.set(Some("enter how many, from 1 to 100".into()));
+                return;
+            }
+        };
+        add_error.set(None);
+        let chosen = add_template.get_untracked();
+        let t = templates.with_value(|ts| ts.iter().find(|t| t.name == chosen).cloned());
+        let new_rows = make_rows(t, None, count);
+        rows.update(|rs| rs.extend(new_rows));
+    };
+    // Enter on the last row adds one like it (a spreadsheet's habit) and
+    // moves there; on another row it moves to the same field one row down.
+    let on_enter = move |key: u64, field: &'static str| {
+        let (pos, len) = rows.with_untracked(|rs| (rs.iter().position(|r| r.key == key), rs.len()));
+        let Some(pos) = pos else { return };
+        let target = if pos + 1 == len {
+            let like = rows.with_untracked(|rs| rs.get(pos).map(|r| r.good.get_untracked()));
+            let template = like.as_ref().and_then(|l| {
+                let name = l.template.clone()?;
+                templates.with_value(|ts| ts.iter().find(|t| t.name == name).cloned())
+            });
+            let new_rows = make_rows(template, like, 1);
+            let first = new_rows.first().map(|r| r.key);
+            rows.update(|rs| rs.extend(new_rows));
+            first.map(|k| (k, "name"))
+        } else {
+            rows.with_untracked(|rs| rs.get(pos + 1).map(|r| (r.key, field)))
+        };
+        if let Some((k, f)) = target {
+            focus_later(format!("vm-{k}-{f}"));
+        }
+    };
+    // Removing asks nothing; each removal can be undone until the next save.
+    let removed = RwSignal::new(Vec::<(usize, Row)>::new());
+    let remove_row = move |key: u64| {
+        let mut taken = None;
+        rows.update(|rs| {
+            if let Some(i) = rs.iter().position(|r| r.key == key) {
+                taken = Some((i, rs.remove(i)));
+            }
+        });
+        if let Some(t) = taken {
+            removed.update(|r| r.push(t));
+        }
+    };
+    let undo_remove = move |_| {
+        if let Some((i, row)) = removed.try_update(Vec::pop).flatten() {
+            rows.update(|rs| rs.insert(i.min(rs.len()), row));
+        }
+    };
+    let sort = RwSignal::new(None::<(Column, bool)>);
+    let group = RwSignal::new(false);
+    let sort_by = move |col: Column| {
+        let ascending = !matches!(sort.get_untracked(), Some((c, true)) if c == col);
+        let placed: BTreeMap<u64, String> = eval.with_untracked(|e| {
+            rows.with_untracked(|rs| {
+                rs.iter()
+                    .zip(&e.placement)
+                    .map(|(r, p)| (r.key, p.host.clone().unwrap_or_default()))
+                    .collect()
+            })
+        });
+        rows.update(|rs| {
+            rs.sort_by(|a, b| {
+                let o = col.compare(a, b, &placed);
+                if ascending {
+                    o
+                } else {
+                    o.reverse()
+                }
+            })
+        });
+        sort.set(Some((col, ascending)));
+    };
+    // What the table shows: the rows, or the rows under a heading per host.
+    let items = Memo::new(move |_| {
+        let all = rows.get();
+        if !group.get() {
+            return all.into_iter().map(Item::Vm).collect::<Vec<_>>();
+        }
+        let mut by_host: BTreeMap<String, Vec<Row>> = BTreeMap::new();
+        eval.with(|e| {
+            for (i, r) in all.iter().enumerate() {
+                let host = e
+                    .placement
+                    .get(i)
+                    .and_then(|p| p.host.clone())
+                    .unwrap_or_else(|| "not placed".into());
+                by_host.entry(host).or_default().push(*r);
+            }
+        });
+        let mut out = Vec::new();
+        for (host, rs) in by_host {
+            let memory: u64 = rs.iter().map(|r| r.good.with(|g| g.memory_mib)).sum();
+            out.push(Item::Group {
+                host,
+                count: rs.len(),
+                memory,
+            });
+            out.extend(rs.into_iter().map(Item::Vm));
+        }
+        out
+    });
+
+    let save = ServerAction::<SaveLayout>::new();
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    let do_save = move |_| {
+        saved.set(None);
+        let mut vms = Vec::new();
+        let mut bad = None;
+        rows.with_untracked(|rs| {
+            for (i, r) in rs.iter().enumerate() {
+                match r.parsed.get_untracked() {
+                    Ok(vm) => vms.push(vm),
+                    Err(p) => {
+                        if bad.is_none() {
+                            bad = Some((i, p));
+                        }
+                    }
+                }
+            }
+        });
+        if let Some((i, p)) = bad {
+            let (field, message) = p.into_iter().next().unwrap_or(("name", String::new()));
+            server_error.set(Some(AppError::invalid(
+                format!("vm[{i}].{field}"),
+                format!("{message} (fix the marked fields before saving)"),
+            )));
+            return;
+        }
+        server_error.set(None);
+        save.dispatch(SaveLayout {
+            id,
+            spec: LayoutSpec {
+                name: name.get_untracked(),
+                description: description.get_untracked(),
+                vms,
+            },
+        });
+    };
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(())) => {
+            server_error.set(None);
+            removed.set(Vec::new());
+            saved.set(Some("Saved.".into()));
+        }
+        Some(Err(e)) => server_error.set(Some(e)),
+        None => {}
+    });
+
+    let field_error = move |field: String| {
+        Signal::derive(move || {
+            server_error
+                .get()
+                .and_then(|e| e.for_field(&field))
+                .or_else(|| {
+                    problems.with(|ps| {
+                        ps.iter()
+                            .find(|p| p.field == field)
+                            .map(|p| p.message.clone())
+                    })
+                })
+        })
+    };
+    let host_names = Memo::new(move |_| {
+        hosts.with(|h| {
+            h.hosts
+                .iter()
+                .map(|h| h.name.clone())
+                .collect::<Vec<String>>()
+        })
+    });
+    let fits = move || eval.with(|e| e.fits);
+    let vm_count = move || rows.with(Vec::len);
+
+    view! {
+        <section class="page layout-editor">
+            <PageHeader title=spec.name.clone() summary="Plan VMs against host memory (eqs. 1–3), then apply."/>
+            <p><A href="/layouts">"All layouts"</A></p>
+            <div class="editor-grid">
+            {view! {
+            <div class="editor-main">
+            {view! {
+            <article class="panel layout-meta" aria-label="Layout">
+                <div class="form">
+                    <label for="layout-name">"Name"</label>
+                    <input id="layout-name" prop:value=move || name.get() disabled=move || !can_edit()
+                        on:input=move |ev| name.set(event_target_value(&ev))/>
+                    <FieldError id="layout-name-error" message=field_error("name".into())/>
+                </div>
+                <div class="form">
+                    <label for="layout-description">"Description"</label>
+                    <input id="layout-description" prop:value=move || description.get() disabled=move || !can_edit()
+                        on:input=move |ev| description.set(event_target_value(&ev))/>
+                </div>
+            </article>
+            }.into_any()}
+            {view! {
+            <div class="export-row" role="group" aria-label="Export">
+                <span class="muted">"Export as evaluated:"</span>
+                {[FileFormat::Toml, FileFormat::Json].into_iter().map(|format| {
+                    let ext = format.extension();
+                    let mime = if ext == "json" { "application/json" } else { "application/toml" };
+                    view! {
+                        <a class="button secondary" download=move || format!("{}.{ext}", slug(&name.get()))
+                            href=move || good.with(|spec| render_layout(spec, format)
+                                .map(|t| data_url(mime, &t))
+                                .unwrap_or_default())>
+                            {format!("Export {}", ext.to_uppercase())}
+                        </a>
+                    }
+                }).collect_view()}
+            </div>
+            }.into_any()}
+            {view! {
+            <h2 class="section-title">{move || format!("Virtual machines ({})", vm_count())}</h2>
+            <datalist id="layout-networks">
+                {move || hosts.with(|h| {
+                    let mut all: Vec<String> = h.networks.values().flatten().cloned().collect();
+                    all.sort();
+                    all.dedup();
+                    all.push("none".into());
+                    all.into_iter().map(|n| view! { <option value=n/> }).collect_view()
+                })}
+            </datalist>
+            <div class="vm-table-tools">
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || group.get()
+                        on:change=move |ev| group.set(event_target_checked(&ev))/>
+                    " Group by host"
+                </label>
+                <span class="muted hint">"Tab moves along a row; Enter on the last row adds a VM like it."</span>
+                {move || removed.with(|r| r.last().map(|(_, row)| {
+                    let name = row.name.get_untracked();
+                    view! {
+                        <button type="button" class="button small secondary" on:click=undo_remove>
+                            {format!("Undo removing {name}")}
+                        </button>
+                    }
+                }))}
+            </div>
+            <div class="vm-table-wrap">
+            <table class="vm-table" aria-label="Virtual machines of the layout">
+                <thead>
+                    <tr>
+                        <th scope="col" class="col-summary">"VM"</th>
+                        {Column::ALL.into_iter().map(|col| view! {
+                            <th scope="col" class=col.class()
+                                aria-sort=move || match sort.get() {
+                                    Some((c, true)) if c == col => "ascending",
+                                    Some((c, false)) if c == col => "descending",
+                                    _ => "none",
+                                }>
+                                {if col.sortable() {
+                                    view! {
+                                        <button type="button" class="sort" on:click=move |_| sort_by(col)
+                                            title=format!("Sort by {}", col.title())>
+                                            {col.title()}
+                                        </button>
+                                    }.into_any()
+                                } else {
+                                    view! { <span>{col.title()}</span> }.into_any()
+                                }}
+                            </th>
+                        }).collect_view()}
+                        <th scope="col" class="col-remove"><span class="visually-hidden">"Remove"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=move || items.get() key=Item::key let:item>
+                        {match item {
+                            Item::Group { host, count, memory } => view! {
+                                <tr class="group-row">
+                                    <th colspan="12" scope="rowgroup">
+                                        {format!("{host} · {count} VM{} · {memory} MiB", if count == 1 { "" } else { "s" })}
+                                    </th>
+                                </tr>
+                            }.into_any(),
+                            Item::Vm(row) => view! {
+                                <VmRow row=row rows=rows eval=eval host_names=host_names
+                                    templates=templates server_error=server_error problems=problems
+                                    on_enter=on_enter remove=remove_row/>
+                            }.into_any(),
+                        }}
+                    </For>
+                </tbody>
+            </table>
+            </div>
+            }.into_any()}
+            {view! {
+            <Show when=can_edit>
+                <div class="panel add-vms" role="group" aria-label="Add VMs">
+                    <label for="add-template">"Add VMs from template"</label>
+                    <div class="field-row">
+                        <select id="add-template" on:change=move |ev| add_template.set(event_target_value(&ev))
+                            prop:value=move || add_template.get()>
+                            {templates.with_value(|ts| ts.iter().map(|t| view! {
+                                <option value=t.name.clone()>{format!("{} ({} MiB)", t.name, t.memory_mib)}</option>
+                            }).collect_view())}
+                            <option value="">"Custom size"</option>
+                        </select>
+                        <label for="add-count" class="visually-hidden">"How many"</label>
+                        <input id="add-count" class="narrow" inputmode="numeric" prop:value=move || add_count.get()
+                            on:input=move |ev| add_count.set(event_target_value(&ev))/>
+                        <button type="button" class="button secondary" on:click=add_vms>"Add"</button>
+                    </div>
+                    <FieldError id="add-count-error" message=Signal::derive(move || add_error.get())/>
+                </div>
+                <div class="save-row">
+                    <button type="button" class="button" on:click=do_save disabled=move || save.pending().get()>
+                        {move || if save.pending().get() { "Saving…" } else { "Save layout" }}
+                    </button>
+                    {move || saved.get().map(|m| view! { <p class="form-ok" role="status">{m}</p> })}
+                    {move || server_error.get().filter(|e| !matches!(e, AppError::Invalid { .. }))
+                        .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
+                    {move || server_error.get().and_then(|e| match e {
+                        AppError::Invalid { field, message } => Some(view! {
+                            <p class="form-error" role="alert">{format!("Not saved: {field}: {message}")}</p>
+                        }),
+                        _ => None,
+                    })}
+                </div>
+            </Show>
+            }.into_any()}
+            <p class="muted">"Apply works on the saved layout: save first."</p>
+            {move || {
+                // A fresh plan after every save. Rendered in the browser only:
+                // hydrated inside the editor's own suspense, its buttons stayed
+                // inert (see the Playwright flow), while built in the browser
+                // it works.
+                save.version().get();
+                mounted.get().then(|| view! { <ApplyPanel layout_id=id/> }.into_any())
+            }}
+            </div>
+            }.into_any()}
+            {view! {
+            <aside class="editor-side" aria-label="Capacity">
+                <h2 class="section-title">"Hosts"</h2>
+                <p class=move || if fits() { "verdict verdict-ok" } else { "verdict verdict-bad" } role="status" data-testid="layout-verdict">
+                    {move || if fits() {
+                        "✓ The layout fits: no condition of eq. (1) is broken."
+                    } else {
+                        "✗ The layout does not fit: see the marked hosts and VMs."
+                    }}
+                </p>
+                {move || hosts.with(|h| h.unreachable.iter().map(|u| view! {
+                    <p class="form-error">{format!("{} is unreachable and left out: {}", u.name, u.error)}</p>
+                }).collect_view())}
+                <For each=move || host_names.get() key=|n| n.clone() let:host>
+                    <HostBar host=host hosts=hosts eval=eval templates=templates is_admin=is_admin/>
+                </For>
+                <Placement eval=eval/>
+            </aside>
+            }.into_any()}
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// A `data:` URL holding `text`, for download links.
+pub(super) fn data_url(mime: &str, text: &str) -> String {
+    let mut out = format!("data:{mime};charset=utf-8,");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_urls_escape_everything_but_unreserved() {
+        assert_eq!(
+            data_url("application/toml", "name = \"a b\"\n"),
+            "data:application/toml;charset=utf-8,name%20%3D%20%22a%20b%22%0A"
+        );
+    }
+}
