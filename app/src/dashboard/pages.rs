@@ -9,22 +9,13 @@
 //! decided on the server.
 
 use super::*;
-use crate::auth::pages::Protected;
 use crate::hosts::pages::use_host_changes;
 use crate::ui::{ErrorPanel, MemoryBar, PageHeader};
 use leptos_router::components::A;
 
+/// The dashboard (viewers and up; [`crate::routes`] says so).
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    view! {
-        <Protected access=Access::Role(Role::Viewer)>
-            <Dashboard/>
-        </Protected>
-    }
-}
-
-#[component]
-fn Dashboard() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let status = Resource::new(move || refresh.get(), |_| system_status());
     // Zero on the server and when the page hydrates; it moves only with

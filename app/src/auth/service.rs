@@ -1,14 +1,16 @@
 //! Accounts, passwords, sessions, login throttling, the setup token and the
-//! audit log: the server half of `auth`. Server functions stay thin and call
-//! into here; the HTTP middleware in the `stackyard` crate resolves the
-//! session and enforces the declared access before any of them runs.
+//! audit log: the rules of `auth`, over the tables in [`super::store`].
+//!
+//! The HTTP middleware in the `stackyard` crate resolves the session
+//! ([`resolve_session`]) and enforces the declared access before any server
+//! function runs; the functions here do the rest. Login and setup write
+//! their own audit lines, because the one who acted is known only inside
+//! (the account just signed in, the admin just created) and a refused login
+//! keeps its real reason there while the browser sees one message.
 
-use super::{
-    entities::{account, audit_log, login_attempt, session, setting},
-    policy::{self, Decision, Role},
-    CurrentUser,
-};
-use crate::error::{AppError, AppResult};
+use super::entity::account;
+use super::{store, AuditFilter, AuditRow, CurrentUser, DomainError, Role};
+use crate::error::{AppError, AppResult, Invalid};
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Algorithm, Argon2, Params, Version,
@@ -17,10 +19,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use rand::RngCore as _;
-use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
@@ -29,13 +28,14 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// The one message for every failed login, whatever the reason.
 pub const WRONG_LOGIN: &str = "Wrong name or password.";
-const SETUP_TOKEN_KEY: &str = "setup_token_sha256";
 const THROTTLE_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
 const THROTTLE_FREE_FAILURES: u64 = 5;
 const THROTTLE_MAX_DELAY_SECS: i64 = 15 * 60;
 /// How stale `last_seen_at` may get before a request refreshes it: one write
 /// a minute per session instead of one per request.
 const LAST_SEEN_GRANULARITY: chrono::Duration = chrono::Duration::seconds(60);
+/// How many lines the audit page shows at most.
+const AUDIT_PAGE_LINES: u64 = 500;
 
 /// Argon2id cost. Production follows OWASP's minimum (19 MiB, 2 passes);
 /// tests use the cheapest legal parameters so suites stay fast.
@@ -104,6 +104,14 @@ impl RequestAuth {
     pub fn username(&self) -> &str {
         self.user.as_ref().map_or("-", |u| u.username.as_str())
     }
+
+    /// The same request, made by `user` (who just signed in).
+    fn as_user(&self, user: &CurrentUser) -> RequestAuth {
+        RequestAuth {
+            user: Some(user.clone()),
+            ..self.clone()
+        }
+    }
 }
 
 /// The caller of the current request (anonymous when there is none).
@@ -116,50 +124,19 @@ pub fn request_auth() -> RequestAuth {
         })
 }
 
-/// Checks the calling server function's declared access against the caller,
-/// in the function itself (calls made during server rendering never pass
-/// through the HTTP middleware). Start every server function with it.
-pub fn guard<T: leptos::server_fn::ServerFn>() -> AppResult<RequestAuth> {
-    let auth = request_auth();
-    let Some(access) = policy::endpoint(T::PATH) else {
-        return Err(AppError::Forbidden(format!(
-            "{} has no access rule and is refused.",
-            T::PATH
-        )));
-    };
-    match access.decide(auth.role()) {
-        Decision::Allow => Ok(auth),
-        Decision::SignIn => Err(AppError::Unauthorized),
-        Decision::Deny => Err(AppError::Forbidden(
-            "Your role does not allow this.".to_owned(),
-        )),
-    }
-}
-
-/// Sets the response status for a server function's error, so scripts see
-/// 401/403/422 rather than a blanket 500.
-pub fn with_status<T>(result: AppResult<T>) -> AppResult<T> {
-    if let Err(err) = &result {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(err.status());
-        }
-    }
-    result
-}
-
-// --- passwords ---------------------------------------------------------------
+// --- passwords -----------------------------------------------------------------
 
 /// The password rules, checked on the server (the form's hints are courtesy).
-pub fn check_new_password(field: &str, password: &str) -> AppResult<()> {
+pub fn check_new_password(field: &str, password: &str) -> Result<(), Invalid> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             field,
             format!("Use at least {MIN_PASSWORD_CHARS} characters; this one has {chars}."),
         ));
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             field,
             format!("Use at most {MAX_PASSWORD_BYTES} bytes."),
         ));
@@ -173,7 +150,7 @@ fn hasher(cost: HashCost) -> Result<Argon2<'static>, argon2::Error> {
 }
 
 /// An Argon2id PHC string, computed off the async runtime.
-pub async fn hash_password(password: String, cost: HashCost) -> AppResult<String> {
+pub async fn hash_password(password: String, cost: HashCost) -> Result<String, DomainError> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher(cost)
@@ -184,13 +161,13 @@ pub async fn hash_password(password: String, cost: HashCost) -> AppResult<String
             })
             .map_err(|e| {
                 tracing::error!("argon2: {e}");
-                AppError::Failed("The password could not be hashed.".into())
+                DomainError::Hashing
             })
     })
     .await
     .map_err(|e| {
         tracing::error!("hashing task: {e}");
-        AppError::Failed("The password could not be hashed.".into())
+        DomainError::Hashing
     })?
 }
 
@@ -225,34 +202,39 @@ async fn dummy_hash(cost: HashCost) -> String {
     hash
 }
 
-// --- accounts ----------------------------------------------------------------
+// --- accounts ------------------------------------------------------------------
 
 /// Names are lowercase ASCII letters, digits, `.`, `_` and `-`, 1 to 64
 /// long, so they read the same in logs, mail and the shell.
-pub fn normalize_username(field: &str, input: &str) -> AppResult<String> {
+pub fn normalize_username(field: &str, input: &str) -> Result<String, Invalid> {
     let name = input.trim().to_ascii_lowercase();
     if name.is_empty() {
-        return Err(AppError::invalid(field, "Enter a name."));
+        return Err(Invalid::new(field, "Enter a name."));
     }
     if name.len() > 64 {
-        return Err(AppError::invalid(field, "Use at most 64 characters."));
+        return Err(Invalid::new(field, "Use at most 64 characters."));
     }
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
     {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             field,
             format!("{bad:?} is not allowed: use letters, digits, '.', '_' and '-'."),
         ));
     }
     if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(AppError::invalid(
+        return Err(Invalid::new(
             field,
             "Start the name with a letter or a digit.",
         ));
     }
     Ok(name)
+}
+
+/// A role from a form's `role` field.
+pub fn parse_role(input: &str) -> Result<Role, Invalid> {
+    Role::parse(input).ok_or_else(|| Invalid::new("role", "Choose admin, operator or viewer."))
 }
 
 pub fn to_user(model: &account::Model) -> CurrentUser {
@@ -263,8 +245,43 @@ pub fn to_user(model: &account::Model) -> CurrentUser {
     }
 }
 
+fn to_row(a: account::Model) -> super::AccountRow {
+    super::AccountRow {
+        id: a.id,
+        role: Role::parse(&a.role).unwrap_or(Role::Viewer),
+        username: a.username,
+        enabled: a.enabled,
+        created_at: a.created_at,
+    }
+}
+
 pub async fn account_count(db: &DatabaseConnection) -> Result<u64, DbErr> {
-    account::Entity::find().count(db).await
+    store::account_count(db).await
+}
+
+/// Every account, by name (never a password hash).
+pub async fn list_users(db: &DatabaseConnection) -> Result<Vec<super::AccountRow>, DomainError> {
+    Ok(store::accounts(db).await?.into_iter().map(to_row).collect())
+}
+
+/// The users page's new account, as the form sends it.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub password: String,
+    pub role: String,
+}
+
+/// Creates an account from the users page; the role is checked first, then
+/// the name and the password.
+pub async fn create_user(
+    db: &DatabaseConnection,
+    form: NewAccount,
+    cost: HashCost,
+) -> Result<super::AccountRow, DomainError> {
+    let role = parse_role(&form.role)?;
+    let account = create_account(db, &form.username, &form.password, role, cost).await?;
+    Ok(to_row(account))
 }
 
 /// Creates an account after checking the name and the password rules.
@@ -274,104 +291,76 @@ pub async fn create_account<C: ConnectionTrait>(
     password: &str,
     role: Role,
     cost: HashCost,
-) -> AppResult<account::Model> {
+) -> Result<account::Model, DomainError> {
     let username = normalize_username("username", username)?;
     check_new_password("password", password)?;
-    if account::Entity::find()
-        .filter(account::Column::Username.eq(&username))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::invalid(
-            "username",
-            format!("The name {username:?} is taken."),
-        ));
+    if store::account_by_name(db, &username).await?.is_some() {
+        return Err(Invalid::new("username", format!("The name {username:?} is taken.")).into());
     }
     let hash = hash_password(password.to_owned(), cost).await?;
-    let now = Utc::now();
-    let model = account::ActiveModel {
-        username: Set(username),
-        password_hash: Set(hash),
-        role: Set(role.as_str().to_owned()),
-        enabled: Set(true),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(model)
+    Ok(store::insert_account(db, username, hash, role).await?)
 }
 
-pub async fn find_account<C: ConnectionTrait>(db: &C, id: i32) -> AppResult<account::Model> {
-    account::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("Account {id}")))
-}
-
-/// Enabled admins other than `except`: the last one may be neither disabled
-/// nor demoted, or nobody could manage accounts any more.
-async fn other_enabled_admins<C: ConnectionTrait>(db: &C, except: i32) -> Result<u64, DbErr> {
-    account::Entity::find()
-        .filter(account::Column::Role.eq(Role::Admin.as_str()))
-        .filter(account::Column::Enabled.eq(true))
-        .filter(account::Column::Id.ne(except))
-        .count(db)
-        .await
+pub async fn find_account<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+) -> Result<account::Model, DomainError> {
+    store::find_account(db, id).await
 }
 
 /// Changes an account's role; returns (before, after) for the audit log.
-pub async fn set_role(db: &DatabaseConnection, id: i32, role: Role) -> AppResult<(Role, Role)> {
+/// The last enabled admin may not be demoted, or nobody could manage
+/// accounts any more.
+pub async fn set_role(
+    db: &DatabaseConnection,
+    id: i32,
+    role: Role,
+) -> Result<(Role, Role), DomainError> {
     let txn = db.begin().await?;
-    let model = find_account(&txn, id).await?;
+    let model = store::find_account(&txn, id).await?;
     let before = to_user(&model).role;
     if before == Role::Admin
         && role != Role::Admin
         && model.enabled
-        && other_enabled_admins(&txn, id).await? == 0
+        && store::other_enabled_admins(&txn, id).await? == 0
     {
-        return Err(AppError::Refused(format!(
-            "{} is the last enabled admin; make another account admin first.",
-            model.username
-        )));
+        return Err(DomainError::LastAdminDemoted(model.username));
     }
-    let mut active: account::ActiveModel = model.into();
-    active.role = Set(role.as_str().to_owned());
-    active.updated_at = Set(Utc::now());
-    active.update(&txn).await?;
+    store::update_account(&txn, model, |a| {
+        a.role = sea_orm::Set(role.as_str().to_owned())
+    })
+    .await?;
     txn.commit().await?;
     Ok((before, role))
 }
 
-/// Enables or disables an account; disabling ends all its sessions.
-pub async fn set_enabled(db: &DatabaseConnection, id: i32, enabled: bool) -> AppResult<bool> {
+/// Enables or disables an account; disabling ends all its sessions, and
+/// the last enabled admin stays enabled.
+pub async fn set_enabled(
+    db: &DatabaseConnection,
+    id: i32,
+    enabled: bool,
+) -> Result<bool, DomainError> {
     let txn = db.begin().await?;
-    let model = find_account(&txn, id).await?;
+    let model = store::find_account(&txn, id).await?;
     let before = model.enabled;
     if !enabled
         && model.enabled
         && model.role == Role::Admin.as_str()
-        && other_enabled_admins(&txn, id).await? == 0
+        && store::other_enabled_admins(&txn, id).await? == 0
     {
-        return Err(AppError::Refused(format!(
-            "{} is the last enabled admin and cannot be disabled.",
-            model.username
-        )));
+        return Err(DomainError::LastAdminDisabled(model.username));
     }
-    let mut active: account::ActiveModel = model.into();
-    active.enabled = Set(enabled);
-    active.updated_at = Set(Utc::now());
-    active.update(&txn).await?;
+    store::update_account(&txn, model, |a| a.enabled = sea_orm::Set(enabled)).await?;
     if !enabled {
-        end_sessions_of(&txn, id, None).await?;
+        store::end_sessions_of(&txn, id, None).await?;
     }
     txn.commit().await?;
     Ok(before)
 }
 
-/// Replaces an account's password and ends its sessions except `keep`.
+/// Replaces an account's password (`field` names the form's input) and ends
+/// its sessions except `keep`.
 pub async fn set_password(
     db: &DatabaseConnection,
     id: i32,
@@ -379,21 +368,53 @@ pub async fn set_password(
     field: &str,
     cost: HashCost,
     keep: Option<&str>,
-) -> AppResult<()> {
+) -> Result<(), DomainError> {
     check_new_password(field, password)?;
     let hash = hash_password(password.to_owned(), cost).await?;
     let txn = db.begin().await?;
-    let model = find_account(&txn, id).await?;
-    let mut active: account::ActiveModel = model.into();
-    active.password_hash = Set(hash);
-    active.updated_at = Set(Utc::now());
-    active.update(&txn).await?;
-    end_sessions_of(&txn, id, keep).await?;
+    let model = store::find_account(&txn, id).await?;
+    store::update_account(&txn, model, |a| a.password_hash = sea_orm::Set(hash)).await?;
+    store::end_sessions_of(&txn, id, keep).await?;
     txn.commit().await?;
     Ok(())
 }
 
-// --- sessions ----------------------------------------------------------------
+/// The profile page's password change, as the form sends it.
+#[derive(Debug, Clone)]
+pub struct PasswordChange {
+    pub current: String,
+    pub password: String,
+    pub confirm: String,
+}
+
+/// Changes the caller's own password (the current one is required) and
+/// ends the account's other sessions.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    cost: HashCost,
+    caller: &RequestAuth,
+    form: PasswordChange,
+) -> Result<(), DomainError> {
+    let user = caller.user.as_ref().ok_or(DomainError::SignedOut)?;
+    let account = store::find_account(db, user.id).await?;
+    if !verify_password(account.password_hash, form.current).await {
+        return Err(Invalid::new("current", "That is not your current password.").into());
+    }
+    if form.password != form.confirm {
+        return Err(Invalid::new("confirm", "The two passwords differ.").into());
+    }
+    set_password(
+        db,
+        user.id,
+        &form.password,
+        "password",
+        cost,
+        caller.session_hash.as_deref(),
+    )
+    .await
+}
+
+// --- sessions ------------------------------------------------------------------
 
 /// 256 random bits, URL-safe: the cookie's value.
 pub fn new_token() -> String {
@@ -418,69 +439,47 @@ pub async fn create_session<C: ConnectionTrait>(
 ) -> Result<String, DbErr> {
     let token = new_token();
     let now = Utc::now();
-    session::ActiveModel {
-        id_hash: Set(token_hash(&token)),
-        account_id: Set(account_id),
-        created_at: Set(now),
-        last_seen_at: Set(now),
-        expires_at: Set(now + config.lifetime),
-        client_addr: Set(client_addr.chars().take(64).collect()),
-    }
-    .insert(db)
+    store::insert_session(
+        db,
+        token_hash(&token),
+        account_id,
+        client_addr,
+        now,
+        now + config.lifetime,
+    )
     .await?;
     Ok(token)
 }
 
 /// The account behind a session token, if the session is alive: not past
 /// its lifetime, not idle too long, and its account enabled.
-pub async fn resolve_session(
-    db: &DatabaseConnection,
+pub async fn resolve_session<C: ConnectionTrait>(
+    db: &C,
     token: &str,
     config: &AuthConfig,
     now: DateTime<Utc>,
 ) -> Result<Option<(CurrentUser, String)>, DbErr> {
     let hash = token_hash(token);
-    let Some(found) = session::Entity::find_by_id(hash.clone()).one(db).await? else {
+    let Some(found) = store::find_session(db, &hash).await? else {
         return Ok(None);
     };
     let expired = now >= found.expires_at || now - found.last_seen_at >= config.idle_timeout;
-    let account = account::Entity::find_by_id(found.account_id)
-        .one(db)
-        .await?;
+    let account = match store::find_account(db, found.account_id).await {
+        Ok(account) => Some(account),
+        Err(DomainError::Database(e)) => return Err(e),
+        Err(_) => None,
+    };
     let Some(account) = account.filter(|a| a.enabled && !expired) else {
-        session::Entity::delete_by_id(hash).exec(db).await?;
+        store::end_session(db, &hash).await?;
         return Ok(None);
     };
     if now - found.last_seen_at >= LAST_SEEN_GRANULARITY {
-        session::Entity::update_many()
-            .col_expr(session::Column::LastSeenAt, Expr::value(now))
-            .filter(session::Column::IdHash.eq(&hash))
-            .exec(db)
-            .await?;
+        store::touch_session(db, &hash, now).await?;
     }
     Ok(Some((to_user(&account), hash)))
 }
 
-pub async fn end_session<C: ConnectionTrait>(db: &C, hash: &str) -> Result<(), DbErr> {
-    session::Entity::delete_by_id(hash.to_owned())
-        .exec(db)
-        .await
-        .map(|_| ())
-}
-
-/// Ends every session of an account, except `keep` (the caller's own).
-pub async fn end_sessions_of<C: ConnectionTrait>(
-    db: &C,
-    account_id: i32,
-    keep: Option<&str>,
-) -> Result<u64, DbErr> {
-    let mut query =
-        session::Entity::delete_many().filter(session::Column::AccountId.eq(account_id));
-    if let Some(keep) = keep {
-        query = query.filter(session::Column::IdHash.ne(keep));
-    }
-    Ok(query.exec(db).await?.rows_affected)
-}
+pub use store::{end_session, end_sessions_of};
 
 /// The `Set-Cookie` value for a new session. The only place cookies are built.
 pub fn session_cookie(token: &str, config: &AuthConfig) -> String {
@@ -531,50 +530,53 @@ pub fn token_from_headers(headers: &http::HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-// --- login -------------------------------------------------------------------
+/// A session just started: the account, and the token for its cookie.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: CurrentUser,
+    pub token: String,
+}
+
+/// Ends the caller's session; the cookie is the server function's to clear.
+pub async fn logout(db: &DatabaseConnection, caller: &RequestAuth) -> Result<(), DomainError> {
+    if let Some(hash) = &caller.session_hash {
+        store::end_session(db, hash).await?;
+    }
+    Ok(())
+}
+
+// --- login ---------------------------------------------------------------------
 
 /// Seconds to wait before the next attempt, when this name or this address
 /// has failed too often: after 5 failures within 15 minutes, 30 s, doubling
 /// with every further failure (refused attempts count), up to 15 minutes.
-pub async fn throttle_delay(
-    db: &DatabaseConnection,
+pub async fn throttle_delay<C: ConnectionTrait>(
+    db: &C,
     username: &str,
     client_addr: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, DbErr> {
     let mut wait = None;
-    for (column, value) in [
-        (login_attempt::Column::Username, username),
-        (login_attempt::Column::ClientAddr, client_addr),
+    for (by, value) in [
+        (store::AttemptsBy::Username, username),
+        (store::AttemptsBy::ClientAddr, client_addr),
     ] {
         // Failures since the last success by the same name (or address).
-        let last_success = login_attempt::Entity::find()
-            .filter(column.eq(value))
-            .filter(login_attempt::Column::Success.eq(true))
-            .filter(login_attempt::Column::At.gt(now - THROTTLE_WINDOW))
-            .order_by_desc(login_attempt::Column::At)
-            .one(db)
+        let window = now - THROTTLE_WINDOW;
+        let since = store::last_success(db, by, value, window)
             .await?
-            .map(|a| a.at);
-        let since = last_success.unwrap_or(now - THROTTLE_WINDOW);
-        let failures = login_attempt::Entity::find()
-            .filter(column.eq(value))
-            .filter(login_attempt::Column::Success.eq(false))
-            .filter(login_attempt::Column::At.gt(since))
-            .order_by_desc(login_attempt::Column::At)
-            .limit(64)
-            .all(db)
-            .await?;
+            .unwrap_or(window);
+        let failures = store::failures_since(db, by, value, since, 64).await?;
         let count = failures.len() as u64;
         if count < THROTTLE_FREE_FAILURES {
             continue;
         }
-        let Some(last) = failures.first().map(|a| a.at) else {
+        let Some(last) = failures.first() else {
             continue;
         };
         let doublings = (count - THROTTLE_FREE_FAILURES).min(10) as u32;
         let delay = (30i64 << doublings).min(THROTTLE_MAX_DELAY_SECS);
-        let remaining = (last + chrono::Duration::seconds(delay) - now).num_seconds();
+        let remaining = (*last + chrono::Duration::seconds(delay) - now).num_seconds();
         if remaining > 0 {
             wait = Some(wait.map_or(remaining, |w: i64| w.max(remaining)));
         }
@@ -582,37 +584,32 @@ pub async fn throttle_delay(
     Ok(wait)
 }
 
-pub async fn record_attempt(
-    db: &DatabaseConnection,
-    username: &str,
-    client_addr: &str,
-    success: bool,
-) -> Result<(), DbErr> {
-    login_attempt::ActiveModel {
-        username: Set(username.chars().take(64).collect()),
-        client_addr: Set(client_addr.chars().take(64).collect()),
-        success: Set(success),
-        at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    // Old attempts say nothing any more.
-    login_attempt::Entity::delete_many()
-        .filter(login_attempt::Column::At.lt(Utc::now() - chrono::Duration::days(1)))
-        .exec(db)
-        .await?;
-    Ok(())
+pub use store::record_attempt;
+
+/// Why a login failed. The browser only ever sees the message ([`WRONG_LOGIN`]
+/// or the throttle's); the audit log keeps the [`reason`](LoginFailure::reason).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoginFailure {
+    #[error("Too many failed logins. Try again in {0} seconds.")]
+    Throttled(i64),
+    #[error("Wrong name or password.")]
+    UnknownName,
+    #[error("Wrong name or password.")]
+    WrongPassword,
+    #[error("Wrong name or password.")]
+    Disabled,
 }
 
-/// Why a login failed: the browser only ever sees [`WRONG_LOGIN`] or the
-/// throttle message; the audit log keeps the real reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginFailure {
-    Throttled(i64),
-    UnknownName,
-    WrongPassword,
-    Disabled,
+impl LoginFailure {
+    /// The real reason, for the audit log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            LoginFailure::Throttled(_) => "throttled",
+            LoginFailure::UnknownName => "unknown name",
+            LoginFailure::WrongPassword => "wrong password",
+            LoginFailure::Disabled => "account disabled",
+        }
+    }
 }
 
 /// Checks a name and password; constant work whether the name exists or not.
@@ -625,13 +622,10 @@ pub async fn authenticate(
 ) -> Result<Result<account::Model, LoginFailure>, DbErr> {
     let name = username.trim().to_ascii_lowercase();
     if let Some(wait) = throttle_delay(db, &name, client_addr, Utc::now()).await? {
-        record_attempt(db, &name, client_addr, false).await?;
+        store::record_attempt(db, &name, client_addr, false).await?;
         return Ok(Err(LoginFailure::Throttled(wait)));
     }
-    let found = account::Entity::find()
-        .filter(account::Column::Username.eq(&name))
-        .one(db)
-        .await?;
+    let found = store::account_by_name(db, &name).await?;
     let hash = match &found {
         Some(a) => a.password_hash.clone(),
         None => dummy_hash(config.hash_cost).await,
@@ -643,35 +637,50 @@ pub async fn authenticate(
         Some(a) if !a.enabled => Err(LoginFailure::Disabled),
         Some(a) => Ok(a),
     };
-    record_attempt(db, &name, client_addr, outcome.is_ok()).await?;
+    store::record_attempt(db, &name, client_addr, outcome.is_ok()).await?;
     Ok(outcome)
 }
 
-// --- first start -------------------------------------------------------------
+/// Signs in: a new session every time (the one the browser came with
+/// ends), and an audit line either way, a refusal with its real reason.
+pub async fn login(
+    db: &DatabaseConnection,
+    config: &AuthConfig,
+    caller: &RequestAuth,
+    username: &str,
+    password: &str,
+) -> Result<SignedIn, DomainError> {
+    let outcome = authenticate(db, config, username, password, &caller.client_addr).await?;
+    let account = match outcome {
+        Ok(account) => account,
+        Err(failure) => {
+            let target = username.trim().to_ascii_lowercase();
+            let entry = AuditEntry::by(caller, "auth.login", target).failed(failure.reason());
+            audit_best_effort(db, entry).await;
+            return Err(failure.into());
+        }
+    };
+    if let Some(old) = &caller.session_hash {
+        store::end_session(db, old).await?;
+    }
+    let token = create_session(db, account.id, &caller.client_addr, config).await?;
+    let user = to_user(&account);
+    let entry = AuditEntry::by(&caller.as_user(&user), "auth.login", &user.username);
+    audit_best_effort(db, entry).await;
+    Ok(SignedIn { user, token })
+}
+
+// --- first start ---------------------------------------------------------------
 
 /// With no account yet, makes a fresh one-time setup token (valid until an
 /// admin is created with it) and returns it; otherwise `None`.
 pub async fn issue_setup_token(db: &DatabaseConnection) -> Result<Option<String>, DbErr> {
-    if account_count(db).await? > 0 {
-        setting::Entity::delete_by_id(SETUP_TOKEN_KEY.to_owned())
-            .exec(db)
-            .await?;
+    if store::account_count(db).await? > 0 {
+        store::delete_setup_token(db).await?;
         return Ok(None);
     }
     let token = new_token();
-    let row = setting::ActiveModel {
-        key: Set(SETUP_TOKEN_KEY.to_owned()),
-        value: Set(token_hash(&token)),
-        updated_at: Set(Utc::now()),
-    };
-    setting::Entity::insert(row)
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(setting::Column::Key)
-                .update_columns([setting::Column::Value, setting::Column::UpdatedAt])
-                .to_owned(),
-        )
-        .exec(db)
-        .await?;
+    store::put_setup_token_hash(db, token_hash(&token)).await?;
     Ok(Some(token))
 }
 
@@ -683,30 +692,69 @@ pub async fn complete_setup(
     username: &str,
     password: &str,
     cost: HashCost,
-) -> AppResult<account::Model> {
+) -> Result<account::Model, DomainError> {
     let txn = db.begin().await?;
-    let stored = setting::Entity::find_by_id(SETUP_TOKEN_KEY.to_owned())
-        .one(&txn)
-        .await?;
-    let valid = stored.is_some_and(|s| s.value == token_hash(token));
-    if !valid || account_count_in(&txn).await? > 0 {
-        return Err(AppError::Refused(
-            "This setup link is not valid any more. Sign in, or restart Stackyard with no account to get a new one.".into(),
-        ));
+    let valid = store::setup_token_hash(&txn)
+        .await?
+        .is_some_and(|hash| hash == token_hash(token));
+    if !valid || store::account_count(&txn).await? > 0 {
+        return Err(DomainError::SetupLinkUsed);
     }
     let model = create_account(&txn, username, password, Role::Admin, cost).await?;
-    setting::Entity::delete_by_id(SETUP_TOKEN_KEY.to_owned())
-        .exec(&txn)
-        .await?;
+    store::delete_setup_token(&txn).await?;
     txn.commit().await?;
     Ok(model)
 }
 
-async fn account_count_in<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
-    account::Entity::find().count(db).await
+/// The setup page's form.
+#[derive(Debug, Clone)]
+pub struct SetupForm {
+    pub token: String,
+    pub username: String,
+    pub password: String,
+    pub confirm: String,
 }
 
-// --- audit -------------------------------------------------------------------
+/// Creates the first admin and signs in; the audit line names the new
+/// admin as the one who acted.
+pub async fn setup(
+    db: &DatabaseConnection,
+    config: &AuthConfig,
+    caller: &RequestAuth,
+    form: SetupForm,
+) -> Result<SignedIn, DomainError> {
+    let result = async {
+        if form.password != form.confirm {
+            return Err(Invalid::new("confirm", "The two passwords differ.").into());
+        }
+        let account = complete_setup(
+            db,
+            &form.token,
+            &form.username,
+            &form.password,
+            config.hash_cost,
+        )
+        .await?;
+        let token = create_session(db, account.id, &caller.client_addr, config).await?;
+        Ok(SignedIn {
+            user: to_user(&account),
+            token,
+        })
+    }
+    .await;
+    let actor = match &result {
+        Ok(signed_in) => caller.as_user(&signed_in.user),
+        Err(_) => caller.clone(),
+    };
+    let target = form.username.trim().to_ascii_lowercase();
+    let entry = AuditEntry::by(&actor, "auth.setup", target)
+        .outcome_of(&result.as_ref().map_err(AppError::from))
+        .summary("first admin account");
+    audit_best_effort(db, entry).await;
+    result
+}
+
+// --- audit ---------------------------------------------------------------------
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -787,23 +835,9 @@ impl AuditEntry {
     }
 }
 
-/// Appends to the audit log. The application only ever inserts here.
+/// Appends to the audit log.
 pub async fn audit<C: ConnectionTrait>(db: &C, entry: AuditEntry) -> Result<(), DbErr> {
-    audit_log::ActiveModel {
-        at: Set(Utc::now()),
-        account_id: Set(entry.account_id),
-        username: Set(entry.username.chars().take(64).collect()),
-        client_addr: Set(entry.client_addr.chars().take(64).collect()),
-        action: Set(entry.action.chars().take(64).collect()),
-        target: Set(entry.target.chars().take(255).collect()),
-        outcome: Set(entry.outcome.as_str().to_owned()),
-        reason: Set(entry.reason),
-        summary: Set(entry.summary),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map(|_| ())
+    store::insert_audit(db, entry).await
 }
 
 /// [`audit`], logging rather than failing when the log itself cannot be
@@ -814,34 +848,34 @@ pub async fn audit_best_effort(db: &DatabaseConnection, entry: AuditEntry) {
     }
 }
 
-/// An audit line as pages show it.
-pub fn audit_row(r: audit_log::Model) -> super::AuditRow {
-    super::AuditRow {
-        id: r.id,
-        at: r.at,
-        username: r.username,
-        client_addr: r.client_addr,
-        action: r.action,
-        target: r.target,
-        outcome: r.outcome,
-        reason: r.reason,
-        summary: r.summary,
-    }
+/// The newest audit lines matching the audit page's filter.
+pub async fn list_audit(
+    db: &DatabaseConnection,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditRow>, DomainError> {
+    let time = |field: &str, input: &str, end_of_day: bool| {
+        let input = input.trim();
+        if input.is_empty() {
+            Ok(None)
+        } else {
+            super::parse_time(field, input, end_of_day).map(Some)
+        }
+    };
+    let query = store::AuditQuery {
+        user: filter.user.trim(),
+        action: filter.action.trim(),
+        target: filter.target.trim(),
+        from: time("from", &filter.from, false)?,
+        until: time("until", &filter.until, true)?,
+    };
+    Ok(store::audit_lines(db, &query, AUDIT_PAGE_LINES).await?)
 }
 
 /// The newest `limit` audit lines, newest first (the dashboard's recent
-/// changes; the audit page filters with [`super::list_audit`]).
+/// changes).
 pub async fn recent_audit<C: ConnectionTrait>(
     db: &C,
     limit: u64,
-) -> AppResult<Vec<super::AuditRow>> {
-    Ok(audit_log::Entity::find()
-        .order_by_desc(audit_log::Column::At)
-        .order_by_desc(audit_log::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(audit_row)
-        .collect())
+) -> Result<Vec<AuditRow>, DomainError> {
+    Ok(store::recent_audit(db, limit).await?)
 }
