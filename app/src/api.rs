@@ -53,7 +53,7 @@ pub use server::*;
 #[cfg(feature = "ssr")]
 mod server {
     use super::Endpoint;
-    use crate::auth::server::{audit_best_effort, request_auth, AuditEntry, RequestAuth};
+    use crate::auth::service::{audit_best_effort, request_auth, AuditEntry, RequestAuth};
     use crate::auth::Decision;
     use crate::error::AppError;
     use crate::state::AppState;

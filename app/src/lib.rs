@@ -3,9 +3,10 @@
 //! `ssr` into the server (rendering and server functions) and with `hydrate`
 //! into the wasm bundle that makes the rendered page interactive.
 //!
-//! Code is organised by domain (`dashboard`, later `hosts`, `dns`, …), each
-//! holding its shared types, its `#[server]` functions and its components;
-//! `ui` holds what every page shares.
+//! Code is organised by domain (`auth`, `dashboard`, `hosts`, `layouts`,
+//! `dns`, `mail`), each holding its shared types, its `#[server]` functions
+//! and its components; `routes` is the table of pages, `api` the path every
+//! server function takes, and `ui` holds what every page shares.
 
 // Deeply nested views (the layout editor with its apply panel) need more
 // than the default 128 when rustc computes the layout of their hydration futures.
@@ -20,6 +21,7 @@ pub mod error;
 pub mod hosts;
 pub mod layouts;
 pub mod mail;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod secret;
 #[cfg(feature = "ssr")]
@@ -30,10 +32,7 @@ pub mod ui;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::{
-    components::{Route, Router, Routes},
-    path,
-};
+use leptos_router::components::Router;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -71,23 +70,7 @@ pub fn App() -> impl IntoView {
         }/>
         <Router>
             <ui::Layout>
-                <Routes fallback=|| view! { <ui::NotFound/> }>
-                    <Route path=path!("/") view=dashboard::DashboardPage/>
-                    <Route path=path!("/hosts") view=hosts::pages::HostsPage/>
-                    <Route path=path!("/hosts/:id") view=hosts::pages::HostPage/>
-                    <Route path=path!("/layouts") view=layouts::pages::LayoutsPage/>
-                    <Route path=path!("/layouts/:id") view=layouts::pages::LayoutPage/>
-                    <Route path=path!("/dns") view=dns::pages::DnsPage/>
-                    <Route path=path!("/dns/zone/:id") view=dns::pages::ZonePage/>
-                    <Route path=path!("/dns/servers") view=dns::pages::DnsServersPage/>
-                    <Route path=path!("/mail") view=mail::pages::MailPage/>
-                    <Route path=path!("/mail/:domain") view=mail::pages::MailDomainPage/>
-                    <Route path=path!("/users") view=auth::pages::UsersPage/>
-                    <Route path=path!("/audit") view=auth::pages::AuditPage/>
-                    <Route path=path!("/profile") view=auth::pages::ProfilePage/>
-                    <Route path=path!("/login") view=auth::pages::LoginPage/>
-                    <Route path=path!("/setup") view=auth::pages::SetupPage/>
-                </Routes>
+                <routes::PageRoutes/>
             </ui::Layout>
         </Router>
     }

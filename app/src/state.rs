@@ -15,7 +15,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub leptos_options: LeptosOptions,
     pub started_at: chrono::DateTime<chrono::Utc>,
-    pub auth: crate::auth::server::AuthConfig,
+    pub auth: crate::auth::service::AuthConfig,
     /// One libvirt worker per host, and the stream of their changes.
     pub hosts: crate::hosts::registry::HostRegistry,
 }
@@ -30,7 +30,7 @@ impl AppState {
     pub fn new(
         db: DatabaseConnection,
         leptos_options: LeptosOptions,
-        auth: crate::auth::server::AuthConfig,
+        auth: crate::auth::service::AuthConfig,
     ) -> Self {
         Self {
             db,

@@ -1,19 +1,21 @@
 //! The gate every request passes: resolves the session cookie, refuses
 //! cross-origin state changes (CSRF), and enforces the access each server
-//! function and page declared (`app::auth::policy`). Anything without a
-//! declaration is refused. Every refusal is written to the audit log.
+//! function and page declared (`app::auth::policy`, `app::routes`). Pages
+//! are known by the route axum matched ([`MatchedPath`]), so the router
+//! itself decides which page a path is. Anything without a declaration is
+//! refused. Every refusal is written to the audit log.
 
 use app::{
     auth::{
         policy::{self, Access, Decision},
-        server::{self as auth, AuditEntry, RequestAuth},
+        service::{self as auth, AuditEntry, RequestAuth},
     },
     error::AppError,
     state::AppState,
 };
 use axum::{
     body::Body,
-    extract::{ConnectInfo, Request, State},
+    extract::{ConnectInfo, MatchedPath, Request, State},
     http::{header, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -28,24 +30,30 @@ pub struct Gate {
 }
 
 impl Gate {
-    /// Whether `path` is one of the console's pages (rendered by Leptos).
-    pub fn is_page(&self, path: &str) -> bool {
-        self.pages.iter().any(|p| policy::route_matches(p, path))
+    /// Whether the route axum matched is one of the console's pages
+    /// (rendered by Leptos).
+    pub fn is_page(&self, route: Option<&str>) -> bool {
+        route.is_some_and(|route| self.pages.iter().any(|p| p == route))
     }
 
-    /// The declared access of a request path; `None` means "not declared".
-    pub fn access_for(&self, path: &str) -> Option<Access> {
+    /// The declared access of a request to `path`, which axum routed to
+    /// `route` (`None`: the fallback); `None` means "not declared".
+    pub fn access_for(&self, path: &str, route: Option<&str>) -> Option<Access> {
         if path.starts_with("/api/") {
             return policy::endpoint(path);
         }
-        if let Some(route) = policy::routes().find(|r| r.path == path) {
-            return Some(route.access);
+        let Some(route) = route else {
+            // Site files and paths no route claims (the 404 page).
+            return Some(Access::Public);
+        };
+        if let Some(plain) = policy::routes().find(|r| r.path == route) {
+            return Some(plain.access);
         }
-        match self.pages.iter().find(|p| policy::route_matches(p, path)) {
-            Some(route) => policy::page(route),
-            // Site files, /healthz and paths no route claims (the 404 page).
-            None => Some(Access::Public),
+        if self.is_page(Some(route)) {
+            return policy::page(route);
         }
+        // /healthz and the bundle's files.
+        Some(Access::Public)
     }
 }
 
@@ -122,6 +130,10 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request<Body>, next: Ne
         client_addr,
     };
     let path = request.uri().path().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
     let api = path.starts_with("/api/");
     let safe = matches!(
         *request.method(),
@@ -139,7 +151,7 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request<Body>, next: Ne
         );
     }
 
-    let decision = match gate.access_for(&path) {
+    let decision = match gate.access_for(&path, route.as_deref()) {
         Some(access) => access.decide(caller.role()),
         None => Decision::Deny,
     };
@@ -172,7 +184,7 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request<Body>, next: Ne
             } else {
                 StatusCode::FORBIDDEN
             };
-            if !gate.is_page(&path) {
+            if !gate.is_page(route.as_deref()) {
                 let error = if decision == Decision::SignIn {
                     AppError::Unauthorized
                 } else {

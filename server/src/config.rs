@@ -1,7 +1,7 @@
 //! Command-line options and their environment variables.
 
 use crate::ServerError;
-use app::auth::server::{AuthConfig, HashCost};
+use app::auth::service::{AuthConfig, HashCost};
 use clap::Args;
 use std::{net::SocketAddr, path::PathBuf};
 

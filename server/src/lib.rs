@@ -84,7 +84,7 @@ async fn announce_setup(
     args: &config::ServeArgs,
 ) -> Result<(), ServerError> {
     let file = args.db.data_dir.join("setup-url.txt");
-    let Some(token) = app::auth::server::issue_setup_token(db).await? else {
+    let Some(token) = app::auth::service::issue_setup_token(db).await? else {
         // Accounts exist: an old link is useless, so it goes.
         let _ = std::fs::remove_file(&file);
         return Ok(());

@@ -4,7 +4,7 @@
 //! input, with a hidden prompt on a terminal.
 
 use crate::{config::DbArgs, ServerError};
-use app::auth::{server as auth, Role};
+use app::auth::{service as auth, Role};
 use std::io::{BufRead as _, IsTerminal as _};
 
 pub fn read_password() -> Result<String, ServerError> {

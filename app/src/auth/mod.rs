@@ -1,18 +1,31 @@
 //! Who may use the console: accounts with a role, server-side sessions,
 //! login throttling, CSRF checks (in the server's middleware) and the audit
-//! log. `policy` holds the roles and the access declarations; `server` (ssr
-//! only) the database work; `pages` the login, setup, users, profile and
-//! audit pages.
+//! log.
+//!
+//! This file holds the types pages and server share and the server
+//! functions, each one call through [`crate::api`]. `policy` holds the roles
+//! and the access declarations; `service` (server only) the rules: password
+//! policy, sessions, throttling, the setup token, the last admin; `store`
+//! and `entity` (server only) the tables; `pages` the login, setup, users,
+//! profile and audit pages.
 
 #[cfg(feature = "ssr")]
-pub mod entities;
+pub mod entity;
 pub mod pages;
 pub mod policy;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
 
-use crate::error::AppError;
-use crate::{endpoint_access, page_access};
+/// The entities' old path, `crate::auth::entities`; other domains still
+/// name it until issue 14's merge moves them to [`entity`].
+#[cfg(feature = "ssr")]
+#[doc(hidden)]
+pub use entity as entities;
+
+use crate::api;
+use crate::error::{AppError, Invalid};
 use leptos::prelude::*;
 pub use policy::{Access, Decision, Role};
 use serde::{Deserialize, Serialize};
@@ -65,105 +78,149 @@ pub struct AuditFilter {
     pub until: String,
 }
 
-page_access!("/login", Access::Public);
-page_access!("/setup", Access::Public);
+/// Why an auth operation did not happen: the one error `service` and
+/// `store` return; [`AppError`]'s `From` below picks status and field.
+#[cfg(feature = "ssr")]
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// A form value is wrong.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// A refused login; its message never says why.
+    #[error(transparent)]
+    Login(#[from] service::LoginFailure),
+    #[error("{0} is the last enabled admin; make another account admin first.")]
+    LastAdminDemoted(String),
+    #[error("{0} is the last enabled admin and cannot be disabled.")]
+    LastAdminDisabled(String),
+    #[error("This setup link is not valid any more. Sign in, or restart Stackyard with no account to get a new one.")]
+    SetupLinkUsed,
+    #[error("Account {0} was not found.")]
+    NoAccount(i32),
+    #[error("The password could not be hashed.")]
+    Hashing,
+    /// The call needs a signed-in account.
+    #[error("Sign in to continue.")]
+    SignedOut,
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+#[cfg(feature = "ssr")]
+impl From<&DomainError> for AppError {
+    fn from(e: &DomainError) -> Self {
+        match e {
+            DomainError::Invalid(e) => AppError::from(e.clone()),
+            DomainError::Login(_)
+            | DomainError::LastAdminDemoted(_)
+            | DomainError::LastAdminDisabled(_)
+            | DomainError::SetupLinkUsed => AppError::Refused(e.to_string()),
+            DomainError::NoAccount(id) => AppError::NotFound(format!("Account {id}")),
+            DomainError::Hashing => AppError::Failed(e.to_string()),
+            DomainError::SignedOut => AppError::Unauthorized,
+            DomainError::Database(err) => {
+                tracing::error!("database: {err}");
+                AppError::Failed(
+                    "The database did not answer; try again, and check /healthz.".into(),
+                )
+            }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        AppError::from(&e)
+    }
+}
+
+/// The server half's old path, `crate::auth::server`, from before issue 14.
+/// Other domains and the `stackyard` crate still import from here; once
+/// every server function goes through [`crate::api::call`], `guard` and
+/// `with_status` go, and the rest is imported from [`service`] and [`store`].
+#[cfg(feature = "ssr")]
+pub mod server {
+    pub use super::entity::account;
+    pub use super::service::*;
+    pub use super::store::audit_row;
+    use crate::error::{AppError, AppResult};
+    use leptos::prelude::*;
+
+    /// Checks the calling server function's declared access against the
+    /// caller. Replaced by [`crate::api::call`].
+    pub fn guard<T: leptos::server_fn::ServerFn>() -> AppResult<RequestAuth> {
+        use super::policy::{self, Decision};
+        let auth = request_auth();
+        let Some(access) = policy::endpoint(T::PATH) else {
+            return Err(AppError::Forbidden(format!(
+                "{} has no access rule and is refused.",
+                T::PATH
+            )));
+        };
+        match access.decide(auth.role()) {
+            Decision::Allow => Ok(auth),
+            Decision::SignIn => Err(AppError::Unauthorized),
+            Decision::Deny => Err(AppError::Forbidden(
+                "Your role does not allow this.".to_owned(),
+            )),
+        }
+    }
+
+    /// Sets the response status for a server function's error. Replaced
+    /// by [`crate::api::call`].
+    pub fn with_status<T>(result: AppResult<T>) -> AppResult<T> {
+        if let Err(err) = &result {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(err.status());
+            }
+        }
+        result
+    }
+}
 
 // --- server functions ----------------------------------------------------------
 
-endpoint_access!(Me, Access::Public);
+api::access!(Me, Access::Public);
 /// The caller's account, or `None` when not signed in.
 #[server(prefix = "/api", endpoint = "auth/me")]
 pub async fn me() -> Result<Option<CurrentUser>, AppError> {
-    let auth = server::guard::<Me>()?;
-    Ok(auth.user)
+    api::call::<Me>()
+        .run(|c| async move { Ok::<_, AppError>(c.auth.user) })
+        .await
 }
 
-endpoint_access!(Login, Access::Public);
+api::access!(Login, Access::Public);
 /// Signs in with form fields `username` and `password`; sets the session
 /// cookie (a new session id every time).
 #[server(prefix = "/api", endpoint = "auth/login")]
 pub async fn login(username: String, password: String) -> Result<CurrentUser, AppError> {
-    use server::{AuditEntry, LoginFailure};
-    let auth = server::guard::<Login>()?;
-    let state = crate::state::AppState::from_context()?;
-    let result = async {
-        let outcome = server::authenticate(
-            &state.db,
-            &state.auth,
-            &username,
-            &password,
-            &auth.client_addr,
-        )
-        .await?;
-        let target = username.trim().to_ascii_lowercase();
-        let account = match outcome {
-            Ok(account) => account,
-            Err(failure) => {
-                let (reason, message) = match failure {
-                    LoginFailure::Throttled(secs) => (
-                        "throttled".to_owned(),
-                        format!("Too many failed logins. Try again in {secs} seconds."),
-                    ),
-                    LoginFailure::UnknownName => {
-                        ("unknown name".into(), server::WRONG_LOGIN.into())
-                    }
-                    LoginFailure::WrongPassword => {
-                        ("wrong password".into(), server::WRONG_LOGIN.into())
-                    }
-                    LoginFailure::Disabled => {
-                        ("account disabled".into(), server::WRONG_LOGIN.into())
-                    }
-                };
-                server::audit_best_effort(
-                    &state.db,
-                    AuditEntry::by(&auth, "auth.login", target).failed(reason),
-                )
-                .await;
-                return Err(AppError::Refused(message));
-            }
-        };
-        // A new session id at every login; the one the browser came with ends.
-        if let Some(old) = &auth.session_hash {
-            server::end_session(&state.db, old).await?;
-        }
-        let token =
-            server::create_session(&state.db, account.id, &auth.client_addr, &state.auth).await?;
-        server::send_cookie(&server::session_cookie(&token, &state.auth));
-        let user = server::to_user(&account);
-        let signed_in = server::RequestAuth {
-            user: Some(user.clone()),
-            ..auth.clone()
-        };
-        server::audit_best_effort(
-            &state.db,
-            AuditEntry::by(&signed_in, "auth.login", &user.username),
-        )
-        .await;
-        Ok(user)
-    }
-    .await;
-    server::with_status(result)
+    api::call::<Login>()
+        .run(|c| async move {
+            let auth = &c.state.auth;
+            let signed_in = service::login(c.db(), auth, &c.auth, &username, &password).await?;
+            service::send_cookie(&service::session_cookie(&signed_in.token, auth));
+            Ok::<_, DomainError>(signed_in.user)
+        })
+        .await
 }
 
-endpoint_access!(Logout, Access::Role(Role::Viewer));
+api::access!(Logout, Access::Role(Role::Viewer));
 /// Ends the caller's session and clears the cookie.
 #[server(prefix = "/api", endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
-    let auth = server::with_status(server::guard::<Logout>())?;
-    let state = crate::state::AppState::from_context()?;
-    if let Some(hash) = &auth.session_hash {
-        server::end_session(&state.db, hash).await?;
-    }
-    server::send_cookie(&server::clearing_cookie(&state.auth));
-    server::audit_best_effort(
-        &state.db,
-        server::AuditEntry::by(&auth, "auth.logout", auth.username()),
-    )
-    .await;
-    Ok(())
+    api::call::<Logout>()
+        .audit_success("auth.logout", "")
+        .run(|c| async move {
+            c.target(c.username());
+            service::logout(c.db(), &c.auth).await?;
+            service::send_cookie(&service::clearing_cookie(&c.state.auth));
+            Ok::<_, DomainError>(())
+        })
+        .await
 }
 
-endpoint_access!(Setup, Access::Public);
+api::access!(Setup, Access::Public);
 /// Creates the first admin with the one-time setup token, and signs in.
 #[server(prefix = "/api", endpoint = "auth/setup")]
 pub async fn setup(
@@ -172,39 +229,23 @@ pub async fn setup(
     password: String,
     confirm: String,
 ) -> Result<CurrentUser, AppError> {
-    let auth = server::guard::<Setup>()?;
-    let state = crate::state::AppState::from_context()?;
-    let result = async {
-        if password != confirm {
-            return Err(AppError::invalid("confirm", "The two passwords differ."));
-        }
-        let account = server::complete_setup(
-            &state.db,
-            &token,
-            &username,
-            &password,
-            state.auth.hash_cost,
-        )
-        .await?;
-        let session =
-            server::create_session(&state.db, account.id, &auth.client_addr, &state.auth).await?;
-        server::send_cookie(&server::session_cookie(&session, &state.auth));
-        Ok(server::to_user(&account))
-    }
-    .await;
-    // Once created, the new admin is the one who acted.
-    let actor = server::RequestAuth {
-        user: result.as_ref().ok().cloned(),
-        ..auth.clone()
-    };
-    let entry = server::AuditEntry::by(&actor, "auth.setup", username.trim().to_ascii_lowercase())
-        .outcome_of(&result)
-        .summary("first admin account");
-    server::audit_best_effort(&state.db, entry).await;
-    server::with_status(result)
+    api::call::<Setup>()
+        .run(|c| async move {
+            let form = service::SetupForm {
+                token,
+                username,
+                password,
+                confirm,
+            };
+            let auth = &c.state.auth;
+            let signed_in = service::setup(c.db(), auth, &c.auth, form).await?;
+            service::send_cookie(&service::session_cookie(&signed_in.token, auth));
+            Ok::<_, DomainError>(signed_in.user)
+        })
+        .await
 }
 
-endpoint_access!(ChangePassword, Access::Role(Role::Viewer));
+api::access!(ChangePassword, Access::Role(Role::Viewer));
 /// Changes the caller's own password (the current one is required) and ends
 /// the account's other sessions.
 #[server(prefix = "/api", endpoint = "auth/password")]
@@ -213,208 +254,112 @@ pub async fn change_password(
     password: String,
     confirm: String,
 ) -> Result<(), AppError> {
-    let auth = server::with_status(server::guard::<ChangePassword>())?;
-    let state = crate::state::AppState::from_context()?;
-    let Some(user) = auth.user.clone() else {
-        return server::with_status(Err(AppError::Unauthorized));
-    };
-    let result = async {
-        let account = server::find_account(&state.db, user.id).await?;
-        if !server::verify_password(account.password_hash, current).await {
-            return Err(AppError::invalid(
-                "current",
-                "That is not your current password.",
-            ));
-        }
-        if password != confirm {
-            return Err(AppError::invalid("confirm", "The two passwords differ."));
-        }
-        server::set_password(
-            &state.db,
-            user.id,
-            &password,
-            "password",
-            state.auth.hash_cost,
-            auth.session_hash.as_deref(),
-        )
+    api::call::<ChangePassword>()
+        .audit("auth.password", "")
+        .run(|c| async move {
+            c.target(c.username());
+            c.summary("own password changed; other sessions ended");
+            let form = service::PasswordChange {
+                current,
+                password,
+                confirm,
+            };
+            service::change_password(c.db(), c.state.auth.hash_cost, &c.auth, form).await
+        })
         .await
-    }
-    .await;
-    let entry = server::AuditEntry::by(&auth, "auth.password", &user.username)
-        .outcome_of(&result)
-        .summary("own password changed; other sessions ended");
-    server::audit_best_effort(&state.db, entry).await;
-    server::with_status(result)
 }
 
-endpoint_access!(ListUsers, Access::Role(Role::Admin));
+api::access!(ListUsers, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "users/list")]
 pub async fn list_users() -> Result<Vec<AccountRow>, AppError> {
-    use sea_orm::{EntityTrait, QueryOrder};
-    server::with_status(server::guard::<ListUsers>())?;
-    let state = crate::state::AppState::from_context()?;
-    let rows = entities::account::Entity::find()
-        .order_by_asc(entities::account::Column::Username)
-        .all(&state.db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|a| AccountRow {
-            id: a.id,
-            role: Role::parse(&a.role).unwrap_or(Role::Viewer),
-            username: a.username,
-            enabled: a.enabled,
-            created_at: a.created_at,
-        })
-        .collect())
+    api::call::<ListUsers>()
+        .run(|c| async move { service::list_users(c.db()).await })
+        .await
 }
 
-endpoint_access!(CreateUser, Access::Role(Role::Admin));
+api::access!(CreateUser, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "users/create")]
 pub async fn create_user(
     username: String,
     password: String,
     role: String,
 ) -> Result<AccountRow, AppError> {
-    let auth = server::with_status(server::guard::<CreateUser>())?;
-    let state = crate::state::AppState::from_context()?;
-    let result = async {
-        let role = Role::parse(&role)
-            .ok_or_else(|| AppError::invalid("role", "Choose admin, operator or viewer."))?;
-        let a = server::create_account(&state.db, &username, &password, role, state.auth.hash_cost)
-            .await?;
-        Ok(AccountRow {
-            id: a.id,
-            username: a.username,
-            role,
-            enabled: a.enabled,
-            created_at: a.created_at,
+    api::call::<CreateUser>()
+        .audit("users.create", username.trim().to_ascii_lowercase())
+        .run(|c| async move {
+            let form = service::NewAccount {
+                username,
+                password,
+                role,
+            };
+            let row = service::create_user(c.db(), form, c.state.auth.hash_cost).await?;
+            c.summary(format!("created with role {}", row.role));
+            Ok::<_, DomainError>(row)
         })
-    }
-    .await;
-    let summary = match &result {
-        Ok(row) => format!("created with role {}", row.role),
-        Err(_) => String::new(),
-    };
-    let entry = server::AuditEntry::by(&auth, "users.create", username.trim().to_ascii_lowercase())
-        .outcome_of(&result)
-        .summary(summary);
-    server::audit_best_effort(&state.db, entry).await;
-    server::with_status(result)
+        .await
 }
 
-endpoint_access!(UpdateRole, Access::Role(Role::Admin));
+api::access!(UpdateRole, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "users/role")]
 pub async fn update_role(id: i32, role: String) -> Result<(), AppError> {
-    let auth = server::with_status(server::guard::<UpdateRole>())?;
-    let state = crate::state::AppState::from_context()?;
-    let target = account_name(&state, id).await;
-    let result = async {
-        let role = Role::parse(&role)
-            .ok_or_else(|| AppError::invalid("role", "Choose admin, operator or viewer."))?;
-        server::set_role(&state.db, id, role).await
-    }
-    .await;
-    let summary = match &result {
-        Ok((before, after)) => format!("role {before} → {after}"),
-        Err(_) => format!("role → {role}"),
-    };
-    let entry = server::AuditEntry::by(&auth, "users.role", target)
-        .outcome_of(&result)
-        .summary(summary);
-    server::audit_best_effort(&state.db, entry).await;
-    server::with_status(result.map(|_| ()))
+    api::call::<UpdateRole>()
+        .audit("users.role", format!("account {id}"))
+        .run(|c| async move {
+            c.target(store::account_name(c.db(), id).await);
+            c.summary(format!("role → {role}"));
+            let (before, after) =
+                service::set_role(c.db(), id, service::parse_role(&role)?).await?;
+            c.summary(format!("role {before} → {after}"));
+            Ok::<_, DomainError>(())
+        })
+        .await
 }
 
-endpoint_access!(UpdateEnabled, Access::Role(Role::Admin));
+api::access!(UpdateEnabled, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "users/enabled")]
 pub async fn update_enabled(id: i32, enabled: bool) -> Result<(), AppError> {
-    let auth = server::with_status(server::guard::<UpdateEnabled>())?;
-    let state = crate::state::AppState::from_context()?;
-    let target = account_name(&state, id).await;
-    let result = server::set_enabled(&state.db, id, enabled).await;
-    let summary = match &result {
-        Ok(before) => format!("enabled {before} → {enabled}"),
-        Err(_) => format!("enabled → {enabled}"),
-    };
-    let entry = server::AuditEntry::by(&auth, "users.enabled", target)
-        .outcome_of(&result)
-        .summary(summary);
-    server::audit_best_effort(&state.db, entry).await;
-    server::with_status(result.map(|_| ()))
+    api::call::<UpdateEnabled>()
+        .audit("users.enabled", format!("account {id}"))
+        .run(|c| async move {
+            c.target(store::account_name(c.db(), id).await);
+            c.summary(format!("enabled → {enabled}"));
+            let before = service::set_enabled(c.db(), id, enabled).await?;
+            c.summary(format!("enabled {before} → {enabled}"));
+            Ok::<_, DomainError>(())
+        })
+        .await
 }
 
-endpoint_access!(ResetPassword, Access::Role(Role::Admin));
+api::access!(ResetPassword, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "users/password")]
 pub async fn reset_password(id: i32, password: String) -> Result<(), AppError> {
-    let auth = server::with_status(server::guard::<ResetPassword>())?;
-    let state = crate::state::AppState::from_context()?;
-    let target = account_name(&state, id).await;
-    let result = server::set_password(
-        &state.db,
-        id,
-        &password,
-        "password",
-        state.auth.hash_cost,
-        None,
-    )
-    .await;
-    let entry = server::AuditEntry::by(&auth, "users.password", target)
-        .outcome_of(&result)
-        .summary("password reset; the account's sessions ended");
-    server::audit_best_effort(&state.db, entry).await;
-    server::with_status(result)
-}
-
-#[cfg(feature = "ssr")]
-async fn account_name(state: &crate::state::AppState, id: i32) -> String {
-    server::find_account(&state.db, id)
+    api::call::<ResetPassword>()
+        .audit("users.password", format!("account {id}"))
+        .run(|c| async move {
+            c.target(store::account_name(c.db(), id).await);
+            c.summary("password reset; the account's sessions ended");
+            let cost = c.state.auth.hash_cost;
+            service::set_password(c.db(), id, &password, "password", cost, None).await
+        })
         .await
-        .map(|a| a.username)
-        .unwrap_or_else(|_| format!("account {id}"))
 }
 
-endpoint_access!(ListAudit, Access::Role(Role::Operator));
+api::access!(ListAudit, Access::Role(Role::Operator));
 /// The newest 500 audit lines matching the filter.
 #[server(prefix = "/api", endpoint = "audit/list")]
 pub async fn list_audit(filter: AuditFilter) -> Result<Vec<AuditRow>, AppError> {
-    use entities::audit_log;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    server::with_status(server::guard::<ListAudit>())?;
-    let state = crate::state::AppState::from_context()?;
-    let mut query = audit_log::Entity::find();
-    if !filter.user.trim().is_empty() {
-        query = query.filter(audit_log::Column::Username.contains(filter.user.trim()));
-    }
-    if !filter.action.trim().is_empty() {
-        query = query.filter(audit_log::Column::Action.contains(filter.action.trim()));
-    }
-    if !filter.target.trim().is_empty() {
-        query = query.filter(audit_log::Column::Target.contains(filter.target.trim()));
-    }
-    if !filter.from.trim().is_empty() {
-        let from = parse_time("from", &filter.from, false);
-        query = query.filter(audit_log::Column::At.gte(server::with_status(from)?));
-    }
-    if !filter.until.trim().is_empty() {
-        let until = parse_time("until", &filter.until, true);
-        query = query.filter(audit_log::Column::At.lte(server::with_status(until)?));
-    }
-    let rows = query
-        .order_by_desc(audit_log::Column::At)
-        .order_by_desc(audit_log::Column::Id)
-        .limit(500)
-        .all(&state.db)
-        .await?;
-    Ok(rows.into_iter().map(server::audit_row).collect())
+    api::call::<ListAudit>()
+        .run(|c| async move { service::list_audit(c.db(), &filter).await })
+        .await
 }
 
-/// A filter time: a date (the whole day, for `end_of_day`) or a date and time, UTC.
+/// A filter time: a date (the whole day, for `end_of_day`) or a date and
+/// time, UTC. Pure, so the audit page checks its query with it too.
 pub fn parse_time(
     field: &str,
     input: &str,
     end_of_day: bool,
-) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+) -> Result<chrono::DateTime<chrono::Utc>, Invalid> {
     use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
     let s = input.trim();
     if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M") {
@@ -430,7 +375,7 @@ pub fn parse_time(
             return Ok(Utc.from_utc_datetime(&t));
         }
     }
-    Err(AppError::invalid(
+    Err(Invalid::new(
         field,
         format!("{s:?} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)."),
     ))

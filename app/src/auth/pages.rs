@@ -1,10 +1,11 @@
 //! The sign-in panel, the first-run setup page, the users page (admin), the
 //! own-profile page and the audit page (operator), plus [`Protected`], which
-//! every page uses to state its access and show the sign-in panel or a
-//! refusal in place when the caller may not see it.
+//! the route table ([`crate::routes`]) wraps around every page that needs a
+//! session, to show the sign-in panel or a refusal in place when the caller
+//! may not see it.
 
 use super::*;
-use crate::ui::{FieldError, PageHeader};
+use crate::ui::{field_error, Field, FieldError, FormError, PageHeader};
 use leptos::form::ActionForm;
 use leptos_router::hooks::{use_location, use_query_map};
 
@@ -86,10 +87,6 @@ pub fn LoginPanel() -> impl IntoView {
             reload_to(&next);
         }
     });
-    let error = move || match login.value().get() {
-        Some(Err(e)) => Some(e.to_string()),
-        _ => None,
-    };
     view! {
         <section class="page narrow">
             <PageHeader title="Sign in" summary="Sign in to manage this organisation's hosts, DNS and mail."/>
@@ -101,7 +98,7 @@ pub fn LoginPanel() -> impl IntoView {
                     <label for="login-password">"Password"</label>
                     <input id="login-password" name="password" type="password"
                         autocomplete="current-password" required/>
-                    {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <FormError value=login.value()/>
                     <button type="submit" class="button" disabled=move || login.pending().get()>
                         "Sign in"
                     </button>
@@ -127,41 +124,27 @@ pub fn SetupPage() -> impl IntoView {
             reload_to("/");
         }
     });
-    let err = move |field: &'static str| {
-        Signal::derive(move || {
-            setup
-                .value()
-                .get()
-                .and_then(|r| r.err())
-                .and_then(|e| e.for_field(field))
-        })
-    };
-    let general = move || match setup.value().get() {
-        Some(Err(e @ (AppError::Refused(_) | AppError::Failed(_) | AppError::Request(_)))) => {
-            Some(e.to_string())
-        }
-        _ => None,
-    };
+    let err = move |field: &'static str| field_error(setup.value(), field);
     view! {
         <section class="page narrow">
             <PageHeader title="Set up Stackyard" summary="Create the first admin account. This link works once."/>
             <div class="panel">
                 <ActionForm action=setup attr:class="form" attr:aria-label="Create the first admin">
                     <input type="hidden" name="token" prop:value=token/>
-                    <label for="setup-username">"Admin name"</label>
-                    <input id="setup-username" name="username" autocomplete="username" required
-                        autocapitalize="none" spellcheck="false" aria-describedby="setup-username-error"/>
-                    <FieldError id="setup-username-error" message=err("username")/>
-                    <label for="setup-password">"Password"</label>
-                    <input id="setup-password" name="password" type="password" autocomplete="new-password"
-                        required aria-describedby="setup-password-hint setup-password-error"/>
-                    <p class="hint" id="setup-password-hint">"At least 12 characters."</p>
-                    <FieldError id="setup-password-error" message=err("password")/>
-                    <label for="setup-confirm">"Password again"</label>
-                    <input id="setup-confirm" name="confirm" type="password" autocomplete="new-password"
-                        required aria-describedby="setup-confirm-error"/>
-                    <FieldError id="setup-confirm-error" message=err("confirm")/>
-                    {move || general().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    <Field id="setup-username" label="Admin name" error=err("username")>
+                        <input id="setup-username" name="username" autocomplete="username" required
+                            autocapitalize="none" spellcheck="false" aria-describedby="setup-username-error"/>
+                    </Field>
+                    <Field id="setup-password" label="Password" error=err("password")>
+                        <input id="setup-password" name="password" type="password" autocomplete="new-password"
+                            required aria-describedby="setup-password-hint setup-password-error"/>
+                        <p class="hint" id="setup-password-hint">"At least 12 characters."</p>
+                    </Field>
+                    <Field id="setup-confirm" label="Password again" error=err("confirm")>
+                        <input id="setup-confirm" name="confirm" type="password" autocomplete="new-password"
+                            required aria-describedby="setup-confirm-error"/>
+                    </Field>
+                    <FormError value=setup.value() fields=&["username", "password", "confirm"]/>
                     <button type="submit" class="button" disabled=move || setup.pending().get()>
                         "Create admin and sign in"
                     </button>
@@ -171,28 +154,11 @@ pub fn SetupPage() -> impl IntoView {
     }
 }
 
-page_access!("/profile", Access::Role(Role::Viewer));
+/// The caller's own account: who they are, and the password change.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    view! {
-        <Protected access=Access::Role(Role::Viewer)>
-            <ProfileContent/>
-        </Protected>
-    }
-}
-
-#[component]
-fn ProfileContent() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
-    let err = move |field: &'static str| {
-        Signal::derive(move || {
-            change
-                .value()
-                .get()
-                .and_then(|r| r.err())
-                .and_then(|e| e.for_field(field))
-        })
-    };
+    let err = move |field: &'static str| field_error(change.value(), field);
     let user = use_session()
         .and_then(|s| s.0.get_untracked())
         .and_then(|r| r.ok())
@@ -206,26 +172,22 @@ fn ProfileContent() -> impl IntoView {
             <div class="panel">
                 <h2>"Change password"</h2>
                 <ActionForm action=change attr:class="form" attr:aria-label="Change password">
-                    <label for="pw-current">"Current password"</label>
-                    <input id="pw-current" name="current" type="password" autocomplete="current-password"
-                        required aria-describedby="pw-current-error"/>
-                    <FieldError id="pw-current-error" message=err("current")/>
-                    <label for="pw-new">"New password"</label>
-                    <input id="pw-new" name="password" type="password" autocomplete="new-password"
-                        required aria-describedby="pw-new-error"/>
-                    <FieldError id="pw-new-error" message=err("password")/>
-                    <label for="pw-confirm">"New password again"</label>
-                    <input id="pw-confirm" name="confirm" type="password" autocomplete="new-password"
-                        required aria-describedby="pw-confirm-error"/>
-                    <FieldError id="pw-confirm-error" message=err("confirm")/>
-                    {move || match change.value().get() {
-                        Some(Ok(())) => Some(view! {
-                            <p class="form-ok" role="status">"Password changed. Your other sessions have ended."</p>
-                        }.into_any()),
-                        Some(Err(AppError::Invalid { .. })) => None,
-                        Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
-                        None => None,
-                    }}
+                    <Field id="pw-current" label="Current password" error=err("current")>
+                        <input id="pw-current" name="current" type="password" autocomplete="current-password"
+                            required aria-describedby="pw-current-error"/>
+                    </Field>
+                    <Field id="pw-new" label="New password" error=err("password")>
+                        <input id="pw-new" name="password" type="password" autocomplete="new-password"
+                            required aria-describedby="pw-new-error"/>
+                    </Field>
+                    <Field id="pw-confirm" label="New password again" error=err("confirm")>
+                        <input id="pw-confirm" name="confirm" type="password" autocomplete="new-password"
+                            required aria-describedby="pw-confirm-error"/>
+                    </Field>
+                    {move || matches!(change.value().get(), Some(Ok(()))).then(|| view! {
+                        <p class="form-ok" role="status">"Password changed. Your other sessions have ended."</p>
+                    })}
+                    <FormError value=change.value() fields=&["current", "password", "confirm"]/>
                     <button type="submit" class="button" disabled=move || change.pending().get()>
                         "Change password"
                     </button>
@@ -235,18 +197,9 @@ fn ProfileContent() -> impl IntoView {
     }
 }
 
-page_access!("/users", Access::Role(Role::Admin));
+/// Accounts and their roles (admins only).
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    view! {
-        <Protected access=Access::Role(Role::Admin)>
-            <UsersContent/>
-        </Protected>
-    }
-}
-
-#[component]
-fn UsersContent() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let role = ServerAction::<UpdateRole>::new();
     let enabled = ServerAction::<UpdateEnabled>::new();
@@ -262,15 +215,7 @@ fn UsersContent() -> impl IntoView {
         },
         |_| list_users(),
     );
-    let err = move |field: &'static str| {
-        Signal::derive(move || {
-            create
-                .value()
-                .get()
-                .and_then(|r| r.err())
-                .and_then(|e| e.for_field(field))
-        })
-    };
+    let err = move |field: &'static str| field_error(create.value(), field);
     // The last refusal of a row action (for example the last admin), shown above the table.
     let row_error = move || {
         [
@@ -290,30 +235,28 @@ fn UsersContent() -> impl IntoView {
                 <article class="panel">
                     <h2>"New account"</h2>
                     <ActionForm action=create attr:class="form" attr:aria-label="New account">
-                        <label for="new-username">"Name"</label>
-                        <input id="new-username" name="username" required autocapitalize="none"
-                            spellcheck="false" aria-describedby="new-username-error"/>
-                        <FieldError id="new-username-error" message=err("username")/>
-                        <label for="new-password">"Password"</label>
-                        <input id="new-password" name="password" type="password" autocomplete="new-password"
-                            required aria-describedby="new-password-error"/>
-                        <FieldError id="new-password-error" message=err("password")/>
-                        <label for="new-role">"Role"</label>
-                        <select id="new-role" name="role">
-                            <option value="viewer">"Viewer: reads everything"</option>
-                            <option value="operator">"Operator: runs VMs, edits DNS and mail"</option>
-                            <option value="admin">"Admin: also manages accounts"</option>
-                        </select>
-                        <FieldError id="new-role-error" message=err("role")/>
+                        <Field id="new-username" label="Name" error=err("username")>
+                            <input id="new-username" name="username" required autocapitalize="none"
+                                spellcheck="false" aria-describedby="new-username-error"/>
+                        </Field>
+                        <Field id="new-password" label="Password" error=err("password")>
+                            <input id="new-password" name="password" type="password" autocomplete="new-password"
+                                required aria-describedby="new-password-error"/>
+                        </Field>
+                        <Field id="new-role" label="Role" error=err("role")>
+                            <select id="new-role" name="role">
+                                <option value="viewer">"Viewer: reads everything"</option>
+                                <option value="operator">"Operator: runs VMs, edits DNS and mail"</option>
+                                <option value="admin">"Admin: also manages accounts"</option>
+                            </select>
+                        </Field>
                         {move || match create.value().get() {
                             Some(Ok(row)) => Some(view! {
                                 <p class="form-ok" role="status">"Created " {row.username} "."</p>
-                            }.into_any()),
-                            Some(Err(e)) if !matches!(e, AppError::Invalid { .. }) => Some(view! {
-                                <p class="form-error" role="alert">{e.to_string()}</p>
-                            }.into_any()),
+                            }),
                             _ => None,
                         }}
+                        <FormError value=create.value() fields=&["username", "password", "role"]/>
                         <button type="submit" class="button" disabled=move || create.pending().get()>
                             "Create account"
                         </button>
@@ -392,36 +335,21 @@ fn UserRow(
 
 #[component]
 fn ResetForm(id: i32, label: String, reset: ServerAction<ResetPassword>) -> impl IntoView {
-    let error = move || {
-        reset
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .and_then(|e| e.for_field("password"))
-    };
+    let error = field_error(reset.value(), "password");
     view! {
         <ActionForm action=reset attr:class="form inline-reset">
             <input type="hidden" name="id" value=id.to_string()/>
             <label for=format!("reset-{id}")>{label}</label>
             <input id=format!("reset-{id}") name="password" type="password" autocomplete="new-password" required/>
-            {move || error().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+            {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
             <button type="submit" class="button">"Save password"</button>
         </ActionForm>
     }
 }
 
-page_access!("/audit", Access::Role(Role::Operator));
+/// The audit log with its filters (operators and admins).
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    view! {
-        <Protected access=Access::Role(Role::Operator)>
-            <AuditContent/>
-        </Protected>
-    }
-}
-
-#[component]
-fn AuditContent() -> impl IntoView {
     let query = use_query_map();
     let filter = move || {
         query.with(|q| AuditFilter {
@@ -444,7 +372,7 @@ fn AuditContent() -> impl IntoView {
             }
             parse_time(field, &input, field == "until")
                 .err()
-                .and_then(|e| e.for_field(field))
+                .map(|e| e.message)
         })
     };
     view! {

@@ -1,7 +1,9 @@
-//! Who may do what. Every server function and every page declares the least
-//! access it needs, beside its definition, with [`endpoint_access!`] or
-//! [`page_access!`]; the server refuses anything without a declaration, and a
-//! test walks Leptos' own registries to prove that each one has one.
+//! Who may do what. Every server function declares the least access it
+//! needs beside its definition ([`crate::api::access!`]), every page in the
+//! route table ([`crate::routes`]), every plain HTTP route with
+//! [`route_access!`](crate::route_access); the server refuses anything
+//! without a declaration, and a test walks Leptos' own registries to prove
+//! that each one has one.
 
 use serde::{Deserialize, Serialize};
 
@@ -94,14 +96,6 @@ pub struct EndpointPolicy {
     pub access: Access,
 }
 
-/// A page's declared access, keyed by its route path as axum writes it (`/hosts/{id}`).
-#[cfg(feature = "ssr")]
-#[derive(Debug)]
-pub struct PagePolicy {
-    pub path: &'static str,
-    pub access: Access,
-}
-
 /// The declared access of a plain HTTP route the server adds beside Leptos
 /// (the live event stream).
 #[cfg(feature = "ssr")]
@@ -115,8 +109,6 @@ pub struct RoutePolicy {
 inventory::collect!(RoutePolicy);
 #[cfg(feature = "ssr")]
 inventory::collect!(EndpointPolicy);
-#[cfg(feature = "ssr")]
-inventory::collect!(PagePolicy);
 
 /// Declares the access a server function needs: `endpoint_access!(Login, Access::Public);`
 /// The path comes from the function's own type, so it cannot drift.
@@ -133,14 +125,13 @@ macro_rules! endpoint_access {
     };
 }
 
-/// Declares the access a page needs: `page_access!("/users", Access::Role(Role::Admin));`
+/// The old declaration of a page's access, from before the route table:
+/// it only type-checks its arguments now. A page's access is its line in
+/// [`crate::routes`]; the remaining uses go at issue 14's merge.
 #[macro_export]
 macro_rules! page_access {
     ($path:literal, $access:expr) => {
-        #[cfg(feature = "ssr")]
-        ::inventory::submit! {
-            $crate::auth::policy::PagePolicy { path: $path, access: $access }
-        }
+        const _: (&str, $crate::auth::Access) = ($path, $access);
     };
 }
 
@@ -171,29 +162,10 @@ pub fn endpoint(path: &str) -> Option<Access> {
         .map(|p| p.access)
 }
 
-/// The declared access of the page whose route matches `path`.
-#[cfg(feature = "ssr")]
+/// The declared access of the page whose route, as axum writes it
+/// (`/hosts/{id}`), is `route`: its line in [`crate::routes::PAGES`].
 pub fn page(route: &str) -> Option<Access> {
-    inventory::iter::<PagePolicy>
-        .into_iter()
-        .find(|p| p.path == route)
-        .map(|p| p.access)
-}
-
-/// Whether a request path matches a route pattern as axum writes it
-/// (`{param}` matches one segment, `{*rest}` the remainder).
-pub fn route_matches(pattern: &str, path: &str) -> bool {
-    let mut pat = pattern.trim_end_matches('/').split('/');
-    let mut segs = path.trim_end_matches('/').split('/');
-    loop {
-        match (pat.next(), segs.next()) {
-            (None, None) => return true,
-            (Some(p), _) if p.starts_with("{*") => return true,
-            (Some(p), Some(s)) if p.starts_with('{') && p.ends_with('}') && !s.is_empty() => {}
-            (Some(p), Some(s)) if p == s => {}
-            _ => return false,
-        }
-    }
+    crate::routes::page_access(route)
 }
 
 #[cfg(test)]
@@ -208,18 +180,6 @@ mod tests {
         assert_eq!(op.decide(Some(Role::Operator)), Decision::Allow);
         assert_eq!(op.decide(Some(Role::Admin)), Decision::Allow);
         assert_eq!(Access::Public.decide(None), Decision::Allow);
-    }
-
-    #[test]
-    fn route_patterns() {
-        assert!(route_matches("/", "/"));
-        assert!(route_matches("/", ""));
-        assert!(route_matches("/hosts", "/hosts/"));
-        assert!(route_matches("/hosts/{id}", "/hosts/3"));
-        assert!(!route_matches("/hosts/{id}", "/hosts"));
-        assert!(!route_matches("/hosts", "/hosts/x"));
-        assert!(route_matches("/files/{*rest}", "/files/a/b"));
-        assert!(!route_matches("/users", "/users-x"));
     }
 
     #[test]

@@ -6,16 +6,20 @@
 //! costs one request and refetches as one whenever a host changes. What a
 //! caller may see is decided there, on the server: a viewer's overview has
 //! no audit lines at all, rather than lines the page hides. `service`
-//! (server only) reads the database and the host workers; `soa` (server
-//! only) asks the secondaries for their serials; `pages` draws it. The DTOs
-//! and the pure judgements (host order, why a zone needs attention) live
-//! here, tested without a database.
+//! (server only) gathers it from the host workers and the other domains;
+//! `store` (server only) holds the few reads of their tables it makes
+//! itself (the dashboard has no table of its own); `soa` (server only) asks
+//! the secondaries for their serials; `pages` draws it. The DTOs and the
+//! pure judgements (host order, why a zone needs attention) live here,
+//! tested without a database.
 
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod soa;
+#[cfg(feature = "ssr")]
+pub mod store;
 
 use crate::auth::{Access, AuditRow, Role};
 use crate::dns::zone::serial_gt;
@@ -232,6 +236,32 @@ pub struct MailRow {
     pub last_check: Option<LastCheck>,
 }
 
+/// Why the overview could not be gathered.
+#[cfg(feature = "ssr")]
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+    /// The audit log could not be read.
+    #[error(transparent)]
+    Audit(#[from] crate::auth::DomainError),
+    /// Another domain's store refused, in its own words (those stores
+    /// answer with [`AppError`] until each has a domain error of its own).
+    #[error(transparent)]
+    Elsewhere(#[from] AppError),
+}
+
+#[cfg(feature = "ssr")]
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Database(e) => AppError::from(e),
+            DomainError::Audit(e) => AppError::from(e),
+            DomainError::Elsewhere(e) => e,
+        }
+    }
+}
+
 crate::api::access!(SystemStatus, Access::Role(Role::Viewer));
 #[server(prefix = "/api", endpoint = "dashboard/status")]
 pub async fn system_status() -> Result<InstanceStatus, AppError> {
@@ -249,8 +279,6 @@ pub async fn dashboard_overview() -> Result<Overview, AppError> {
         .run(|c| async move { service::overview(&c.state, c.auth.role()).await })
         .await
 }
-
-crate::page_access!("/", Access::Role(Role::Viewer));
 
 #[cfg(test)]
 mod tests {

@@ -9,22 +9,13 @@
 //! decided on the server.
 
 use super::*;
-use crate::auth::pages::Protected;
 use crate::hosts::pages::use_host_changes;
-use crate::ui::{ErrorPanel, MemoryBar, PageHeader};
+use crate::ui::{Loaded, MemoryBar, PageHeader};
 use leptos_router::components::A;
 
+/// The dashboard (viewers and up; [`crate::routes`] says so).
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    view! {
-        <Protected access=Access::Role(Role::Viewer)>
-            <Dashboard/>
-        </Protected>
-    }
-}
-
-#[component]
-fn Dashboard() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let status = Resource::new(move || refresh.get(), |_| system_status());
     // Zero on the server and when the page hydrates; it moves only with
@@ -38,17 +29,9 @@ fn Dashboard() -> impl IntoView {
                 title="Dashboard"
                 summary="Hosts, DNS, mail and recent changes at a glance; hosts update as they change."
             />
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(o) => view! { <OverviewPanels overview=o/> }.into_any(),
-                        Err(e) => view! {
-                            <ErrorPanel title="Overview unavailable" message=e.to_string()/>
-                        }
-                        .into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=overview title="Overview unavailable" let:o>
+                <OverviewPanels overview=o/>
+            </Loaded>
             <article class="panel dash-instance" aria-labelledby="instance-title">
                 <div class="panel-head">
                     <h2 id="instance-title">"This instance"</h2>
@@ -60,17 +43,9 @@ fn Dashboard() -> impl IntoView {
                         "Refresh"
                     </button>
                 </div>
-                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match status.await {
-                            Ok(s) => view! { <StatusList status=s/> }.into_any(),
-                            Err(e) => view! {
-                                <ErrorPanel title="Status unavailable" message=e.to_string()/>
-                            }
-                            .into_any(),
-                        }
-                    })}
-                </Transition>
+                <Loaded resource=status title="Status unavailable" let:s>
+                    <StatusList status=s/>
+                </Loaded>
             </article>
         </section>
     }

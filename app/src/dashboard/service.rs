@@ -6,24 +6,20 @@
 //! (the secondaries, two seconds at most), not for their sum.
 
 use super::{
-    apply_issue, secondary_issue, soa, sort_hosts, DnsOverview, HostRow, MailRow, Overview,
-    ZoneAttention, ZoneIssue, RECENT_CHANGES,
+    apply_issue, secondary_issue, soa, sort_hosts, store, DnsOverview, DomainError, HostRow,
+    MailRow, Overview, ZoneAttention, ZoneIssue, RECENT_CHANGES,
 };
-use crate::auth::{AuditRow, Role};
+use crate::api::Endpoint as _;
+use crate::auth::{AuditRow, ListAudit, Role};
 use crate::capacity::CapacityPolicy;
-use crate::dns::entity::{server as server_row, version, zone as zone_row};
-use crate::error::AppResult;
 use crate::hosts::entity::host;
 use crate::hosts::types::HostSnapshot;
-use crate::mail::entity::mail_domain;
 use crate::state::AppState;
-use leptos::server_fn::ServerFn as _;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use std::collections::BTreeMap;
+use sea_orm::DatabaseConnection;
 use std::net::{IpAddr, SocketAddr};
 
 /// The overview as `caller` may see it.
-pub async fn overview(state: &AppState, caller: Option<Role>) -> AppResult<Overview> {
+pub async fn overview(state: &AppState, caller: Option<Role>) -> Result<Overview, DomainError> {
     let (hosts, dns, mail, recent_changes) = tokio::join!(
         hosts(state),
         dns(&state.db, &soa::SHARED),
@@ -40,7 +36,7 @@ pub async fn overview(state: &AppState, caller: Option<Role>) -> AppResult<Overv
 
 /// Every host the registry runs, with the `y_os` stored now (the registry
 /// keeps the row it was started with).
-async fn hosts(state: &AppState) -> AppResult<Vec<HostRow>> {
+async fn hosts(state: &AppState) -> Result<Vec<HostRow>, DomainError> {
     let policy = crate::layouts::store::policy(&state.db).await?;
     let rows = crate::hosts::store::by_id(&state.db).await?;
     let mut out: Vec<HostRow> = state
@@ -63,14 +59,12 @@ fn host_row(row: &host::Model, snap: &HostSnapshot, policy: &CapacityPolicy) -> 
 
 /// Zones not applied as stored, and zones a secondary serves behind the
 /// primary or not at all; `serials` asks the secondaries.
-pub async fn dns(db: &DatabaseConnection, serials: &soa::Serials) -> AppResult<DnsOverview> {
+pub async fn dns(
+    db: &DatabaseConnection,
+    serials: &soa::Serials,
+) -> Result<DnsOverview, DomainError> {
     let zones = crate::dns::store::list_zones(db).await?;
-    let applied: BTreeMap<i32, Option<u32>> = zone_row::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|z| (z.id, z.applied_serial.and_then(|s| u32::try_from(s).ok())))
-        .collect();
+    let applied = store::applied_serials(db).await?;
     let applied_of = |id: i32| applied.get(&id).copied().flatten();
 
     // The history of the zones whose stored serial is not the applied one.
@@ -79,28 +73,9 @@ pub async fn dns(db: &DatabaseConnection, serials: &soa::Serials) -> AppResult<D
         .filter(|z| applied_of(z.id).is_some_and(|a| a != z.serial))
         .map(|z| z.id)
         .collect();
-    let mut versions: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
-    if !waiting.is_empty() {
-        let rows: Vec<(i32, i64)> = version::Entity::find()
-            .select_only()
-            .column(version::Column::ZoneId)
-            .column(version::Column::Serial)
-            .filter(version::Column::ZoneId.is_in(waiting))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (zone, serial) in rows {
-            if let Ok(serial) = u32::try_from(serial) {
-                versions.entry(zone).or_default().push(serial);
-            }
-        }
-    }
+    let versions = store::version_serials(db, waiting).await?;
 
-    let secondaries = server_row::Entity::find()
-        .filter(server_row::Column::Role.eq("secondary"))
-        .order_by_asc(server_row::Column::Id)
-        .all(db)
-        .await?;
+    let secondaries = store::secondaries(db).await?;
     // One question per secondary and zone the primary serves.
     let mut asked: Vec<(usize, String, u32)> = Vec::new();
     let mut targets: Vec<soa::Target> = Vec::new();
@@ -182,11 +157,9 @@ pub async fn dns(db: &DatabaseConnection, serials: &soa::Serials) -> AppResult<D
 }
 
 /// Every mail domain with its newest readiness-check run.
-async fn mail(db: &DatabaseConnection) -> AppResult<Vec<MailRow>> {
+async fn mail(db: &DatabaseConnection) -> Result<Vec<MailRow>, DomainError> {
     let mut last = crate::mail::store::last_checks(db).await?;
-    Ok(mail_domain::Entity::find()
-        .order_by_asc(mail_domain::Column::Name)
-        .all(db)
+    Ok(store::mail_domains(db)
         .await?
         .into_iter()
         .map(|d| MailRow {
@@ -201,15 +174,12 @@ async fn mail(db: &DatabaseConnection) -> AppResult<Vec<MailRow>> {
 async fn recent_changes(
     db: &DatabaseConnection,
     caller: Option<Role>,
-) -> AppResult<Option<Vec<AuditRow>>> {
-    let may_read = crate::auth::policy::endpoint(crate::auth::ListAudit::PATH)
-        .is_some_and(|access| access.allows(caller));
-    if !may_read {
+) -> Result<Option<Vec<AuditRow>>, DomainError> {
+    if !ListAudit::ACCESS.allows(caller) {
         return Ok(None);
     }
-    crate::auth::server::recent_audit(db, RECENT_CHANGES)
-        .await
-        .map(Some)
+    let lines = crate::auth::service::recent_audit(db, RECENT_CHANGES).await?;
+    Ok(Some(lines))
 }
 
 #[cfg(test)]

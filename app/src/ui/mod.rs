@@ -19,25 +19,10 @@ pub use memory_bar::{MemoryBar, MemoryUse};
 pub use session::{at_least, role};
 pub use table::{Column, DataTable};
 
-use crate::auth::{
-    pages::{use_session, AccountMenu},
-    Role,
-};
+use crate::auth::pages::{use_session, AccountMenu};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_location};
-
-/// The areas of the console, in navigation order, with the least role that
-/// sees them (the server enforces the same through the pages' declarations).
-pub const NAV: &[(&str, &str, Role)] = &[
-    ("/", "Dashboard", Role::Viewer),
-    ("/hosts", "Hosts", Role::Viewer),
-    ("/layouts", "Layouts", Role::Viewer),
-    ("/dns", "DNS", Role::Viewer),
-    ("/mail", "Mail", Role::Viewer),
-    ("/users", "Users", Role::Admin),
-    ("/audit", "Audit", Role::Operator),
-];
 
 /// Header, navigation and the content frame around a routed page.
 #[component]
@@ -82,14 +67,13 @@ pub fn Layout(children: Children) -> impl IntoView {
                             };
                             view! {
                                 <ul>
-                                    {NAV
-                                        .iter()
-                                        .filter(|(_, _, needed)| role.is_some_and(|r| r >= *needed))
+                                    {crate::routes::nav()
+                                        .filter(|(_, _, access)| access.allows(role))
                                         .map(|(href, label, _)| {
                                             view! {
                                                 <li>
-                                                    <A href=*href exact=true>
-                                                        {*label}
+                                                    <A href=href exact=true>
+                                                        {label}
                                                     </A>
                                                 </li>
                                             }

@@ -1,5 +1,5 @@
 //! sea-orm entities of the auth tables. They stay on the server: pages get
-//! the DTOs in `auth::mod` (a password hash is never serialisable).
+//! the DTOs in [`crate::auth`] (a password hash is never serialisable).
 
 pub mod account {
     use sea_orm::entity::prelude::*;

@@ -1,0 +1,357 @@
+//! Sessions and their cookies, logins with their throttle, and the
+//! first start's setup token.
+
+use super::{
+    audit_best_effort, create_account, dummy_hash, to_user, verify_password, AuditEntry,
+    AuthConfig, HashCost, RequestAuth, LAST_SEEN_GRANULARITY, SESSION_COOKIE,
+    THROTTLE_FREE_FAILURES, THROTTLE_MAX_DELAY_SECS, THROTTLE_WINDOW,
+};
+use crate::auth::entity::account;
+use crate::auth::{store, CurrentUser, DomainError, Role};
+use crate::error::{AppError, Invalid};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use rand::RngCore as _;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use sha2::{Digest, Sha256};
+
+// --- sessions ------------------------------------------------------------------
+
+/// 256 random bits, URL-safe: the cookie's value.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Starts a session; returns the token for the cookie.
+pub async fn create_session<C: ConnectionTrait>(
+    db: &C,
+    account_id: i32,
+    client_addr: &str,
+    config: &AuthConfig,
+) -> Result<String, DbErr> {
+    let token = new_token();
+    let now = Utc::now();
+    store::insert_session(
+        db,
+        token_hash(&token),
+        account_id,
+        client_addr,
+        now,
+        now + config.lifetime,
+    )
+    .await?;
+    Ok(token)
+}
+
+/// The account behind a session token, if the session is alive: not past
+/// its lifetime, not idle too long, and its account enabled.
+pub async fn resolve_session<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+    config: &AuthConfig,
+    now: DateTime<Utc>,
+) -> Result<Option<(CurrentUser, String)>, DbErr> {
+    let hash = token_hash(token);
+    let Some(found) = store::find_session(db, &hash).await? else {
+        return Ok(None);
+    };
+    let expired = now >= found.expires_at || now - found.last_seen_at >= config.idle_timeout;
+    let account = match store::find_account(db, found.account_id).await {
+        Ok(account) => Some(account),
+        Err(DomainError::Database(e)) => return Err(e),
+        Err(_) => None,
+    };
+    let Some(account) = account.filter(|a| a.enabled && !expired) else {
+        store::end_session(db, &hash).await?;
+        return Ok(None);
+    };
+    if now - found.last_seen_at >= LAST_SEEN_GRANULARITY {
+        store::touch_session(db, &hash, now).await?;
+    }
+    Ok(Some((to_user(&account), hash)))
+}
+
+pub use store::{end_session, end_sessions_of};
+
+/// The `Set-Cookie` value for a new session. The only place cookies are built.
+pub fn session_cookie(token: &str, config: &AuthConfig) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        config.lifetime.num_seconds(),
+        if config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    )
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clearing_cookie(config: &AuthConfig) -> String {
+    format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        if config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Adds a `Set-Cookie` header (built by [`session_cookie`] or
+/// [`clearing_cookie`]) to the current server function's response.
+pub fn send_cookie(value: &str) {
+    if let (Some(response), Ok(cookie)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(value),
+    ) {
+        response.append_header(http::header::SET_COOKIE, cookie);
+    }
+}
+
+/// The session token in a request's `Cookie` headers.
+pub fn token_from_headers(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A session just started: the account, and the token for its cookie.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: CurrentUser,
+    pub token: String,
+}
+
+/// Ends the caller's session; the cookie is the server function's to clear.
+pub async fn logout(db: &DatabaseConnection, caller: &RequestAuth) -> Result<(), DomainError> {
+    if let Some(hash) = &caller.session_hash {
+        store::end_session(db, hash).await?;
+    }
+    Ok(())
+}
+
+// --- login ---------------------------------------------------------------------
+
+/// Seconds to wait before the next attempt, when this name or this address
+/// has failed too often: after 5 failures within 15 minutes, 30 s, doubling
+/// with every further failure (refused attempts count), up to 15 minutes.
+pub async fn throttle_delay<C: ConnectionTrait>(
+    db: &C,
+    username: &str,
+    client_addr: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, DbErr> {
+    let mut wait = None;
+    for (by, value) in [
+        (store::AttemptsBy::Username, username),
+        (store::AttemptsBy::ClientAddr, client_addr),
+    ] {
+        // Failures since the last success by the same name (or address).
+        let window = now - THROTTLE_WINDOW;
+        let since = store::last_success(db, by, value, window)
+            .await?
+            .unwrap_or(window);
+        let failures = store::failures_since(db, by, value, since, 64).await?;
+        let count = failures.len() as u64;
+        if count < THROTTLE_FREE_FAILURES {
+            continue;
+        }
+        let Some(last) = failures.first() else {
+            continue;
+        };
+        let doublings = (count - THROTTLE_FREE_FAILURES).min(10) as u32;
+        let delay = (30i64 << doublings).min(THROTTLE_MAX_DELAY_SECS);
+        let remaining = (*last + chrono::Duration::seconds(delay) - now).num_seconds();
+        if remaining > 0 {
+            wait = Some(wait.map_or(remaining, |w: i64| w.max(remaining)));
+        }
+    }
+    Ok(wait)
+}
+
+pub use store::record_attempt;
+
+/// Why a login failed. The browser only ever sees the message ([`WRONG_LOGIN`]
+/// or the throttle's); the audit log keeps the [`reason`](LoginFailure::reason).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoginFailure {
+    #[error("Too many failed logins. Try again in {0} seconds.")]
+    Throttled(i64),
+    #[error("Wrong name or password.")]
+    UnknownName,
+    #[error("Wrong name or password.")]
+    WrongPassword,
+    #[error("Wrong name or password.")]
+    Disabled,
+}
+
+impl LoginFailure {
+    /// The real reason, for the audit log.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            LoginFailure::Throttled(_) => "throttled",
+            LoginFailure::UnknownName => "unknown name",
+            LoginFailure::WrongPassword => "wrong password",
+            LoginFailure::Disabled => "account disabled",
+        }
+    }
+}
+
+/// Checks a name and password; constant work whether the name exists or not.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    config: &AuthConfig,
+    username: &str,
+    password: &str,
+    client_addr: &str,
+) -> Result<Result<account::Model, LoginFailure>, DbErr> {
+    let name = username.trim().to_ascii_lowercase();
+    if let Some(wait) = throttle_delay(db, &name, client_addr, Utc::now()).await? {
+        store::record_attempt(db, &name, client_addr, false).await?;
+        return Ok(Err(LoginFailure::Throttled(wait)));
+    }
+    let found = store::account_by_name(db, &name).await?;
+    let hash = match &found {
+        Some(a) => a.password_hash.clone(),
+        None => dummy_hash(config.hash_cost).await,
+    };
+    let matches = verify_password(hash, password.to_owned()).await;
+    let outcome = match found {
+        None => Err(LoginFailure::UnknownName),
+        Some(_) if !matches => Err(LoginFailure::WrongPassword),
+        Some(a) if !a.enabled => Err(LoginFailure::Disabled),
+        Some(a) => Ok(a),
+    };
+    store::record_attempt(db, &name, client_addr, outcome.is_ok()).await?;
+    Ok(outcome)
+}
+
+/// Signs in: a new session every time (the one the browser came with
+/// ends), and an audit line either way, a refusal with its real reason.
+pub async fn login(
+    db: &DatabaseConnection,
+    config: &AuthConfig,
+    caller: &RequestAuth,
+    username: &str,
+    password: &str,
+) -> Result<SignedIn, DomainError> {
+    let outcome = authenticate(db, config, username, password, &caller.client_addr).await?;
+    let account = match outcome {
+        Ok(account) => account,
+        Err(failure) => {
+            let target = username.trim().to_ascii_lowercase();
+            let entry = AuditEntry::by(caller, "auth.login", target).failed(failure.reason());
+            audit_best_effort(db, entry).await;
+            return Err(failure.into());
+        }
+    };
+    if let Some(old) = &caller.session_hash {
+        store::end_session(db, old).await?;
+    }
+    let token = create_session(db, account.id, &caller.client_addr, config).await?;
+    let user = to_user(&account);
+    let entry = AuditEntry::by(&caller.as_user(&user), "auth.login", &user.username);
+    audit_best_effort(db, entry).await;
+    Ok(SignedIn { user, token })
+}
+
+// --- first start ---------------------------------------------------------------
+
+/// With no account yet, makes a fresh one-time setup token (valid until an
+/// admin is created with it) and returns it; otherwise `None`.
+pub async fn issue_setup_token(db: &DatabaseConnection) -> Result<Option<String>, DbErr> {
+    if store::account_count(db).await? > 0 {
+        store::delete_setup_token(db).await?;
+        return Ok(None);
+    }
+    let token = new_token();
+    store::put_setup_token_hash(db, token_hash(&token)).await?;
+    Ok(Some(token))
+}
+
+/// Creates the first admin with the setup token, in one transaction: the
+/// token is gone once used, and only works while there is no account.
+pub async fn complete_setup(
+    db: &DatabaseConnection,
+    token: &str,
+    username: &str,
+    password: &str,
+    cost: HashCost,
+) -> Result<account::Model, DomainError> {
+    let txn = db.begin().await?;
+    let valid = store::setup_token_hash(&txn)
+        .await?
+        .is_some_and(|hash| hash == token_hash(token));
+    if !valid || store::account_count(&txn).await? > 0 {
+        return Err(DomainError::SetupLinkUsed);
+    }
+    let model = create_account(&txn, username, password, Role::Admin, cost).await?;
+    store::delete_setup_token(&txn).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// The setup page's form.
+#[derive(Debug, Clone)]
+pub struct SetupForm {
+    pub token: String,
+    pub username: String,
+    pub password: String,
+    pub confirm: String,
+}
+
+/// Creates the first admin and signs in; the audit line names the new
+/// admin as the one who acted.
+pub async fn setup(
+    db: &DatabaseConnection,
+    config: &AuthConfig,
+    caller: &RequestAuth,
+    form: SetupForm,
+) -> Result<SignedIn, DomainError> {
+    let result = async {
+        if form.password != form.confirm {
+            return Err(Invalid::new("confirm", "The two passwords differ.").into());
+        }
+        let account = complete_setup(
+            db,
+            &form.token,
+            &form.username,
+            &form.password,
+            config.hash_cost,
+        )
+        .await?;
+        let token = create_session(db, account.id, &caller.client_addr, config).await?;
+        Ok(SignedIn {
+            user: to_user(&account),
+            token,
+        })
+    }
+    .await;
+    let actor = match &result {
+        Ok(signed_in) => caller.as_user(&signed_in.user),
+        Err(_) => caller.clone(),
+    };
+    let target = form.username.trim().to_ascii_lowercase();
+    let entry = AuditEntry::by(&actor, "auth.setup", target)
+        .outcome_of(&result.as_ref().map_err(AppError::from))
+        .summary("first admin account");
+    audit_best_effort(db, entry).await;
+    result
+}
