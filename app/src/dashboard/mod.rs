@@ -245,10 +245,15 @@ pub enum DomainError {
     /// The audit log could not be read.
     #[error(transparent)]
     Audit(#[from] crate::auth::DomainError),
-    /// Another domain's store refused, in its own words (those stores
-    /// answer with [`AppError`] until each has a domain error of its own).
+    /// The layouts store (the capacity policy) could not be read.
     #[error(transparent)]
-    Elsewhere(#[from] AppError),
+    Layouts(#[from] crate::layouts::DomainError),
+    /// The DNS store (zones and their servers) could not be read.
+    #[error(transparent)]
+    Dns(#[from] crate::dns::DomainError),
+    /// The mail store (the last readiness checks) could not be read.
+    #[error(transparent)]
+    Mail(#[from] crate::mail::DomainError),
 }
 
 #[cfg(feature = "ssr")]
@@ -257,7 +262,9 @@ impl From<DomainError> for AppError {
         match e {
             DomainError::Database(e) => AppError::from(e),
             DomainError::Audit(e) => AppError::from(e),
-            DomainError::Elsewhere(e) => e,
+            DomainError::Layouts(e) => AppError::from(e),
+            DomainError::Dns(e) => AppError::from(e),
+            DomainError::Mail(e) => AppError::from(e),
         }
     }
 }
