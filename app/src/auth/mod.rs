@@ -18,12 +18,6 @@ pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-/// The entities' old path, `crate::auth::entities`; other domains still
-/// name it until issue 14's merge moves them to [`entity`].
-#[cfg(feature = "ssr")]
-#[doc(hidden)]
-pub use entity as entities;
-
 use crate::api;
 use crate::error::{AppError, Invalid};
 use leptos::prelude::*;
@@ -132,50 +126,6 @@ impl From<&DomainError> for AppError {
 impl From<DomainError> for AppError {
     fn from(e: DomainError) -> Self {
         AppError::from(&e)
-    }
-}
-
-/// The server half's old path, `crate::auth::server`, from before issue 14.
-/// Other domains and the `stackyard` crate still import from here; once
-/// every server function goes through [`crate::api::call`], `guard` and
-/// `with_status` go, and the rest is imported from [`service`] and [`store`].
-#[cfg(feature = "ssr")]
-pub mod server {
-    pub use super::entity::account;
-    pub use super::service::*;
-    pub use super::store::audit_row;
-    use crate::error::{AppError, AppResult};
-    use leptos::prelude::*;
-
-    /// Checks the calling server function's declared access against the
-    /// caller. Replaced by [`crate::api::call`].
-    pub fn guard<T: leptos::server_fn::ServerFn>() -> AppResult<RequestAuth> {
-        use super::policy::{self, Decision};
-        let auth = request_auth();
-        let Some(access) = policy::endpoint(T::PATH) else {
-            return Err(AppError::Forbidden(format!(
-                "{} has no access rule and is refused.",
-                T::PATH
-            )));
-        };
-        match access.decide(auth.role()) {
-            Decision::Allow => Ok(auth),
-            Decision::SignIn => Err(AppError::Unauthorized),
-            Decision::Deny => Err(AppError::Forbidden(
-                "Your role does not allow this.".to_owned(),
-            )),
-        }
-    }
-
-    /// Sets the response status for a server function's error. Replaced
-    /// by [`crate::api::call`].
-    pub fn with_status<T>(result: AppResult<T>) -> AppResult<T> {
-        if let Err(err) = &result {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(err.status());
-            }
-        }
-        result
     }
 }
 

@@ -125,16 +125,6 @@ macro_rules! endpoint_access {
     };
 }
 
-/// The old declaration of a page's access, from before the route table:
-/// it only type-checks its arguments now. A page's access is its line in
-/// [`crate::routes`]; the remaining uses go at issue 14's merge.
-#[macro_export]
-macro_rules! page_access {
-    ($path:literal, $access:expr) => {
-        const _: (&str, $crate::auth::Access) = ($path, $access);
-    };
-}
-
 /// Declares the access of a plain HTTP route: `route_access!("/events/hosts", …);`
 #[macro_export]
 macro_rules! route_access {

@@ -28,7 +28,6 @@ pub use service::DomainError;
 use crate::api;
 use crate::auth::{Access, Role};
 use crate::error::AppError;
-use crate::page_access;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 pub use types::{HostCapacity, VmInfo, VmState};
@@ -154,8 +153,6 @@ impl VmAction {
     }
 }
 
-page_access!("/hosts", Access::Role(Role::Viewer));
-page_access!("/hosts/{id}", Access::Role(Role::Viewer));
 // Server-sent events: one `host` event (data: the host id) per change.
 crate::route_access!("/events/hosts", Access::Role(Role::Viewer));
 

@@ -4,7 +4,7 @@
 //! [`DomainError::Database`](super::service::DomainError::Database).
 
 use super::entity::host;
-use crate::auth::entities::setting;
+use crate::auth::entity::setting;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, Set,

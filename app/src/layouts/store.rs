@@ -323,7 +323,7 @@ pub async fn delete_template(db: &DatabaseConnection, id: i32) -> Result<String,
 /// The capacity policy: the default OS reserve, and the thin-disk fill
 /// from the `capacity.thin_fill` setting when an admin has set it.
 pub async fn policy(db: &DatabaseConnection) -> Result<CapacityPolicy, DomainError> {
-    use crate::auth::entities::setting;
+    use crate::auth::entity::setting;
     let mut policy = CapacityPolicy::default();
     if let Some(row) = setting::Entity::find_by_id(THIN_FILL_KEY.to_owned())
         .one(db)
@@ -339,7 +339,7 @@ pub async fn policy(db: &DatabaseConnection) -> Result<CapacityPolicy, DomainErr
 
 /// Sets the expected fill of thin disks (0..=1).
 pub async fn set_thin_fill(db: &DatabaseConnection, fill: f64) -> Result<(), DomainError> {
-    use crate::auth::entities::setting;
+    use crate::auth::entity::setting;
     if !(0.0..=1.0).contains(&fill) {
         return Err(Invalid::new(
             "thin_fill",

@@ -30,7 +30,6 @@ pub mod store;
 use crate::api;
 use crate::auth::{Access, Role};
 use crate::error::AppError;
-use crate::page_access;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -369,8 +368,6 @@ impl From<DomainError> for AppError {
     }
 }
 
-page_access!("/mail", Access::Role(Role::Viewer));
-page_access!("/mail/{domain}", Access::Role(Role::Viewer));
 
 #[cfg(feature = "ssr")]
 use service::input;

@@ -7,7 +7,7 @@
 //! run in one transaction. Functions take the connection and return
 //! [`DomainError`]s: a refused value names the form field it belongs to.
 
-use crate::auth::server::HashCost;
+use crate::auth::service::HashCost;
 use crate::mail::check::mailstore::{self, MailAlias, Mailbox};
 use crate::mail::check::password::{hash_password, Argon2Cost};
 use crate::mail::entity::{mail_alias, mail_check_run, mail_dkim_key, mail_domain, mailbox};
@@ -197,7 +197,7 @@ pub async fn mailboxes(db: &DatabaseConnection, domain: &str) -> Result<Vec<Mail
 /// Hashes off the async runtime: Argon2id at production cost takes a
 /// noticeable fraction of a second.
 async fn dovecot_hash(password: String, cost: HashCost) -> Result<String> {
-    crate::auth::server::check_new_password("password", &password)?;
+    crate::auth::service::check_new_password("password", &password)?;
     let cost = mailbox_cost(cost);
     tokio::task::spawn_blocking(move || hash_password(&password, &cost))
         .await

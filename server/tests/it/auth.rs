@@ -5,7 +5,7 @@
 use crate::common;
 use std::time::Duration;
 
-use app::auth::{policy, server as auth, Access, Role};
+use app::auth::{policy, service as auth, Access, Role};
 use common::{TestApp, ORIGIN, PASSWORD};
 use http::StatusCode;
 

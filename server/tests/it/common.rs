@@ -2,7 +2,7 @@
 //! database, accounts of each role, and requests as a browser sends them.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use app::auth::{server as auth, Role};
+use app::auth::{service as auth, Role};
 use axum::{body::Body, extract::connect_info::MockConnectInfo, Router};
 use http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -194,15 +194,15 @@ impl TestApp {
         self.post("/api/auth/login", &form, None).await
     }
 
-    pub async fn audit_rows(&self) -> Vec<app::auth::entities::audit_log::Model> {
-        app::auth::entities::audit_log::Entity::find()
+    pub async fn audit_rows(&self) -> Vec<app::auth::entity::audit_log::Model> {
+        app::auth::entity::audit_log::Entity::find()
             .all(&self.db)
             .await
             .unwrap()
     }
 
     pub async fn audit_count(&self) -> u64 {
-        app::auth::entities::audit_log::Entity::find()
+        app::auth::entity::audit_log::Entity::find()
             .count(&self.db)
             .await
             .unwrap()

@@ -10,14 +10,9 @@ mod servers;
 mod zone;
 mod zones;
 
-use crate::auth::pages::Protected;
-use crate::auth::{Access, Role};
-use crate::page_access;
+use crate::auth::Role;
 use leptos::prelude::*;
 
-page_access!("/dns", Access::Role(Role::Viewer));
-page_access!("/dns/zone/{id}", Access::Role(Role::Viewer));
-page_access!("/dns/servers", Access::Role(Role::Viewer));
 
 /// Operators and admins change zones; viewers read them.
 fn can_edit() -> bool {
@@ -32,9 +27,7 @@ fn is_admin() -> bool {
 #[component]
 pub fn DnsPage() -> impl IntoView {
     view! {
-        <Protected access=Access::Role(Role::Viewer)>
             <zones::ZonesContent/>
-        </Protected>
     }
     .into_any()
 }
@@ -42,9 +35,7 @@ pub fn DnsPage() -> impl IntoView {
 #[component]
 pub fn ZonePage() -> impl IntoView {
     view! {
-        <Protected access=Access::Role(Role::Viewer)>
             <zone::ZoneContent/>
-        </Protected>
     }
     .into_any()
 }
@@ -52,9 +43,7 @@ pub fn ZonePage() -> impl IntoView {
 #[component]
 pub fn DnsServersPage() -> impl IntoView {
     view! {
-        <Protected access=Access::Role(Role::Viewer)>
             <servers::ServersContent/>
-        </Protected>
     }
     .into_any()
 }

@@ -6,8 +6,7 @@ use super::apply::ApplyPanel;
 use super::hosts::{HostBar, Placement};
 use super::row::{default_nic, slug, Row};
 use super::table::{focus_later, Column, Item, VmRow};
-use crate::auth::pages::Protected;
-use crate::auth::{Access, Role};
+use crate::auth::Role;
 use crate::error::AppError;
 use crate::layouts::file::{render_layout, FileFormat};
 use crate::layouts::plan::resolve;
@@ -23,9 +22,7 @@ use std::collections::BTreeMap;
 #[component]
 pub fn LayoutPage() -> impl IntoView {
     view! {
-        <Protected access=Access::Role(Role::Viewer)>
             <LayoutContent/>
-        </Protected>
     }
 }
 

@@ -2,8 +2,7 @@
 //! templates below them.
 
 use super::templates::TemplatesPanel;
-use crate::auth::pages::Protected;
-use crate::auth::{Access, Role};
+use crate::auth::Role;
 use crate::layouts::file::check_file;
 use crate::layouts::{list_layouts, CreateLayout, DeleteLayout, ImportLayout, LayoutSummary};
 use crate::ui::format::mib;
@@ -15,9 +14,7 @@ use leptos_router::{components::A, hooks::use_navigate};
 #[component]
 pub fn LayoutsPage() -> impl IntoView {
     view! {
-        <Protected access=Access::Role(Role::Viewer)>
             <LayoutsContent/>
-        </Protected>
     }
 }
 

@@ -25,13 +25,4 @@ mod templates;
 pub use editor::LayoutPage;
 pub use list::LayoutsPage;
 
-use crate::page_access;
 
-page_access!(
-    "/layouts",
-    crate::auth::Access::Role(crate::auth::Role::Viewer)
-);
-page_access!(
-    "/layouts/{id}",
-    crate::auth::Access::Role(crate::auth::Role::Viewer)
-);

@@ -20,7 +20,7 @@
 //! reused; a volume of that name the journal does not know belongs to
 //! someone else and is refused with a message saying so.
 
-use crate::auth::server::{audit_best_effort, AuditEntry, RequestAuth};
+use crate::auth::service::{audit_best_effort, AuditEntry, RequestAuth};
 use crate::auth::Role;
 use crate::capacity::{units::GIB, CapacityPolicy, HostSpec};
 use crate::error::Invalid;

@@ -16,7 +16,6 @@ mod readiness;
 mod records;
 
 use super::*;
-use crate::auth::pages::Protected;
 use crate::ui::{at_least, field_error, FieldError, FormError, PageHeader};
 use admin::{ConfigPanel, RemoveDomainPanel};
 use leptos::form::ActionForm;
@@ -30,9 +29,7 @@ use records::{DkimPanel, DmarcPanel, MxPanel, SpfPanel, VerificationPanel};
 #[component]
 pub fn MailPage() -> impl IntoView {
     view! {
-        <Protected access=Access::Role(Role::Viewer)>
             <MailContent/>
-        </Protected>
     }
 }
 
@@ -96,9 +93,7 @@ fn MailContent() -> impl IntoView {
 #[component]
 pub fn MailDomainPage() -> impl IntoView {
     view! {
-        <Protected access=Access::Role(Role::Viewer)>
             <DomainContent/>
-        </Protected>
     }
 }
 
