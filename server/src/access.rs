@@ -135,6 +135,21 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request<Body>, next: Ne
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
     let api = path.starts_with("/api/");
+    // A page's path with a trailing slash (`/hosts/`) is routed nowhere; send
+    // it to the page's own path, so it meets that page's access and nothing
+    // else answers for it.
+    if route.is_none() && !api && path.len() > 1 && path.ends_with('/') {
+        // One leading slash, always: `//elsewhere.example/` must not become
+        // a protocol-relative redirect to another site.
+        let trimmed = path.trim_matches('/');
+        let query = request
+            .uri()
+            .query()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        let target = format!("/{trimmed}{query}");
+        return (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, target)]).into_response();
+    }
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS

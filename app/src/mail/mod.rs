@@ -368,7 +368,6 @@ impl From<DomainError> for AppError {
     }
 }
 
-
 #[cfg(feature = "ssr")]
 use service::input;
 

@@ -100,6 +100,18 @@ async fn pages_need_a_session_and_show_the_sign_in_form_in_place() {
 }
 
 #[tokio::test]
+async fn a_page_path_with_a_trailing_slash_goes_to_the_page_itself() {
+    let app = TestApp::sqlite().await;
+    let r = app.get("/hosts/?x=1", None).await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(r.headers["location"], "/hosts?x=1");
+    // Never a protocol-relative redirect to another site.
+    let r = app.get("//elsewhere.example/", None).await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(r.headers["location"], "/elsewhere.example");
+}
+
+#[tokio::test]
 async fn unknown_paths_get_the_404_page_inside_the_shell() {
     let app = TestApp::sqlite().await;
     let r = app.get("/no/such/page", None).await;

@@ -13,7 +13,6 @@ mod zones;
 use crate::auth::Role;
 use leptos::prelude::*;
 
-
 /// Operators and admins change zones; viewers read them.
 fn can_edit() -> bool {
     crate::ui::at_least(Role::Operator)

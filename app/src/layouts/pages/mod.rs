@@ -24,5 +24,3 @@ mod templates;
 
 pub use editor::LayoutPage;
 pub use list::LayoutsPage;
-
-
