@@ -4,7 +4,7 @@
 //! the event reaching a browser's server-sent-event stream.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use app::auth::{server as auth, Role};
+use app::auth::{service as auth, Role};
 use app::hosts::service::{Hypervisor as _, LibvirtHost, NetworkAttach, VmSpec};
 use axum::body::Body;
 use futures::StreamExt as _;

@@ -16,7 +16,6 @@
 //! This file holds the DTOs the browser shares and the server functions,
 //! each one [`api::call`](crate::api) around a service function.
 
-#[cfg(feature = "ssr")]
 pub mod check;
 #[cfg(feature = "ssr")]
 pub mod entity;

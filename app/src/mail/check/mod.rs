@@ -28,13 +28,20 @@
 
 #![forbid(unsafe_code)]
 
+// The resolver trait and the in-memory resolver are pure, so the SPF
+// evaluator's tests run without the server stack (`cargo test -p app --lib`).
 pub mod dns;
+#[cfg(feature = "ssr")]
 pub mod hickory;
 pub mod mailstore;
+#[cfg(feature = "ssr")]
 pub mod password;
+#[cfg(feature = "ssr")]
 pub mod readiness;
 pub mod serverconf;
 
 pub use dns::{DnsResolver, LookupError, MxRecord, StaticDns};
+#[cfg(feature = "ssr")]
 pub use hickory::{DnsSetupError, HickoryDns, ResolverSettings};
+#[cfg(feature = "ssr")]
 pub use readiness::{check, CheckItem, CheckOptions, Report, Status, DEFAULT_DNSBL_ZONE};
