@@ -188,7 +188,7 @@ pub async fn throttle_delay<C: ConnectionTrait>(
 
 pub use store::record_attempt;
 
-/// Why a login failed. The browser only ever sees the message ([`WRONG_LOGIN`]
+/// Why a login failed. The browser only ever sees the message ([`WRONG_LOGIN`](super::WRONG_LOGIN)
 /// or the throttle's); the audit log keeps the [`reason`](LoginFailure::reason).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoginFailure {
