@@ -10,15 +10,24 @@ use argon2::{
 };
 use rand::RngCore as _;
 
+/// The operating system's generator did not answer (no entropy source).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the system's random generator failed: {0}")]
+pub struct RandomError(String);
+
 /// Fills `bytes` from the operating system's random generator.
-pub fn fill_random(bytes: &mut [u8]) {
-    rand::rngs::OsRng.fill_bytes(bytes);
+pub fn fill_random(bytes: &mut [u8]) -> Result<(), RandomError> {
+    rand::rngs::OsRng
+        .try_fill_bytes(bytes)
+        .map_err(|e| RandomError(e.to_string()))
 }
 
-/// `N` random bytes from the operating system.
+/// `N` random bytes from the operating system, for callers that cannot go
+/// on without them (a session token): like every user of `OsRng`, this
+/// panics only when the system has no entropy source at all.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    fill_random(&mut bytes);
+    os_rng().fill_bytes(&mut bytes);
     bytes
 }
 
@@ -111,5 +120,10 @@ mod tests {
     #[test]
     fn random_bytes_differ() {
         assert_ne!(random_bytes::<32>(), random_bytes::<32>());
+        let mut a = [0u8; 16];
+        let mut b = [0u8; 16];
+        fill_random(&mut a).unwrap();
+        fill_random(&mut b).unwrap();
+        assert_ne!(a, b);
     }
 }

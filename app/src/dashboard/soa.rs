@@ -82,7 +82,7 @@ pub fn read_answer(packet: &[u8], id: u16, zone: &Name) -> Option<Answer> {
 /// the first goes unanswered (a lost datagram is not a dead server).
 pub async fn query_serial(server: SocketAddr, zone: &str) -> Answer {
     let name = Name::from_ascii(zone).map_err(|e| format!("{zone} is not a zone name: {e}"))?;
-    let id: u16 = rand::random();
+    let id = u16::from_be_bytes(crate::secret::random_bytes::<2>());
     let packet = soa_query(id, &name)?;
     let local: SocketAddr = if server.is_ipv4() {
         SocketAddr::from(([0, 0, 0, 0], 0))

@@ -15,10 +15,6 @@
 use super::entity::account;
 use super::{store, CurrentUser, DomainError, Role};
 use crate::error::Invalid;
-use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Algorithm, Argon2, Params, Version,
-};
 use leptos::prelude::*;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use std::sync::OnceLock;
@@ -149,46 +145,35 @@ pub fn check_new_password(field: &str, password: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-fn hasher(cost: HashCost) -> Result<Argon2<'static>, argon2::Error> {
-    let params = Params::new(cost.memory_kib, cost.passes, cost.lanes, None)?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+impl From<HashCost> for crate::secret::Cost {
+    fn from(c: HashCost) -> Self {
+        Self {
+            memory_kib: c.memory_kib,
+            passes: c.passes,
+            lanes: c.lanes,
+        }
+    }
 }
 
 /// An Argon2id PHC string, computed off the async runtime.
 pub async fn hash_password(password: String, cost: HashCost) -> Result<String, DomainError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        hasher(cost)
-            .and_then(|h| {
-                h.hash_password(password.as_bytes(), &salt)
-                    .map(|hash| hash.to_string())
-                    .map_err(|_| argon2::Error::AlgorithmInvalid)
-            })
-            .map_err(|e| {
-                tracing::error!("argon2: {e}");
-                DomainError::Hashing
-            })
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!("hashing task: {e}");
-        DomainError::Hashing
-    })?
+    tokio::task::spawn_blocking(move || crate::secret::hash_password(&password, cost.into()))
+        .await
+        .map_err(|e| {
+            tracing::error!("hashing task: {e}");
+            DomainError::Hashing
+        })?
+        .map_err(|e| {
+            tracing::error!("argon2: {e}");
+            DomainError::Hashing
+        })
 }
 
 /// Whether `password` matches the PHC string, computed off the runtime.
 pub async fn verify_password(hash: String, password: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+    tokio::task::spawn_blocking(move || crate::secret::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
 }
 
 /// A hash to verify against when the account does not exist, so an unknown

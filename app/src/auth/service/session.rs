@@ -12,7 +12,6 @@ use crate::error::{AppError, Invalid};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use rand::RngCore as _;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use sha2::{Digest, Sha256};
 
@@ -20,8 +19,7 @@ use sha2::{Digest, Sha256};
 
 /// 256 random bits, URL-safe: the cookie's value.
 pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let bytes = crate::secret::random_bytes::<32>();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 

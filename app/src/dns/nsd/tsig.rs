@@ -63,7 +63,7 @@ impl Secret {
     /// `GENERATED_SECRET_LEN` octets from the operating system's CSPRNG.
     pub fn generate() -> Result<Secret, KeyError> {
         let mut bytes = vec![0u8; GENERATED_SECRET_LEN];
-        getrandom::fill(&mut bytes).map_err(|e| KeyError::Random(e.to_string()))?;
+        crate::secret::fill_random(&mut bytes).map_err(|e| KeyError::Random(e.to_string()))?;
         Ok(Secret { bytes })
     }
 

@@ -10,8 +10,10 @@
 //! The prefix is stored even though `default_pass_scheme = ARGON2ID` is
 //! set, so that a later scheme change can coexist with existing hashes.
 
-use argon2_dovecot::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2_dovecot::{Algorithm, Argon2, Params, Version};
+use crate::secret;
+
+/// Why a password could not be hashed (the one Argon2 error of [`secret`]).
+pub use crate::secret::HashError as PasswordError;
 
 /// Dovecot's scheme name, as it appears in braces before the hash.
 pub const ARGON2ID_PREFIX: &str = "{ARGON2ID}";
@@ -48,46 +50,28 @@ impl Argon2Cost {
     };
 }
 
-/// Why a password could not be hashed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PasswordError {
-    #[error("the password is empty")]
-    Empty,
-    /// Rejected by the argon2 crate (e.g. memory below 8 KiB per lane).
-    #[error("invalid Argon2 cost: {0}")]
-    BadCost(String),
-    #[error("hashing failed: {0}")]
-    Hashing(String),
-}
-
 /// Hashes `password` with a fresh random salt into Dovecot's `{ARGON2ID}`
 /// form.
 pub fn hash_password(password: &str, cost: &Argon2Cost) -> Result<String, PasswordError> {
-    if password.is_empty() {
-        return Err(PasswordError::Empty);
-    }
-    let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
-        .map_err(|e| PasswordError::BadCost(e.to_string()))?;
-    let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    let phc = hasher
-        .hash_password(password.as_bytes())
-        .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    let phc = secret::hash_password(
+        password,
+        secret::Cost {
+            memory_kib: cost.memory_kib,
+            passes: cost.iterations,
+            lanes: cost.parallelism,
+        },
+    )?;
     Ok(format!("{ARGON2ID_PREFIX}{phc}"))
 }
 
 /// True when `stored` is an `{ARGON2ID}` hash of `password`. Anything
 /// else (another scheme, a malformed string) is simply `false`.
 pub fn verify_password(password: &str, stored: &str) -> bool {
-    let Some(phc) = stored.strip_prefix(ARGON2ID_PREFIX) else {
-        return false;
-    };
-    if !phc.starts_with("$argon2id$") {
-        return false;
-    }
-    // Cost and salt come from the string, not from this instance.
-    Argon2::default()
-        .verify_password(password.as_bytes(), phc)
-        .is_ok()
+    stored
+        .strip_prefix(ARGON2ID_PREFIX)
+        .filter(|phc| phc.starts_with("$argon2id$"))
+        // Cost and salt come from the string, not from this instance.
+        .is_some_and(|phc| secret::verify_password(password, phc))
 }
 
 #[cfg(test)]

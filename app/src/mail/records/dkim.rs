@@ -625,10 +625,11 @@ pub fn generate_rsa(bits: usize) -> Result<DkimKeyPair, DkimError> {
     if !RSA_KEY_SIZES.contains(&bits) {
         return Err(DkimError::UnsupportedKeySize { bits });
     }
-    let key =
-        RsaPrivateKey::new(&mut rand::rngs::OsRng, bits).map_err(|e| DkimError::KeyGeneration {
+    let key = RsaPrivateKey::new(&mut crate::secret::os_rng(), bits).map_err(|e| {
+        DkimError::KeyGeneration {
             message: e.to_string(),
-        })?;
+        }
+    })?;
     pair_from(SecretKey::Rsa(key))
 }
 
@@ -637,7 +638,7 @@ pub fn generate_rsa(bits: usize) -> Result<DkimKeyPair, DkimError> {
 /// under a second selector rather than instead of one.
 pub fn generate_ed25519() -> Result<DkimKeyPair, DkimError> {
     pair_from(SecretKey::Ed25519(SigningKey::generate(
-        &mut rand::rngs::OsRng,
+        &mut crate::secret::os_rng(),
     )))
 }
 
@@ -947,7 +948,7 @@ mod tests {
 
     #[test]
     fn small_and_pkcs1_rsa_keys() {
-        let mut rng = rand::rngs::OsRng;
+        let mut rng = crate::secret::os_rng();
         let k1024 = RsaPrivateKey::new(&mut rng, 1024).unwrap();
         let der = k1024.to_public_key().to_public_key_der().unwrap();
         let rec = format!("v=DKIM1; k=rsa; p={}", STANDARD.encode(der.as_bytes()));
