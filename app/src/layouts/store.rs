@@ -19,7 +19,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
 };
-use std::collections::BTreeMap;
 
 /// The setting holding the expected fill of thin disks (a number in 0..=1).
 pub const THIN_FILL_KEY: &str = "capacity.thin_fill";
@@ -472,23 +471,10 @@ pub async fn host_specs(state: &AppState) -> Result<Vec<HostSpec>, DomainError> 
     Ok(hosts_view(state).await?.hosts)
 }
 
-/// The host rows as stored now, by id: the registry keeps the row each host
-/// was started with, so settings edited since (`y_os`) are read from here.
-pub async fn stored_hosts(
-    db: &DatabaseConnection,
-) -> Result<BTreeMap<i32, host::Model>, sea_orm::DbErr> {
-    Ok(host::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r))
-        .collect())
-}
-
 /// [`host_specs`] plus the hosts left out, their ids and networks, and the
 /// capacity policy: everything the editor needs to evaluate in the browser.
 pub async fn hosts_view(state: &AppState) -> Result<HostsView, DomainError> {
-    let rows = stored_hosts(&state.db).await?;
+    let rows = crate::hosts::store::by_id(&state.db).await?;
     let mut view = HostsView {
         policy: policy(&state.db).await?,
         ..HostsView::default()

@@ -5,7 +5,12 @@ use leptos::prelude::*;
 
 /// The `data:` URL of a text file.
 pub fn data_url(text: &str) -> String {
-    let mut out = String::from("data:text/plain;charset=utf-8,");
+    data_url_of("text/plain", text)
+}
+
+/// The `data:` URL of a UTF-8 text of type `mime` (`application/toml`).
+pub fn data_url_of(mime: &str, text: &str) -> String {
+    let mut out = format!("data:{mime};charset=utf-8,");
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(b));

@@ -508,15 +508,7 @@ fn Editor(
 
 /// A `data:` URL holding `text`, for download links.
 pub(super) fn data_url(mime: &str, text: &str) -> String {
-    let mut out = format!("data:{mime};charset=utf-8,");
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::ui::download::data_url_of(mime, text)
 }
 
 #[cfg(test)]
