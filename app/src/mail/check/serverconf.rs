@@ -75,22 +75,22 @@ impl SqlBackend {
 /// A value that cannot be written into a configuration file safely.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct ConfigError(pub String);
+pub struct ServerConfError(pub String);
 
 /// Both file formats are line-based: a newline would start a new setting
 /// that an attacker controls; `#` would cut the value short.
-fn config_value(what: &str, value: &str) -> Result<String, ConfigError> {
+fn config_value(what: &str, value: &str) -> Result<String, ServerConfError> {
     if value.is_empty() {
-        return Err(ConfigError(format!("{what} is empty")));
+        return Err(ServerConfError(format!("{what} is empty")));
     }
     if value.chars().any(|c| c.is_control() || c == '#') {
-        return Err(ConfigError(format!(
+        return Err(ServerConfError(format!(
             "{what} contains a control character or '#', which the configuration file \
              cannot hold"
         )));
     }
     if value.trim() != value {
-        return Err(ConfigError(format!(
+        return Err(ServerConfError(format!(
             "{what} has leading or trailing spaces, which the daemons would strip"
         )));
     }
@@ -139,11 +139,11 @@ impl PostfixMaps {
 }
 
 /// Connection lines of a Postfix table file.
-fn postfix_connection(backend: &SqlBackend) -> Result<String, ConfigError> {
+fn postfix_connection(backend: &SqlBackend) -> Result<String, ServerConfError> {
     match backend {
         SqlBackend::Sqlite { path } => {
             if !path.is_absolute() {
-                return Err(ConfigError(
+                return Err(ServerConfError(
                     "the SQLite path must be absolute: Postfix daemons run in their own \
                      directory (or chroot)"
                         .to_string(),
@@ -172,7 +172,7 @@ fn postfix_connection(backend: &SqlBackend) -> Result<String, ConfigError> {
 }
 
 /// The three Postfix table files for `backend`.
-pub fn postfix_maps(backend: &SqlBackend) -> Result<PostfixMaps, ConfigError> {
+pub fn postfix_maps(backend: &SqlBackend) -> Result<PostfixMaps, ServerConfError> {
     let connection = postfix_connection(backend)?;
     let t = backend.dialect().true_literal();
     let active_domain = format!("domain IN (SELECT name FROM mail_domain WHERE active = {t})");
@@ -230,10 +230,10 @@ impl Default for DovecotMailSettings {
 }
 
 /// Quotes a value for Dovecot's `connect =` string when needed.
-fn connect_value(what: &str, value: &str) -> Result<String, ConfigError> {
+fn connect_value(what: &str, value: &str) -> Result<String, ServerConfError> {
     let v = config_value(what, value)?;
     if v.contains(['"', '\\']) {
-        return Err(ConfigError(format!(
+        return Err(ServerConfError(format!(
             "{what} contains a quote or backslash; choose one without for the Dovecot connect \
              string"
         )));
@@ -254,11 +254,13 @@ fn connect_value(what: &str, value: &str) -> Result<String, ConfigError> {
 pub fn dovecot_sql_conf(
     backend: &SqlBackend,
     mail: &DovecotMailSettings,
-) -> Result<String, ConfigError> {
+) -> Result<String, ServerConfError> {
     let (driver, connect) = match backend {
         SqlBackend::Sqlite { path } => {
             if !path.is_absolute() {
-                return Err(ConfigError("the SQLite path must be absolute".to_string()));
+                return Err(ServerConfError(
+                    "the SQLite path must be absolute".to_string(),
+                ));
             }
             (
                 "sqlite",
@@ -290,7 +292,7 @@ pub fn dovecot_sql_conf(
     };
     let root = config_value("the mail root", mail.mail_root.trim_end_matches('/'))?;
     if !root.starts_with('/') || root.contains('\'') {
-        return Err(ConfigError(
+        return Err(ServerConfError(
             "the mail root must be an absolute path without quotes".to_string(),
         ));
     }

@@ -1242,21 +1242,14 @@ impl SpfBuilder {
 // ---------------------------------------------------------------------------
 
 /// Why a DNS query gave no usable answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum LookupError {
     /// NXDOMAIN or no records of that type: a definite "nothing there".
+    #[error("no such record")]
     NotFound,
     /// Timeout, SERVFAIL and the like: the answer may exist.
+    #[error("{0}")]
     Temporary(String),
-}
-
-impl fmt::Display for LookupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LookupError::NotFound => f.write_str("no such record"),
-            LookupError::Temporary(m) => f.write_str(m),
-        }
-    }
 }
 
 /// What a lookup gives back: the records, or why there are none.
