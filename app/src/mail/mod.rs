@@ -326,10 +326,6 @@ pub enum DomainError {
     /// What the DNS zone store answered about the domain's zone.
     #[error(transparent)]
     Dns(#[from] crate::dns::DomainError),
-    /// What a service of another domain answered (the DNS zone store, the
-    /// account password rules), passed on as it is.
-    #[error(transparent)]
-    Shared(#[from] AppError),
 }
 
 #[cfg(feature = "ssr")]
@@ -362,7 +358,6 @@ impl From<DomainError> for AppError {
             DomainError::Failed(m) => AppError::Failed(m),
             DomainError::Database(e) => e.into(),
             DomainError::Dns(e) => e.into(),
-            DomainError::Shared(e) => e,
         }
     }
 }

@@ -14,7 +14,6 @@ use crate::dns::store;
 use crate::dns::zone::txt::split_txt;
 use crate::dns::zone::{parse_target, Name, RData, RecordType, Zone};
 use crate::dns::ZoneSummary;
-use crate::error::AppError;
 use crate::mail::check::{DnsResolver, HickoryDns, ResolverSettings};
 use crate::mail::records::dmarc::validate_dmarc;
 use crate::mail::records::google::{
@@ -436,9 +435,9 @@ pub async fn publish_mx(
         rdatas,
     )
     .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Invalid { message, .. } => DomainError::invalid("mx", message),
-        other => DomainError::Shared(other),
+    .map_err(|e| match e {
+        crate::dns::DomainError::Invalid(e) => DomainError::invalid("mx", e.message),
+        other => DomainError::Dns(other),
     })
 }
 
