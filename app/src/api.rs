@@ -3,7 +3,7 @@
 //! A server function declares its access once, beside its definition, and its
 //! body is one call:
 //!
-//! ```ignore
+//! ```text
 //! api::access!(ListZones, Access::Role(Role::Viewer));
 //! #[server(prefix = "/api", endpoint = "dns/zones")]
 //! pub async fn list_zones() -> Result<Vec<ZoneListItem>, AppError> {
