@@ -8,6 +8,7 @@
 //! [`DomainError`]s: a refused value names the form field it belongs to.
 
 use crate::auth::service::HashCost;
+use crate::dns::zone::host::normalise;
 use crate::mail::check::mailstore::{self, MailAlias, Mailbox};
 use crate::mail::check::password::{hash_password, Argon2Cost};
 use crate::mail::entity::{mail_alias, mail_check_run, mail_dkim_key, mail_domain, mailbox};
@@ -40,7 +41,7 @@ fn mailstore_error(field: &str, e: mailstore::MailstoreError) -> DomainError {
 }
 
 pub async fn find_domain<C: ConnectionTrait>(db: &C, name: &str) -> Result<mail_domain::Model> {
-    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    let name = normalise(name);
     mail_domain::Entity::find_by_id(name.clone())
         .one(db)
         .await?

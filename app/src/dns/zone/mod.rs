@@ -6,6 +6,8 @@
 //!
 //! * [`name`] – validated domain names (IDNA, escapes, canonical order) and
 //!   the form helper [`parse_owner`];
+//! * [`host`] – host names (letters, digits, hyphens) as mail and servers
+//!   use them, and [`host::normalise`] for names compared as text;
 //! * [`record`] – TTLs, record types, typed RDATA, records and zones;
 //! * [`txt`] – TXT input as people paste it ([`txt_from_input`]);
 //! * [`validate`] – per-record and whole-zone rules ([`validate_zone`]);
@@ -27,6 +29,7 @@
 
 pub mod diff;
 pub mod error;
+pub mod host;
 pub mod name;
 pub mod parser;
 pub mod record;
@@ -41,6 +44,7 @@ mod roundtrip_tests;
 
 pub use diff::{diff, RecordSet, SetChange, ZoneDiff};
 pub use error::{FieldError, ParseError, ZoneProblem};
+pub use host::HostNameError;
 pub use name::{parse_owner, parse_target, Name, NameError};
 pub use parser::{parse_zone, ParseOptions};
 pub use record::{address_rdata, RData, Record, RecordType, Soa, Ttl, Zone};

@@ -96,11 +96,8 @@ impl<R: DnsResolver> SpfResolver for R {
     }
 }
 
-/// Lower-case, no trailing dot: the one spelling used for map keys and
-/// comparisons, because DNS names are case-insensitive.
-pub fn normalise_name(name: &str) -> String {
-    name.trim().trim_end_matches('.').to_ascii_lowercase()
-}
+/// The one spelling of a name used for map keys and comparisons.
+pub use crate::dns::zone::host::normalise as normalise_name;
 
 /// An in-memory resolver answering from records added to it.
 ///

@@ -26,6 +26,7 @@
 //! The row types validate before anything reaches SQL, and the insert
 //! statements are parameterised, so no value is ever spliced into SQL text.
 
+use crate::dns::zone::Name;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -182,41 +183,16 @@ pub enum MailstoreError {
     QuotaTooLarge(u64),
 }
 
-/// Checks a domain name and returns it in lower case without a trailing
-/// dot.
+/// Checks a mail domain, a host name of two labels or more
+/// ([`Name::host`]), and returns it in lower case without a trailing dot,
+/// as addresses and the mail tables write it.
 pub fn valid_domain(domain: &str) -> Result<String, MailstoreError> {
-    let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-    let bad = |reason: &str| MailstoreError::BadDomain {
-        domain: domain.to_string(),
-        reason: reason.to_string(),
-    };
-    if d.is_empty() {
-        return Err(bad("it is empty"));
-    }
-    if d.len() > 253 {
-        return Err(bad("it is longer than 253 characters"));
-    }
-    if !d.contains('.') {
-        return Err(bad("it needs at least two labels, e.g. example.org"));
-    }
-    for label in d.split('.') {
-        if label.is_empty() || label.len() > 63 {
-            return Err(bad("each label must have 1 to 63 characters"));
-        }
-        if !label
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err(bad(
-                "labels may contain only letters, digits and hyphens (write internationalised \
-                 names in their xn-- form)",
-            ));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(bad("a label cannot start or end with a hyphen"));
-        }
-    }
-    Ok(d)
+    Name::host(domain, 2)
+        .map(|name| name.without_dot().to_string())
+        .map_err(|e| MailstoreError::BadDomain {
+            domain: domain.to_string(),
+            reason: e.to_string(),
+        })
 }
 
 /// Checks a local part. Deliberately narrower than RFC 5321 (letters,

@@ -6,6 +6,7 @@
 //! the record string, and re-parses its own output so that it can never hand
 //! the console a record receivers would reject.
 
+use crate::dns::zone::host::normalise;
 use crate::mail::records::Diagnostic;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -138,9 +139,7 @@ impl DmarcUri {
 
     /// The mailbox's domain, lower-cased.
     pub fn domain(&self) -> Option<String> {
-        self.uri
-            .rsplit_once('@')
-            .map(|(_, d)| d.trim_end_matches('.').to_ascii_lowercase())
+        self.uri.rsplit_once('@').map(|(_, d)| normalise(d))
     }
 }
 
@@ -574,7 +573,7 @@ impl DmarcRecord {
     /// of the policy domain may not need this, but publishing the record is
     /// harmless, and exactness avoids needing the public suffix list.
     pub fn external_report_domains(&self, policy_domain: &str) -> Vec<String> {
-        let own = policy_domain.trim_end_matches('.').to_ascii_lowercase();
+        let own = normalise(policy_domain);
         let mut out: Vec<String> = Vec::new();
         for uri in self.rua.iter().chain(&self.ruf) {
             if let Some(d) = uri.domain() {

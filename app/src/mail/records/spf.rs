@@ -17,6 +17,7 @@
 //! No function here touches the network: the console decides whether the
 //! resolver reads its own zone data or live DNS.
 
+use crate::dns::zone::host::normalise as normalise_name;
 use crate::dns::zone::txt::MAX_STRING_LEN;
 use crate::mail::records::Diagnostic;
 use serde::{Deserialize, Serialize};
@@ -1285,10 +1286,6 @@ pub trait SpfResolver: SpfLookup {
 /// The future of a recursive step (include, redirect): boxed, because an
 /// async function cannot contain itself.
 type Step<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-fn normalise_name(name: &str) -> String {
-    name.trim_end_matches('.').to_ascii_lowercase()
-}
 
 // ---------------------------------------------------------------------------
 // Lookup counting

@@ -6,6 +6,7 @@
 //! line or separated by spaces) and names the field when something is wrong,
 //! so the page can show the message next to it. Pure: tested without a server.
 
+use crate::dns::zone::{HostNameError, Name, NameError};
 use crate::error::Invalid;
 use crate::mail::records::dmarc::{Alignment, DmarcPolicy, DmarcRecord, DmarcUri, FailureOption};
 use crate::mail::records::spf::{Ip4Net, Ip6Net, Qualifier, SpfBuilder};
@@ -34,39 +35,30 @@ pub fn flag(input: &str) -> bool {
     matches!(input.trim(), "on" | "true" | "1" | "yes")
 }
 
-/// A DKIM selector: one or more DNS labels (`mail`, `2026-11`, `s1.eu`).
+/// A DKIM selector: one or more host-name labels (`mail`, `2026-11`,
+/// `s1.eu`), read as a [`Name`] like every other DNS name.
 pub fn selector(input: &str) -> Result<String, Invalid> {
-    let s = input.trim().trim_end_matches('.').to_ascii_lowercase();
     let field = "selector";
-    if s.is_empty() {
-        return Err(Invalid::new(
-            field,
-            "Enter a selector, such as mail or 2026.",
-        ));
-    }
-    for label in s.split('.') {
-        if label.is_empty() || label.len() > 63 {
-            return Err(Invalid::new(
-                field,
-                "Each part of the selector needs 1 to 63 characters.",
-            ));
-        }
-        if !label
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            || label.starts_with('-')
-            || label.ends_with('-')
-        {
-            return Err(Invalid::new(
-                field,
-                format!("\"{label}\" is not a DNS label: use letters, digits and inner hyphens."),
-            ));
-        }
-    }
-    if s.len() > 200 {
+    let name = Name::host(input, 1).map_err(|e| {
+        let message = match e {
+            HostNameError::Name(NameError::Empty) => {
+                "Enter a selector, such as mail or 2026.".to_string()
+            }
+            HostNameError::NotLdh(label) | HostNameError::EdgeHyphen(label) => {
+                format!("\"{label}\" is not a DNS label: use letters, digits and inner hyphens.")
+            }
+            HostNameError::Name(NameError::EmptyLabel | NameError::LabelTooLong { .. }) => {
+                "Each part of the selector needs 1 to 63 characters.".to_string()
+            }
+            other => format!("The selector is not a DNS name: {other}."),
+        };
+        Invalid::new(field, message)
+    })?;
+    // `selector._domainkey.domain.` must still fit in a name.
+    if name.without_dot().len() > 200 {
         return Err(Invalid::new(field, "The selector is too long."));
     }
-    Ok(s)
+    Ok(name.without_dot().to_string())
 }
 
 /// A quota typed in MiB (empty or 0 = no limit), as bytes.
