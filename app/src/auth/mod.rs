@@ -170,23 +170,32 @@ pub async fn logout() -> Result<(), AppError> {
         .await
 }
 
+/// The setup page's form; its fields arrive flat (`token`, `username`, …).
+/// Its `Debug` leaves the secrets out.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupForm {
+    /// The one-time token from the data directory.
+    pub token: String,
+    pub username: String,
+    pub password: String,
+    /// The password typed again.
+    pub confirm: String,
+}
+
+impl std::fmt::Debug for SetupForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetupForm")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
 api::access!(Setup, Access::Public);
 /// Creates the first admin with the one-time setup token, and signs in.
 #[server(prefix = "/api", endpoint = "auth/setup")]
-pub async fn setup(
-    token: String,
-    username: String,
-    password: String,
-    confirm: String,
-) -> Result<CurrentUser, AppError> {
+pub async fn setup(#[server(flatten)] form: SetupForm) -> Result<CurrentUser, AppError> {
     api::call::<Setup>()
         .run(|c| async move {
-            let form = service::SetupForm {
-                token,
-                username,
-                password,
-                confirm,
-            };
             let auth = &c.state.auth;
             let signed_in = service::setup(c.db(), auth, &c.auth, form).await?;
             service::send_cookie(&service::session_cookie(&signed_in.token, auth));

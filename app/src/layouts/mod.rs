@@ -43,6 +43,21 @@ use plan::Plan;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The template form as typed: numbers stay text until the service reads
+/// them ([`TemplateFields::read`]), so a wrong one is refused by its field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateFields {
+    pub name: String,
+    /// One service per line.
+    pub services: String,
+    pub memory_mib: String,
+    pub vcpus: String,
+    pub disk_gib: String,
+    /// Present when the box "thin-provisioned disk" was ticked.
+    #[serde(default)]
+    pub thin: Option<String>,
+}
+
 /// A VM template as pages and server functions see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateDto {
@@ -468,17 +483,13 @@ pub async fn list_templates() -> Result<Vec<TemplateDto>, AppError> {
 }
 
 api::access!(SaveTemplate, Access::Role(Role::Admin));
-/// Adds (`id` 0) or changes a template. Numbers come as typed so that a
-/// wrong one is refused by its field.
+/// Adds (`id` 0) or changes a template. The form's fields arrive flat
+/// (`name`, `memory_mib`, …); numbers come as typed so that a wrong one is
+/// refused by its field.
 #[server(prefix = "/api", endpoint = "layouts/template_save")]
 pub async fn save_template(
     id: i32,
-    name: String,
-    services: String,
-    memory_mib: String,
-    vcpus: String,
-    disk_gib: String,
-    thin: Option<String>,
+    #[server(flatten)] form: TemplateFields,
 ) -> Result<TemplateDto, AppError> {
     let action = if id == 0 {
         "templates.add"
@@ -486,18 +497,9 @@ pub async fn save_template(
         "templates.edit"
     };
     api::call::<SaveTemplate>()
-        .audit(action, name.trim())
+        .audit(action, form.name.trim())
         .run(|c| async move {
-            let form = service::TemplateForm {
-                id,
-                name,
-                services,
-                memory_mib,
-                vcpus,
-                disk_gib,
-                thin: thin.is_some(),
-            };
-            let t = service::save_template(c.db(), form).await?;
+            let t = service::save_template(c.db(), id, form).await?;
             c.summary(format!(
                 "{} MiB, {} vCPU, {} GiB{}",
                 t.memory_mib,

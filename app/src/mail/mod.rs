@@ -57,6 +57,37 @@ pub struct MailSettings {
     pub resolver: String,
 }
 
+/// The settings form as typed; [`service::input::check_settings`] reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsFields {
+    pub mail_host: String,
+    pub mail_ip: String,
+    /// One blocklist zone per line, or separated by spaces or commas.
+    pub dnsbl_zones: String,
+    /// `IP`, `IP:PORT` or `[IPv6]:PORT`; empty for the system's resolver.
+    pub resolver: String,
+}
+
+/// The new-mailbox form as typed. Its `Debug` leaves the password out.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxFields {
+    /// The part before `@`, or the whole address in the domain.
+    pub address: String,
+    pub password: String,
+    /// Empty or 0 for no limit.
+    pub quota_mib: String,
+}
+
+impl std::fmt::Debug for MailboxFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailboxFields")
+            .field("address", &self.address)
+            .field("password", &"<hidden>")
+            .field("quota_mib", &self.quota_mib)
+            .finish()
+    }
+}
+
 /// A mailbox, never its password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailboxRow {
@@ -416,22 +447,24 @@ api::access!(SaveMailSettings, Access::Role(Role::Operator));
 #[server(prefix = "/api", endpoint = "mail/settings")]
 pub async fn save_mail_settings(
     domain: String,
-    mail_host: String,
-    mail_ip: String,
-    dnsbl_zones: String,
-    resolver: String,
+    #[server(flatten)] form: SettingsFields,
 ) -> Result<MailSettings, AppError> {
     api::call::<SaveMailSettings>()
         .audit("mail.settings", domain.trim())
         .run(|c| async move {
             c.summary(format!(
                 "host {:?}, ip {:?}, dnsbl {:?}, resolver {:?}",
-                mail_host.trim(),
-                mail_ip.trim(),
-                dnsbl_zones.trim(),
-                resolver.trim()
+                form.mail_host.trim(),
+                form.mail_ip.trim(),
+                form.dnsbl_zones.trim(),
+                form.resolver.trim()
             ));
-            let settings = input::check_settings(&mail_host, &mail_ip, &dnsbl_zones, &resolver)?;
+            let settings = input::check_settings(
+                &form.mail_host,
+                &form.mail_ip,
+                &form.dnsbl_zones,
+                &form.resolver,
+            )?;
             store::save_settings(c.db(), &domain, &settings).await
         })
         .await
@@ -443,19 +476,20 @@ api::access!(AddMailbox, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "mail/add_mailbox")]
 pub async fn add_mailbox(
     domain: String,
-    address: String,
-    password: String,
-    quota_mib: String,
+    #[server(flatten)] form: MailboxFields,
 ) -> Result<MailboxRow, AppError> {
     api::call::<AddMailbox>()
         .audit(
             "mail.add_mailbox",
-            format!("{}@{}", address.trim(), domain.trim()),
+            format!("{}@{}", form.address.trim(), domain.trim()),
         )
         .run(|c| async move {
-            c.summary(format!("quota {} MiB", quota_mib.trim()));
-            let quota = input::quota_mib(&quota_mib)?;
+            c.summary(format!("quota {} MiB", form.quota_mib.trim()));
+            let quota = input::quota_mib(&form.quota_mib)?;
             let cost = c.state.auth.hash_cost;
+            let MailboxFields {
+                address, password, ..
+            } = form;
             let m = store::add_mailbox(c.db(), &domain, &address, password, quota, cost).await?;
             c.target(m.address.clone());
             Ok::<_, DomainError>(m)

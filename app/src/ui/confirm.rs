@@ -6,13 +6,14 @@
 use leptos::prelude::*;
 
 /// `label` is the first button's text (`Remove…`), `what` names the thing
-/// for screen readers (`Remove web1…`), `warning` says what happens.
+/// for screen readers (`Remove web1…`) where the label alone is ambiguous
+/// (left out, the label is the name), `warning` says what happens.
 /// Holds plain values only, so a page that rebuilds the row while the
 /// confirmation is open never reads a disposed signal.
 #[component]
 pub fn Confirm(
     #[prop(into)] label: String,
-    #[prop(into)] what: String,
+    #[prop(optional, into)] what: Option<String>,
     #[prop(optional, into)] warning: Option<String>,
     /// Small buttons, for rows and cards.
     #[prop(optional)]
@@ -20,6 +21,10 @@ pub fn Confirm(
     children: ChildrenFn,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
+    let group = what
+        .clone()
+        .unwrap_or_else(|| label.trim_end_matches('…').to_string());
+    let what = what.map(|w| format!("{w}…"));
     let size = if small {
         "button secondary small"
     } else {
@@ -29,7 +34,7 @@ pub fn Confirm(
         if confirming.get() {
             let warning = warning.clone();
             view! {
-                <div class="confirm-row" role="group" aria-label=what.clone()>
+                <div class="confirm-row" role="group" aria-label=group.clone()>
                     {warning.map(|w| view! { <p class="hint">{w}</p> })}
                     {children()}
                     <button type="button" class=size on:click=move |_| confirming.set(false)>"Cancel"</button>
@@ -38,7 +43,7 @@ pub fn Confirm(
             .into_any()
         } else {
             view! {
-                <button type="button" class=size aria-label=format!("{what}…")
+                <button type="button" class=size aria-label=what.clone()
                     on:click=move |_| confirming.set(true)>{label.clone()}</button>
             }
             .into_any()

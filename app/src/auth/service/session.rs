@@ -7,7 +7,7 @@ use super::{
     THROTTLE_FREE_FAILURES, THROTTLE_MAX_DELAY_SECS, THROTTLE_WINDOW,
 };
 use crate::auth::entity::account;
-use crate::auth::{store, CurrentUser, DomainError, Role};
+use crate::auth::{store, CurrentUser, DomainError, Role, SetupForm};
 use crate::error::{AppError, Invalid};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -304,15 +304,6 @@ pub async fn complete_setup(
     store::delete_setup_token(&txn).await?;
     txn.commit().await?;
     Ok(model)
-}
-
-/// The setup page's form.
-#[derive(Debug, Clone)]
-pub struct SetupForm {
-    pub token: String,
-    pub username: String,
-    pub password: String,
-    pub confirm: String,
 }
 
 /// Creates the first admin and signs in; the audit line names the new

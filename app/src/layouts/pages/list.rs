@@ -6,7 +6,7 @@ use crate::auth::Role;
 use crate::layouts::file::check_file;
 use crate::layouts::{list_layouts, CreateLayout, DeleteLayout, ImportLayout, LayoutSummary};
 use crate::ui::format::mib;
-use crate::ui::{at_least, field_error, FieldError, FormError, PageHeader};
+use crate::ui::{at_least, field_error, Confirm, FieldError, FormError, PageHeader};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate};
@@ -162,7 +162,6 @@ fn read_chosen_file(ev: &leptos::ev::Event, text: RwSignal<String>, file_name: R
 #[component]
 fn LayoutItem(layout: LayoutSummary, delete: ServerAction<DeleteLayout>) -> impl IntoView {
     let can_edit = move || at_least(Role::Operator);
-    let confirming = RwSignal::new(false);
     let id = layout.id;
     let name = StoredValue::new(layout.name.clone());
     let aria = format!("Layout {}", layout.name);
@@ -174,22 +173,16 @@ fn LayoutItem(layout: LayoutSummary, delete: ServerAction<DeleteLayout>) -> impl
             </div>
             {(!layout.description.is_empty()).then(|| view! { <p class="muted">{layout.description.clone()}</p> })}
             <Show when=can_edit>
-                {move || if confirming.get() {
-                    view! {
-                        <ActionForm action=delete attr:class="confirm-row">
+                <div class="record-actions">
+                    <Confirm
+                        label="Delete…"
+                        warning=format!("Delete layout {}? VMs already created stay on their hosts.", name.get_value())>
+                        <ActionForm action=delete attr:class="inline-form">
                             <input type="hidden" name="id" value=id.to_string()/>
-                            <span>{format!("Delete layout {}? VMs already created stay on their hosts.", name.get_value())}</span>
                             <button type="submit" class="button danger">"Delete layout"</button>
-                            <button type="button" class="button secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
                         </ActionForm>
-                    }.into_any()
-                } else {
-                    view! {
-                        <div class="record-actions">
-                            <button type="button" class="button secondary" on:click=move |_| confirming.set(true)>"Delete…"</button>
-                        </div>
-                    }.into_any()
-                }}
+                    </Confirm>
+                </div>
             </Show>
         </li>
     }

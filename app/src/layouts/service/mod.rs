@@ -11,7 +11,9 @@
 pub mod apply;
 
 use super::file::check_file;
-use super::{store, DomainError, HostsView, LayoutSpec, LayoutSummary, TemplateDto};
+use super::{
+    store, DomainError, HostsView, LayoutSpec, LayoutSummary, TemplateDto, TemplateFields,
+};
 use crate::error::{parse_number, Invalid};
 use crate::state::AppState;
 use sea_orm::DatabaseConnection;
@@ -61,40 +63,23 @@ pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<String, DomainEr
     store::delete(db, id).await
 }
 
-/// The template form as typed: numbers stay text until read here, so a
-/// wrong one is refused by its field.
-#[derive(Debug, Clone, Default)]
-pub struct TemplateForm {
-    /// 0 for a new template.
-    pub id: i32,
-    pub name: String,
-    /// One service per line.
-    pub services: String,
-    pub memory_mib: String,
-    pub vcpus: String,
-    pub disk_gib: String,
-    /// The box "thin-provisioned disk" was ticked.
-    pub thin: bool,
-}
-
-impl TryFrom<TemplateForm> for TemplateDto {
-    type Error = Invalid;
-
-    fn try_from(form: TemplateForm) -> Result<Self, Invalid> {
+impl TemplateFields {
+    /// Reads the typed fields as the template with `id` (0 for a new one).
+    pub fn read(self, id: i32) -> Result<TemplateDto, Invalid> {
         Ok(TemplateDto {
-            id: form.id,
-            name: form.name.trim().to_owned(),
-            services: form
+            id,
+            name: self.name.trim().to_owned(),
+            services: self
                 .services
                 .lines()
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            memory_mib: parse_number("memory_mib", &form.memory_mib, "MiB")?,
-            vcpus: parse_number("vcpus", &form.vcpus, "vCPUs")?,
-            disk_gib: parse_number("disk_gib", &form.disk_gib, "GiB")?,
-            thin: form.thin,
+            memory_mib: parse_number("memory_mib", &self.memory_mib, "MiB")?,
+            vcpus: parse_number("vcpus", &self.vcpus, "vCPUs")?,
+            disk_gib: parse_number("disk_gib", &self.disk_gib, "GiB")?,
+            thin: self.thin.is_some(),
         })
     }
 }
@@ -102,9 +87,10 @@ impl TryFrom<TemplateForm> for TemplateDto {
 /// Adds (`id` 0) or changes a template; returns it as saved.
 pub async fn save_template(
     db: &DatabaseConnection,
-    form: TemplateForm,
+    id: i32,
+    form: TemplateFields,
 ) -> Result<TemplateDto, DomainError> {
-    let template = TemplateDto::try_from(form)?;
+    let template = form.read(id)?;
     store::save_template(db, &template).await
 }
 

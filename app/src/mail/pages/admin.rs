@@ -74,7 +74,6 @@ pub(super) fn ConfigPanel(defaults: Resource<Option<ConfigDefaults>>) -> impl In
 #[component]
 pub(super) fn RemoveDomainPanel(domain: String) -> impl IntoView {
     let remove = ServerAction::<RemoveMailDomain>::new();
-    let confirming = RwSignal::new(false);
     let d = StoredValue::new(domain);
     Effect::new(move |_| {
         if let Some(Ok(())) = remove.value().get() {
@@ -85,18 +84,14 @@ pub(super) fn RemoveDomainPanel(domain: String) -> impl IntoView {
     view! {
         <article class="panel" aria-labelledby="remove-title">
             <h2 id="remove-title">"Remove"</h2>
-            {move || if confirming.get() {
-                view! {
-                    <ActionForm action=remove attr:class="confirm-row">
-                        <input type="hidden" name="domain" value=d.get_value()/>
-                        <span>{format!("Remove {} with its mailboxes, aliases and DKIM keys? DNS records and mail on disk stay.", d.get_value())}</span>
-                        <button type="submit" class="button danger">"Remove mail domain"</button>
-                        <button type="button" class="button secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
-                    </ActionForm>
-                }.into_any()
-            } else {
-                view! { <button type="button" class="button secondary" on:click=move |_| confirming.set(true)>"Remove mail domain…"</button> }.into_any()
-            }}
+            <Confirm
+                label="Remove mail domain…"
+                warning=format!("Remove {} with its mailboxes, aliases and DKIM keys? DNS records and mail on disk stay.", d.get_value())>
+                <ActionForm action=remove attr:class="inline-form">
+                    <input type="hidden" name="domain" value=d.get_value()/>
+                    <button type="submit" class="button danger">"Remove mail domain"</button>
+                </ActionForm>
+            </Confirm>
             <FormError value=remove.value()/>
         </article>
     }

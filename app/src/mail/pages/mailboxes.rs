@@ -57,7 +57,6 @@ fn MailboxRowView(mailbox: MailboxRow, actions: Actions) -> impl IntoView {
     let quota = StoredValue::new((mailbox.quota_bytes / (1024 * 1024)).to_string());
     let active = mailbox.active;
     let editing = RwSignal::new(false);
-    let confirming = RwSignal::new(false);
     view! {
         <li class="record" aria-label=format!("Mailbox {}", mailbox.address)>
             <div class="record-main">
@@ -68,7 +67,16 @@ fn MailboxRowView(mailbox: MailboxRow, actions: Actions) -> impl IntoView {
             <Show when=move || at_least(Role::Admin)>
                 <div class="record-actions">
                     <button type="button" class="button secondary small" on:click=move |_| editing.update(|e| *e = !*e)>"Edit…"</button>
-                    <button type="button" class="button secondary small" on:click=move |_| confirming.set(true)>"Remove…"</button>
+                    <Confirm
+                        label="Remove…"
+                        small=true
+                        what=format!("Remove mailbox {}", address.get_value())
+                        warning=format!("Remove {}? Its mail stays on disk.", address.get_value())>
+                        <ActionForm action=actions.remove_mailbox attr:class="inline-form">
+                            <input type="hidden" name="address" value=address.get_value()/>
+                            <button type="submit" class="button danger small">"Remove mailbox"</button>
+                        </ActionForm>
+                    </Confirm>
                 </div>
                 <Show when=move || editing.get()>
                     <ActionForm action=actions.update_mailbox attr:class="form">
@@ -88,14 +96,6 @@ fn MailboxRowView(mailbox: MailboxRow, actions: Actions) -> impl IntoView {
                         <input id=format!("p-{}", address.get_value()) name="password" type="password" autocomplete="new-password" required/>
                         <FieldError id=format!("p-{}-error", address.get_value()) message=field_error(actions.password.value(), "password")/>
                         <button type="submit" class="button secondary">"Set password"</button>
-                    </ActionForm>
-                </Show>
-                <Show when=move || confirming.get()>
-                    <ActionForm action=actions.remove_mailbox attr:class="confirm-row">
-                        <input type="hidden" name="address" value=address.get_value()/>
-                        <span>{format!("Remove {}? Its mail stays on disk.", address.get_value())}</span>
-                        <button type="submit" class="button danger">"Remove mailbox"</button>
-                        <button type="button" class="button secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
                     </ActionForm>
                 </Show>
             </Show>

@@ -2,7 +2,7 @@
 //! DKIM keys and verification tokens.
 
 use super::*;
-use crate::ui::{data_url, Confirm};
+use crate::ui::data_url;
 
 #[component]
 pub(super) fn MxPanel(
