@@ -20,7 +20,9 @@
 //! the call was given an [`audit`](Call::audit) action, writes the audit entry
 //! with its outcome and the summary the body noted. The result's type is the
 //! named function's own output, so naming another function whose output
-//! differs is a type error. No server function sets a status or writes an
+//! differs is a type error; a test over the sources catches the rest (every
+//! body names its own function, declared with `access!` beside it). No
+//! server function sets a status or writes an
 //! audit row itself.
 
 use crate::auth::Access;
@@ -197,5 +199,76 @@ mod server {
             }
             result
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn camel(snake: &str) -> String {
+        snake
+            .split('_')
+            .map(|part| {
+                let mut chars = part.chars();
+                chars
+                    .next()
+                    .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path.display().to_string(), text));
+            }
+        }
+    }
+
+    /// The type system refuses `api::call::<Other>()` only when `Other`'s
+    /// output differs; this catches the rest: every server function's body
+    /// names its own type, whose access is declared in the same file.
+    #[test]
+    fn every_server_function_calls_the_pipeline_with_its_own_type() {
+        let mut files = Vec::new();
+        sources(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut checked = 0;
+        for (path, text) in &files {
+            let starts: Vec<usize> = text
+                .match_indices("\n#[server(prefix")
+                .map(|(i, _)| i)
+                .collect();
+            for (n, &start) in starts.iter().enumerate() {
+                let end = starts.get(n + 1).copied().unwrap_or(text.len());
+                let body = &text[start..end];
+                let name = body
+                    .split("pub async fn ")
+                    .nth(1)
+                    .and_then(|rest| rest.split('(').next())
+                    .unwrap_or_else(|| panic!("{path}: a #[server] without its fn"));
+                let own = camel(name);
+                let called = body
+                    .split("api::call::<")
+                    .nth(1)
+                    .and_then(|rest| rest.split('>').next())
+                    .unwrap_or_else(|| panic!("{path}: {name} does not go through api::call"));
+                assert_eq!(called, own, "{path}: {name} calls the pipeline as {called}");
+                assert!(
+                    text.contains(&format!("api::access!({own},")),
+                    "{path}: {name} has no api::access!({own}, …)"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 80, "only {checked} server functions found");
     }
 }
