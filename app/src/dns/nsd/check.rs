@@ -54,7 +54,9 @@ impl Default for NsdCheckzone {
 impl ZoneChecker for NsdCheckzone {
     fn check(&self, origin: &Name, file: &Path) -> Result<(), CheckFailure> {
         let mut cmd = Command::new(&self.program);
-        cmd.arg(origin.as_str()).arg(file);
+        // `--` first: a name is never read as an option (nsd-checkzone
+        // answers `-h.example` with its usage and exit status 0).
+        cmd.arg("--").arg(origin.as_str()).arg(file);
         let described = process::describe(&cmd);
         let done = process::run(cmd, self.timeout).map_err(|e| {
             CheckFailure::Unavailable(match e {
@@ -66,7 +68,7 @@ impl ZoneChecker for NsdCheckzone {
                 RunError::Wait(e) => format!("waiting for {described} failed: {e}"),
             })
         })?;
-        if done.status.success() {
+        if done.status.success() && says_ok(&done.stdout, origin) {
             return Ok(());
         }
         Err(CheckFailure::Rejected(checkzone_message(
@@ -75,6 +77,14 @@ impl ZoneChecker for NsdCheckzone {
             &done.status.to_string(),
         )))
     }
+}
+
+/// True when nsd-checkzone's output has its success line for `origin`
+/// (`zone example.com. is ok`): an exit status of 0 alone is not a check,
+/// since a usage message exits 0 too.
+fn says_ok(stdout: &str, origin: &Name) -> bool {
+    let expected = format!("zone {} is ok", origin.as_str());
+    stdout.lines().any(|line| line.trim() == expected)
 }
 
 /// Turns nsd-checkzone's output into a message for the console.
@@ -142,6 +152,61 @@ mod tests {
         let e = c.check(&origin, Path::new("/dev/null")).unwrap_err();
         assert!(
             matches!(e, CheckFailure::Unavailable(ref m) if m.starts_with("cannot run /nonexistent/nsd-checkzone")),
+            "{e:?}"
+        );
+    }
+
+    /// A usage message with exit status 0 (what nsd-checkzone prints for a
+    /// name it takes for an option) is not a check that passed.
+    #[test]
+    fn exit_status_zero_without_the_success_line_is_a_refusal() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("checkzone");
+        std::fs::write(
+            &program,
+            "#!/bin/sh\necho 'Usage: nsd-checkzone [-p] <zone name> <zone file>' >&2\nexit 0\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            &program,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let c = NsdCheckzone {
+            program,
+            ..NsdCheckzone::default()
+        };
+        let origin = Name::parse("example.test.").unwrap();
+        let e = c.check(&origin, Path::new("/dev/null")).unwrap_err();
+        assert!(
+            matches!(e, CheckFailure::Rejected(ref m) if m.starts_with("Usage:")),
+            "{e:?}"
+        );
+    }
+
+    /// With the real nsd-checkzone: a name that starts with `-` reaches it
+    /// as a name, after `--`, and the zone is really checked.
+    #[test]
+    fn a_name_that_looks_like_an_option_is_checked_as_a_name() {
+        if std::process::Command::new("nsd-checkzone")
+            .arg("-h")
+            .output()
+            .is_err()
+        {
+            eprintln!("skipped: nsd-checkzone is not installed");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("zone");
+        std::fs::write(
+            &file,
+            "$TTL 300\n@ IN SOA ns hm 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\nns IN CNAME x\n",
+        )
+        .unwrap();
+        let origin = Name::parse("-h.example.").unwrap();
+        let e = NsdCheckzone::default().check(&origin, &file).unwrap_err();
+        assert!(
+            matches!(e, CheckFailure::Rejected(ref m) if m.contains("CNAME")),
             "{e:?}"
         );
     }

@@ -38,7 +38,9 @@ pub fn reload(method: &ReloadMethod, zone: Option<&Name>) -> Result<ReloadOutcom
     match method {
         ReloadMethod::NsdControl { config } => {
             let mut cmd = Command::new("nsd-control");
-            cmd.arg("-c").arg(config).arg("reload");
+            // `--` ends the options: GNU getopt would otherwise take a zone
+            // name that starts with `-` for one.
+            cmd.arg("-c").arg(config).arg("--").arg("reload");
             if let Some(z) = zone {
                 cmd.arg(z.as_str());
             }

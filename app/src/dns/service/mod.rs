@@ -108,7 +108,11 @@ pub async fn create_forward(
             "Enter the domain, such as example.com.",
         ));
     }
-    let origin = Name::parse(d).map_err(|e| DomainError::invalid("origin", e.to_string()))?;
+    // A zone's name reaches nsd-checkzone, nsd-control and reload commands
+    // as an argument: letters, digits and inner hyphens only, so it can
+    // never be read as an option.
+    let origin = Name::host(d, 1)
+        .map_err(|e| DomainError::invalid("origin", format!("\"{d}\" cannot name a zone: {e}.")))?;
     if store::is_reverse(&origin) {
         return Err(DomainError::invalid(
             "origin",
@@ -341,6 +345,24 @@ mod tests {
     use super::*;
     use crate::dns::service::testing::*;
     use crate::dns::service::{save_record, PtrChoice};
+
+    #[tokio::test]
+    async fn a_zone_name_is_letters_digits_and_inner_hyphens() {
+        let (_dir, db) = sqlite().await;
+        for bad in ["-h.example", "a_b.example", "bad-.example"] {
+            let e =
+                crate::error::AppError::from(create_forward(&db, "alice", bad).await.unwrap_err());
+            assert!(
+                matches!(&e, crate::error::AppError::Invalid { field, message }
+                    if field == "origin" && message.contains("cannot name a zone")),
+                "{bad}: {e:?}"
+            );
+        }
+        let z = create_forward(&db, "alice", "Branch-1.Example.com.")
+            .await
+            .unwrap();
+        assert_eq!(z.origin.as_str(), "branch-1.example.com.");
+    }
 
     #[tokio::test]
     async fn import_previews_then_saves() {
