@@ -12,13 +12,20 @@ use crate::dns::zone::record::{
     soa_timer_too_large, ttl_too_large, RData, Record, RecordType, Ttl, Zone,
 };
 use crate::dns::zone::txt::MAX_STRING_LEN;
-use std::collections::HashMap;
+use hashbrown::hash_table::{Entry, HashTable};
+use std::hash::{BuildHasher, Hash, Hasher};
 
 /// What one owner name holds, for the CNAME rules.
-#[derive(Default)]
-struct AtName {
-    first_cname: Option<usize>,
+struct AtName<'z> {
+    name: &'z Name,
+    /// The name's hash, kept so that the table never hashes it again.
+    hash: u64,
     cnames: usize,
+    /// Index of the name's first and second CNAME records.
+    first_cname: Option<usize>,
+    second_cname: Option<usize>,
+    /// Index of the name's first record of another type.
+    first_other: Option<usize>,
     /// Bit set of the other record types, see [`type_bit`].
     others: u16,
 }
@@ -165,98 +172,149 @@ pub fn validate_zone(zone: &Zone) -> Vec<ZoneProblem> {
     }
 
     // One pass over the records gathers, per owner name, its CNAMEs and a
-    // bit set of its other types (one hash lookup per record).
-    let mut at_name: HashMap<&Name, AtName> = HashMap::with_capacity(zone.records.len());
-    for (i, r) in zone.records.iter().enumerate() {
-        let entry = at_name.entry(&r.owner).or_default();
+    // bit set of its other types, and finds the duplicates. Each owner is
+    // hashed once and each record once, with a seeded hasher: zones are
+    // uploaded by people, so the hash must not be predictable.
+    let records = &zone.records;
+    let state = foldhash::fast::RandomState::default();
+    let mut at_name: HashTable<AtName> = HashTable::with_capacity(records.len());
+    // (hash of owner and RDATA, index of the first such record)
+    let mut seen: HashTable<(u64, usize)> = HashTable::with_capacity(records.len());
+    let mut duplicates = Vec::new();
+    let mut any_cname = false;
+    for (i, r) in records.iter().enumerate() {
+        let hash = state.hash_one(r.owner.wire());
+        let entry = at_name
+            .entry(hash, |a| *a.name == r.owner, |a| a.hash)
+            .or_insert_with(|| AtName {
+                name: &r.owner,
+                hash,
+                cnames: 0,
+                first_cname: None,
+                second_cname: None,
+                first_other: None,
+                others: 0,
+            })
+            .into_mut();
         if r.rtype() == RecordType::Cname {
-            entry.first_cname.get_or_insert(i);
+            any_cname = true;
             entry.cnames += 1;
+            if entry.first_cname.is_none() {
+                entry.first_cname = Some(i);
+            } else if entry.second_cname.is_none() {
+                entry.second_cname = Some(i);
+            }
         } else {
             entry.others |= type_bit(r.rtype());
+            entry.first_other.get_or_insert(i);
+        }
+
+        // Names are stored lower-cased and RDATA is typed, so structural
+        // equality of (owner, RDATA) is exactly "same record" in the DNS
+        // sense (the same as comparing canonical wire forms).
+        let mut hasher = state.build_hasher();
+        hasher.write_u64(hash);
+        r.rdata.hash(&mut hasher);
+        let key = hasher.finish();
+        let same = |&(_, j): &(u64, usize)| {
+            records
+                .get(j)
+                .is_some_and(|f| f.owner == r.owner && f.rdata == r.rdata)
+        };
+        match seen.entry(key, same, |&(h, _)| h) {
+            Entry::Occupied(first) => {
+                let first = first.get().1;
+                duplicates.push(ZoneProblem {
+                    record: Some(i),
+                    field: "rdata".to_string(),
+                    message: format!(
+                        "duplicate record: {} {} {} is already in the zone (record #{first})",
+                        r.owner,
+                        r.rtype(),
+                        r.rdata
+                    ),
+                });
+            }
+            Entry::Vacant(slot) => {
+                slot.insert((key, i));
+            }
         }
     }
-    // Walk the records in order (not the hash map) so the order of the
-    // problems is deterministic; report once, on each name's first CNAME.
-    for (i, r) in zone.records.iter().enumerate() {
-        if r.rtype() != RecordType::Cname {
-            continue;
+
+    // Each CNAME rule is reported once per name, on the record that breaks
+    // it (as nsd-checkzone does): the second CNAME, or whichever of the
+    // first CNAME and the first other record comes later. Sorting by that
+    // record keeps the order of the problems independent of the hasher.
+    let mut cname_problems: Vec<(usize, u8, ZoneProblem)> = Vec::new();
+    for info in at_name.iter() {
+        let owner = info.name;
+        if let Some(i) = info.second_cname {
+            cname_problems.push((
+                i,
+                0,
+                ZoneProblem {
+                    record: Some(i),
+                    field: "type".to_string(),
+                    message: format!(
+                        "{owner} has {} CNAME records; a name can be an alias for only one \
+                         target",
+                        info.cnames
+                    ),
+                },
+            ));
         }
-        let Some(info) = at_name.get(&r.owner) else {
-            continue;
-        };
-        if info.first_cname != Some(i) {
-            continue;
-        }
-        let owner = &r.owner;
-        if info.cnames > 1 {
-            out.push(ZoneProblem {
-                record: Some(i),
-                field: "type".to_string(),
-                message: format!(
-                    "{owner} has {} CNAME records; a name can be an alias for only one target",
-                    info.cnames
-                ),
-            });
-        }
-        if info.others != 0 {
+        if let (Some(c), Some(o)) = (info.first_cname, info.first_other) {
+            let i = c.max(o);
             let list: Vec<&str> = RecordType::ALL
                 .iter()
                 .filter(|t| info.others & type_bit(**t) != 0)
                 .map(|t| t.as_str())
                 .collect();
-            out.push(ZoneProblem {
-                record: Some(i),
-                field: "type".to_string(),
-                message: format!(
-                    "{owner} has a CNAME and also {} records; a CNAME must be the only record \
-                     at its name — remove the other records or the CNAME",
-                    list.join(", ")
-                ),
-            });
+            cname_problems.push((
+                i,
+                1,
+                ZoneProblem {
+                    record: Some(i),
+                    field: "type".to_string(),
+                    message: format!(
+                        "{owner} has a CNAME and also {} records; a CNAME must be the only \
+                         record at its name — remove the other records or the CNAME",
+                        list.join(", ")
+                    ),
+                },
+            ));
+        }
+    }
+    cname_problems.sort_unstable_by_key(|(i, kind, _)| (*i, *kind));
+    out.extend(cname_problems.into_iter().map(|(_, _, p)| p));
+
+    if any_cname {
+        for (i, r) in records.iter().enumerate() {
+            let (target, field, what) = match &r.rdata {
+                RData::Mx { exchange, .. } => (exchange, "exchange", "MX"),
+                RData::Ns(n) => (n, "target", "NS"),
+                RData::Srv { target, .. } => (target, "target", "SRV"),
+                _ => continue,
+            };
+            let hash = state.hash_one(target.wire());
+            if at_name
+                .find(hash, |a| a.name == target)
+                .is_some_and(|a| a.cnames > 0)
+            {
+                out.push(ZoneProblem {
+                    record: Some(i),
+                    field: field.to_string(),
+                    message: format!(
+                        "{what} target {target} is an alias (CNAME) in this zone; MX, NS and \
+                         SRV targets must name the host directly — use the CNAME's target \
+                         instead"
+                    ),
+                });
+            }
         }
     }
 
-    for (i, r) in zone.records.iter().enumerate() {
-        let (target, field, what) = match &r.rdata {
-            RData::Mx { exchange, .. } => (exchange, "exchange", "MX"),
-            RData::Ns(n) => (n, "target", "NS"),
-            RData::Srv { target, .. } => (target, "target", "SRV"),
-            _ => continue,
-        };
-        if at_name.get(target).is_some_and(|a| a.cnames > 0) {
-            out.push(ZoneProblem {
-                record: Some(i),
-                field: field.to_string(),
-                message: format!(
-                    "{what} target {target} is an alias (CNAME) in this zone; MX, NS and SRV \
-                     targets must name the host directly — use the CNAME's target instead"
-                ),
-            });
-        }
-    }
-
-    // Names are stored lower-cased and RDATA is typed, so structural
-    // equality of (owner, RDATA) is exactly "same record" in the DNS sense
-    // (the same as comparing canonical wire forms) without allocating.
-    let mut seen: HashMap<(&Name, &RData), usize> = HashMap::with_capacity(zone.records.len());
-    for (i, r) in zone.records.iter().enumerate() {
-        let key = (&r.owner, &r.rdata);
-        if let Some(&first) = seen.get(&key) {
-            out.push(ZoneProblem {
-                record: Some(i),
-                field: "rdata".to_string(),
-                message: format!(
-                    "duplicate record: {} {} {} is already in the zone (record #{first})",
-                    r.owner,
-                    r.rtype(),
-                    r.rdata
-                ),
-            });
-        } else {
-            seen.insert(key, i);
-        }
-    }
+    out.extend(duplicates);
     out
 }
 
