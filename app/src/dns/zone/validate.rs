@@ -12,22 +12,45 @@ use crate::dns::zone::record::{
     soa_timer_too_large, ttl_too_large, RData, Record, RecordType, Ttl, Zone,
 };
 use crate::dns::zone::txt::MAX_STRING_LEN;
+use foldhash::fast::RandomState;
 use hashbrown::hash_table::{Entry, HashTable};
 use std::hash::{BuildHasher, Hash, Hasher};
 
-/// What one owner name holds, for the CNAME rules.
-struct AtName<'z> {
-    name: &'z Name,
-    /// The name's hash, kept so that the table never hashes it again.
-    hash: u64,
-    cnames: usize,
-    /// Index of the name's first and second CNAME records.
-    first_cname: Option<usize>,
-    second_cname: Option<usize>,
-    /// Index of the name's first record of another type.
-    first_other: Option<usize>,
+/// What one owner name holds, for the CNAME rules. Record indices are
+/// `u32` with [`NONE`] for "none", which keeps an entry at 24 bytes.
+#[derive(Clone, Copy)]
+struct AtName {
+    /// The first record with this owner (where the table finds the name).
+    first: u32,
+    /// The name's first and second CNAME records.
+    first_cname: u32,
+    second_cname: u32,
+    /// The name's first record of another type.
+    first_other: u32,
+    cnames: u32,
     /// Bit set of the other record types, see [`type_bit`].
     others: u16,
+}
+
+/// No record, in [`AtName`].
+const NONE: u32 = u32::MAX;
+
+/// A record index as stored in [`AtName`] and the duplicate table.
+fn idx(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(NONE)
+}
+
+/// The index stored by [`idx`], `None` for [`NONE`].
+fn unidx(i: u32) -> Option<usize> {
+    (i != NONE).then(|| usize::try_from(i).ok()).flatten()
+}
+
+/// The key of the duplicate check: the owner's hash and the RDATA.
+fn record_hash(state: &RandomState, owner_hash: u64, rdata: &RData) -> u64 {
+    let mut hasher = state.build_hasher();
+    hasher.write_u64(owner_hash);
+    rdata.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// One bit per [`RecordType`] (ten types fit in a `u16`).
@@ -176,54 +199,59 @@ pub fn validate_zone(zone: &Zone) -> Vec<ZoneProblem> {
     // hashed once and each record once, with a seeded hasher: zones are
     // uploaded by people, so the hash must not be predictable.
     let records = &zone.records;
-    let state = foldhash::fast::RandomState::default();
+    let state = RandomState::default();
+    let owner_of = |i: u32| unidx(i).and_then(|i| records.get(i)).map(|r| &r.owner);
+    // Only called if a table grows, which the capacities below prevent.
+    let rehash_name = |a: &AtName| owner_of(a.first).map_or(0, |o| state.hash_one(o.wire()));
+    let rehash_record = |&j: &u32| {
+        unidx(j).and_then(|j| records.get(j)).map_or(0, |r| {
+            record_hash(&state, state.hash_one(r.owner.wire()), &r.rdata)
+        })
+    };
     let mut at_name: HashTable<AtName> = HashTable::with_capacity(records.len());
-    // (hash of owner and RDATA, index of the first such record)
-    let mut seen: HashTable<(u64, usize)> = HashTable::with_capacity(records.len());
+    // The first record of each (owner, RDATA).
+    let mut seen: HashTable<u32> = HashTable::with_capacity(records.len());
     let mut duplicates = Vec::new();
     let mut any_cname = false;
     for (i, r) in records.iter().enumerate() {
         let hash = state.hash_one(r.owner.wire());
         let entry = at_name
-            .entry(hash, |a| *a.name == r.owner, |a| a.hash)
-            .or_insert_with(|| AtName {
-                name: &r.owner,
-                hash,
+            .entry(hash, |a| owner_of(a.first) == Some(&r.owner), rehash_name)
+            .or_insert(AtName {
+                first: idx(i),
+                first_cname: NONE,
+                second_cname: NONE,
+                first_other: NONE,
                 cnames: 0,
-                first_cname: None,
-                second_cname: None,
-                first_other: None,
                 others: 0,
             })
             .into_mut();
         if r.rtype() == RecordType::Cname {
             any_cname = true;
-            entry.cnames += 1;
-            if entry.first_cname.is_none() {
-                entry.first_cname = Some(i);
-            } else if entry.second_cname.is_none() {
-                entry.second_cname = Some(i);
+            entry.cnames = entry.cnames.saturating_add(1);
+            if entry.first_cname == NONE {
+                entry.first_cname = idx(i);
+            } else if entry.second_cname == NONE {
+                entry.second_cname = idx(i);
             }
         } else {
             entry.others |= type_bit(r.rtype());
-            entry.first_other.get_or_insert(i);
+            if entry.first_other == NONE {
+                entry.first_other = idx(i);
+            }
         }
 
         // Names are stored lower-cased and RDATA is typed, so structural
         // equality of (owner, RDATA) is exactly "same record" in the DNS
         // sense (the same as comparing canonical wire forms).
-        let mut hasher = state.build_hasher();
-        hasher.write_u64(hash);
-        r.rdata.hash(&mut hasher);
-        let key = hasher.finish();
-        let same = |&(_, j): &(u64, usize)| {
-            records
-                .get(j)
+        let same = |&j: &u32| {
+            unidx(j)
+                .and_then(|j| records.get(j))
                 .is_some_and(|f| f.owner == r.owner && f.rdata == r.rdata)
         };
-        match seen.entry(key, same, |&(h, _)| h) {
+        match seen.entry(record_hash(&state, hash, &r.rdata), same, rehash_record) {
             Entry::Occupied(first) => {
-                let first = first.get().1;
+                let first = *first.get();
                 duplicates.push(ZoneProblem {
                     record: Some(i),
                     field: "rdata".to_string(),
@@ -236,7 +264,7 @@ pub fn validate_zone(zone: &Zone) -> Vec<ZoneProblem> {
                 });
             }
             Entry::Vacant(slot) => {
-                slot.insert((key, i));
+                slot.insert(idx(i));
             }
         }
     }
@@ -247,8 +275,10 @@ pub fn validate_zone(zone: &Zone) -> Vec<ZoneProblem> {
     // record keeps the order of the problems independent of the hasher.
     let mut cname_problems: Vec<(usize, u8, ZoneProblem)> = Vec::new();
     for info in at_name.iter() {
-        let owner = info.name;
-        if let Some(i) = info.second_cname {
+        let Some(owner) = owner_of(info.first) else {
+            continue;
+        };
+        if let Some(i) = unidx(info.second_cname) {
             cname_problems.push((
                 i,
                 0,
@@ -263,7 +293,7 @@ pub fn validate_zone(zone: &Zone) -> Vec<ZoneProblem> {
                 },
             ));
         }
-        if let (Some(c), Some(o)) = (info.first_cname, info.first_other) {
+        if let (Some(c), Some(o)) = (unidx(info.first_cname), unidx(info.first_other)) {
             let i = c.max(o);
             let list: Vec<&str> = RecordType::ALL
                 .iter()
@@ -298,7 +328,7 @@ pub fn validate_zone(zone: &Zone) -> Vec<ZoneProblem> {
             };
             let hash = state.hash_one(target.wire());
             if at_name
-                .find(hash, |a| a.name == target)
+                .find(hash, |a| owner_of(a.first) == Some(target))
                 .is_some_and(|a| a.cnames > 0)
             {
                 out.push(ZoneProblem {
