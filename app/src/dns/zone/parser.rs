@@ -312,7 +312,7 @@ impl Parser {
                     );
                     return;
                 };
-                match Name::parse_relative(&arg.text, origin) {
+                match Name::parse_relative(arg.text, origin) {
                     Ok(n) => *origin = n,
                     Err(e) => self.err(line, format!("$ORIGIN: {e}")),
                 }
@@ -322,7 +322,7 @@ impl Parser {
                     self.err(line, "$TTL needs exactly one value, e.g. $TTL 1h");
                     return;
                 };
-                match Ttl::parse(&arg.text) {
+                match Ttl::parse(arg.text) {
                     Ok(t) => {
                         self.dollar_ttl = Some(t);
                         self.first_dollar_ttl.get_or_insert(t);
@@ -356,7 +356,7 @@ impl Parser {
         }
         let (file, new_origin) = match args {
             [file] => (file, origin.clone()),
-            [file, o] => match Name::parse_relative(&o.text, origin) {
+            [file, o] => match Name::parse_relative(o.text, origin) {
                 Ok(n) => (file, n),
                 Err(e) => {
                     self.err(line, format!("$INCLUDE origin: {e}"));
@@ -375,7 +375,7 @@ impl Parser {
             );
             return;
         }
-        let text = match std::fs::read_to_string(&file.text) {
+        let text = match std::fs::read_to_string(file.text) {
             Ok(t) => t,
             Err(e) => {
                 self.err(
@@ -569,9 +569,7 @@ impl Parser {
                 return None;
             }
         };
-        let Some(owner) = owner else {
-            return None;
-        };
+        let owner = owner?;
         if failed {
             return None;
         }
