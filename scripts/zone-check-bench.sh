@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Times `stackyard zone check` against `nsd-checkzone` on the same generated
-# 100,000-record zone (the mix of app/benches/zone_check.rs) and prints the
-# median of RUNS runs of each and their ratio. Needs a release build:
+# 100,000-record zone (the mix of app/benches/zone_check.rs): RUNS runs of
+# each, alternating (stackyard, nsd, stackyard, nsd, …) so that both see the
+# same machine load, then prints both medians and their ratio, and the peak
+# memory (maximum resident set size, from wait4's rusage of each child) of
+# both. Needs a release build:
 #   cargo build --release -p stackyard && scripts/zone-check-bench.sh
+# Exit status 1 when stackyard is slower (median ratio > 1.0) or uses more
+# peak memory than nsd-checkzone; CHECK=0 only prints.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin="$root/target/release/stackyard"
+bin=${STACKYARD:-"$root/target/release/stackyard"}
+nsd=${NSD_CHECKZONE:-$(command -v nsd-checkzone || echo /usr/sbin/nsd-checkzone)}
 runs=${RUNS:-7}
 file=$(mktemp --suffix=.zone)
 trap 'rm -f "$file"' EXIT
@@ -30,21 +36,51 @@ while n < records:
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
 PY
 
-median() {
-  local times=()
-  for _ in $(seq "$runs"); do
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; "$@" | tail -3 >&2; exit 1; }
-    t1=$(date +%s%N)
-    times+=($(( (t1 - t0) / 1000000 )))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
+python3 - "$file" "$runs" "$bin" "$nsd" "${CHECK:-1}" <<'PY'
+import os, statistics, subprocess, sys, time
+
+file, runs, ours_bin, nsd_bin, check = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5] == "1"
+tools = {
+    "stackyard zone check": [ours_bin, "zone", "check", "bench.example.", file],
+    "nsd-checkzone": [nsd_bin, "bench.example.", file],
 }
 
-echo "zone: $(grep -cv '^\$' "$file") lines, $(du -h "$file" | cut -f1), 100000 records"
-ours=$(median "$bin" zone check bench.example. "$file")
-nsd=$(median nsd-checkzone bench.example. "$file")
-echo "stackyard zone check bench.example. FILE: ${ours} ms (median of $runs)"
-echo "nsd-checkzone bench.example. FILE:        ${nsd} ms (median of $runs)"
-awk -v a="$ours" -v b="$nsd" 'BEGIN { printf "ratio stackyard / nsd-checkzone = %.2f\n", a / b }'
+def run(argv):
+    """Wall time (ms) and peak RSS (KiB) of one run of argv."""
+    t0 = time.perf_counter_ns()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    t1 = time.perf_counter_ns()
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        sys.exit(f"FAILED ({p.returncode}): {' '.join(argv)}\n{err[-2000:]}")
+    return (t1 - t0) / 1e6, usage.ru_maxrss  # ru_maxrss is in KiB on Linux
+
+lines = sum(1 for l in open(file) if not l.startswith("$"))
+print(f"zone: {lines} lines, {os.path.getsize(file) / 2**20:.1f} MiB, 100000 records; "
+      f"{runs} runs of each, alternating")
+times = {k: [] for k in tools}
+peaks = {k: [] for k in tools}
+for k in tools:  # one warm-up run each (page cache, binary loaded), not counted
+    run(tools[k])
+for _ in range(runs):
+    for k, argv in tools.items():
+        ms, kib = run(argv)
+        times[k].append(ms)
+        peaks[k].append(kib)
+
+med = {k: statistics.median(v) for k, v in times.items()}
+peak = {k: max(v) / 1024 for k, v in peaks.items()}
+for k in tools:
+    print(f"{k + ':':22} median {med[k]:7.1f} ms (min {min(times[k]):.1f}, max {max(times[k]):.1f}), "
+          f"peak memory {peak[k]:6.1f} MiB")
+ours, nsd = "stackyard zone check", "nsd-checkzone"
+ratio = med[ours] / med[nsd]
+mem_ratio = peak[ours] / peak[nsd]
+print(f"ratio stackyard / nsd-checkzone: time {ratio:.2f} (median), peak memory {mem_ratio:.2f}")
+if check and (ratio > 1.0 or mem_ratio > 1.0):
+    print("stackyard is slower or uses more memory than nsd-checkzone", file=sys.stderr)
+    sys.exit(1)
+PY

@@ -208,6 +208,14 @@ fn mail(command: MailCommand) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The zone and mail tools start no multi-threaded runtime: `zone check`
+    // is pure computation (and is timed against nsd-checkzone), and the
+    // mail check builds the small runtime it needs itself.
+    let command = match cli.command {
+        Some(Command::Zone(command)) => return zone(command),
+        Some(Command::Mail(command)) => return mail(command),
+        other => other,
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -215,7 +223,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match cli.command {
+    let result = match command {
         Some(Command::User(UserCommand::Add { name, role, db })) => init_logging("warn")
             .map_err(ServerError::Config)
             .and_then(|()| {

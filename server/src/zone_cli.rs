@@ -3,40 +3,56 @@
 //! lists every problem with its line (exit 1), `fmt` prints the canonical
 //! rendering Stackyard would write for NSD.
 
-use app::dns::zone::{parse_zone, render_zone, validate_zone, Name, ParseOptions, Zone};
+use app::dns::zone::{
+    parse_zone_with_lines, render_zone, validate_zone, Name, ParseOptions, ParsedZone,
+};
 use std::path::Path;
 
 /// Every problem in the file, as `FILE:LINE: message` lines; empty when valid.
+/// Problems that concern the whole zone name the line of the record that
+/// breaks the rule, as nsd-checkzone does; only those of the zone itself
+/// (SOA timers, default TTL) have no line.
 pub fn check(origin: &str, file: &Path) -> Result<Vec<String>, String> {
-    match load(origin, file)? {
-        Ok(zone) => Ok(validate_zone(&zone)
-            .into_iter()
-            .map(|p| {
-                let what = p
-                    .record
-                    .and_then(|i| zone.records.get(i))
-                    .map(|r| format!("{} {}: ", r.owner.as_str(), r.rdata.rtype().as_str()))
-                    .unwrap_or_default();
-                format!("{}: {what}{}", file.display(), p.message)
-            })
-            .collect()),
-        Err(errors) => Ok(errors),
-    }
+    Ok(match load(origin, file)? {
+        Ok(parsed) => problems(&parsed, file),
+        Err(errors) => errors,
+    })
 }
 
 /// The canonical rendering, or every problem when the file is not valid.
 pub fn fmt(origin: &str, file: &Path) -> Result<Result<String, Vec<String>>, String> {
-    let problems = check(origin, file)?;
-    if !problems.is_empty() {
-        return Ok(Err(problems));
-    }
-    match load(origin, file)? {
-        Ok(zone) => Ok(Ok(render_zone(&zone))),
-        Err(errors) => Ok(Err(errors)),
-    }
+    Ok(match load(origin, file)? {
+        Ok(parsed) => {
+            let problems = problems(&parsed, file);
+            if problems.is_empty() {
+                Ok(render_zone(&parsed.zone))
+            } else {
+                Err(problems)
+            }
+        }
+        Err(errors) => Err(errors),
+    })
 }
 
-fn load(origin: &str, file: &Path) -> Result<Result<Zone, Vec<String>>, String> {
+/// The whole-zone problems of a parsed file, each on its line.
+fn problems(parsed: &ParsedZone, file: &Path) -> Vec<String> {
+    validate_zone(&parsed.zone)
+        .into_iter()
+        .map(|p| {
+            let what = p
+                .record
+                .and_then(|i| parsed.zone.records.get(i))
+                .map(|r| format!("{} {}: ", r.owner.as_str(), r.rdata.rtype().as_str()))
+                .unwrap_or_default();
+            match parsed.line_of(&p) {
+                0 => format!("{}: {what}{}", file.display(), p.message),
+                line => format!("{}:{line}: {what}{}", file.display(), p.message),
+            }
+        })
+        .collect()
+}
+
+fn load(origin: &str, file: &Path) -> Result<Result<ParsedZone, Vec<String>>, String> {
     let origin = Name::parse(origin).map_err(|e| format!("origin {origin:?}: {e}"))?;
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
@@ -45,18 +61,20 @@ fn load(origin: &str, file: &Path) -> Result<Result<Zone, Vec<String>>, String> 
     let options = ParseOptions {
         allow_include: true,
     };
-    Ok(parse_zone(&origin, &text, options).map_err(|errors| {
-        errors
-            .into_iter()
-            .map(|e| {
-                if e.line == 0 {
-                    format!("{}: {}", file.display(), e.message)
-                } else {
-                    format!("{}:{}: {}", file.display(), e.line, e.message)
-                }
-            })
-            .collect()
-    }))
+    Ok(
+        parse_zone_with_lines(&origin, &text, options).map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| {
+                    if e.line == 0 {
+                        format!("{}: {}", file.display(), e.message)
+                    } else {
+                        format!("{}:{}: {}", file.display(), e.line, e.message)
+                    }
+                })
+                .collect()
+        }),
+    )
 }
 
 #[cfg(test)]

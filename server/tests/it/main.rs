@@ -16,3 +16,4 @@ mod http;
 mod layout_cli;
 mod layouts_apply;
 mod mail;
+mod zone_cli;

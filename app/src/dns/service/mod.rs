@@ -26,8 +26,8 @@ pub use servers::{
 use crate::dns::nsd::zone_file_name;
 use crate::dns::store;
 use crate::dns::zone::{
-    diff, parse_zone, render_zone, reverse_zone_for, Name, ParseOptions, RecordSet, RecordType,
-    Zone,
+    diff, parse_zone_with_lines, render_zone, reverse_zone_for, Name, ParseError, ParseOptions,
+    RecordSet, RecordType, Zone,
 };
 pub use crate::dns::ServerForm;
 use crate::dns::{
@@ -220,7 +220,7 @@ pub async fn preview_import(
 ) -> Result<(ImportPreview, Option<Zone>), DomainError> {
     let current = store::load_zone(db, zone_id).await?;
     let mut preview = ImportPreview::default();
-    let parsed = match parse_zone(
+    let parsed = match parse_zone_with_lines(
         &current.origin,
         text,
         ParseOptions {
@@ -233,14 +233,24 @@ pub async fn preview_import(
             return Ok((preview, None));
         }
     };
-    for p in crate::dns::zone::validate_zone(&parsed) {
+    // Whole-zone problems name the line of the record that breaks the rule,
+    // like the parser's own errors ("line 7: …").
+    for p in crate::dns::zone::validate_zone(&parsed.zone) {
         let at = p
             .record
-            .and_then(|i| parsed.records.get(i))
+            .and_then(|i| parsed.zone.records.get(i))
             .map(|r| format!("{r}: "))
             .unwrap_or_default();
-        preview.errors.push(format!("{at}{}", p.message));
+        let line = parsed.line_of(&p);
+        preview.errors.push(
+            ParseError {
+                line,
+                message: format!("{at}{}", p.message),
+            }
+            .to_string(),
+        );
     }
+    let parsed = parsed.zone;
     let d = diff(&current, &parsed);
     for set in d.added.iter().filter(|s| s.rtype != RecordType::Soa) {
         preview.added.extend(describe(set));
@@ -421,6 +431,12 @@ mod tests {
         let cname = "$TTL 3600\n@ SOA ns1 hostmaster 5 7200 3600 1209600 300\nwww A 192.0.2.1\nwww CNAME other\n";
         let (p, zone) = preview_import(&db, z.id, cname).await.unwrap();
         assert!(zone.is_none() && p.errors[0].contains("a CNAME must be the only record"));
+        // The whole-zone rule names the line of the record that breaks it.
+        assert!(
+            p.errors[0].starts_with("line 4: www.example.com. 3600 IN CNAME other.example.com.: "),
+            "{:?}",
+            p.errors
+        );
 
         let s = import(&db, "carol", z.id, text).await.unwrap();
         let zone = store::load_zone(&db, z.id).await.unwrap();

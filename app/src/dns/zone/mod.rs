@@ -46,7 +46,7 @@ pub use diff::{diff, RecordSet, SetChange, ZoneDiff};
 pub use error::{FieldError, ParseError, ZoneProblem};
 pub use host::HostNameError;
 pub use name::{parse_owner, parse_target, Name, NameError};
-pub use parser::{parse_zone, ParseOptions};
+pub use parser::{parse_zone, parse_zone_with_lines, ParseOptions, ParsedZone};
 pub use record::{address_rdata, RData, Record, RecordType, Soa, Ttl, Zone};
 pub use render::render_zone;
 pub use reverse::{find_reverse_zone, reverse_name, reverse_zone_for};

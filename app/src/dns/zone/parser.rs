@@ -11,7 +11,7 @@
 //! kept as single tokens), then each entry is interpreted as a directive or
 //! a record.
 
-use crate::dns::zone::error::ParseError;
+use crate::dns::zone::error::{ParseError, ZoneProblem};
 use crate::dns::zone::name::Name;
 use crate::dns::zone::record::{
     address_rdata, parse_duration, soa_timer_too_large, RData, Record, RecordType, Soa, Ttl, Zone,
@@ -31,12 +31,13 @@ pub struct ParseOptions {
     pub allow_include: bool,
 }
 
-/// One lexical token.
-#[derive(Debug, Clone)]
-struct Token {
+/// One lexical token: a slice of the file's text.
+#[derive(Debug, Clone, Copy)]
+struct Token<'a> {
     /// Raw text; escapes are *not* resolved yet because `\.` means something
-    /// different in a name than in a TXT string.
-    text: String,
+    /// different in a name than in a TXT string. A quoted string's text is
+    /// what lies between its quotes.
+    text: &'a str,
     /// Came from a `"…"` string.
     quoted: bool,
     /// 1-based line the token is on.
@@ -45,174 +46,185 @@ struct Token {
 
 /// One logical entry: a directive or a record, possibly spanning lines.
 #[derive(Debug)]
-struct Entry {
+struct Entry<'e> {
     line: usize,
     /// The entry's first line started with blank space: the owner is omitted
     /// and the previous owner is repeated (RFC 1035 §5.1).
     blank_owner: bool,
-    tokens: Vec<Token>,
+    tokens: &'e [Token<'e>],
 }
 
-/// Splits text into entries; lexical errors are pushed to `errors` and the
-/// affected entries are dropped.
-fn lex(text: &str, errors: &mut Vec<ParseError>) -> Vec<Entry> {
-    let mut entries = Vec::new();
-    let mut line = 1usize;
-    let mut depth = 0usize;
-    let mut current: Option<Entry> = None;
-    let mut bad = false;
-    let mut token = String::new();
-    let mut line_starts_blank = false;
-    let mut at_line_start = true;
-    let mut chars = text.chars().peekable();
+/// Splits text into entries, one at a time (one logical line each,
+/// parentheses joined, comments dropped, quoted strings kept as single
+/// tokens). Tokens borrow the text; nothing is copied.
+struct Lexer<'a> {
+    text: &'a str,
+    /// Byte offset of the next octet to read.
+    pos: usize,
+    /// 1-based line of `pos`.
+    line: usize,
+}
 
-    // Pushes the pending unquoted token, opening an entry if needed.
-    fn flush(
-        token: &mut String,
-        current: &mut Option<Entry>,
-        line: usize,
-        line_starts_blank: bool,
-    ) {
-        if token.is_empty() {
-            return;
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str) -> Self {
+        Lexer {
+            text,
+            pos: 0,
+            line: 1,
         }
-        let entry = current.get_or_insert_with(|| Entry {
-            line,
-            blank_owner: line_starts_blank,
-            tokens: Vec::new(),
-        });
-        entry.tokens.push(Token {
-            text: std::mem::take(token),
-            quoted: false,
-            line,
-        });
     }
 
-    while let Some(c) = chars.next() {
-        let was_line_start = at_line_start;
-        at_line_start = false;
-        match c {
-            '\n' => {
-                flush(&mut token, &mut current, line, line_starts_blank);
-                if depth == 0 {
-                    if let Some(e) = current.take() {
-                        if !bad {
-                            entries.push(e);
-                        }
-                    }
-                    bad = false;
-                }
-                line += 1;
-                at_line_start = true;
-                line_starts_blank = false;
-            }
-            ';' => {
-                flush(&mut token, &mut current, line, line_starts_blank);
-                while chars.peek().is_some_and(|&n| n != '\n') {
-                    chars.next();
-                }
-            }
-            ' ' | '\t' | '\r' => {
-                if was_line_start {
-                    line_starts_blank = c != '\r';
-                }
-                flush(&mut token, &mut current, line, line_starts_blank);
-            }
-            '(' => {
-                flush(&mut token, &mut current, line, line_starts_blank);
-                current.get_or_insert_with(|| Entry {
-                    line,
-                    blank_owner: line_starts_blank,
-                    tokens: Vec::new(),
-                });
-                depth += 1;
-            }
-            ')' => {
-                flush(&mut token, &mut current, line, line_starts_blank);
-                if depth == 0 {
-                    errors.push(ParseError {
-                        line,
-                        message: "\")\" without a matching \"(\"; remove it or add the opening \
-                                  parenthesis"
-                            .to_string(),
-                    });
-                    bad = true;
-                } else {
-                    depth -= 1;
-                }
-            }
-            '"' => {
-                flush(&mut token, &mut current, line, line_starts_blank);
-                let mut raw = String::new();
-                let mut closed = false;
-                while let Some(&n) = chars.peek() {
-                    if n == '\n' {
-                        break;
-                    }
-                    chars.next();
-                    match n {
-                        '"' => {
-                            closed = true;
-                            break;
-                        }
-                        '\\' => {
-                            raw.push('\\');
-                            if let Some(&e) = chars.peek() {
-                                if e != '\n' {
-                                    raw.push(e);
-                                    chars.next();
-                                }
+    /// Reads the next well-formed entry's tokens into `tokens` (cleared
+    /// first) and returns its first line and whether its owner is blank;
+    /// `None` at the end of the text. Lexical errors are pushed to `errors`
+    /// and the affected entries are skipped.
+    fn next_entry(
+        &mut self,
+        tokens: &mut Vec<Token<'a>>,
+        errors: &mut Vec<ParseError>,
+    ) -> Option<(usize, bool)> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        tokens.clear();
+        // Entries start at the start of a line: the previous one ended with
+        // its line break.
+        let mut entry: Option<(usize, bool)> = None;
+        let mut depth = 0usize;
+        let mut bad = false;
+        let mut line_starts_blank = false;
+        let mut at_line_start = true;
+        while let Some(&c) = bytes.get(self.pos) {
+            let was_line_start = at_line_start;
+            at_line_start = false;
+            match c {
+                b'\n' => {
+                    self.pos += 1;
+                    self.line += 1;
+                    at_line_start = true;
+                    line_starts_blank = false;
+                    if depth == 0 {
+                        let was_bad = std::mem::take(&mut bad);
+                        if let Some(found) = entry.take() {
+                            if !was_bad {
+                                return Some(found);
                             }
+                            tokens.clear();
                         }
-                        other => raw.push(other),
                     }
                 }
-                if !closed {
-                    errors.push(ParseError {
-                        line,
-                        message: "quoted string is not closed on this line; add the missing \" \
-                                  (a string cannot span lines — use several strings inside \
-                                  parentheses)"
-                            .to_string(),
+                b';' => {
+                    // The comment runs to the line break, which ends the entry.
+                    self.pos = bytes
+                        .get(self.pos..)
+                        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+                        .map_or(bytes.len(), |i| self.pos + i);
+                }
+                b' ' | b'\t' | b'\r' => {
+                    if was_line_start {
+                        line_starts_blank = c != b'\r';
+                    }
+                    self.pos += 1;
+                }
+                b'(' => {
+                    self.pos += 1;
+                    entry.get_or_insert((self.line, line_starts_blank));
+                    depth += 1;
+                }
+                b')' => {
+                    self.pos += 1;
+                    if depth == 0 {
+                        errors.push(ParseError {
+                            line: self.line,
+                            message: "\")\" without a matching \"(\"; remove it or add the \
+                                      opening parenthesis"
+                                .to_string(),
+                        });
+                        bad = true;
+                    } else {
+                        depth -= 1;
+                    }
+                }
+                b'"' => {
+                    let start = self.pos + 1;
+                    let mut end = start;
+                    let mut closed = false;
+                    while let Some(&n) = bytes.get(end) {
+                        match n {
+                            b'\n' => break,
+                            b'"' => {
+                                closed = true;
+                                break;
+                            }
+                            b'\\' if bytes.get(end + 1).is_some_and(|&e| e != b'\n') => end += 2,
+                            _ => end += 1,
+                        }
+                    }
+                    // Past the closing quote; an unclosed string stops
+                    // before the line break.
+                    self.pos = if closed { end + 1 } else { end };
+                    if !closed {
+                        errors.push(ParseError {
+                            line: self.line,
+                            message: "quoted string is not closed on this line; add the missing \
+                                      \" (a string cannot span lines — use several strings \
+                                      inside parentheses)"
+                                .to_string(),
+                        });
+                        bad = true;
+                    }
+                    entry.get_or_insert((self.line, line_starts_blank));
+                    tokens.push(Token {
+                        text: text.get(start..end).unwrap_or(""),
+                        quoted: true,
+                        line: self.line,
                     });
-                    bad = true;
                 }
-                let entry = current.get_or_insert_with(|| Entry {
-                    line,
-                    blank_owner: line_starts_blank,
-                    tokens: Vec::new(),
-                });
-                entry.tokens.push(Token {
-                    text: raw,
-                    quoted: true,
-                    line,
-                });
-            }
-            '\\' => {
-                token.push('\\');
-                if let Some(&n) = chars.peek() {
-                    if n != '\n' {
-                        token.push(n);
-                        chars.next();
+                _ => {
+                    let start = self.pos;
+                    let mut end = start;
+                    while let Some(&n) = bytes.get(end) {
+                        match n {
+                            b' ' | b'\t' | b'\r' | b'\n' | b';' | b'(' | b')' | b'"' => break,
+                            b'\\' if bytes.get(end + 1).is_some_and(|&e| e != b'\n') => end += 2,
+                            _ => end += 1,
+                        }
                     }
+                    self.pos = end;
+                    entry.get_or_insert((self.line, line_starts_blank));
+                    tokens.push(Token {
+                        text: text.get(start..end).unwrap_or(""),
+                        quoted: false,
+                        line: self.line,
+                    });
                 }
             }
-            other => token.push(other),
         }
-    }
-    flush(&mut token, &mut current, line, line_starts_blank);
-    if let Some(e) = current.take() {
+        let found = entry?;
         if depth > 0 {
             errors.push(ParseError {
-                line: e.line,
+                line: found.0,
                 message: "\"(\" opened in this entry is never closed; add the matching \")\""
                     .to_string(),
             });
-        } else if !bad {
-            entries.push(e);
+            None
+        } else if bad {
+            None
+        } else {
+            Some(found)
         }
     }
-    entries
+}
+
+/// The owner that a line starting with blank space repeats.
+enum PrevOwner {
+    /// No record yet.
+    None,
+    /// The previous owner had an error (already reported).
+    Failed,
+    /// The owner of `records[i]` (saves a copy of every owner).
+    Record(usize),
+    /// An owner whose record was not kept (the SOA, or a record with errors).
+    Owned(Name),
 }
 
 /// Parse state carried across entries (and into `$INCLUDE`d files).
@@ -225,18 +237,24 @@ struct Parser {
     first_dollar_ttl: Option<Ttl>,
     /// Last TTL written explicitly on a record (RFC 1035 default).
     last_explicit_ttl: Option<Ttl>,
-    /// Owner repeated by lines starting with blank space. `Some(None)` means
-    /// the previous owner had an error.
-    prev_owner: Option<Option<Name>>,
+    /// Owner repeated by lines starting with blank space.
+    prev_owner: PrevOwner,
     soa: Option<(Soa, Ttl, usize)>,
     /// An SOA entry was seen, even one with errors; then "no SOA" would
     /// only repeat the error already reported for it.
     soa_attempted: bool,
     records: Vec<Record>,
+    /// Line of each record in `records` (of the `$INCLUDE` for included ones).
+    lines: Vec<u32>,
     errors: Vec<ParseError>,
 }
 
 type Fail = (usize, String);
+
+/// A line number as stored in [`ParsedZone::lines`].
+fn line_u32(line: usize) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
+}
 
 impl Parser {
     fn err(&mut self, line: usize, message: impl Into<String>) {
@@ -246,13 +264,22 @@ impl Parser {
         });
     }
 
-    /// Parses one file's text with `origin` as the initial `$ORIGIN`.
+    /// Parses one file's text with `origin` as the initial `$ORIGIN`, each
+    /// entry as soon as the lexer has read it.
     fn run(&mut self, text: &str, origin: &Name, depth: usize) {
         let mut origin = origin.clone();
-        let mut errors = Vec::new();
-        let entries = lex(text, &mut errors);
-        self.errors.append(&mut errors);
-        for entry in entries {
+        // Lexical errors come first in the list, as when the whole file was
+        // split into entries before any was parsed.
+        let first_error = self.errors.len();
+        let mut lex_errors = Vec::new();
+        let mut lexer = Lexer::new(text);
+        let mut tokens = Vec::with_capacity(16);
+        while let Some((line, blank_owner)) = lexer.next_entry(&mut tokens, &mut lex_errors) {
+            let entry = Entry {
+                line,
+                blank_owner,
+                tokens: &tokens,
+            };
             let directive = !entry.blank_owner
                 && entry
                     .tokens
@@ -263,6 +290,10 @@ impl Parser {
             } else {
                 self.record(&entry, &origin);
             }
+        }
+        if !lex_errors.is_empty() {
+            let at = first_error.min(self.errors.len());
+            self.errors.splice(at..at, lex_errors);
         }
     }
 
@@ -281,7 +312,7 @@ impl Parser {
                     );
                     return;
                 };
-                match Name::parse_relative(&arg.text, origin) {
+                match Name::parse_relative(arg.text, origin) {
                     Ok(n) => *origin = n,
                     Err(e) => self.err(line, format!("$ORIGIN: {e}")),
                 }
@@ -291,7 +322,7 @@ impl Parser {
                     self.err(line, "$TTL needs exactly one value, e.g. $TTL 1h");
                     return;
                 };
-                match Ttl::parse(&arg.text) {
+                match Ttl::parse(arg.text) {
                     Ok(t) => {
                         self.dollar_ttl = Some(t);
                         self.first_dollar_ttl.get_or_insert(t);
@@ -325,7 +356,7 @@ impl Parser {
         }
         let (file, new_origin) = match args {
             [file] => (file, origin.clone()),
-            [file, o] => match Name::parse_relative(&o.text, origin) {
+            [file, o] => match Name::parse_relative(o.text, origin) {
                 Ok(n) => (file, n),
                 Err(e) => {
                     self.err(line, format!("$INCLUDE origin: {e}"));
@@ -344,7 +375,7 @@ impl Parser {
             );
             return;
         }
-        let text = match std::fs::read_to_string(&file.text) {
+        let text = match std::fs::read_to_string(file.text) {
             Ok(t) => t,
             Err(e) => {
                 self.err(
@@ -357,7 +388,12 @@ impl Parser {
         // Errors inside the included file are reported on the $INCLUDE line
         // of this file, naming the included file's own line.
         let before = std::mem::take(&mut self.errors);
+        let first_record = self.lines.len();
         self.run(&text, &new_origin, depth + 1);
+        // Records of the included file are on this line of this file.
+        for l in self.lines.iter_mut().skip(first_record) {
+            *l = line_u32(line);
+        }
         let inner = std::mem::replace(&mut self.errors, before);
         for e in inner {
             let message = format!(
@@ -370,13 +406,15 @@ impl Parser {
 
     fn record(&mut self, entry: &Entry, origin: &Name) {
         let line = entry.line;
-        let mut toks = entry.tokens.as_slice();
+        let mut toks = entry.tokens;
         // `owner` is None when its text was wrong (already reported): the
         // rest of the entry is still checked so that its errors show too.
         let owner: Option<Name> = if entry.blank_owner {
             match &self.prev_owner {
-                Some(prev) => prev.clone(),
-                None => {
+                PrevOwner::Record(i) => self.records.get(*i).map(|r| r.owner.clone()),
+                PrevOwner::Owned(n) => Some(n.clone()),
+                PrevOwner::Failed => None,
+                PrevOwner::None => {
                     self.err(
                         line,
                         "this line starts with a space or tab, which repeats the previous \
@@ -391,22 +429,44 @@ impl Parser {
                 return;
             };
             toks = rest;
-            let parsed = if first.quoted {
+            if first.quoted {
                 self.err(line, "the owner name must not be in quotes");
                 None
             } else {
-                match Name::parse_relative(&first.text, origin) {
+                match Name::parse_relative(first.text, origin) {
                     Ok(n) => Some(n),
                     Err(e) => {
                         self.err(line, format!("owner \"{}\": {e}", first.text));
                         None
                     }
                 }
-            };
-            self.prev_owner = Some(parsed.clone());
-            parsed
+            }
         };
+        let data = self.record_data(line, toks, owner.as_ref(), origin);
+        let kept = match (owner, data) {
+            (Some(owner), Some((ttl, rdata))) => {
+                self.records.push(Record { owner, ttl, rdata });
+                self.lines.push(line_u32(line));
+                PrevOwner::Record(self.records.len() - 1)
+            }
+            (Some(owner), None) => PrevOwner::Owned(owner),
+            (None, _) => PrevOwner::Failed,
+        };
+        if !entry.blank_owner {
+            self.prev_owner = kept;
+        }
+    }
 
+    /// The rest of a record after its owner: TTL, class, type and RDATA,
+    /// checked against the zone. `None` when the record is not to be kept:
+    /// it has an error (reported) or it is the SOA (stored apart).
+    fn record_data(
+        &mut self,
+        line: usize,
+        mut toks: &[Token],
+        owner: Option<&Name>,
+        origin: &Name,
+    ) -> Option<(Ttl, RData)> {
         let mut explicit_ttl: Option<Ttl> = None;
         let mut class_seen = false;
         let mut failed = false;
@@ -416,7 +476,7 @@ impl Parser {
                     line,
                     "the record has no type; expected e.g. \"www 3600 IN A 192.0.2.1\"",
                 );
-                return;
+                return None;
             };
             if tok.quoted {
                 self.err(
@@ -426,9 +486,9 @@ impl Parser {
                         tok.text
                     ),
                 );
-                return;
+                return None;
             }
-            let t = tok.text.as_str();
+            let t = tok.text;
             if t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
                 if explicit_ttl.is_some() {
                     self.err(
@@ -484,7 +544,7 @@ impl Parser {
                         )
                     };
                     self.err(tok.line, message);
-                    return;
+                    return None;
                 }
             }
         };
@@ -500,20 +560,18 @@ impl Parser {
                      data in its usual text form"
                 ),
             );
-            return;
+            return None;
         }
         let rdata = match parse_rdata(rtype, toks, origin, line) {
             Ok(r) => r,
             Err((l, m)) => {
                 self.err(l, m);
-                return;
+                return None;
             }
         };
-        let Some(owner) = owner else {
-            return;
-        };
+        let owner = owner?;
         if failed {
-            return;
+            return None;
         }
 
         let ttl = if let Some(t) = explicit_ttl {
@@ -528,7 +586,7 @@ impl Parser {
                 Ok(t) => t,
                 Err(e) => {
                     self.err(line, e.message);
-                    return;
+                    return None;
                 }
             }
         } else {
@@ -537,7 +595,7 @@ impl Parser {
                 "this record has no TTL and no $TTL line precedes it; give the record a TTL or \
                  add \"$TTL 3600\" at the top of the file",
             );
-            return;
+            return None;
         };
 
         if !owner.is_subdomain_of(&self.zone_origin) {
@@ -548,11 +606,11 @@ impl Parser {
                     self.zone_origin
                 ),
             );
-            return;
+            return None;
         }
 
         if let RData::Soa(soa) = rdata {
-            if owner != self.zone_origin {
+            if *owner != self.zone_origin {
                 self.err(
                     line,
                     format!(
@@ -569,28 +627,29 @@ impl Parser {
             } else {
                 self.soa = Some((soa, ttl, line));
             }
-            return;
+            return None;
         }
-        self.records.push(Record { owner, ttl, rdata });
+        Some((ttl, rdata))
     }
 }
 
 fn is_class(t: &str) -> bool {
-    let upper = t.to_ascii_uppercase();
-    matches!(upper.as_str(), "IN" | "CH" | "CS" | "HS" | "NONE" | "ANY")
-        || upper
-            .strip_prefix("CLASS")
-            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    ["IN", "CH", "CS", "HS", "NONE", "ANY"]
+        .iter()
+        .any(|c| t.eq_ignore_ascii_case(c))
+        || t.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("CLASS"))
+            && t.get(5..)
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Checks the RDATA token count, naming the expected fields.
-fn expect<'a>(
-    toks: &'a [Token],
+fn expect<'a, 't>(
+    toks: &'a [Token<'t>],
     n: usize,
     rtype: RecordType,
     fields: &str,
     line: usize,
-) -> Result<&'a [Token], Fail> {
+) -> Result<&'a [Token<'t>], Fail> {
     if toks.len() == n {
         Ok(toks)
     } else {
@@ -605,14 +664,14 @@ fn expect<'a>(
     }
 }
 
-fn name_tok(tok: &Token, origin: &Name, what: &str) -> Result<Name, Fail> {
+fn name_tok(tok: &Token, origin: &Name, what: &dyn std::fmt::Display) -> Result<Name, Fail> {
     if tok.quoted {
         return Err((
             tok.line,
             format!("{what} must be a domain name, not a quoted string"),
         ));
     }
-    Name::parse_relative(&tok.text, origin)
+    Name::parse_relative(tok.text, origin)
         .map_err(|e| (tok.line, format!("{what} \"{}\": {e}", tok.text)))
 }
 
@@ -629,7 +688,7 @@ fn u16_tok(tok: &Token, what: &str) -> Result<u16, Fail> {
 }
 
 fn timer_tok(tok: &Token, what: &str) -> Result<u32, Fail> {
-    let v = parse_duration(&tok.text).map_err(|m| (tok.line, format!("SOA {what}: {m}")))?;
+    let v = parse_duration(tok.text).map_err(|m| (tok.line, format!("SOA {what}: {m}")))?;
     if v > u64::from(Ttl::MAX) {
         return Err((tok.line, soa_timer_too_large(what, v)));
     }
@@ -647,13 +706,13 @@ fn parse_rdata(
             let [addr] = expect(toks, 1, rtype, "the address", line)? else {
                 return Err((line, format!("{rtype} needs an address")));
             };
-            address_rdata(rtype, &addr.text).map_err(|e| (addr.line, e.message))
+            address_rdata(rtype, addr.text).map_err(|e| (addr.line, e.message))
         }
         RecordType::Cname | RecordType::Ns | RecordType::Ptr => {
             let [target] = expect(toks, 1, rtype, "the target name", line)? else {
                 return Err((line, format!("{rtype} needs a target name")));
             };
-            let n = name_tok(target, origin, &format!("{rtype} target"))?;
+            let n = name_tok(target, origin, &format_args!("{rtype} target"))?;
             Ok(match rtype {
                 RecordType::Cname => RData::Cname(n),
                 RecordType::Ns => RData::Ns(n),
@@ -666,7 +725,7 @@ fn parse_rdata(
             };
             Ok(RData::Mx {
                 preference: u16_tok(pref, "MX preference")?,
-                exchange: name_tok(exch, origin, "MX mail server")?,
+                exchange: name_tok(exch, origin, &"MX mail server")?,
             })
         }
         RecordType::Srv => {
@@ -682,7 +741,7 @@ fn parse_rdata(
                 priority: u16_tok(pri, "SRV priority")?,
                 weight: u16_tok(wei, "SRV weight")?,
                 port: u16_tok(port, "SRV port")?,
-                target: name_tok(target, origin, "SRV target")?,
+                target: name_tok(target, origin, &"SRV target")?,
             })
         }
         RecordType::Caa => {
@@ -712,7 +771,7 @@ fn parse_rdata(
                     ),
                 ));
             }
-            let v = decode_escapes(&value.text).map_err(|m| (value.line, m))?;
+            let v = decode_escapes(value.text).map_err(|m| (value.line, m))?;
             Ok(RData::Caa {
                 flags: f,
                 tag: tag.text.to_ascii_lowercase(),
@@ -728,7 +787,7 @@ fn parse_rdata(
             }
             let mut strings = Vec::with_capacity(toks.len());
             for (i, t) in toks.iter().enumerate() {
-                let bytes = decode_escapes(&t.text).map_err(|m| (t.line, m))?;
+                let bytes = decode_escapes(t.text).map_err(|m| (t.line, m))?;
                 if bytes.len() > MAX_STRING_LEN {
                     return Err((
                         t.line,
@@ -765,8 +824,8 @@ fn parse_rdata(
                 )
             })?;
             Ok(RData::Soa(Soa {
-                mname: name_tok(mname, origin, "SOA primary server")?,
-                rname: name_tok(rname, origin, "SOA mailbox")?,
+                mname: name_tok(mname, origin, &"SOA primary server")?,
+                rname: name_tok(rname, origin, &"SOA mailbox")?,
                 serial: serial_v,
                 refresh: timer_tok(refresh, "refresh")?,
                 retry: timer_tok(retry, "retry")?,
@@ -774,6 +833,27 @@ fn parse_rdata(
                 minimum: timer_tok(minimum, "minimum")?,
             }))
         }
+    }
+}
+
+/// A zone parsed from a master file, with the line each record is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedZone {
+    /// The zone.
+    pub zone: Zone,
+    /// The 1-based line of each of `zone.records` (same index). Records of
+    /// an `$INCLUDE`d file are on the line of the `$INCLUDE`.
+    pub lines: Vec<u32>,
+}
+
+impl ParsedZone {
+    /// The line of the record `problem` concerns, as nsd-checkzone names
+    /// it; 0 for problems of the zone itself (SOA timers, default TTL).
+    pub fn line_of(&self, problem: &ZoneProblem) -> usize {
+        problem
+            .record
+            .and_then(|i| self.lines.get(i))
+            .map_or(0, |&l| usize::try_from(l).unwrap_or(usize::MAX))
     }
 }
 
@@ -785,16 +865,35 @@ fn parse_rdata(
 /// units, and the record types of [`RecordType`]. All errors are returned,
 /// each with its line; no partial zone is returned when there are any.
 pub fn parse_zone(origin: &Name, text: &str, opts: ParseOptions) -> Result<Zone, Vec<ParseError>> {
+    parse_zone_with_lines(origin, text, opts).map(|p| p.zone)
+}
+
+/// [`parse_zone`], keeping the line of every record so that whole-zone
+/// problems ([`crate::dns::zone::validate_zone`]) can name it too
+/// ([`ParsedZone::line_of`]).
+///
+/// The file is read in one pass: each entry is parsed as soon as the lexer
+/// has read it, and its tokens are slices of `text`.
+pub fn parse_zone_with_lines(
+    origin: &Name,
+    text: &str,
+    opts: ParseOptions,
+) -> Result<ParsedZone, Vec<ParseError>> {
+    // A record takes at least one line: room for all of them up front
+    // spares the copies of a growing vector (pages never written cost no
+    // memory).
+    let max_records = text.bytes().filter(|&b| b == b'\n').count() + 1;
     let mut p = Parser {
         zone_origin: origin.clone(),
         opts,
         dollar_ttl: None,
         first_dollar_ttl: None,
         last_explicit_ttl: None,
-        prev_owner: None,
+        prev_owner: PrevOwner::None,
         soa: None,
         soa_attempted: false,
-        records: Vec::new(),
+        records: Vec::with_capacity(max_records),
+        lines: Vec::with_capacity(max_records),
         errors: Vec::new(),
     };
     p.run(text, origin, 0);
@@ -814,12 +913,15 @@ pub fn parse_zone(origin: &Name, text: &str, opts: ParseOptions) -> Result<Zone,
     if !p.errors.is_empty() {
         return Err(p.errors);
     }
-    Ok(Zone {
-        origin: origin.clone(),
-        default_ttl: p.first_dollar_ttl.unwrap_or(soa_ttl),
-        soa_ttl,
-        soa,
-        records: p.records,
+    Ok(ParsedZone {
+        zone: Zone {
+            origin: origin.clone(),
+            default_ttl: p.first_dollar_ttl.unwrap_or(soa_ttl),
+            soa_ttl,
+            soa,
+            records: p.records,
+        },
+        lines: p.lines,
     })
 }
 
@@ -1211,6 +1313,60 @@ later   A   192.0.2.11
                 (7, "unknown directive $FOO; only $ORIGIN, $TTL and $INCLUDE are understood".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn whole_zone_problems_name_the_breaking_records_line() {
+        let text = "$TTL 1h\n\
+                    @ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n\
+                    \x20 IN NS ns1\n\
+                    ns1 A 192.0.2.53\n\
+                    ; a comment line\n\
+                    www A 192.0.2.1\n\
+                    www CNAME web.example.net.\n\
+                    alias CNAME www\n\
+                    alias TXT ( \"spans\"\n\
+                    \x20  \"lines\" )\n\
+                    @ MX 10 alias\n\
+                    ns1 A 192.0.2.53\n\
+                    two CNAME a.example.net.\n\
+                    two CNAME b.example.net.\n";
+        let parsed = parse_zone_with_lines(&origin(), text, ParseOptions::default()).unwrap();
+        assert_eq!(parsed.lines.len(), parsed.zone.records.len());
+        let located: Vec<(usize, String)> = crate::dns::zone::validate_zone(&parsed.zone)
+            .iter()
+            .map(|p| (parsed.line_of(p), p.message.clone()))
+            .collect();
+        let lines: Vec<usize> = located.iter().map(|(l, _)| *l).collect();
+        // The CNAME after the A (7), the TXT after the CNAME (9, where its
+        // entry starts), the second CNAME (14), the MX whose target is an
+        // alias (11), the duplicate A (12): always the record that breaks
+        // the rule, never the first one seen.
+        assert_eq!(lines, vec![7, 9, 14, 11, 12], "{located:#?}");
+        assert!(located[0]
+            .1
+            .starts_with("www.example.com. has a CNAME and also A"));
+        assert!(located[1]
+            .1
+            .starts_with("alias.example.com. has a CNAME and also TXT"));
+        assert!(located[2]
+            .1
+            .starts_with("two.example.com. has 2 CNAME records"));
+        assert!(located[3]
+            .1
+            .starts_with("MX target alias.example.com. is an alias"));
+        assert!(located[4]
+            .1
+            .starts_with("duplicate record: ns1.example.com. A"));
+
+        // A CNAME at the apex is found on its own line.
+        let apex = format!("$TTL 1h\n{SOA}\n@ CNAME other.example.net.\n");
+        let parsed = parse_zone_with_lines(&origin(), &apex, ParseOptions::default()).unwrap();
+        let p = crate::dns::zone::validate_zone(&parsed.zone);
+        assert!(p[0]
+            .message
+            .starts_with("a CNAME cannot be at the zone apex"));
+        assert_eq!(parsed.line_of(&p[0]), 4);
     }
 
     #[test]

@@ -101,6 +101,9 @@ fn parse_quoted_sequence(s: &str) -> Result<Vec<Vec<u8>>, String> {
 
 /// Resolves master-file escapes: `\DDD` (decimal octet) and `\X` (X itself).
 pub fn decode_escapes(raw: &str) -> Result<Vec<u8>, String> {
+    if !raw.contains('\\') {
+        return Ok(raw.as_bytes().to_vec());
+    }
     let mut out = Vec::with_capacity(raw.len());
     let mut chars = raw.chars();
     while let Some(c) = chars.next() {

@@ -12,15 +12,45 @@ use crate::dns::zone::record::{
     soa_timer_too_large, ttl_too_large, RData, Record, RecordType, Ttl, Zone,
 };
 use crate::dns::zone::txt::MAX_STRING_LEN;
-use std::collections::HashMap;
+use foldhash::fast::RandomState;
+use hashbrown::hash_table::{Entry, HashTable};
+use std::hash::{BuildHasher, Hash, Hasher};
 
-/// What one owner name holds, for the CNAME rules.
-#[derive(Default)]
+/// What one owner name holds, for the CNAME rules. Record indices are
+/// `u32` with [`NONE`] for "none", which keeps an entry at 24 bytes.
+#[derive(Clone, Copy)]
 struct AtName {
-    first_cname: Option<usize>,
-    cnames: usize,
+    /// The first record with this owner (where the table finds the name).
+    first: u32,
+    /// The name's first and second CNAME records.
+    first_cname: u32,
+    second_cname: u32,
+    /// The name's first record of another type.
+    first_other: u32,
+    cnames: u32,
     /// Bit set of the other record types, see [`type_bit`].
     others: u16,
+}
+
+/// No record, in [`AtName`].
+const NONE: u32 = u32::MAX;
+
+/// A record index as stored in [`AtName`] and the duplicate table.
+fn idx(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(NONE)
+}
+
+/// The index stored by [`idx`], `None` for [`NONE`].
+fn unidx(i: u32) -> Option<usize> {
+    (i != NONE).then(|| usize::try_from(i).ok()).flatten()
+}
+
+/// The key of the duplicate check: the owner's hash and the RDATA.
+fn record_hash(state: &RandomState, owner_hash: u64, rdata: &RData) -> u64 {
+    let mut hasher = state.build_hasher();
+    hasher.write_u64(owner_hash);
+    rdata.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// One bit per [`RecordType`] (ten types fit in a `u16`).
@@ -165,98 +195,156 @@ pub fn validate_zone(zone: &Zone) -> Vec<ZoneProblem> {
     }
 
     // One pass over the records gathers, per owner name, its CNAMEs and a
-    // bit set of its other types (one hash lookup per record).
-    let mut at_name: HashMap<&Name, AtName> = HashMap::with_capacity(zone.records.len());
-    for (i, r) in zone.records.iter().enumerate() {
-        let entry = at_name.entry(&r.owner).or_default();
+    // bit set of its other types, and finds the duplicates. Each owner is
+    // hashed once and each record once, with a seeded hasher: zones are
+    // uploaded by people, so the hash must not be predictable.
+    let records = &zone.records;
+    let state = RandomState::default();
+    let owner_of = |i: u32| unidx(i).and_then(|i| records.get(i)).map(|r| &r.owner);
+    // Only called if a table grows, which the capacities below prevent.
+    let rehash_name = |a: &AtName| owner_of(a.first).map_or(0, |o| state.hash_one(o.wire()));
+    let rehash_record = |&j: &u32| {
+        unidx(j).and_then(|j| records.get(j)).map_or(0, |r| {
+            record_hash(&state, state.hash_one(r.owner.wire()), &r.rdata)
+        })
+    };
+    let mut at_name: HashTable<AtName> = HashTable::with_capacity(records.len());
+    // The first record of each (owner, RDATA).
+    let mut seen: HashTable<u32> = HashTable::with_capacity(records.len());
+    let mut duplicates = Vec::new();
+    let mut any_cname = false;
+    for (i, r) in records.iter().enumerate() {
+        let hash = state.hash_one(r.owner.wire());
+        let entry = at_name
+            .entry(hash, |a| owner_of(a.first) == Some(&r.owner), rehash_name)
+            .or_insert(AtName {
+                first: idx(i),
+                first_cname: NONE,
+                second_cname: NONE,
+                first_other: NONE,
+                cnames: 0,
+                others: 0,
+            })
+            .into_mut();
         if r.rtype() == RecordType::Cname {
-            entry.first_cname.get_or_insert(i);
-            entry.cnames += 1;
+            any_cname = true;
+            entry.cnames = entry.cnames.saturating_add(1);
+            if entry.first_cname == NONE {
+                entry.first_cname = idx(i);
+            } else if entry.second_cname == NONE {
+                entry.second_cname = idx(i);
+            }
         } else {
             entry.others |= type_bit(r.rtype());
+            if entry.first_other == NONE {
+                entry.first_other = idx(i);
+            }
+        }
+
+        // Names are stored lower-cased and RDATA is typed, so structural
+        // equality of (owner, RDATA) is exactly "same record" in the DNS
+        // sense (the same as comparing canonical wire forms).
+        let same = |&j: &u32| {
+            unidx(j)
+                .and_then(|j| records.get(j))
+                .is_some_and(|f| f.owner == r.owner && f.rdata == r.rdata)
+        };
+        match seen.entry(record_hash(&state, hash, &r.rdata), same, rehash_record) {
+            Entry::Occupied(first) => {
+                let first = *first.get();
+                duplicates.push(ZoneProblem {
+                    record: Some(i),
+                    field: "rdata".to_string(),
+                    message: format!(
+                        "duplicate record: {} {} {} is already in the zone (record #{first})",
+                        r.owner,
+                        r.rtype(),
+                        r.rdata
+                    ),
+                });
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(idx(i));
+            }
         }
     }
-    // Walk the records in order (not the hash map) so the order of the
-    // problems is deterministic; report once, on each name's first CNAME.
-    for (i, r) in zone.records.iter().enumerate() {
-        if r.rtype() != RecordType::Cname {
-            continue;
-        }
-        let Some(info) = at_name.get(&r.owner) else {
+
+    // Each CNAME rule is reported once per name, on the record that breaks
+    // it (as nsd-checkzone does): the second CNAME, or whichever of the
+    // first CNAME and the first other record comes later. Sorting by that
+    // record keeps the order of the problems independent of the hasher.
+    let mut cname_problems: Vec<(usize, u8, ZoneProblem)> = Vec::new();
+    for info in at_name.iter() {
+        let Some(owner) = owner_of(info.first) else {
             continue;
         };
-        if info.first_cname != Some(i) {
-            continue;
+        if let Some(i) = unidx(info.second_cname) {
+            cname_problems.push((
+                i,
+                0,
+                ZoneProblem {
+                    record: Some(i),
+                    field: "type".to_string(),
+                    message: format!(
+                        "{owner} has {} CNAME records; a name can be an alias for only one \
+                         target",
+                        info.cnames
+                    ),
+                },
+            ));
         }
-        let owner = &r.owner;
-        if info.cnames > 1 {
-            out.push(ZoneProblem {
-                record: Some(i),
-                field: "type".to_string(),
-                message: format!(
-                    "{owner} has {} CNAME records; a name can be an alias for only one target",
-                    info.cnames
-                ),
-            });
-        }
-        if info.others != 0 {
+        if let (Some(c), Some(o)) = (unidx(info.first_cname), unidx(info.first_other)) {
+            let i = c.max(o);
             let list: Vec<&str> = RecordType::ALL
                 .iter()
                 .filter(|t| info.others & type_bit(**t) != 0)
                 .map(|t| t.as_str())
                 .collect();
-            out.push(ZoneProblem {
-                record: Some(i),
-                field: "type".to_string(),
-                message: format!(
-                    "{owner} has a CNAME and also {} records; a CNAME must be the only record \
-                     at its name — remove the other records or the CNAME",
-                    list.join(", ")
-                ),
-            });
+            cname_problems.push((
+                i,
+                1,
+                ZoneProblem {
+                    record: Some(i),
+                    field: "type".to_string(),
+                    message: format!(
+                        "{owner} has a CNAME and also {} records; a CNAME must be the only \
+                         record at its name — remove the other records or the CNAME",
+                        list.join(", ")
+                    ),
+                },
+            ));
+        }
+    }
+    cname_problems.sort_unstable_by_key(|(i, kind, _)| (*i, *kind));
+    out.extend(cname_problems.into_iter().map(|(_, _, p)| p));
+
+    if any_cname {
+        for (i, r) in records.iter().enumerate() {
+            let (target, field, what) = match &r.rdata {
+                RData::Mx { exchange, .. } => (exchange, "exchange", "MX"),
+                RData::Ns(n) => (n, "target", "NS"),
+                RData::Srv { target, .. } => (target, "target", "SRV"),
+                _ => continue,
+            };
+            let hash = state.hash_one(target.wire());
+            if at_name
+                .find(hash, |a| owner_of(a.first) == Some(target))
+                .is_some_and(|a| a.cnames > 0)
+            {
+                out.push(ZoneProblem {
+                    record: Some(i),
+                    field: field.to_string(),
+                    message: format!(
+                        "{what} target {target} is an alias (CNAME) in this zone; MX, NS and \
+                         SRV targets must name the host directly — use the CNAME's target \
+                         instead"
+                    ),
+                });
+            }
         }
     }
 
-    for (i, r) in zone.records.iter().enumerate() {
-        let (target, field, what) = match &r.rdata {
-            RData::Mx { exchange, .. } => (exchange, "exchange", "MX"),
-            RData::Ns(n) => (n, "target", "NS"),
-            RData::Srv { target, .. } => (target, "target", "SRV"),
-            _ => continue,
-        };
-        if at_name.get(target).is_some_and(|a| a.cnames > 0) {
-            out.push(ZoneProblem {
-                record: Some(i),
-                field: field.to_string(),
-                message: format!(
-                    "{what} target {target} is an alias (CNAME) in this zone; MX, NS and SRV \
-                     targets must name the host directly — use the CNAME's target instead"
-                ),
-            });
-        }
-    }
-
-    // Names are stored lower-cased and RDATA is typed, so structural
-    // equality of (owner, RDATA) is exactly "same record" in the DNS sense
-    // (the same as comparing canonical wire forms) without allocating.
-    let mut seen: HashMap<(&Name, &RData), usize> = HashMap::with_capacity(zone.records.len());
-    for (i, r) in zone.records.iter().enumerate() {
-        let key = (&r.owner, &r.rdata);
-        if let Some(&first) = seen.get(&key) {
-            out.push(ZoneProblem {
-                record: Some(i),
-                field: "rdata".to_string(),
-                message: format!(
-                    "duplicate record: {} {} {} is already in the zone (record #{first})",
-                    r.owner,
-                    r.rtype(),
-                    r.rdata
-                ),
-            });
-        } else {
-            seen.insert(key, i);
-        }
-    }
+    out.extend(duplicates);
     out
 }
 
