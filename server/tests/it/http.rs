@@ -90,6 +90,23 @@ async fn the_dashboard_renders_with_a_nonce_policy() {
     );
 }
 
+/// Pages and server-function answers carry accounts, keys and audit rows:
+/// no browser or proxy may keep them. The bundle is revalidated instead.
+#[tokio::test]
+async fn pages_and_answers_are_never_stored_by_caches() {
+    let app = TestApp::sqlite().await;
+    let id = app.account("root", Role::Admin).await;
+    let cookie = app.session(id).await;
+    let page = app.get("/users", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
+    let refused = app.get("/users", None).await;
+    assert_eq!(refused.headers[header::CACHE_CONTROL], "no-store");
+    let answer = app.post("/api/users/list", "", Some(&cookie)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.headers[header::CACHE_CONTROL], "no-store");
+}
+
 #[tokio::test]
 async fn pages_need_a_session_and_show_the_sign_in_form_in_place() {
     let app = TestApp::sqlite().await;
