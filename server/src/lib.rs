@@ -76,9 +76,10 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// On a console with no account yet, prints the one-time setup link to the
-/// log (and to `DATA_DIR/setup-url.txt`, readable by its owner only, for
-/// machines whose logs are hard to reach). The link works until used.
+/// On a console with no account yet, writes the one-time setup link to
+/// `DATA_DIR/setup-url.txt`, readable by its owner only, and says in the
+/// log where it is (never the link: logs travel further than the data
+/// directory). The link works once, for a day.
 async fn announce_setup(
     db: &sea_orm::DatabaseConnection,
     args: &config::ServeArgs,
@@ -90,7 +91,12 @@ async fn announce_setup(
         return Ok(());
     };
     let url = format!("{}/setup?token={token}", args.base_url());
-    tracing::warn!("No account yet. Create the first admin at {url} (this link works once), or run `stackyard user add NAME --role admin`.");
+    // The link itself stays out of the log: logs are shipped and kept where
+    // the data directory's owner-only file is not.
+    tracing::warn!(
+        "No account yet. The one-time link to create the first admin is in {} (it works once, for 24 hours), or run `stackyard user add NAME --role admin`.",
+        file.display()
+    );
     let written = std::fs::create_dir_all(&args.db.data_dir).and_then(|()| {
         use std::io::Write as _;
         use std::os::unix::fs::OpenOptionsExt as _;

@@ -248,11 +248,11 @@ pub async fn record_attempt<C: ConnectionTrait>(
 
 // --- the setup token -----------------------------------------------------------
 
-pub async fn setup_token_hash<C: ConnectionTrait>(db: &C) -> Result<Option<String>, DbErr> {
-    Ok(setting::Entity::find_by_id(SETUP_TOKEN_KEY.to_owned())
+/// The setup token's hash and when it was issued.
+pub async fn setup_token<C: ConnectionTrait>(db: &C) -> Result<Option<setting::Model>, DbErr> {
+    setting::Entity::find_by_id(SETUP_TOKEN_KEY.to_owned())
         .one(db)
-        .await?
-        .map(|s| s.value))
+        .await
 }
 
 pub async fn put_setup_token_hash<C: ConnectionTrait>(db: &C, hash: String) -> Result<(), DbErr> {

@@ -548,6 +548,31 @@ async fn the_setup_link_creates_the_first_admin_once() {
 }
 
 #[tokio::test]
+async fn a_setup_link_expires_after_a_day() {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let app = TestApp::sqlite().await;
+    let token = auth::issue_setup_token(&app.db).await.unwrap().unwrap();
+    let issued = app::auth::store::setup_token(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut aged = issued.into_active_model();
+    aged.updated_at = Set(chrono::Utc::now() - auth::SETUP_LINK_LIFETIME);
+    aged.update(&app.db).await.unwrap();
+    let form =
+        format!("token={token}&username=root&password=first+admin+pass&confirm=first+admin+pass");
+    let r = app.post("/api/auth/setup", &form, None).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("not valid any more"), "{}", r.body);
+    // A restart issues a fresh link, which works.
+    let fresh = auth::issue_setup_token(&app.db).await.unwrap().unwrap();
+    let form =
+        format!("token={fresh}&username=root&password=first+admin+pass&confirm=first+admin+pass");
+    let r = app.post("/api/auth/setup", &form, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+#[tokio::test]
 async fn the_audit_page_filters_by_user_action_target_and_time() {
     let app = TestApp::sqlite().await;
     let op = app.account("mallet", Role::Operator).await;

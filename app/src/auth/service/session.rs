@@ -272,8 +272,14 @@ pub async fn login(
 
 // --- first start ---------------------------------------------------------------
 
+/// How long a setup link works: long enough to open it after an install,
+/// short enough that a link found later in an old log or backup is dead.
+/// A restart with no account yet issues a fresh one.
+pub const SETUP_LINK_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
 /// With no account yet, makes a fresh one-time setup token (valid until an
-/// admin is created with it) and returns it; otherwise `None`.
+/// admin is created with it, for [`SETUP_LINK_LIFETIME`]) and returns it;
+/// otherwise `None`.
 pub async fn issue_setup_token(db: &DatabaseConnection) -> Result<Option<String>, DbErr> {
     if store::account_count(db).await? > 0 {
         store::delete_setup_token(db).await?;
@@ -294,9 +300,10 @@ pub async fn complete_setup(
     cost: HashCost,
 ) -> Result<account::Model, DomainError> {
     let txn = db.begin().await?;
-    let valid = store::setup_token_hash(&txn)
-        .await?
-        .is_some_and(|hash| hash == token_hash(token));
+    let valid = store::setup_token(&txn).await?.is_some_and(|issued| {
+        issued.value == token_hash(token)
+            && chrono::Utc::now() - issued.updated_at < SETUP_LINK_LIFETIME
+    });
     if !valid || store::account_count(&txn).await? > 0 {
         return Err(DomainError::SetupLinkUsed);
     }
