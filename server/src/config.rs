@@ -44,7 +44,8 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
 
     /// Mark the session cookie `Secure`: set it when people reach Stackyard
-    /// over https (a TLS proxy in front), never for plain http.
+    /// over https (a TLS proxy in front), never for plain http. An https
+    /// `--public-url` implies it.
     #[arg(long, env = "STACKYARD_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
@@ -118,7 +119,12 @@ impl ServeArgs {
         Ok(AuthConfig {
             idle_timeout: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
             lifetime: chrono::Duration::hours(i64::from(self.session_lifetime_hours)),
-            secure_cookies: self.secure_cookies,
+            // An https public URL means people reach the console over TLS
+            // (itself or a proxy): the cookie must never travel in clear.
+            secure_cookies: self.secure_cookies
+                || public_origin
+                    .as_deref()
+                    .is_some_and(|o| o.starts_with("https://")),
             hash_cost: HashCost::PRODUCTION,
             public_origin,
         })
@@ -133,7 +139,8 @@ impl ServeArgs {
     }
 }
 
-/// `scheme://host[:port]` of a URL, lowercased; `None` unless http(s).
+/// `scheme://host[:port]` of a URL as a browser writes it in `Origin`:
+/// lowercased, without the scheme's default port; `None` unless http(s).
 pub fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let scheme = scheme.to_ascii_lowercase();
@@ -144,12 +151,44 @@ pub fn origin_of(url: &str) -> Option<String> {
     if authority.is_empty() || authority.contains('@') {
         return None;
     }
-    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+    let authority = authority.to_ascii_lowercase();
+    // A browser's `Origin` leaves the scheme's default port out, so
+    // `https://x:443` must compare equal to `https://x`.
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
+    Some(format!("{scheme}://{authority}"))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::origin_of;
+    use super::{origin_of, ServeArgs};
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn auth_config(args: &[&str]) -> app::auth::service::AuthConfig {
+        let cli =
+            Cli::try_parse_from(std::iter::once("stackyard").chain(args.iter().copied())).unwrap();
+        cli.serve.auth_config().unwrap()
+    }
+
+    #[test]
+    fn an_https_public_url_makes_the_cookie_secure_and_matches_the_browsers_origin() {
+        let https = auth_config(&["--public-url", "https://Console.Example.org:443/"]);
+        assert!(https.secure_cookies);
+        assert_eq!(
+            https.public_origin.as_deref(),
+            Some("https://console.example.org")
+        );
+        let http = auth_config(&["--public-url", "http://192.0.2.7:3000"]);
+        assert!(!http.secure_cookies);
+        assert!(!auth_config(&[]).secure_cookies);
+        assert!(auth_config(&["--secure-cookies"]).secure_cookies);
+    }
 
     #[test]
     fn origins() {
@@ -160,6 +199,18 @@ mod tests {
         assert_eq!(
             origin_of("http://127.0.0.1:3000").as_deref(),
             Some("http://127.0.0.1:3000")
+        );
+        assert_eq!(
+            origin_of("https://console.example.org:443/").as_deref(),
+            Some("https://console.example.org")
+        );
+        assert_eq!(
+            origin_of("http://console.example.org:80").as_deref(),
+            Some("http://console.example.org")
+        );
+        assert_eq!(
+            origin_of("https://console.example.org:8443").as_deref(),
+            Some("https://console.example.org:8443")
         );
         assert_eq!(origin_of("ftp://x"), None);
         assert_eq!(origin_of("https://user@evil"), None);
