@@ -4,7 +4,8 @@
 //! rendering Stackyard would write for NSD.
 
 use app::dns::zone::{
-    parse_zone_with_lines, render_zone, validate_zone, Name, ParseOptions, ParsedZone,
+    parse_zone_records, parse_zone_with_lines, render_zone, validate_zone, Name, ParseError,
+    ParseOptions, ParsedZone, ZoneCheck,
 };
 use std::path::Path;
 
@@ -12,12 +13,54 @@ use std::path::Path;
 /// Problems that concern the whole zone name the line of the record that
 /// breaks the rule, as nsd-checkzone does; only those of the zone itself
 /// (SOA timers, default TTL) have no line.
+///
+/// The file is streamed: each record is checked as it is read and then
+/// dropped, so memory holds a fixed-size key per name and per record (see
+/// [`ZoneCheck`]), not the file or its records.
 pub fn check(origin: &str, file: &Path) -> Result<Vec<String>, String> {
-    Ok(match load(origin, file)? {
-        Ok(parsed) => problems(&parsed, file),
-        Err(errors) => errors,
+    let origin = Name::parse(origin).map_err(|e| format!("origin {origin:?}: {e}"))?;
+    let cannot_read = |e: std::io::Error| format!("cannot read {}: {e}", file.display());
+    let mut source = std::io::BufReader::new(std::fs::File::open(file).map_err(cannot_read)?);
+    let mut check = ZoneCheck::new(&origin);
+    let mut lines = Vec::new();
+    let head = parse_zone_records(&origin, &mut source, OPTIONS, &mut |record, line| {
+        check.push(&record);
+        lines.push(line);
+    })
+    .map_err(cannot_read)?;
+    Ok(match head {
+        Ok(head) => check
+            .finish(head.default_ttl, head.soa_ttl, &head.soa)
+            .into_iter()
+            .map(|p| {
+                let line = p.record.and_then(|i| lines.get(i)).copied().unwrap_or(0);
+                at_line(file, line.try_into().unwrap_or(usize::MAX), &p.message)
+            })
+            .collect(),
+        Err(errors) => located(file, errors),
     })
 }
+
+/// `FILE:LINE: message`, or `FILE: message` for line 0 (the whole file).
+fn at_line(file: &Path, line: usize, message: &str) -> String {
+    match line {
+        0 => format!("{}: {message}", file.display()),
+        line => format!("{}:{line}: {message}", file.display()),
+    }
+}
+
+fn located(file: &Path, errors: Vec<ParseError>) -> Vec<String> {
+    errors
+        .iter()
+        .map(|e| at_line(file, e.line, &e.message))
+        .collect()
+}
+
+/// On the command line the file is the operator's own: $INCLUDE may read
+/// beside it. Uploads through the console never may.
+const OPTIONS: ParseOptions = ParseOptions {
+    allow_include: true,
+};
 
 /// The canonical rendering, or every problem when the file is not valid.
 pub fn fmt(origin: &str, file: &Path) -> Result<Result<String, Vec<String>>, String> {
@@ -37,18 +80,8 @@ pub fn fmt(origin: &str, file: &Path) -> Result<Result<String, Vec<String>>, Str
 /// The whole-zone problems of a parsed file, each on its line.
 fn problems(parsed: &ParsedZone, file: &Path) -> Vec<String> {
     validate_zone(&parsed.zone)
-        .into_iter()
-        .map(|p| {
-            let what = p
-                .record
-                .and_then(|i| parsed.zone.records.get(i))
-                .map(|r| format!("{} {}: ", r.owner.as_str(), r.rdata.rtype().as_str()))
-                .unwrap_or_default();
-            match parsed.line_of(&p) {
-                0 => format!("{}: {what}{}", file.display(), p.message),
-                line => format!("{}:{line}: {what}{}", file.display(), p.message),
-            }
-        })
+        .iter()
+        .map(|p| at_line(file, parsed.line_of(p), &p.message))
         .collect()
 }
 
@@ -56,25 +89,7 @@ fn load(origin: &str, file: &Path) -> Result<Result<ParsedZone, Vec<String>>, St
     let origin = Name::parse(origin).map_err(|e| format!("origin {origin:?}: {e}"))?;
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    // On the command line the file is the operator's own: $INCLUDE may read
-    // beside it. Uploads through the console never may.
-    let options = ParseOptions {
-        allow_include: true,
-    };
-    Ok(
-        parse_zone_with_lines(&origin, &text, options).map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    if e.line == 0 {
-                        format!("{}: {}", file.display(), e.message)
-                    } else {
-                        format!("{}:{}: {}", file.display(), e.line, e.message)
-                    }
-                })
-                .collect()
-        }),
-    )
+    Ok(parse_zone_with_lines(&origin, &text, OPTIONS).map_err(|errors| located(file, errors)))
 }
 
 #[cfg(test)]

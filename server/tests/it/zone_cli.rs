@@ -53,15 +53,48 @@ fn whole_zone_errors_name_their_line() {
     assert_eq!(
         lines,
         [
-            "FILE:7: www.anydomain.com. CNAME: www.anydomain.com. has a CNAME and also A \
-             records; a CNAME must be the only record at its name — remove the other records \
-             or the CNAME",
-            "FILE:9: anydomain.com. MX: MX target mail.anydomain.com. is an alias (CNAME) in \
-             this zone; MX, NS and SRV targets must name the host directly — use the CNAME's \
-             target instead",
-            "FILE:10: ns1.anydomain.com. A: duplicate record: ns1.anydomain.com. A 192.0.2.53 \
-             is already in the zone (record #1)",
+            "FILE:7: www.anydomain.com. has a CNAME and also A records; a CNAME must be the \
+             only record at its name — remove the other records or the CNAME",
+            "FILE:9: MX target mail.anydomain.com. is an alias (CNAME) in this zone; MX, NS \
+             and SRV targets must name the host directly — use the CNAME's target instead",
+            "FILE:10: duplicate record: ns1.anydomain.com. A 192.0.2.53 is already in the \
+             zone (record #1)",
             "3 problems",
         ]
+    );
+}
+
+#[test]
+fn a_file_larger_than_one_read_keeps_its_lines() {
+    // The file is read 64 KiB at a time: records and problems after the
+    // first piece keep their lines, and an entry in parentheses may span
+    // the cut.
+    let mut text = HEAD.to_string();
+    let mut line = HEAD.lines().count();
+    for i in 0..4000 {
+        text.push_str(&format!(
+            "h{i} IN TXT ( \"first half\"\n  \"second half\" )\n"
+        ));
+        line += 2;
+    }
+    text.push_str("h7 IN CNAME ns1\nh3999 IN MX 10 h7\n");
+    let (code, _, stderr) = zone_check("anydomain.com", &text);
+    assert!(text.len() > 2 * 64 * 1024);
+    assert_eq!(code, 1, "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "FILE:{}: h7.anydomain.com. has a CNAME and also TXT",
+            line + 1
+        )),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with(&format!(
+            "FILE:{}: MX target h7.anydomain.com. is an alias",
+            line + 2
+        )),
+        "{stderr}"
     );
 }

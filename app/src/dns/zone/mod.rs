@@ -10,11 +10,12 @@
 //!   use them, and [`host::normalise`] for names compared as text;
 //! * [`record`] – TTLs, record types, typed RDATA, records and zones;
 //! * [`txt`] – TXT input as people paste it ([`txt_from_input`]);
-//! * [`validate`] – per-record and whole-zone rules ([`validate_zone`]);
+//! * [`validate`] – per-record and whole-zone rules ([`validate_zone`],
+//!   or [`ZoneCheck`] a record at a time);
 //! * [`serial`] – YYYYMMDDnn serials with RFC 1982 arithmetic;
 //! * [`reverse`] – `in-addr.arpa` / `ip6.arpa` names and zones;
 //! * [`parser`] – RFC 1035 master-file import ([`parse_zone`]) that reports
-//!   every error with its line;
+//!   every error with its line, also streamed ([`parse_zone_records`]);
 //! * [`render`] – deterministic master-file output ([`render_zone`]);
 //! * [`mod@diff`] – RRset-level comparison for the import preview.
 //!
@@ -46,10 +47,12 @@ pub use diff::{diff, RecordSet, SetChange, ZoneDiff};
 pub use error::{FieldError, ParseError, ZoneProblem};
 pub use host::HostNameError;
 pub use name::{parse_owner, parse_target, Name, NameError};
-pub use parser::{parse_zone, parse_zone_with_lines, ParseOptions, ParsedZone};
+pub use parser::{
+    parse_zone, parse_zone_records, parse_zone_with_lines, ParseOptions, ParsedZone, ZoneHead,
+};
 pub use record::{address_rdata, RData, Record, RecordType, Soa, Ttl, Zone};
 pub use render::render_zone;
 pub use reverse::{find_reverse_zone, reverse_name, reverse_zone_for};
 pub use serial::{next_serial, serial_gt};
 pub use txt::{decode_escapes, quote_character_string, split_long, txt_from_input};
-pub use validate::{validate_record, validate_ttl, validate_zone};
+pub use validate::{validate_record, validate_ttl, validate_zone, ZoneCheck};

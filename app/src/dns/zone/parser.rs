@@ -18,6 +18,7 @@ use crate::dns::zone::record::{
 };
 use crate::dns::zone::txt::{decode_escapes, MAX_STRING_LEN};
 use serde::{Deserialize, Serialize};
+use std::io::Read;
 
 /// Deepest `$INCLUDE` nesting followed before giving up (guards loops).
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -57,27 +58,37 @@ struct Entry<'e> {
 /// Splits text into entries, one at a time (one logical line each,
 /// parentheses joined, comments dropped, quoted strings kept as single
 /// tokens). Tokens borrow the text; nothing is copied.
+///
+/// The text may be one piece of a longer file (see [`Parser::run`]): a
+/// piece that is not the `last` ends with a line break, and an entry whose
+/// parentheses are still open at its end is left for the next piece.
 struct Lexer<'a> {
     text: &'a str,
     /// Byte offset of the next octet to read.
     pos: usize,
     /// 1-based line of `pos`.
     line: usize,
+    /// The text runs to the end of the file.
+    last: bool,
 }
 
 impl<'a> Lexer<'a> {
-    fn new(text: &'a str) -> Self {
+    /// A lexer over `text`, whose first line is line `line` of the file.
+    fn new(text: &'a str, line: usize, last: bool) -> Self {
         Lexer {
             text,
             pos: 0,
-            line: 1,
+            line,
+            last,
         }
     }
 
     /// Reads the next well-formed entry's tokens into `tokens` (cleared
     /// first) and returns its first line and whether its owner is blank;
     /// `None` at the end of the text. Lexical errors are pushed to `errors`
-    /// and the affected entries are skipped.
+    /// and the affected entries are skipped. An entry cut by the end of a
+    /// piece that is not the last is not read: `pos` and `line` are left at
+    /// its start.
     fn next_entry(
         &mut self,
         tokens: &mut Vec<Token<'a>>,
@@ -93,6 +104,8 @@ impl<'a> Lexer<'a> {
         let mut bad = false;
         let mut line_starts_blank = false;
         let mut at_line_start = true;
+        // Where the entry being read starts, to leave it for the next piece.
+        let mut start = (self.pos, self.line, errors.len());
         while let Some(&c) = bytes.get(self.pos) {
             let was_line_start = at_line_start;
             at_line_start = false;
@@ -103,6 +116,7 @@ impl<'a> Lexer<'a> {
                     at_line_start = true;
                     line_starts_blank = false;
                     if depth == 0 {
+                        start = (self.pos, self.line, errors.len());
                         let was_bad = std::mem::take(&mut bad);
                         if let Some(found) = entry.take() {
                             if !was_bad {
@@ -200,7 +214,12 @@ impl<'a> Lexer<'a> {
             }
         }
         let found = entry?;
-        if depth > 0 {
+        if depth > 0 && !self.last {
+            (self.pos, self.line) = (start.0, start.1);
+            errors.truncate(start.2);
+            tokens.clear();
+            None
+        } else if depth > 0 {
             errors.push(ParseError {
                 line: found.0,
                 message: "\"(\" opened in this entry is never closed; add the matching \")\""
@@ -221,14 +240,12 @@ enum PrevOwner {
     None,
     /// The previous owner had an error (already reported).
     Failed,
-    /// The owner of `records[i]` (saves a copy of every owner).
-    Record(usize),
-    /// An owner whose record was not kept (the SOA, or a record with errors).
+    /// The previous entry's owner.
     Owned(Name),
 }
 
 /// Parse state carried across entries (and into `$INCLUDE`d files).
-struct Parser {
+struct Parser<'s> {
     zone_origin: Name,
     opts: ParseOptions,
     /// Value of the most recent `$TTL`.
@@ -243,9 +260,11 @@ struct Parser {
     /// An SOA entry was seen, even one with errors; then "no SOA" would
     /// only repeat the error already reported for it.
     soa_attempted: bool,
-    records: Vec<Record>,
-    /// Line of each record in `records` (of the `$INCLUDE` for included ones).
-    lines: Vec<u32>,
+    /// Takes each record without an error, with its line.
+    each: &'s mut dyn FnMut(Record, u32),
+    /// While reading an `$INCLUDE`d file: the line of the outermost
+    /// `$INCLUDE`, which its records are reported on.
+    include_line: Option<u32>,
     errors: Vec<ParseError>,
 }
 
@@ -256,7 +275,24 @@ fn line_u32(line: usize) -> u32 {
     u32::try_from(line).unwrap_or(u32::MAX)
 }
 
-impl Parser {
+/// How much of a file is read at a time.
+const PIECE: usize = 64 * 1024;
+
+/// Reads until `buf` is full or the source ends; the number of octets read.
+fn read_full(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
+        match source.read(rest) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+impl Parser<'_> {
     fn err(&mut self, line: usize, message: impl Into<String>) {
         self.errors.push(ParseError {
             line,
@@ -264,37 +300,83 @@ impl Parser {
         });
     }
 
-    /// Parses one file's text with `origin` as the initial `$ORIGIN`, each
-    /// entry as soon as the lexer has read it.
-    fn run(&mut self, text: &str, origin: &Name, depth: usize) {
+    /// Parses one file with `origin` as the initial `$ORIGIN`, a piece at a
+    /// time: each entry is parsed as soon as the lexer has read it, and only
+    /// the piece being read is held in memory. A read error is returned;
+    /// text that is not UTF-8 is reported on its line.
+    fn run(&mut self, source: &mut dyn Read, origin: &Name, depth: usize) -> std::io::Result<()> {
         let mut origin = origin.clone();
         // Lexical errors come first in the list, as when the whole file was
         // split into entries before any was parsed.
         let first_error = self.errors.len();
         let mut lex_errors = Vec::new();
-        let mut lexer = Lexer::new(text);
-        let mut tokens = Vec::with_capacity(16);
-        while let Some((line, blank_owner)) = lexer.next_entry(&mut tokens, &mut lex_errors) {
-            let entry = Entry {
-                line,
-                blank_owner,
-                tokens: &tokens,
-            };
-            let directive = !entry.blank_owner
-                && entry
-                    .tokens
-                    .first()
-                    .is_some_and(|t| !t.quoted && t.text.starts_with('$'));
-            if directive {
-                self.directive(&entry, &mut origin, depth);
+        let mut buf: Vec<u8> = Vec::new();
+        let mut line = 1;
+        let mut last = false;
+        while !last {
+            let old = buf.len();
+            buf.resize(old + PIECE, 0);
+            let read = read_full(source, buf.get_mut(old..).unwrap_or_default())?;
+            buf.truncate(old + read);
+            last = read < PIECE;
+            // A piece ends with a line break, except the last.
+            let end = if last {
+                buf.len()
             } else {
-                self.record(&entry, &origin);
+                match buf.iter().rposition(|&b| b == b'\n') {
+                    Some(i) => i + 1,
+                    None => continue,
+                }
+            };
+            let piece = buf.get(..end).unwrap_or_default();
+            // Text that is not UTF-8 ends the file, after the lines before it.
+            let (text, not_utf8) = match std::str::from_utf8(piece) {
+                Ok(text) => (text, None),
+                Err(e) => {
+                    let valid = piece.get(..e.valid_up_to()).unwrap_or_default();
+                    let breaks = valid.iter().filter(|&&b| b == b'\n').count();
+                    let keep = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                    let text = valid.get(..keep).and_then(|v| std::str::from_utf8(v).ok());
+                    (text.unwrap_or_default(), Some(line + breaks))
+                }
+            };
+            let mut lexer = Lexer::new(text, line, last && not_utf8.is_none());
+            let mut tokens = Vec::with_capacity(16);
+            while let Some((line, blank_owner)) = lexer.next_entry(&mut tokens, &mut lex_errors) {
+                let entry = Entry {
+                    line,
+                    blank_owner,
+                    tokens: &tokens,
+                };
+                let directive = !entry.blank_owner
+                    && entry
+                        .tokens
+                        .first()
+                        .is_some_and(|t| !t.quoted && t.text.starts_with('$'));
+                if directive {
+                    self.directive(&entry, &mut origin, depth);
+                } else {
+                    self.record(&entry, &origin);
+                }
             }
+            let (used, next_line) = (lexer.pos, lexer.line);
+            drop(tokens);
+            if let Some(at) = not_utf8 {
+                self.err(
+                    at,
+                    "this line is not UTF-8 text; save the zone file as UTF-8 (names outside \
+                     ASCII are written as xn-- or with \\DDD escapes)",
+                );
+                break;
+            }
+            buf.drain(..used);
+            line = next_line;
         }
         if !lex_errors.is_empty() {
             let at = first_error.min(self.errors.len());
             self.errors.splice(at..at, lex_errors);
         }
+        Ok(())
     }
 
     fn directive(&mut self, entry: &Entry, origin: &mut Name, depth: usize) {
@@ -375,26 +457,22 @@ impl Parser {
             );
             return;
         }
-        let text = match std::fs::read_to_string(file.text) {
-            Ok(t) => t,
-            Err(e) => {
-                self.err(
-                    line,
-                    format!("$INCLUDE {}: cannot read the file ({e})", file.text),
-                );
-                return;
-            }
-        };
         // Errors inside the included file are reported on the $INCLUDE line
-        // of this file, naming the included file's own line.
+        // of this file, naming the included file's own line; so are its
+        // records.
         let before = std::mem::take(&mut self.errors);
-        let first_record = self.lines.len();
-        self.run(&text, &new_origin, depth + 1);
-        // Records of the included file are on this line of this file.
-        for l in self.lines.iter_mut().skip(first_record) {
-            *l = line_u32(line);
-        }
+        let outer = self.include_line;
+        self.include_line = Some(outer.unwrap_or(line_u32(line)));
+        let read = std::fs::File::open(file.text)
+            .and_then(|mut f| self.run(&mut f, &new_origin, depth + 1));
+        self.include_line = outer;
         let inner = std::mem::replace(&mut self.errors, before);
+        if let Err(e) = read {
+            self.err(
+                line,
+                format!("$INCLUDE {}: cannot read the file ({e})", file.text),
+            );
+        }
         for e in inner {
             let message = format!(
                 "in included file {} line {}: {}",
@@ -411,7 +489,6 @@ impl Parser {
         // rest of the entry is still checked so that its errors show too.
         let owner: Option<Name> = if entry.blank_owner {
             match &self.prev_owner {
-                PrevOwner::Record(i) => self.records.get(*i).map(|r| r.owner.clone()),
                 PrevOwner::Owned(n) => Some(n.clone()),
                 PrevOwner::Failed => None,
                 PrevOwner::None => {
@@ -445,9 +522,10 @@ impl Parser {
         let data = self.record_data(line, toks, owner.as_ref(), origin);
         let kept = match (owner, data) {
             (Some(owner), Some((ttl, rdata))) => {
-                self.records.push(Record { owner, ttl, rdata });
-                self.lines.push(line_u32(line));
-                PrevOwner::Record(self.records.len() - 1)
+                let kept = PrevOwner::Owned(owner.clone());
+                let line = self.include_line.unwrap_or(line_u32(line));
+                (self.each)(Record { owner, ttl, rdata }, line);
+                kept
             }
             (Some(owner), None) => PrevOwner::Owned(owner),
             (None, _) => PrevOwner::Failed,
@@ -883,6 +961,57 @@ pub fn parse_zone_with_lines(
     // spares the copies of a growing vector (pages never written cost no
     // memory).
     let max_records = text.bytes().filter(|&b| b == b'\n').count() + 1;
+    let mut records = Vec::with_capacity(max_records);
+    let mut lines = Vec::with_capacity(max_records);
+    let head = parse_zone_records(origin, &mut text.as_bytes(), opts, &mut |record, line| {
+        records.push(record);
+        lines.push(line);
+    })
+    // Reading from memory cannot fail.
+    .unwrap_or_else(|e| {
+        Err(vec![ParseError {
+            line: 0,
+            message: e.to_string(),
+        }])
+    })?;
+    Ok(ParsedZone {
+        zone: Zone {
+            origin: origin.clone(),
+            default_ttl: head.default_ttl,
+            soa_ttl: head.soa_ttl,
+            soa: head.soa,
+            records,
+        },
+        lines,
+    })
+}
+
+/// What a zone file says besides its records: the zone's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneHead {
+    /// The first `$TTL`, or the SOA's TTL without one.
+    pub default_ttl: Ttl,
+    /// TTL of the SOA record.
+    pub soa_ttl: Ttl,
+    /// SOA data.
+    pub soa: Soa,
+}
+
+/// The parser of [`parse_zone_with_lines`] reading from `source` and
+/// handing each record to `each` with its line as soon as it is read, so
+/// that a large file can be checked without holding it or its records
+/// (`stackyard zone check` streams it into a
+/// [`crate::dns::zone::validate::ZoneCheck`]).
+///
+/// `each` also sees the records of a file that turns out to have errors:
+/// the caller keeps nothing unless the result is `Ok`. The outer error is
+/// a failure to read `source`.
+pub fn parse_zone_records(
+    origin: &Name,
+    source: &mut dyn Read,
+    opts: ParseOptions,
+    each: &mut dyn FnMut(Record, u32),
+) -> std::io::Result<Result<ZoneHead, Vec<ParseError>>> {
     let mut p = Parser {
         zone_origin: origin.clone(),
         opts,
@@ -892,37 +1021,31 @@ pub fn parse_zone_with_lines(
         prev_owner: PrevOwner::None,
         soa: None,
         soa_attempted: false,
-        records: Vec::with_capacity(max_records),
-        lines: Vec::with_capacity(max_records),
+        each,
+        include_line: None,
         errors: Vec::new(),
     };
-    p.run(text, origin, 0);
+    p.run(source, origin, 0)?;
     let Some((soa, soa_ttl, _)) = p.soa.take() else {
-        if p.soa_attempted {
-            return Err(p.errors);
+        if !p.soa_attempted {
+            p.err(
+                0,
+                format!(
+                    "the zone has no SOA record; add one at the apex, e.g. \"@ IN SOA ns1.{origin} \
+                     hostmaster.{origin} ( 1 7200 3600 1209600 300 )\""
+                ),
+            );
         }
-        p.err(
-            0,
-            format!(
-                "the zone has no SOA record; add one at the apex, e.g. \"@ IN SOA ns1.{origin} \
-                 hostmaster.{origin} ( 1 7200 3600 1209600 300 )\""
-            ),
-        );
-        return Err(p.errors);
+        return Ok(Err(p.errors));
     };
     if !p.errors.is_empty() {
-        return Err(p.errors);
+        return Ok(Err(p.errors));
     }
-    Ok(ParsedZone {
-        zone: Zone {
-            origin: origin.clone(),
-            default_ttl: p.first_dollar_ttl.unwrap_or(soa_ttl),
-            soa_ttl,
-            soa,
-            records: p.records,
-        },
-        lines: p.lines,
-    })
+    Ok(Ok(ZoneHead {
+        default_ttl: p.first_dollar_ttl.unwrap_or(soa_ttl),
+        soa_ttl,
+        soa,
+    }))
 }
 
 #[cfg(test)]
@@ -1367,6 +1490,82 @@ later   A   192.0.2.11
             .message
             .starts_with("a CNAME cannot be at the zone apex"));
         assert_eq!(parsed.line_of(&p[0]), 4);
+    }
+
+    /// A source that hands out at most `step` octets per read.
+    struct Trickle<'a> {
+        rest: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.rest.len());
+            let (head, tail) = self.rest.split_at(n);
+            buf[..n].copy_from_slice(head);
+            self.rest = tail;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_file_read_a_piece_at_a_time_gives_the_same_records_and_lines() {
+        // Entries in parentheses over three lines, placed so that the end
+        // of the first piece falls before, inside and after one of them.
+        for shift in 0..40 {
+            let mut text = format!("$TTL 1h\n{SOA}");
+            let filler = "h IN A 192.0.2.1 ; filler\n";
+            while text.len() + filler.len() < PIECE - shift * 3 {
+                text.push_str(filler);
+            }
+            text.push_str(
+                "t IN TXT ( \"one\"\n  \"two\" ; (\n  \"three\" )\nafter IN A 192.0.2.9\n",
+            );
+            let whole = parse_zone_with_lines(&origin(), &text, ParseOptions::default());
+            let mut records = Vec::new();
+            let mut source = Trickle {
+                rest: text.as_bytes(),
+                step: 1000 + shift,
+            };
+            let head = parse_zone_records(
+                &origin(),
+                &mut source,
+                ParseOptions::default(),
+                &mut |r, line| records.push((r, line)),
+            )
+            .unwrap();
+            // The filler repeats one record: the duplicate check is not
+            // the parser's, so both parses keep every copy.
+            let whole = whole.unwrap();
+            assert!(head.is_ok(), "{head:?}");
+            let (streamed, lines): (Vec<Record>, Vec<u32>) = records.into_iter().unzip();
+            assert_eq!(streamed, whole.zone.records, "shift {shift}");
+            assert_eq!(lines, whole.lines, "shift {shift}");
+            let n = lines.len();
+            let txt = &streamed[n - 2];
+            assert_eq!(
+                txt.rdata,
+                RData::Txt(vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()])
+            );
+            assert_eq!(lines[n - 1] - lines[n - 2], 3, "the TXT spans three lines");
+        }
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_named() {
+        let mut bytes = format!("$TTL 1h\n{SOA}ok IN A 192.0.2.1\n").into_bytes();
+        bytes.extend_from_slice(b"caf\xe9 IN A 192.0.2.2\n");
+        let errors = parse_zone_records(
+            &origin(),
+            &mut bytes.as_slice(),
+            ParseOptions::default(),
+            &mut |_, _| {},
+        )
+        .unwrap()
+        .unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 4);
+        assert!(errors[0].message.contains("not UTF-8"), "{errors:?}");
     }
 
     #[test]

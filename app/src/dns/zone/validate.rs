@@ -9,27 +9,95 @@
 use crate::dns::zone::error::{FieldError, ZoneProblem};
 use crate::dns::zone::name::Name;
 use crate::dns::zone::record::{
-    soa_timer_too_large, ttl_too_large, RData, Record, RecordType, Ttl, Zone,
+    soa_timer_too_large, ttl_too_large, RData, Record, RecordType, Soa, Ttl, Zone,
 };
 use crate::dns::zone::txt::MAX_STRING_LEN;
 use foldhash::fast::RandomState;
 use hashbrown::hash_table::{Entry, HashTable};
 use std::hash::{BuildHasher, Hash, Hasher};
 
-/// What one owner name holds, for the CNAME rules. Record indices are
-/// `u32` with [`NONE`] for "none", which keeps an entry at 24 bytes.
+/// A 96-bit key standing for a name or a record: a 64-bit hash and 32 bits
+/// of a second one, under independent random seeds. The checks keep keys,
+/// not names, so that a zone streamed from a file is checked without
+/// holding its records; two different names or records share a key with a
+/// chance of about n² / 2⁹⁷ (below 10⁻¹⁶ for a million records). Three
+/// `u32`s keep the tables' entries small: memory is what bounds the size
+/// of a zone `stackyard zone check` takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key([u32; 3]);
+
+impl Key {
+    /// The 64-bit hash the tables place the key by.
+    fn hash(self) -> u64 {
+        let [hi, lo, _] = self.0;
+        u64::from(hi) << 32 | u64::from(lo)
+    }
+
+    fn new(hash: u64, check: u64) -> Key {
+        // Truncations on purpose: the key is made of these bits.
+        #[allow(clippy::cast_possible_truncation)]
+        Key([(hash >> 32) as u32, hash as u32, check as u32])
+    }
+}
+
+/// The seeded hashers behind [`Key`]s: zones are uploaded by people, so
+/// the hash must not be predictable.
+struct Hashers([RandomState; 2]);
+
+impl Hashers {
+    fn name(&self, name: &Name) -> Key {
+        let [a, b] = &self.0;
+        Key::new(a.hash_one(name.wire()), b.hash_one(name.wire()))
+    }
+
+    /// The key of the duplicate check: the owner's key and the RDATA.
+    fn record(&self, owner: Key, rdata: &RData) -> Key {
+        let [a, b] = &self.0;
+        let one = |state: &RandomState| {
+            let mut hasher = state.build_hasher();
+            owner.0.hash(&mut hasher);
+            rdata.hash(&mut hasher);
+            hasher.finish()
+        };
+        Key::new(one(a), one(b))
+    }
+}
+
+/// What one owner name holds, for the CNAME rules: 24 bytes.
 #[derive(Clone, Copy)]
 struct AtName {
-    /// The first record with this owner (where the table finds the name).
-    first: u32,
-    /// The name's first and second CNAME records.
-    first_cname: u32,
-    second_cname: u32,
+    key: Key,
+    /// Index into [`ZoneCheck::cnames`] when the name has a CNAME.
+    cname: u32,
     /// The name's first record of another type.
     first_other: u32,
-    cnames: u32,
     /// Bit set of the other record types, see [`type_bit`].
     others: u16,
+}
+
+/// A name with a CNAME: kept in full, since the messages of both CNAME
+/// rules and of targets that are aliases name it.
+struct CnameOwner {
+    owner: Name,
+    /// The name's first and second CNAME records.
+    first: u32,
+    second: u32,
+    count: u32,
+}
+
+/// The first record with one key, for the duplicate check: 16 bytes.
+#[derive(Clone, Copy)]
+struct Seen {
+    key: Key,
+    first: u32,
+}
+
+/// An MX, NS or SRV record's target, checked against the CNAMEs at the end.
+#[derive(Clone, Copy)]
+struct Target {
+    key: Key,
+    record: u32,
+    rtype: RecordType,
 }
 
 /// No record, in [`AtName`].
@@ -43,14 +111,6 @@ fn idx(i: usize) -> u32 {
 /// The index stored by [`idx`], `None` for [`NONE`].
 fn unidx(i: u32) -> Option<usize> {
     (i != NONE).then(|| usize::try_from(i).ok()).flatten()
-}
-
-/// The key of the duplicate check: the owner's hash and the RDATA.
-fn record_hash(state: &RandomState, owner_hash: u64, rdata: &RData) -> u64 {
-    let mut hasher = state.build_hasher();
-    hasher.write_u64(owner_hash);
-    rdata.hash(&mut hasher);
-    hasher.finish()
 }
 
 /// One bit per [`RecordType`] (ten types fit in a `u16`).
@@ -152,200 +212,247 @@ pub fn validate_record(record: &Record, origin: &Name) -> Vec<FieldError> {
 /// RFC 2181 §10.1); MX, NS and SRV targets not aliases (RFC 2181 §10.3,
 /// RFC 2782); no duplicate records; TXT string lengths; CAA tags.
 pub fn validate_zone(zone: &Zone) -> Vec<ZoneProblem> {
-    let mut out = Vec::new();
-    if let Err(e) = validate_ttl(zone.default_ttl) {
-        out.push(ZoneProblem {
-            record: None,
-            field: "default_ttl".to_string(),
-            message: e.message,
-        });
+    let mut check = ZoneCheck::new(&zone.origin);
+    for r in &zone.records {
+        check.push(r);
     }
-    if let Err(e) = validate_ttl(zone.soa_ttl) {
-        out.push(ZoneProblem {
-            record: None,
-            field: "soa_ttl".to_string(),
-            message: e.message,
-        });
-    }
+    check.finish(zone.default_ttl, zone.soa_ttl, &zone.soa)
+}
 
-    let soa = &zone.soa;
-    for (what, v) in [
-        ("refresh", soa.refresh),
-        ("retry", soa.retry),
-        ("expire", soa.expire),
-        ("minimum", soa.minimum),
-    ] {
-        if v > Ttl::MAX {
-            out.push(ZoneProblem {
-                record: None,
-                field: format!("soa.{what}"),
-                message: soa_timer_too_large(what, u64::from(v)),
-            });
+/// [`validate_zone`] a record at a time: [`ZoneCheck::push`] each record
+/// in order (its index in the problems is its position), then
+/// [`ZoneCheck::finish`]. It keeps per name and per record a fixed-size key
+/// (see [`Key`]), and in full only the names that have a CNAME, so a large
+/// file can be checked while it is read.
+pub struct ZoneCheck {
+    origin: Name,
+    hashers: Hashers,
+    at_name: HashTable<AtName>,
+    /// The first record of each (owner, RDATA).
+    seen: HashTable<Seen>,
+    cnames: Vec<CnameOwner>,
+    targets: Vec<Target>,
+    /// Problems of single records, in record order.
+    records: Vec<ZoneProblem>,
+    duplicates: Vec<ZoneProblem>,
+    count: usize,
+}
+
+impl ZoneCheck {
+    /// A check of the zone at `origin`, with no records yet.
+    pub fn new(origin: &Name) -> Self {
+        ZoneCheck {
+            origin: origin.clone(),
+            hashers: Hashers([RandomState::default(), RandomState::default()]),
+            at_name: HashTable::new(),
+            seen: HashTable::new(),
+            cnames: Vec::new(),
+            targets: Vec::new(),
+            records: Vec::new(),
+            duplicates: Vec::new(),
+            count: 0,
         }
     }
 
-    for (i, r) in zone.records.iter().enumerate() {
-        for e in validate_record(r, &zone.origin) {
-            out.push(ZoneProblem {
+    /// Checks the next record: its own rules now, the rules between
+    /// records as far as they can be told yet.
+    pub fn push(&mut self, r: &Record) {
+        let i = self.count;
+        self.count += 1;
+        for e in validate_record(r, &self.origin) {
+            self.records.push(ZoneProblem {
                 record: Some(i),
                 field: e.field,
                 message: e.message,
             });
         }
-    }
 
-    // One pass over the records gathers, per owner name, its CNAMEs and a
-    // bit set of its other types, and finds the duplicates. Each owner is
-    // hashed once and each record once, with a seeded hasher: zones are
-    // uploaded by people, so the hash must not be predictable.
-    let records = &zone.records;
-    let state = RandomState::default();
-    let owner_of = |i: u32| unidx(i).and_then(|i| records.get(i)).map(|r| &r.owner);
-    // Only called if a table grows, which the capacities below prevent.
-    let rehash_name = |a: &AtName| owner_of(a.first).map_or(0, |o| state.hash_one(o.wire()));
-    let rehash_record = |&j: &u32| {
-        unidx(j).and_then(|j| records.get(j)).map_or(0, |r| {
-            record_hash(&state, state.hash_one(r.owner.wire()), &r.rdata)
-        })
-    };
-    let mut at_name: HashTable<AtName> = HashTable::with_capacity(records.len());
-    // The first record of each (owner, RDATA).
-    let mut seen: HashTable<u32> = HashTable::with_capacity(records.len());
-    let mut duplicates = Vec::new();
-    let mut any_cname = false;
-    for (i, r) in records.iter().enumerate() {
-        let hash = state.hash_one(r.owner.wire());
-        let entry = at_name
-            .entry(hash, |a| owner_of(a.first) == Some(&r.owner), rehash_name)
+        let key = self.hashers.name(&r.owner);
+        let at = self
+            .at_name
+            .entry(key.hash(), |a| a.key == key, |a| a.key.hash())
             .or_insert(AtName {
-                first: idx(i),
-                first_cname: NONE,
-                second_cname: NONE,
+                key,
+                cname: NONE,
                 first_other: NONE,
-                cnames: 0,
                 others: 0,
             })
             .into_mut();
-        if r.rtype() == RecordType::Cname {
-            any_cname = true;
-            entry.cnames = entry.cnames.saturating_add(1);
-            if entry.first_cname == NONE {
-                entry.first_cname = idx(i);
-            } else if entry.second_cname == NONE {
-                entry.second_cname = idx(i);
+        let rtype = r.rtype();
+        if rtype == RecordType::Cname {
+            match unidx(at.cname).and_then(|c| self.cnames.get_mut(c)) {
+                Some(c) => {
+                    c.count = c.count.saturating_add(1);
+                    if c.second == NONE {
+                        c.second = idx(i);
+                    }
+                }
+                None => {
+                    at.cname = idx(self.cnames.len());
+                    self.cnames.push(CnameOwner {
+                        owner: r.owner.clone(),
+                        first: idx(i),
+                        second: NONE,
+                        count: 1,
+                    });
+                }
             }
         } else {
-            entry.others |= type_bit(r.rtype());
-            if entry.first_other == NONE {
-                entry.first_other = idx(i);
+            at.others |= type_bit(rtype);
+            if at.first_other == NONE {
+                at.first_other = idx(i);
             }
         }
 
-        // Names are stored lower-cased and RDATA is typed, so structural
-        // equality of (owner, RDATA) is exactly "same record" in the DNS
-        // sense (the same as comparing canonical wire forms).
-        let same = |&j: &u32| {
-            unidx(j)
-                .and_then(|j| records.get(j))
-                .is_some_and(|f| f.owner == r.owner && f.rdata == r.rdata)
-        };
-        match seen.entry(record_hash(&state, hash, &r.rdata), same, rehash_record) {
+        if let RData::Mx {
+            exchange: target, ..
+        }
+        | RData::Ns(target)
+        | RData::Srv { target, .. } = &r.rdata
+        {
+            self.targets.push(Target {
+                key: self.hashers.name(target),
+                record: idx(i),
+                rtype,
+            });
+        }
+
+        // Names are stored lower-cased and RDATA is typed, so equality of
+        // (owner, RDATA) is exactly "same record" in the DNS sense (the
+        // same as comparing canonical wire forms).
+        let key = self.hashers.record(key, &r.rdata);
+        match self
+            .seen
+            .entry(key.hash(), |s| s.key == key, |s| s.key.hash())
+        {
             Entry::Occupied(first) => {
-                let first = *first.get();
-                duplicates.push(ZoneProblem {
+                let first = first.get().first;
+                self.duplicates.push(ZoneProblem {
                     record: Some(i),
                     field: "rdata".to_string(),
                     message: format!(
                         "duplicate record: {} {} {} is already in the zone (record #{first})",
-                        r.owner,
-                        r.rtype(),
-                        r.rdata
+                        r.owner, rtype, r.rdata
                     ),
                 });
             }
             Entry::Vacant(slot) => {
-                slot.insert(idx(i));
+                slot.insert(Seen { key, first: idx(i) });
             }
         }
     }
 
-    // Each CNAME rule is reported once per name, on the record that breaks
-    // it (as nsd-checkzone does): the second CNAME, or whichever of the
-    // first CNAME and the first other record comes later. Sorting by that
-    // record keeps the order of the problems independent of the hasher.
-    let mut cname_problems: Vec<(usize, u8, ZoneProblem)> = Vec::new();
-    for info in at_name.iter() {
-        let Some(owner) = owner_of(info.first) else {
-            continue;
-        };
-        if let Some(i) = unidx(info.second_cname) {
-            cname_problems.push((
-                i,
-                0,
-                ZoneProblem {
-                    record: Some(i),
-                    field: "type".to_string(),
-                    message: format!(
-                        "{owner} has {} CNAME records; a name can be an alias for only one \
-                         target",
-                        info.cnames
-                    ),
-                },
-            ));
-        }
-        if let (Some(c), Some(o)) = (unidx(info.first_cname), unidx(info.first_other)) {
-            let i = c.max(o);
-            let list: Vec<&str> = RecordType::ALL
-                .iter()
-                .filter(|t| info.others & type_bit(**t) != 0)
-                .map(|t| t.as_str())
-                .collect();
-            cname_problems.push((
-                i,
-                1,
-                ZoneProblem {
-                    record: Some(i),
-                    field: "type".to_string(),
-                    message: format!(
-                        "{owner} has a CNAME and also {} records; a CNAME must be the only \
-                         record at its name — remove the other records or the CNAME",
-                        list.join(", ")
-                    ),
-                },
-            ));
-        }
-    }
-    cname_problems.sort_unstable_by_key(|(i, kind, _)| (*i, *kind));
-    out.extend(cname_problems.into_iter().map(|(_, _, p)| p));
-
-    if any_cname {
-        for (i, r) in records.iter().enumerate() {
-            let (target, field, what) = match &r.rdata {
-                RData::Mx { exchange, .. } => (exchange, "exchange", "MX"),
-                RData::Ns(n) => (n, "target", "NS"),
-                RData::Srv { target, .. } => (target, "target", "SRV"),
-                _ => continue,
-            };
-            let hash = state.hash_one(target.wire());
-            if at_name
-                .find(hash, |a| owner_of(a.first) == Some(target))
-                .is_some_and(|a| a.cnames > 0)
-            {
+    /// Every problem: those of the zone itself (its default TTL, SOA TTL
+    /// and timers), then those of single records, the CNAME rules, targets
+    /// that are aliases and duplicates.
+    pub fn finish(self, default_ttl: Ttl, soa_ttl: Ttl, soa: &Soa) -> Vec<ZoneProblem> {
+        let mut out = Vec::new();
+        for (field, ttl) in [("default_ttl", default_ttl), ("soa_ttl", soa_ttl)] {
+            if let Err(e) = validate_ttl(ttl) {
                 out.push(ZoneProblem {
-                    record: Some(i),
+                    record: None,
+                    field: field.to_string(),
+                    message: e.message,
+                });
+            }
+        }
+        for (what, v) in [
+            ("refresh", soa.refresh),
+            ("retry", soa.retry),
+            ("expire", soa.expire),
+            ("minimum", soa.minimum),
+        ] {
+            if v > Ttl::MAX {
+                out.push(ZoneProblem {
+                    record: None,
+                    field: format!("soa.{what}"),
+                    message: soa_timer_too_large(what, u64::from(v)),
+                });
+            }
+        }
+        out.extend(self.records);
+
+        // Each CNAME rule is reported once per name, on the record that
+        // breaks it (as nsd-checkzone does): the second CNAME, or whichever
+        // of the first CNAME and the first other record comes later.
+        // Sorting by that record keeps the order of the problems
+        // independent of the hasher.
+        let cname_of = |a: &AtName| unidx(a.cname).and_then(|c| self.cnames.get(c));
+        let mut cname_problems: Vec<(usize, u8, ZoneProblem)> = Vec::new();
+        for at in self.at_name.iter() {
+            let Some(c) = cname_of(at) else {
+                continue;
+            };
+            if let Some(i) = unidx(c.second) {
+                cname_problems.push((
+                    i,
+                    0,
+                    ZoneProblem {
+                        record: Some(i),
+                        field: "type".to_string(),
+                        message: format!(
+                            "{} has {} CNAME records; a name can be an alias for only one \
+                             target",
+                            c.owner, c.count
+                        ),
+                    },
+                ));
+            }
+            if let (Some(first), Some(other)) = (unidx(c.first), unidx(at.first_other)) {
+                let i = first.max(other);
+                let list: Vec<&str> = RecordType::ALL
+                    .iter()
+                    .filter(|t| at.others & type_bit(**t) != 0)
+                    .map(|t| t.as_str())
+                    .collect();
+                cname_problems.push((
+                    i,
+                    1,
+                    ZoneProblem {
+                        record: Some(i),
+                        field: "type".to_string(),
+                        message: format!(
+                            "{} has a CNAME and also {} records; a CNAME must be the only \
+                             record at its name — remove the other records or the CNAME",
+                            c.owner,
+                            list.join(", ")
+                        ),
+                    },
+                ));
+            }
+        }
+        cname_problems.sort_unstable_by_key(|(i, kind, _)| (*i, *kind));
+        out.extend(cname_problems.into_iter().map(|(_, _, p)| p));
+
+        if !self.cnames.is_empty() {
+            for t in &self.targets {
+                let Some(alias) = self
+                    .at_name
+                    .find(t.key.hash(), |a| a.key == t.key)
+                    .and_then(cname_of)
+                else {
+                    continue;
+                };
+                let field = if t.rtype == RecordType::Mx {
+                    "exchange"
+                } else {
+                    "target"
+                };
+                out.push(ZoneProblem {
+                    record: unidx(t.record),
                     field: field.to_string(),
                     message: format!(
-                        "{what} target {target} is an alias (CNAME) in this zone; MX, NS and \
-                         SRV targets must name the host directly — use the CNAME's target \
-                         instead"
+                        "{} target {} is an alias (CNAME) in this zone; MX, NS and SRV targets \
+                         must name the host directly — use the CNAME's target instead",
+                        t.rtype, alias.owner
                     ),
                 });
             }
         }
-    }
 
-    out.extend(duplicates);
-    out
+        out.extend(self.duplicates);
+        out
+    }
 }
 
 #[cfg(test)]
