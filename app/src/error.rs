@@ -25,6 +25,10 @@ pub enum AppError {
     Refused(String),
     #[error("{0} was not found.")]
     NotFound(String),
+    /// Too many requests of this kind now (a throttled or busy login):
+    /// try again later, as the message says.
+    #[error("{0}")]
+    TooMany(String),
     /// Something failed on the server; the message says what, not how.
     #[error("{0}")]
     Failed(String),
@@ -58,6 +62,7 @@ impl AppError {
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Refused(_) => StatusCode::CONFLICT,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Failed(_) | Self::Request(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -15,12 +15,15 @@ use app::{
 };
 use axum::{
     body::Body,
-    extract::{ConnectInfo, MatchedPath, Request, State},
+    extract::{connect_info::MockConnectInfo, ConnectInfo, MatchedPath, Request, State},
     http::{header, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 /// What the gate needs: the state, and the page routes Leptos registered.
 #[derive(Clone)]
@@ -57,12 +60,83 @@ impl Gate {
     }
 }
 
-fn client_addr(request: &Request<Body>) -> String {
-    request
-        .extensions()
+/// The client's address: the peer's, unless the peer is one of the
+/// `trusted` proxies. Then the hops its `Forwarded` (RFC 7239) or, without
+/// it, `X-Forwarded-For` header lists are read from the nearest back, and
+/// the first that is not a trusted proxy is the client; everything before
+/// it was written by the client and may be anything. A hop that is not an
+/// address (`unknown`, an obfuscated name) stops the walk at the last
+/// trusted hop.
+pub fn client_addr(request: &Request<Body>, trusted: &[IpAddr]) -> String {
+    let extensions = request.extensions();
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+        .map(|ConnectInfo(addr)| addr.ip())
+        .or_else(|| {
+            extensions
+                .get::<MockConnectInfo<SocketAddr>>()
+                .map(|MockConnectInfo(addr)| addr.ip())
+        });
+    let Some(peer) = peer else {
+        return "unknown".to_owned();
+    };
+    let mut client = peer;
+    if trusted.contains(&peer) {
+        for hop in forwarded_hops(request.headers()).iter().rev() {
+            match hop {
+                Some(ip) if trusted.contains(ip) => client = *ip,
+                Some(ip) => {
+                    client = *ip;
+                    break;
+                }
+                None => break,
+            }
+        }
+    }
+    client.to_string()
+}
+
+/// The hops a proxy chain recorded, the client's first: from every
+/// `Forwarded` header's `for=` if there is one, else from `X-Forwarded-For`.
+/// `None` for a hop that is not an IP address.
+fn forwarded_hops(headers: &http::HeaderMap) -> Vec<Option<IpAddr>> {
+    let values = |name| {
+        headers
+            .get_all(name)
+            .iter()
+            .flat_map(|v| v.to_str().unwrap_or("unknown").split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>()
+    };
+    let forwarded = values(header::FORWARDED);
+    if !forwarded.is_empty() {
+        return forwarded
+            .iter()
+            .map(|element| {
+                element
+                    .split(';')
+                    .filter_map(|pair| pair.trim().split_once('='))
+                    .find(|(key, _)| key.eq_ignore_ascii_case("for"))
+                    .and_then(|(_, node)| parse_node(node))
+            })
+            .collect();
+    }
+    values(http::HeaderName::from_static("x-forwarded-for"))
+        .iter()
+        .map(|node| parse_node(node))
+        .collect()
+}
+
+/// `192.0.2.1`, `"192.0.2.1:4711"`, `"[2001:db8::1]:4711"` or `2001:db8::1`.
+fn parse_node(node: &str) -> Option<IpAddr> {
+    let node = node.trim().trim_matches('"');
+    if let Ok(ip) = node.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = node.strip_prefix('[') {
+        return rest.split_once(']').and_then(|(ip, _)| ip.parse().ok());
+    }
+    node.parse::<SocketAddr>().ok().map(|a| a.ip())
 }
 
 /// Whether a state-changing request comes from our own pages: its Origin
@@ -106,7 +180,7 @@ fn refusal(api: bool, status: StatusCode, error: AppError) -> Response {
 
 pub async fn gate(State(gate): State<Gate>, mut request: Request<Body>, next: Next) -> Response {
     let state = &gate.state;
-    let client_addr = client_addr(&request);
+    let client_addr = client_addr(&request, &state.auth.trusted_proxies);
     let (user, session_hash) = match auth::token_from_headers(request.headers()) {
         None => (None, None),
         Some(token) => {
@@ -211,5 +285,72 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request<Body>, next: Ne
             *response.status_mut() = status;
             response
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(peer: &str, headers: &[(&str, &str)]) -> Request<Body> {
+        let mut request = Request::new(Body::empty());
+        for (name, value) in headers {
+            request.headers_mut().append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        let peer: SocketAddr = peer.parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    }
+
+    const PROXY: &str = "10.0.0.2:50000";
+
+    fn trusted() -> Vec<IpAddr> {
+        vec!["10.0.0.2".parse().unwrap(), "10.0.0.3".parse().unwrap()]
+    }
+
+    #[test]
+    fn forwarded_headers_count_only_from_a_trusted_proxy() {
+        let spoof = [("x-forwarded-for", "203.0.113.9")];
+        assert_eq!(
+            client_addr(&from("198.51.100.4:1", &spoof), &trusted()),
+            "198.51.100.4"
+        );
+        assert_eq!(client_addr(&from(PROXY, &spoof), &[]), "10.0.0.2");
+        assert_eq!(client_addr(&from(PROXY, &spoof), &trusted()), "203.0.113.9");
+        // No header: the proxy itself.
+        assert_eq!(client_addr(&from(PROXY, &[]), &trusted()), "10.0.0.2");
+    }
+
+    #[test]
+    fn the_client_is_the_nearest_hop_that_is_not_a_trusted_proxy() {
+        // The client wrote 6.6.6.6 itself; our proxies appended the rest.
+        let chain = [("x-forwarded-for", "6.6.6.6, 203.0.113.9, 10.0.0.3")];
+        assert_eq!(client_addr(&from(PROXY, &chain), &trusted()), "203.0.113.9");
+        // Several header lines are one list.
+        let lines = [
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-for", "203.0.113.9"),
+        ];
+        assert_eq!(client_addr(&from(PROXY, &lines), &trusted()), "203.0.113.9");
+        // Forwarded wins over X-Forwarded-For, with ports and IPv6.
+        let rfc = [
+            (
+                "forwarded",
+                r#"for="[2001:db8:cafe::17]:4711";proto=https, for=10.0.0.3"#,
+            ),
+            ("x-forwarded-for", "6.6.6.6"),
+        ];
+        assert_eq!(
+            client_addr(&from(PROXY, &rfc), &trusted()),
+            "2001:db8:cafe::17"
+        );
+        let port = [("forwarded", r#"for="192.0.2.43:47011""#)];
+        assert_eq!(client_addr(&from(PROXY, &port), &trusted()), "192.0.2.43");
+        // A hop that is no address stops at the last trusted one.
+        let unknown = [("x-forwarded-for", "203.0.113.9, unknown, 10.0.0.3")];
+        assert_eq!(client_addr(&from(PROXY, &unknown), &trusted()), "10.0.0.3");
     }
 }

@@ -49,6 +49,18 @@ pub struct ServeArgs {
     #[arg(long, env = "STACKYARD_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// Address of a reverse proxy in front of Stackyard (repeat the option,
+    /// or separate addresses with commas). Only a request from one of these
+    /// has its client's address read from `Forwarded` or `X-Forwarded-For`;
+    /// from anyone else the headers are ignored, since a client could write
+    /// any address there to slip past the login throttle.
+    #[arg(
+        long = "trusted-proxy",
+        env = "STACKYARD_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Minutes a session may stay unused before it ends.
     #[arg(long, env = "STACKYARD_SESSION_IDLE_MINUTES", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..=10_080))]
@@ -127,6 +139,8 @@ impl ServeArgs {
                     .is_some_and(|o| o.starts_with("https://")),
             hash_cost: HashCost::PRODUCTION,
             public_origin,
+            trusted_proxies: self.trusted_proxies.clone(),
+            ..AuthConfig::default()
         })
     }
 
@@ -188,6 +202,24 @@ mod tests {
         assert!(!http.secure_cookies);
         assert!(!auth_config(&[]).secure_cookies);
         assert!(auth_config(&["--secure-cookies"]).secure_cookies);
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses() {
+        let two = auth_config(&[
+            "--trusted-proxy",
+            "10.0.0.2,::1",
+            "--trusted-proxy",
+            "10.0.0.3",
+        ]);
+        let expected: Vec<std::net::IpAddr> = ["10.0.0.2", "::1", "10.0.0.3"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        assert_eq!(two.trusted_proxies, expected);
+        assert!(auth_config(&[]).trusted_proxies.is_empty());
+        let wrong = Cli::try_parse_from(["stackyard", "--trusted-proxy", "proxy.example.org"]);
+        assert!(wrong.is_err());
     }
 
     #[test]

@@ -105,6 +105,9 @@ impl From<&DomainError> for AppError {
     fn from(e: &DomainError) -> Self {
         match e {
             DomainError::Invalid(e) => AppError::from(e.clone()),
+            DomainError::Login(
+                failure @ (service::LoginFailure::Throttled(_) | service::LoginFailure::Busy),
+            ) => AppError::TooMany(failure.to_string()),
             DomainError::Login(_)
             | DomainError::LastAdminDemoted(_)
             | DomainError::LastAdminDisabled(_)

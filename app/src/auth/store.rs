@@ -9,7 +9,7 @@ use super::{AuditRow, DomainError, Role};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 
@@ -167,31 +167,35 @@ pub async fn end_sessions_of<C: ConnectionTrait>(
 
 // --- login attempts ------------------------------------------------------------
 
-/// Which attempts a throttle counts: by name or by address.
+/// Which attempts a throttle counts: those for one name, from one
+/// address, or for one name from one address.
 #[derive(Clone, Copy, Debug)]
-pub enum AttemptsBy {
-    Username,
-    ClientAddr,
+pub enum Attempts<'a> {
+    ForName(&'a str),
+    FromAddr(&'a str),
+    ForNameFromAddr(&'a str, &'a str),
 }
 
-impl AttemptsBy {
-    fn column(self) -> login_attempt::Column {
+impl Attempts<'_> {
+    fn condition(self) -> Condition {
+        let name = |n: &str| login_attempt::Column::Username.eq(n);
+        let addr = |a: &str| login_attempt::Column::ClientAddr.eq(a);
         match self {
-            AttemptsBy::Username => login_attempt::Column::Username,
-            AttemptsBy::ClientAddr => login_attempt::Column::ClientAddr,
+            Attempts::ForName(n) => Condition::all().add(name(n)),
+            Attempts::FromAddr(a) => Condition::all().add(addr(a)),
+            Attempts::ForNameFromAddr(n, a) => Condition::all().add(name(n)).add(addr(a)),
         }
     }
 }
 
-/// When the last successful login by `value` after `since` was.
+/// When the last successful login among `which` after `since` was.
 pub async fn last_success<C: ConnectionTrait>(
     db: &C,
-    by: AttemptsBy,
-    value: &str,
+    which: Attempts<'_>,
     since: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, DbErr> {
     Ok(login_attempt::Entity::find()
-        .filter(by.column().eq(value))
+        .filter(which.condition())
         .filter(login_attempt::Column::Success.eq(true))
         .filter(login_attempt::Column::At.gt(since))
         .order_by_desc(login_attempt::Column::At)
@@ -200,17 +204,16 @@ pub async fn last_success<C: ConnectionTrait>(
         .map(|a| a.at))
 }
 
-/// The times of the failed logins by `value` after `since`, newest first
-/// (at most `limit`).
+/// The times of the failed logins among `which` after `since`, newest
+/// first (at most `limit`).
 pub async fn failures_since<C: ConnectionTrait>(
     db: &C,
-    by: AttemptsBy,
-    value: &str,
+    which: Attempts<'_>,
     since: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<DateTime<Utc>>, DbErr> {
     Ok(login_attempt::Entity::find()
-        .filter(by.column().eq(value))
+        .filter(which.condition())
         .filter(login_attempt::Column::Success.eq(false))
         .filter(login_attempt::Column::At.gt(since))
         .order_by_desc(login_attempt::Column::At)

@@ -215,7 +215,8 @@ async fn five_failures_throttle_further_attempts() {
     }
     // Even the right password is refused now, with a delay.
     let r = app.login("carol", PASSWORD).await;
-    let message = r.json()["Refused"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let message = r.json()["TooMany"].as_str().unwrap_or_default().to_owned();
     assert!(
         message.starts_with("Too many failed logins. Try again in "),
         "{message}"
@@ -226,22 +227,85 @@ async fn five_failures_throttle_further_attempts() {
         app.login("nobody", "wrong wrong wrong").await;
     }
     let r = app.login("nobody", PASSWORD).await;
-    assert!(r.json()["Refused"]
+    assert!(r.json()["TooMany"]
         .as_str()
         .unwrap_or_default()
         .starts_with("Too many failed logins"));
 
-    // The delay grows with each refused attempt.
-    let first = auth::throttle_delay(&app.db, "carol", "elsewhere", chrono::Utc::now())
+    // Refused attempts are not failures: they never extend the delay, so a
+    // trickle of them cannot keep an account locked.
+    let from = "192.0.2.10";
+    let delay = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            auth::throttle_delay(&db, "carol", from, chrono::Utc::now())
+                .await
+                .unwrap()
+        }
+    };
+    let first = delay(&app).await.unwrap();
+    for _ in 0..3 {
+        app.login("carol", PASSWORD).await;
+    }
+    let again = delay(&app).await.unwrap();
+    assert!(again <= first, "{again} should not exceed {first}");
+    // A real failure does: 30 s doubles to 60 s.
+    auth::record_attempt(&app.db, "carol", from, false)
         .await
-        .unwrap()
         .unwrap();
-    app.login("carol", PASSWORD).await;
-    let second = auth::throttle_delay(&app.db, "carol", "elsewhere", chrono::Utc::now())
+    let longer = delay(&app).await.unwrap();
+    assert!(
+        longer > first + 20,
+        "{longer} should be about twice {first}"
+    );
+
+    // Another address may still try carol: six failures are far from the
+    // 20 that throttle a name from everywhere.
+    let elsewhere = auth::throttle_delay(&app.db, "carol", "198.51.100.7", chrono::Utc::now())
         .await
-        .unwrap()
         .unwrap();
-    assert!(second > first, "{second} should exceed {first}");
+    assert_eq!(elsewhere, None);
+}
+
+#[tokio::test]
+async fn a_burst_of_logins_gets_at_most_five_verifications() {
+    let app = TestApp::sqlite().await;
+    app.account("erin", Role::Viewer).await;
+    let before = app.logins.verifications();
+    let burst = (0..500).map(|_| app.login("erin", "wrong wrong wrong"));
+    let answers = futures::future::join_all(burst).await;
+    let verified = app.logins.verifications() - before;
+    assert!(
+        verified <= 5,
+        "{verified} verifications for one name and address"
+    );
+    assert!(verified >= 1);
+    let mut wrong = 0;
+    for r in &answers {
+        match r.status {
+            StatusCode::CONFLICT => {
+                assert_eq!(r.json(), serde_json::json!({"Refused": auth::WRONG_LOGIN}));
+                wrong += 1;
+            }
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("{other}: {}", r.body),
+        }
+    }
+    assert_eq!(wrong, verified, "each verification answered once");
+
+    // Once the delay has passed (the failures moved 20 minutes back), the
+    // right password works.
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = app.db.get_database_backend();
+    app.db
+        .execute(Statement::from_string(
+            backend,
+            "UPDATE login_attempt SET at = datetime(at, '-20 minutes')".to_owned(),
+        ))
+        .await
+        .unwrap();
+    let ok = app.login("erin", PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
 }
 
 #[tokio::test]

@@ -21,6 +21,8 @@ pub struct TestApp {
     pub router: Router,
     pub hosts: app::hosts::registry::HostRegistry,
     pub db: DatabaseConnection,
+    /// The login gate the server uses (its count of verifications).
+    pub logins: std::sync::Arc<auth::LoginGate>,
     _dir: tempfile::TempDir,
 }
 
@@ -67,6 +69,7 @@ impl TestApp {
         app::hosts::registry::ensure_demo_host(&db, dir.path())
             .await
             .unwrap();
+        let logins = config.logins.clone();
         let state = app::state::AppState::new(db.clone(), options, config);
         state.hosts.load(&db).await.unwrap();
         let hosts = state.hosts.clone();
@@ -76,6 +79,7 @@ impl TestApp {
             router,
             db,
             hosts,
+            logins,
             _dir: dir,
         }
     }

@@ -21,17 +21,16 @@ use std::sync::OnceLock;
 
 mod audit;
 mod session;
+mod throttle;
 pub use audit::*;
 pub use session::*;
+pub use throttle::*;
 
 pub const SESSION_COOKIE: &str = "stackyard_session";
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// The one message for every failed login, whatever the reason.
 pub const WRONG_LOGIN: &str = "Wrong name or password.";
-pub(super) const THROTTLE_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
-pub(super) const THROTTLE_FREE_FAILURES: u64 = 5;
-pub(super) const THROTTLE_MAX_DELAY_SECS: i64 = 15 * 60;
 /// How stale `last_seen_at` may get before a request refreshes it: one write
 /// a minute per session instead of one per request.
 pub(super) const LAST_SEEN_GRANULARITY: chrono::Duration = chrono::Duration::seconds(60);
@@ -73,6 +72,10 @@ pub struct AuthConfig {
     /// The origin browsers see (`https://console.example.org`); when unset,
     /// requests must come from the origin of their own `Host` header.
     pub public_origin: Option<String>,
+    /// One login check per name and address, and the bound on Argon2 work.
+    pub logins: std::sync::Arc<LoginGate>,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for AuthConfig {
@@ -83,6 +86,8 @@ impl Default for AuthConfig {
             secure_cookies: false,
             hash_cost: HashCost::PRODUCTION,
             public_origin: None,
+            logins: std::sync::Arc::new(LoginGate::per_core()),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -2,9 +2,8 @@
 //! first start's setup token.
 
 use super::{
-    audit_best_effort, create_account, dummy_hash, to_user, verify_password, AuditEntry,
-    AuthConfig, HashCost, RequestAuth, LAST_SEEN_GRANULARITY, SESSION_COOKIE,
-    THROTTLE_FREE_FAILURES, THROTTLE_MAX_DELAY_SECS, THROTTLE_WINDOW,
+    audit_best_effort, create_account, dummy_hash, throttle_delay, to_user, verify_password,
+    AuditEntry, AuthConfig, HashCost, RequestAuth, LAST_SEEN_GRANULARITY, SESSION_COOKIE,
 };
 use crate::auth::entity::account;
 use crate::auth::{store, CurrentUser, DomainError, Role, SetupForm};
@@ -147,43 +146,6 @@ pub async fn logout(db: &DatabaseConnection, caller: &RequestAuth) -> Result<(),
 
 // --- login ---------------------------------------------------------------------
 
-/// Seconds to wait before the next attempt, when this name or this address
-/// has failed too often: after 5 failures within 15 minutes, 30 s, doubling
-/// with every further failure (refused attempts count), up to 15 minutes.
-pub async fn throttle_delay<C: ConnectionTrait>(
-    db: &C,
-    username: &str,
-    client_addr: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>, DbErr> {
-    let mut wait = None;
-    for (by, value) in [
-        (store::AttemptsBy::Username, username),
-        (store::AttemptsBy::ClientAddr, client_addr),
-    ] {
-        // Failures since the last success by the same name (or address).
-        let window = now - THROTTLE_WINDOW;
-        let since = store::last_success(db, by, value, window)
-            .await?
-            .unwrap_or(window);
-        let failures = store::failures_since(db, by, value, since, 64).await?;
-        let count = failures.len() as u64;
-        if count < THROTTLE_FREE_FAILURES {
-            continue;
-        }
-        let Some(last) = failures.first() else {
-            continue;
-        };
-        let doublings = (count - THROTTLE_FREE_FAILURES).min(10) as u32;
-        let delay = (30i64 << doublings).min(THROTTLE_MAX_DELAY_SECS);
-        let remaining = (*last + chrono::Duration::seconds(delay) - now).num_seconds();
-        if remaining > 0 {
-            wait = Some(wait.map_or(remaining, |w: i64| w.max(remaining)));
-        }
-    }
-    Ok(wait)
-}
-
 pub use store::record_attempt;
 
 /// Why a login failed. The browser only ever sees the message ([`WRONG_LOGIN`](super::WRONG_LOGIN)
@@ -192,6 +154,10 @@ pub use store::record_attempt;
 pub enum LoginFailure {
     #[error("Too many failed logins. Try again in {0} seconds.")]
     Throttled(i64),
+    /// The same name is being checked for the same address, or every
+    /// password check is busy: refused at once, not counted as a failure.
+    #[error("Another sign-in is being checked right now. Try again in a few seconds.")]
+    Busy,
     #[error("Wrong name or password.")]
     UnknownName,
     #[error("Wrong name or password.")]
@@ -205,6 +171,7 @@ impl LoginFailure {
     pub fn reason(&self) -> &'static str {
         match self {
             LoginFailure::Throttled(_) => "throttled",
+            LoginFailure::Busy => "busy",
             LoginFailure::UnknownName => "unknown name",
             LoginFailure::WrongPassword => "wrong password",
             LoginFailure::Disabled => "account disabled",
@@ -212,7 +179,9 @@ impl LoginFailure {
     }
 }
 
-/// Checks a name and password; constant work whether the name exists or not.
+/// Checks a name and password; constant work whether the name exists or
+/// not. The throttle's read, the check and the attempt's record run as one
+/// for each name and address (see [`LoginGate`](super::LoginGate)).
 pub async fn authenticate(
     db: &DatabaseConnection,
     config: &AuthConfig,
@@ -221,16 +190,23 @@ pub async fn authenticate(
     client_addr: &str,
 ) -> Result<Result<account::Model, LoginFailure>, DbErr> {
     let name = username.trim().to_ascii_lowercase();
+    let Some(_claim) = config.logins.claim(&name, client_addr).await else {
+        return Ok(Err(LoginFailure::Busy));
+    };
+    // Refused attempts are not recorded: only real failures extend a delay.
     if let Some(wait) = throttle_delay(db, &name, client_addr, Utc::now()).await? {
-        store::record_attempt(db, &name, client_addr, false).await?;
         return Ok(Err(LoginFailure::Throttled(wait)));
     }
+    let Some(verifier) = config.logins.verifier() else {
+        return Ok(Err(LoginFailure::Busy));
+    };
     let found = store::account_by_name(db, &name).await?;
     let hash = match &found {
         Some(a) => a.password_hash.clone(),
         None => dummy_hash(config.hash_cost).await,
     };
     let matches = verify_password(hash, password.to_owned()).await;
+    drop(verifier);
     let outcome = match found {
         None => Err(LoginFailure::UnknownName),
         Some(_) if !matches => Err(LoginFailure::WrongPassword),
