@@ -6,6 +6,7 @@ pub mod access;
 pub mod config;
 pub mod db;
 pub mod layout_cli;
+pub mod listen;
 pub mod mail_cli;
 pub mod users;
 pub mod web;
@@ -30,8 +31,6 @@ pub enum ServerError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
-    #[error("the server stopped: {0}")]
-    Serve(std::io::Error),
     #[error("{0}")]
     Config(String),
 }
@@ -61,13 +60,15 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
             source,
         })?;
     tracing::info!("Stackyard listening on http://{}", args.listen);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(web::shutdown_signal())
-    .await
-    .map_err(ServerError::Serve)?;
+    // Open event streams end when the shutdown begins, so that it need
+    // not wait for the browsers to go.
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    let router = router.layer(axum::Extension(web::ShuttingDown(stop)));
+    let shutdown = async move {
+        web::shutdown_signal().await;
+        let _ = stopping.send(true);
+    };
+    listen::serve(listener, router, shutdown, listen::Limits::default()).await;
 
     if let Err(e) = state.db.close().await {
         tracing::warn!("closing the database: {e}");

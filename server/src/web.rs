@@ -74,6 +74,11 @@ pub fn routes_json() -> String {
 
 /// Every route of the console, with its layers.
 pub fn router(state: AppState) -> Router {
+    router_with(state, RequestLimits::default())
+}
+
+/// [`router`] with other request limits (tests).
+pub fn router_with(state: AppState, limits: RequestLimits) -> Router {
     let routes = route_list();
     let gate = crate::access::Gate {
         state: state.clone(),
@@ -100,6 +105,9 @@ pub fn router(state: AppState) -> Router {
             gate,
             crate::access::gate,
         ))
+        // Before the gate: a refused body is never read, a flood never
+        // reaches the database.
+        .layer(axum::middleware::from_fn_with_state(limits, limit))
         // Pages set their own nonce'd policy in the shell; everything else
         // (files, server functions, health) gets one that allows nothing.
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -152,6 +160,154 @@ fn bundle_files(pkg: &Path) -> tower_http::set_header::SetResponseHeader<ServeDi
         .layer(ServeDir::new(pkg).precompressed_br().precompressed_gzip())
 }
 
+/// Limits on every request (the connection's own are in
+/// [`crate::listen`]). Beyond them the answer comes at once: 503 when too
+/// many requests are in flight or too many event streams open, 413 for a
+/// body over its route's limit, 503 after [`RequestLimits::time`].
+#[derive(Clone)]
+pub struct RequestLimits {
+    in_flight: Arc<tokio::sync::Semaphore>,
+    event_streams: Arc<tokio::sync::Semaphore>,
+    /// Time for a request to be answered (an event stream's answer is its
+    /// headers; the stream itself runs on).
+    time: std::time::Duration,
+}
+
+/// Requests answered at once; more are refused, not queued.
+const MAX_IN_FLIGHT: usize = 256;
+/// Open event streams (each an open page); more are refused.
+const MAX_EVENT_STREAMS: usize = 128;
+/// The longest a request may take: a DNS apply waits for NSD's reload
+/// (itself bounded) and the mail check for its DNS lookups.
+const REQUEST_TIME: std::time::Duration = std::time::Duration::from_secs(120);
+/// A form's body.
+const FORM_BODY: usize = 64 * 1024;
+/// A pasted or uploaded file: a zone or a layout.
+const FILE_BODY: usize = 8 * 1024 * 1024;
+
+impl RequestLimits {
+    /// Limits of `in_flight` requests, `event_streams` open streams and
+    /// `time` for an answer.
+    pub fn new(in_flight: usize, event_streams: usize, time: std::time::Duration) -> Self {
+        RequestLimits {
+            in_flight: Arc::new(tokio::sync::Semaphore::new(in_flight)),
+            event_streams: Arc::new(tokio::sync::Semaphore::new(event_streams)),
+            time,
+        }
+    }
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        RequestLimits {
+            in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
+            event_streams: Arc::new(tokio::sync::Semaphore::new(MAX_EVENT_STREAMS)),
+            time: REQUEST_TIME,
+        }
+    }
+}
+
+/// The largest body a request to `path` may have: files for the import
+/// functions, a form for other server functions, nothing elsewhere.
+pub fn body_limit(path: &str) -> usize {
+    match path {
+        "/api/dns/import_preview" | "/api/dns/import" | "/api/layouts/import" => FILE_BODY,
+        p if p.starts_with("/api/") => FORM_BODY,
+        _ => 0,
+    }
+}
+
+fn busy(what: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "5")],
+        format!("The server is busy ({what}); try again in a few seconds.\n"),
+    )
+        .into_response()
+}
+
+async fn limit(
+    State(limits): State<RequestLimits>,
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let Ok(_permit) = limits.in_flight.try_acquire() else {
+        return busy("too many requests at once");
+    };
+    let path = request.uri().path().to_owned();
+    let max = body_limit(&path);
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The request is larger than the {max} bytes {path} takes.\n"),
+        )
+            .into_response()
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return too_large();
+    }
+    // Read the body here, within its limit, so that an endless or lying
+    // one ends in 413 before any handler sees it.
+    let (parts, body) = request.into_parts();
+    let bytes = match tokio::time::timeout(limits.time, axum::body::to_bytes(body, max)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) if is_length_limit(&e) => return too_large(),
+        Ok(Err(_)) => {
+            return (StatusCode::BAD_REQUEST, "The request body broke off.\n").into_response()
+        }
+        Err(_) => {
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                "The request body took too long.\n",
+            )
+                .into_response()
+        }
+    };
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    request
+        .extensions_mut()
+        .insert(EventStreams(Arc::clone(&limits.event_streams)));
+    match tokio::time::timeout(limits.time, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(path, "no answer within {} s", limits.time.as_secs());
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "No answer within {} seconds; the work may still finish. Reload to see.\n",
+                    limits.time.as_secs()
+                ),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Whether a body error is the limit of `to_bytes`.
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// The event streams that may still open, see [`RequestLimits`].
+#[derive(Clone)]
+pub struct EventStreams(Arc<tokio::sync::Semaphore>);
+
+/// Turns `true` when the server begins to shut down: event streams end.
+#[derive(Clone)]
+pub struct ShuttingDown(pub tokio::sync::watch::Receiver<bool>);
+
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> Response {
     handle_server_fns_with_context(move || provide_context(state.clone()), request)
         .await
@@ -159,24 +315,47 @@ async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>
 }
 
 /// Live host changes for open pages, as server-sent events: `event: host`,
-/// `data: <host id>` (or `all` when this client fell behind).
+/// `data: <host id>` (or `all` when this client fell behind). A stream
+/// ends when the server shuts down; beyond [`MAX_EVENT_STREAMS`] open ones
+/// the answer is 503 (the page then reloads its data on its own).
 async fn host_events(
     State(state): State<AppState>,
-) -> axum::response::sse::Sse<
-    impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
-> {
+    streams: Option<axum::Extension<EventStreams>>,
+    stopping: Option<axum::Extension<ShuttingDown>>,
+) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
+    use futures::StreamExt as _;
     use tokio::sync::broadcast::error::RecvError;
+    let permit = match streams {
+        Some(axum::Extension(EventStreams(open))) => match open.try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => return busy("too many open event streams"),
+        },
+        None => None,
+    };
     let changes = state.hosts.subscribe();
-    let stream = futures::stream::unfold(changes, |mut changes| async move {
+    let stream = futures::stream::unfold((changes, permit), |(mut changes, permit)| async move {
         let data = match changes.recv().await {
             Ok(change) => change.host_id.to_string(),
             Err(RecvError::Lagged(_)) => "all".to_owned(),
             Err(RecvError::Closed) => return None,
         };
-        Some((Ok(Event::default().event("host").data(data)), changes))
+        Some((
+            Ok::<_, std::convert::Infallible>(Event::default().event("host").data(data)),
+            (changes, permit),
+        ))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    let stop = async move {
+        match stopping {
+            Some(axum::Extension(ShuttingDown(mut stop))) => {
+                let _ = stop.wait_for(|stopping| *stopping).await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    Sse::new(stream.take_until(Box::pin(stop)))
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 /// 200 while the database answers, 503 when it does not: what a load

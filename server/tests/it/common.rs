@@ -23,6 +23,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// The login gate the server uses (its count of verifications).
     pub logins: std::sync::Arc<auth::LoginGate>,
+    /// The state behind `router`, for a router with other limits.
+    pub state: app::state::AppState,
     _dir: tempfile::TempDir,
 }
 
@@ -73,13 +75,14 @@ impl TestApp {
         let state = app::state::AppState::new(db.clone(), options, config);
         state.hosts.load(&db).await.unwrap();
         let hosts = state.hosts.clone();
-        let router =
-            web::router(state).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 10], 40000))));
+        let router = web::router(state.clone())
+            .layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 10], 40000))));
         Self {
             router,
             db,
             hosts,
             logins,
+            state,
             _dir: dir,
         }
     }

@@ -15,5 +15,6 @@ mod hosts;
 mod http;
 mod layout_cli;
 mod layouts_apply;
+mod limits;
 mod mail;
 mod zone_cli;
