@@ -169,6 +169,46 @@ pub fn same_origin(headers: &http::HeaderMap, public_origin: Option<&str>) -> bo
         .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
 }
 
+/// Whether a request that names `host` (its `Host` header, or the
+/// authority of an HTTP/2 request) is meant for this console. A page on
+/// another site can make a browser send requests with its own name by
+/// pointing that name's DNS at this server (DNS rebinding); the browser
+/// then treats the answers as that site's. So a name is accepted only when
+/// it is the `--public-url`'s; an IP address cannot be rebound and is
+/// always accepted, and `localhost` when the console listens on loopback
+/// (or everywhere).
+pub fn host_allowed(host: &str, public_origin: Option<&str>, listen: SocketAddr) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    if let Some(public) = public_origin {
+        if public.split_once("://").is_some_and(|(scheme, authority)| {
+            authority == host || authority == default_port_stripped(&host, scheme)
+        }) {
+            return true;
+        }
+    }
+    let name = match host.strip_prefix('[') {
+        // [v6] or [v6]:port
+        Some(rest) => {
+            return rest
+                .split_once(']')
+                .is_some_and(|(ip, _)| ip.parse::<IpAddr>().is_ok())
+        }
+        None => host
+            .rsplit_once(':')
+            .map_or(host.as_str(), |(name, _)| name),
+    };
+    if name.parse::<IpAddr>().is_ok() {
+        return true;
+    }
+    name == "localhost" && (listen.ip().is_loopback() || listen.ip().is_unspecified())
+}
+
+/// `host` without the scheme's default port (`x:443` for https is `x`).
+fn default_port_stripped<'h>(host: &'h str, scheme: &str) -> &'h str {
+    let default = if scheme == "https" { ":443" } else { ":80" };
+    host.strip_suffix(default).unwrap_or(host)
+}
+
 fn refusal(api: bool, status: StatusCode, error: AppError) -> Response {
     if api {
         let body = serde_json::to_string(&error).unwrap_or_default();
@@ -180,8 +220,28 @@ fn refusal(api: bool, status: StatusCode, error: AppError) -> Response {
 
 pub async fn gate(State(gate): State<Gate>, mut request: Request<Body>, next: Next) -> Response {
     let state = &gate.state;
+    let named = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| request.uri().authority().map(|a| a.as_str().to_owned()));
+    if let Some(host) = named {
+        let listen = state.leptos_options.site_addr;
+        if !host_allowed(&host, state.auth.public_origin.as_deref(), listen) {
+            return (
+                StatusCode::MISDIRECTED_REQUEST,
+                format!(
+                    "This console does not answer to the name {host:?}. Open it by its IP \
+                     address, or start Stackyard with --public-url naming the address people \
+                     open (e.g. --public-url https://{host}).\n"
+                ),
+            )
+                .into_response();
+        }
+    }
     let client_addr = client_addr(&request, &state.auth.trusted_proxies);
-    let (user, session_hash) = match auth::token_from_headers(request.headers()) {
+    let (user, session_hash) = match auth::token_from_headers(request.headers(), &state.auth) {
         None => (None, None),
         Some(token) => {
             match auth::resolve_session(&state.db, &token, &state.auth, chrono::Utc::now()).await {
@@ -309,6 +369,32 @@ mod tests {
 
     fn trusted() -> Vec<IpAddr> {
         vec!["10.0.0.2".parse().unwrap(), "10.0.0.3".parse().unwrap()]
+    }
+
+    #[test]
+    fn only_the_consoles_own_names_are_answered() {
+        let any: SocketAddr = "0.0.0.0:3000".parse().unwrap();
+        let lo: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        let lan: SocketAddr = "192.0.2.5:3000".parse().unwrap();
+        // Addresses cannot be rebound: always answered.
+        for host in ["192.0.2.5:3000", "127.0.0.1", "[::1]:3000", "[2001:db8::5]"] {
+            assert!(host_allowed(host, None, lan), "{host}");
+        }
+        // A name only when it is the public URL's.
+        assert!(!host_allowed("evil.example:3000", None, lan));
+        assert!(!host_allowed("console.example.org", None, any));
+        let public = Some("https://console.example.org");
+        assert!(host_allowed("Console.Example.org", public, lan));
+        assert!(host_allowed("console.example.org:443", public, lan));
+        assert!(!host_allowed("console.example.org:8443", public, lan));
+        assert!(!host_allowed("evil.example", public, lan));
+        let with_port = Some("http://console.example.org:3000");
+        assert!(host_allowed("console.example.org:3000", with_port, lan));
+        // localhost only where the console listens on loopback.
+        assert!(host_allowed("localhost:3000", None, lo));
+        assert!(host_allowed("localhost:3000", None, any));
+        assert!(!host_allowed("localhost:3000", None, lan));
+        assert!(!host_allowed("[::1", None, lan));
     }
 
     #[test]

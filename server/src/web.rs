@@ -87,6 +87,14 @@ pub fn router_with(state: AppState, limits: RequestLimits) -> Router {
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
     let pkg = Path::new(&*state.leptos_options.site_root).join(&*state.leptos_options.site_pkg_dir);
+    // Served over https (an https public URL): browsers that have seen the
+    // console once never try plain http for it again, for a year.
+    let hsts = state
+        .auth
+        .public_origin
+        .as_deref()
+        .is_some_and(|o| o.starts_with("https://"))
+        .then(|| HeaderValue::from_static("max-age=31536000"));
 
     Router::new()
         .route("/healthz", get(healthz))
@@ -119,6 +127,10 @@ pub fn router_with(state: AppState, limits: RequestLimits) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts,
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -61,13 +61,35 @@ impl TestApp {
     }
 
     pub async fn with_url(url: &str, dir: tempfile::TempDir) -> Self {
+        Self::configured(url, dir, |_| {}).await
+    }
+
+    /// A server on SQLite whose auth settings `configure` changes.
+    pub async fn sqlite_with(configure: impl FnOnce(&mut auth::AuthConfig)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("stackyard.db").display()
+        );
+        Self::configured(&url, dir, configure).await
+    }
+
+    async fn configured(
+        url: &str,
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut auth::AuthConfig),
+    ) -> Self {
         let db = db::connect(url).await.unwrap();
         migrations::migrate(&db).await.unwrap();
         let options = web::leptos_options(&dir.path().join("site"), "127.0.0.1:0".parse().unwrap());
-        let config = auth::AuthConfig {
+        let mut config = auth::AuthConfig {
             hash_cost: auth::HashCost::TESTING,
+            // The console's name in these tests (a name is answered only
+            // when it is the public URL's).
+            public_origin: Some(ORIGIN.to_owned()),
             ..auth::AuthConfig::default()
         };
+        configure(&mut config);
         app::hosts::registry::ensure_demo_host(&db, dir.path())
             .await
             .unwrap();

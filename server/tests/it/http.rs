@@ -244,3 +244,69 @@ async fn bundle_files_are_served_precompressed_and_revalidated() {
     let r = app.get("/pkg/missing.wasm", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn over_https_the_cookie_is_host_only_and_secure_and_hsts_is_sent() {
+    let app = TestApp::sqlite_with(|config| {
+        config.public_origin = Some("https://console.test".to_owned());
+        config.secure_cookies = true;
+    })
+    .await;
+    app.account("heidi", Role::Viewer).await;
+    let r = app
+        .post_from(
+            "/api/auth/login",
+            "username=heidi&password=correct+horse+battery",
+            None,
+            Some("https://console.test"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let cookie = r
+        .headers
+        .get(http::header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("__Host-stackyard_session="), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    assert_eq!(
+        r.headers
+            .get(http::header::STRICT_TRANSPORT_SECURITY)
+            .unwrap(),
+        "max-age=31536000"
+    );
+    // The prefixed cookie is the session; the plain name is not.
+    let token = cookie.split(';').next().unwrap().to_owned();
+    let me = app
+        .post_from(
+            "/api/auth/me",
+            "",
+            Some(&token),
+            Some("https://console.test"),
+        )
+        .await;
+    assert_eq!(me.json()["username"], "heidi", "{}", me.body);
+    let plain = token.replacen("__Host-", "", 1);
+    let me = app
+        .post_from(
+            "/api/auth/me",
+            "",
+            Some(&plain),
+            Some("https://console.test"),
+        )
+        .await;
+    assert_eq!(me.json(), serde_json::Value::Null, "{}", me.body);
+
+    // Over plain http: the plain name, and no HSTS.
+    let plain_app = TestApp::sqlite().await;
+    let r = plain_app.get("/login", None).await;
+    assert!(r
+        .headers
+        .get(http::header::STRICT_TRANSPORT_SECURITY)
+        .is_none());
+}

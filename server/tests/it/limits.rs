@@ -63,7 +63,7 @@ async fn a_client_that_never_finishes_its_headers_is_closed() {
     };
     let (addr, _stop, _task) = server(&app, web::RequestLimits::default(), limits).await;
     let mut slow = TcpStream::connect(&addr).await.unwrap();
-    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    slow.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n").as_bytes())
         .await
         .unwrap();
     let started = Instant::now();
@@ -73,7 +73,7 @@ async fn a_client_that_never_finishes_its_headers_is_closed() {
     // A client that sends its request in time is answered.
     let ok = request(
         &addr,
-        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
     )
     .await;
     assert_eq!(status(&ok), "HTTP/1.1 200 OK", "{ok}");
@@ -88,8 +88,11 @@ async fn requests_beyond_the_limit_in_flight_are_refused_at_once() {
     let mut holding = TcpStream::connect(&addr).await.unwrap();
     holding
         .write_all(
-            b"POST /api/auth/me HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\
-              Content-Type: application/x-www-form-urlencoded\r\n\r\nab",
+            format!(
+                "POST /api/auth/me HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 10\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\n\r\nab"
+            )
+            .as_bytes(),
         )
         .await
         .unwrap();
@@ -97,7 +100,7 @@ async fn requests_beyond_the_limit_in_flight_are_refused_at_once() {
     let started = Instant::now();
     let refused = request(
         &addr,
-        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
     )
     .await;
     assert_eq!(
@@ -111,7 +114,7 @@ async fn requests_beyond_the_limit_in_flight_are_refused_at_once() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let ok = request(
         &addr,
-        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
     )
     .await;
     assert_eq!(status(&ok), "HTTP/1.1 200 OK", "{ok}");
@@ -229,7 +232,10 @@ async fn a_shutdown_closes_what_is_still_open_after_its_grace() {
     // A request that never finishes sending its body keeps its connection.
     let mut stuck = TcpStream::connect(&addr).await.unwrap();
     stuck
-        .write_all(b"POST /api/auth/me HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+        .write_all(
+            format!("POST /api/auth/me HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 10\r\n\r\nab")
+                .as_bytes(),
+        )
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -240,4 +246,41 @@ async fn a_shutdown_closes_what_is_still_open_after_its_grace() {
         .expect("the server stopped after its grace")
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_name_that_is_not_the_consoles_is_refused() {
+    let app = TestApp::sqlite().await;
+    let (addr, _stop, _task) = server(
+        &app,
+        web::RequestLimits::default(),
+        listen::Limits::default(),
+    )
+    .await;
+    // A page of evil.example whose DNS now points here (DNS rebinding).
+    let port = addr.rsplit(':').next().unwrap_or_default();
+    let rebound = request(
+        &addr,
+        &format!("GET /healthz HTTP/1.1\r\nHost: evil.example:{port}\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(
+        status(&rebound),
+        "HTTP/1.1 421 Misdirected Request",
+        "{rebound}"
+    );
+    assert!(rebound.contains("--public-url"), "{rebound}");
+    // By its address, or by the public URL's name, it answers.
+    let ok = request(
+        &addr,
+        &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(status(&ok), "HTTP/1.1 200 OK", "{ok}");
+    let named = request(
+        &addr,
+        "GET /healthz HTTP/1.1\r\nHost: console.test\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status(&named), "HTTP/1.1 200 OK", "{named}");
 }

@@ -27,6 +27,8 @@ pub use session::*;
 pub use throttle::*;
 
 pub const SESSION_COOKIE: &str = "stackyard_session";
+/// The cookie's name when it is `Secure` (see [`AuthConfig::cookie_name`]).
+pub const SECURE_SESSION_COOKIE: &str = "__Host-stackyard_session";
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// The one message for every failed login, whatever the reason.
@@ -76,6 +78,19 @@ pub struct AuthConfig {
     pub logins: std::sync::Arc<LoginGate>,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl AuthConfig {
+    /// The session cookie's name: with `Secure`, the `__Host-` prefix makes
+    /// browsers refuse it unless it is `Secure`, for this host only and for
+    /// every path, so no other site or subdomain can plant one.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        }
+    }
 }
 
 impl Default for AuthConfig {

@@ -3,7 +3,7 @@
 
 use super::{
     audit_best_effort, create_account, dummy_hash, throttle_delay, to_user, verify_password,
-    AuditEntry, AuthConfig, HashCost, RequestAuth, LAST_SEEN_GRANULARITY, SESSION_COOKIE,
+    AuditEntry, AuthConfig, HashCost, RequestAuth, LAST_SEEN_GRANULARITY,
 };
 use crate::auth::entity::account;
 use crate::auth::{store, CurrentUser, DomainError, Role, SetupForm};
@@ -83,7 +83,8 @@ pub use store::{end_session, end_sessions_of};
 /// The `Set-Cookie` value for a new session. The only place cookies are built.
 pub fn session_cookie(token: &str, config: &AuthConfig) -> String {
     format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        config.cookie_name(),
         config.lifetime.num_seconds(),
         if config.secure_cookies {
             "; Secure"
@@ -96,7 +97,8 @@ pub fn session_cookie(token: &str, config: &AuthConfig) -> String {
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clearing_cookie(config: &AuthConfig) -> String {
     format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        config.cookie_name(),
         if config.secure_cookies {
             "; Secure"
         } else {
@@ -117,14 +119,15 @@ pub fn send_cookie(value: &str) {
 }
 
 /// The session token in a request's `Cookie` headers.
-pub fn token_from_headers(headers: &http::HeaderMap) -> Option<String> {
+pub fn token_from_headers(headers: &http::HeaderMap, config: &AuthConfig) -> Option<String> {
+    let cookie = config.cookie_name();
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == cookie)
         .map(|(_, value)| value.to_owned())
         .filter(|v| !v.is_empty())
 }
