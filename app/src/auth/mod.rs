@@ -89,6 +89,8 @@ pub enum DomainError {
     LastAdminDisabled(String),
     #[error("This setup link is not valid any more. Sign in, or restart Stackyard with no account to get a new one.")]
     SetupLinkUsed,
+    #[error("The first admin can only be created on the server itself: open the setup link in a browser there (or through an SSH tunnel, ssh -L 3000:127.0.0.1:3000 SERVER), or run `stackyard user add NAME --role admin` on it.")]
+    SetupNotLocal,
     #[error("Account {0} was not found.")]
     NoAccount(i32),
     #[error("The password could not be hashed.")]
@@ -112,6 +114,7 @@ impl From<&DomainError> for AppError {
             | DomainError::LastAdminDemoted(_)
             | DomainError::LastAdminDisabled(_)
             | DomainError::SetupLinkUsed => AppError::Refused(e.to_string()),
+            DomainError::SetupNotLocal => AppError::Forbidden(e.to_string()),
             DomainError::NoAccount(id) => AppError::NotFound(format!("Account {id}")),
             DomainError::Hashing => AppError::Failed(e.to_string()),
             DomainError::SignedOut => AppError::Unauthorized,

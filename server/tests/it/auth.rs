@@ -587,11 +587,21 @@ async fn users_are_validated_on_the_server() {
 
 #[tokio::test]
 async fn the_setup_link_creates_the_first_admin_once() {
-    let app = TestApp::sqlite().await;
-    let token = auth::issue_setup_token(&app.db).await.unwrap().unwrap();
     let form = |t: &str, name: &str| {
         format!("token={t}&username={name}&password=first+admin+pass&confirm=first+admin+pass")
     };
+    // Only from the server itself: the right link from elsewhere is refused.
+    let remote = TestApp::sqlite().await;
+    let token = auth::issue_setup_token(&remote.db).await.unwrap().unwrap();
+    let r = remote
+        .post("/api/auth/setup", &form(&token, "root"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("on the server itself"), "{}", r.body);
+    assert_eq!(auth::account_count(&remote.db).await.unwrap(), 0);
+
+    let app = TestApp::sqlite_from(common::LOOPBACK).await;
+    let token = auth::issue_setup_token(&app.db).await.unwrap().unwrap();
     let r = app
         .post("/api/auth/setup", &form("wrong", "root"), None)
         .await;
@@ -616,7 +626,7 @@ async fn the_setup_link_creates_the_first_admin_once() {
 #[tokio::test]
 async fn a_setup_link_expires_after_a_day() {
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite_from(common::LOOPBACK).await;
     let token = auth::issue_setup_token(&app.db).await.unwrap().unwrap();
     let issued = app::auth::store::setup_token(&app.db)
         .await

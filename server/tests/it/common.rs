@@ -13,6 +13,14 @@ use tower::ServiceExt;
 
 pub const HOST: &str = "console.test";
 pub const ORIGIN: &str = "http://console.test";
+/// Where the tests' requests come from, unless a test says otherwise.
+pub const PEER: SocketAddr = SocketAddr::new(
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 10)),
+    40000,
+);
+/// A browser on the server itself.
+pub const LOOPBACK: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 40000);
 pub const PASSWORD: &str = "correct horse battery";
 /// How long one request may take before the test fails instead of hanging.
 pub const REQUEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -61,7 +69,17 @@ impl TestApp {
     }
 
     pub async fn with_url(url: &str, dir: tempfile::TempDir) -> Self {
-        Self::configured(url, dir, |_| {}).await
+        Self::configured(url, dir, PEER, |_| {}).await
+    }
+
+    /// A server on SQLite whose every request comes from `peer`.
+    pub async fn sqlite_from(peer: SocketAddr) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("stackyard.db").display()
+        );
+        Self::configured(&url, dir, peer, |_| {}).await
     }
 
     /// A server on SQLite whose auth settings `configure` changes.
@@ -71,12 +89,13 @@ impl TestApp {
             "sqlite://{}?mode=rwc",
             dir.path().join("stackyard.db").display()
         );
-        Self::configured(&url, dir, configure).await
+        Self::configured(&url, dir, PEER, configure).await
     }
 
     async fn configured(
         url: &str,
         dir: tempfile::TempDir,
+        peer: SocketAddr,
         configure: impl FnOnce(&mut auth::AuthConfig),
     ) -> Self {
         let db = db::connect(url).await.unwrap();
@@ -97,8 +116,7 @@ impl TestApp {
         let state = app::state::AppState::new(db.clone(), options, config);
         state.hosts.load(&db).await.unwrap();
         let hosts = state.hosts.clone();
-        let router = web::router(state.clone())
-            .layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 10], 40000))));
+        let router = web::router(state.clone()).layer(MockConnectInfo(peer));
         Self {
             router,
             db,

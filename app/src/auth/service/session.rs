@@ -301,6 +301,15 @@ pub async fn setup(
     form: SetupForm,
 ) -> Result<SignedIn, DomainError> {
     let result = async {
+        // Until the first admin exists, anyone who reaches the console
+        // with a leaked link could claim it: only a browser on the server.
+        let local = caller
+            .client_addr
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+        if !local {
+            return Err(DomainError::SetupNotLocal);
+        }
         if form.password != form.confirm {
             return Err(Invalid::new("confirm", "The two passwords differ.").into());
         }
