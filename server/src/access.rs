@@ -21,8 +21,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use std::{
+    collections::HashMap,
     net::{IpAddr, SocketAddr},
-    sync::Arc,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 /// What the gate needs: the state, and the page routes Leptos registered.
@@ -30,6 +32,45 @@ use std::{
 pub struct Gate {
     pub state: AppState,
     pub pages: Arc<Vec<String>>,
+    pub quiet: Arc<QuietDenials>,
+}
+
+/// Which refusals of callers who are not signed in get an audit line: one
+/// per address and path every [`QuietDenials::EVERY`] (a bookmark opened
+/// before signing in, a scanner walking the site would otherwise grow the
+/// log without bound). Refusals of signed-in users are always logged.
+#[derive(Debug, Default)]
+pub struct QuietDenials {
+    logged: Mutex<HashMap<(String, String), Instant>>,
+}
+
+impl QuietDenials {
+    /// How long one address's refusals for one path stay unlogged.
+    pub const EVERY: Duration = Duration::from_secs(10 * 60);
+    /// Addresses and paths remembered; when that many were logged within
+    /// [`Self::EVERY`], further anonymous refusals are not logged until
+    /// they age.
+    pub const MAX: usize = 10_000;
+
+    /// Whether this refusal of a caller who is not signed in is logged.
+    pub fn log(&self, client_addr: &str, path: &str, now: Instant) -> bool {
+        let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (client_addr.to_owned(), path.to_owned());
+        if logged
+            .get(&key)
+            .is_some_and(|at| now.duration_since(*at) < Self::EVERY)
+        {
+            return false;
+        }
+        if logged.len() >= Self::MAX {
+            logged.retain(|_, at| now.duration_since(*at) < Self::EVERY);
+            if logged.len() >= Self::MAX {
+                return false;
+            }
+        }
+        logged.insert(key, now);
+        true
+    }
 }
 
 impl Gate {
@@ -304,7 +345,12 @@ pub async fn gate(State(gate): State<Gate>, mut request: Request<Body>, next: Ne
         Some(access) => access.decide(caller.role()),
         None => Decision::Deny,
     };
-    if decision != Decision::Allow {
+    let logged = decision == Decision::Allow
+        || caller.user.is_some()
+        || gate.quiet.log(&caller.client_addr, &path, Instant::now());
+    if !logged {
+        tracing::debug!(path, client = %caller.client_addr, "refusal not logged again");
+    } else if decision != Decision::Allow {
         let reason = match decision {
             Decision::SignIn => "not signed in",
             _ => "role does not allow it",
@@ -369,6 +415,25 @@ mod tests {
 
     fn trusted() -> Vec<IpAddr> {
         vec!["10.0.0.2".parse().unwrap(), "10.0.0.3".parse().unwrap()]
+    }
+
+    #[test]
+    fn anonymous_refusals_are_logged_once_per_address_and_path_in_ten_minutes() {
+        let quiet = QuietDenials::default();
+        let t0 = Instant::now();
+        assert!(quiet.log("192.0.2.1", "/hosts", t0));
+        assert!(!quiet.log("192.0.2.1", "/hosts", t0 + Duration::from_secs(60)));
+        assert!(quiet.log("192.0.2.1", "/dns", t0));
+        assert!(quiet.log("192.0.2.2", "/hosts", t0));
+        assert!(quiet.log("192.0.2.1", "/hosts", t0 + QuietDenials::EVERY));
+        // A flood of distinct paths fills the memory, then stops logging
+        // until the entries age.
+        let flood = QuietDenials::default();
+        for i in 0..QuietDenials::MAX {
+            assert!(flood.log("198.51.100.9", &format!("/x{i}"), t0));
+        }
+        assert!(!flood.log("198.51.100.9", "/one-more", t0));
+        assert!(flood.log("198.51.100.9", "/one-more", t0 + QuietDenials::EVERY));
     }
 
     #[test]

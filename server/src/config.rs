@@ -61,6 +61,11 @@ pub struct ServeArgs {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Days the audit log keeps its lines; older ones are deleted at start
+    /// and then daily. 0 keeps them for ever.
+    #[arg(long, env = "STACKYARD_AUDIT_RETENTION_DAYS", default_value_t = 365)]
+    pub audit_retention_days: u32,
+
     /// Minutes a session may stay unused before it ends.
     #[arg(long, env = "STACKYARD_SESSION_IDLE_MINUTES", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..=10_080))]

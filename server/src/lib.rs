@@ -52,6 +52,7 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
     let state = app::state::AppState::new(db, web::leptos_options(&site_root, args.listen), auth);
     state.hosts.load(&state.db).await?;
     let router = web::router(state.clone());
+    tokio::spawn(audit_retention(state.db.clone(), args.audit_retention_days));
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -75,6 +76,22 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
     }
     tracing::info!("Stackyard stopped");
     Ok(())
+}
+
+/// Deletes audit lines older than the retention, at start and then daily.
+async fn audit_retention(db: sea_orm::DatabaseConnection, days: u32) {
+    if days == 0 {
+        return;
+    }
+    let mut daily = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
+    loop {
+        daily.tick().await;
+        match app::auth::service::apply_audit_retention(&db, days).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("audit log: {n} lines older than {days} days deleted"),
+            Err(e) => tracing::warn!("audit log retention: {e}"),
+        }
+    }
 }
 
 /// On a console with no account yet, writes the one-time setup link to

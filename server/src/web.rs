@@ -83,6 +83,7 @@ pub fn router_with(state: AppState, limits: RequestLimits) -> Router {
     let gate = crate::access::Gate {
         state: state.clone(),
         pages: Arc::new(routes.iter().map(|r| r.path().to_owned()).collect()),
+        quiet: Arc::default(),
     };
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();

@@ -303,6 +303,16 @@ pub async fn insert_audit<C: ConnectionTrait>(db: &C, entry: AuditEntry) -> Resu
     .map(|_| ())
 }
 
+/// Deletes the audit lines older than `before`; how many went. The only
+/// deletion of audit lines: the retention the server runs daily.
+pub async fn prune_audit<C: ConnectionTrait>(db: &C, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(audit_log::Entity::delete_many()
+        .filter(audit_log::Column::At.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// What the audit page asks for, its times parsed: text filters match
 /// anywhere in the column, empty ones match everything.
 #[derive(Debug, Default)]

@@ -732,3 +732,60 @@ async fn idle_and_old_sessions_end() {
         assert_eq!(alive, step < steps, "after {step} half hours");
     }
 }
+
+#[tokio::test]
+async fn anonymous_page_refusals_are_logged_once_and_old_lines_expire() {
+    use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Statement};
+    let app = TestApp::sqlite().await;
+    let refusals = |app: &TestApp| {
+        let app_db = app.db.clone();
+        async move {
+            app::auth::entity::audit_log::Entity::find()
+                .all(&app_db)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.action == "page" && r.target == "/hosts")
+                .count()
+        }
+    };
+    for _ in 0..20 {
+        assert_eq!(app.get_status("/hosts", None).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(refusals(&app).await, 1, "twenty visits, one line");
+    // A signed-in viewer refused a page is logged every time.
+    let viewer = app.account("ivan", Role::Viewer).await;
+    let cookie = app.session(viewer).await;
+    for _ in 0..3 {
+        assert_eq!(app.get_status("/users", Some(&cookie)).await, StatusCode::FORBIDDEN);
+    }
+    let denied = app::auth::entity::audit_log::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.target == "/users" && r.username == "ivan")
+        .count();
+    assert_eq!(denied, 3);
+
+    // Retention: lines older than the limit go, the rest stay.
+    let before = app::auth::entity::audit_log::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    let backend = app.db.get_database_backend();
+    app.db
+        .execute(Statement::from_string(
+            backend,
+            "UPDATE audit_log SET at = datetime(at, '-400 days') WHERE target = '/users'".to_owned(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(auth::apply_audit_retention(&app.db, 0).await.unwrap(), 0);
+    assert_eq!(auth::apply_audit_retention(&app.db, 365).await.unwrap(), 3);
+    let after = app::auth::entity::audit_log::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(after, before - 3);
+}

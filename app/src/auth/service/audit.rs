@@ -100,6 +100,16 @@ pub async fn audit_best_effort(db: &DatabaseConnection, entry: AuditEntry) {
     }
 }
 
+/// Deletes the audit lines older than `days` days (none when `days` is 0);
+/// how many went. The server runs it at start and then daily.
+pub async fn apply_audit_retention(db: &DatabaseConnection, days: u32) -> Result<u64, DbErr> {
+    if days == 0 {
+        return Ok(0);
+    }
+    let before = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+    store::prune_audit(db, before).await
+}
+
 /// The newest audit lines matching the audit page's filter.
 pub async fn list_audit(
     db: &DatabaseConnection,
