@@ -181,6 +181,47 @@ fn delete_spares_volumes_other_vms_use() {
 }
 
 #[test]
+fn delete_spares_volumes_named_by_pool_or_backing_another() {
+    let h = host();
+    let conn = h.raw_connection().unwrap();
+    // A VM defined elsewhere (virsh, virt-manager) names mail's image by
+    // pool and volume, where mail names it by path: the same file.
+    conn.define_domain_xml(
+        "<domain type='test'><name>alias</name><memory unit='MiB'>256</memory>\
+         <os><type>hvm</type></os><devices><disk type='volume' device='disk'>\
+         <source pool='default' volume='mail.qcow2'/><target dev='vda'/></disk>\
+         </devices></domain>",
+    )
+    .unwrap();
+    let r = h.delete("alias", true).unwrap();
+    assert!(r.deleted_volumes.is_empty(), "{r:?}");
+    assert_eq!(
+        r.kept,
+        ["/var/lib/libvirt/images/mail.qcow2 (still used by another VM)"]
+    );
+
+    // An overlay built on web's image: web's image must stay.
+    let pool = conn.lookup_storage_pool_by_name("default").unwrap();
+    virt::storage_vol::StorageVol::create_xml(
+        &pool,
+        "<volume><name>web-overlay.qcow2</name><capacity>1073741824</capacity>\
+         <target><format type='qcow2'/></target><backingStore>\
+         <path>/var/lib/libvirt/images/web.qcow2</path><format type='qcow2'/>\
+         </backingStore></volume>",
+        0,
+    )
+    .unwrap();
+    h.force_off("web").unwrap();
+    let r = h.delete("web", true).unwrap();
+    assert!(r.deleted_volumes.is_empty(), "{r:?}");
+    assert_eq!(
+        r.kept,
+        ["/var/lib/libvirt/images/web.qcow2 (the backing file of \
+             /var/lib/libvirt/images/web-overlay.qcow2)"]
+    );
+}
+
+#[test]
 fn create_volume_is_thin_qcow2_and_refuses_taken_names() {
     let h = host();
     let v = h.create_volume("default", "data1.qcow2", 5 * GIB).unwrap();

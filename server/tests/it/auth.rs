@@ -750,14 +750,20 @@ async fn anonymous_page_refusals_are_logged_once_and_old_lines_expire() {
         }
     };
     for _ in 0..20 {
-        assert_eq!(app.get_status("/hosts", None).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.get_status("/hosts", None).await,
+            StatusCode::UNAUTHORIZED
+        );
     }
     assert_eq!(refusals(&app).await, 1, "twenty visits, one line");
     // A signed-in viewer refused a page is logged every time.
     let viewer = app.account("ivan", Role::Viewer).await;
     let cookie = app.session(viewer).await;
     for _ in 0..3 {
-        assert_eq!(app.get_status("/users", Some(&cookie)).await, StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.get_status("/users", Some(&cookie)).await,
+            StatusCode::FORBIDDEN
+        );
     }
     let denied = app::auth::entity::audit_log::Entity::find()
         .all(&app.db)
@@ -777,7 +783,8 @@ async fn anonymous_page_refusals_are_logged_once_and_old_lines_expire() {
     app.db
         .execute(Statement::from_string(
             backend,
-            "UPDATE audit_log SET at = datetime(at, '-400 days') WHERE target = '/users'".to_owned(),
+            "UPDATE audit_log SET at = datetime(at, '-400 days') WHERE target = '/users'"
+                .to_owned(),
         ))
         .await
         .unwrap();

@@ -4,7 +4,7 @@
 //! Sync, but the worker keeps one host per thread anyway so calls to one
 //! host are serialised and a slow host only delays itself.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Once;
 
 use virt::connect::{Connect, NodeInfo};
@@ -95,6 +95,13 @@ impl LibvirtHost {
     /// The domain XML [`Hypervisor::define_vm`] would define, without defining it.
     pub fn preview_vm_xml(&self, spec: &VmSpec) -> Result<String, HostError> {
         self.build_domain_xml(spec)
+    }
+
+    /// The open connection, for tests that set up what the console itself
+    /// never defines (a disk named by pool and volume, a backing chain).
+    #[cfg(feature = "testing")]
+    pub fn raw_connection(&self) -> Result<&Connect, HostError> {
+        self.connection()
     }
 
     pub(crate) fn connection(&self) -> Result<&Connect, HostError> {
@@ -399,11 +406,46 @@ impl LibvirtHost {
             }
             if let Ok(x) = d.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE) {
                 for disk in xml::parse_domain_disks(&x)? {
-                    used.extend(disk.path);
+                    used.extend(self.disk_path(&disk));
                 }
             }
         }
         Ok(used)
+    }
+
+    /// The file a disk uses, however its XML names it: `<source file|dev>`,
+    /// or `<source pool volume>` resolved through the pool. So a volume is
+    /// recognised as the same whether one VM names it by path and another
+    /// by pool and volume.
+    fn disk_path(&self, disk: &xml::DomainDisk) -> Option<String> {
+        if let Some(path) = &disk.path {
+            return Some(path.clone());
+        }
+        self.find_volume(disk)?.path().ok()
+    }
+
+    /// The files other volumes are built on (a qcow2 overlay's backing
+    /// file), each with the path of a volume built on it. Deleting one of
+    /// them would break that volume.
+    fn backing_files(&self) -> Result<BTreeMap<String, String>, HostError> {
+        let mut backs = BTreeMap::new();
+        let pools = self
+            .connection()?
+            .list_all_storage_pools(0)
+            .map_err(|e| self.err(&e))?;
+        for pool in pools {
+            if !pool.is_active().unwrap_or(false) {
+                continue;
+            }
+            for vol in pool.list_all_volumes(0).unwrap_or_default() {
+                let Ok(desc) = vol.xml_desc(0) else { continue };
+                if let Some(backing) = xml::parse_backing_path(&desc) {
+                    let on = vol.path().unwrap_or_default();
+                    backs.entry(backing).or_insert(on);
+                }
+            }
+        }
+        Ok(backs)
     }
 
     fn undefine(&self, dom: &Domain, name: &str) -> Result<(), HostError> {
@@ -622,17 +664,16 @@ impl Hypervisor for LibvirtHost {
             .xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)
             .map_err(|e| self.err(&e))?;
         let disks = xml::parse_domain_disks(&xml)?;
-        let shared = if delete_volumes {
-            self.paths_used_by_others(name)?
+        let (shared, backing) = if delete_volumes {
+            (self.paths_used_by_others(name)?, self.backing_files()?)
         } else {
-            BTreeSet::new()
+            (BTreeSet::new(), BTreeMap::new())
         };
         self.undefine(&dom, name)?;
         let mut report = DeleteReport::default();
         for disk in disks {
-            let label = disk
-                .path
-                .clone()
+            let label = self
+                .disk_path(&disk)
                 .or_else(|| disk.pool_volume.as_ref().map(|(p, v)| format!("{p}/{v}")))
                 .unwrap_or_else(|| disk.target.clone());
             if !delete_volumes {
@@ -643,6 +684,12 @@ impl Hypervisor for LibvirtHost {
                 report
                     .kept
                     .push(format!("{label} (still used by another VM)"));
+                continue;
+            }
+            if let Some(on) = backing.get(&label) {
+                report
+                    .kept
+                    .push(format!("{label} (the backing file of {on})"));
                 continue;
             }
             match self.find_volume(&disk) {

@@ -388,6 +388,15 @@ pub fn parse_domain_disks(xml: &str) -> Result<Vec<DomainDisk>, HostError> {
     Ok(out)
 }
 
+/// The backing file of a storage volume's XML (`<backingStore><path>`),
+/// if it has one.
+pub fn parse_backing_path(xml: &str) -> Option<String> {
+    let doc = parse(xml).ok()?;
+    let backing = child(doc.root_element(), "backingStore")?;
+    let path = child(backing, "path")?.text()?.trim();
+    (!path.is_empty()).then(|| path.to_string())
+}
+
 /// (bridge, forward mode) of a network XML. A `<forward>` without a mode
 /// means NAT in libvirt.
 pub fn parse_network(xml: &str) -> Result<(Option<String>, Option<String>), HostError> {
