@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Applies run one at a time: two concurrent applies of one zone would not
-/// corrupt a file (renames are atomic) but the last one would win.
+/// corrupt a file (renames are atomic) but the last one would win. The lock
+/// is held by the apply's own task, not by the request that started it.
 static APPLY_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 // ---- apply -------------------------------------------------------------------
@@ -20,12 +21,29 @@ static APPLY_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// then renamed over it; a refused zone keeps the old file and its message
 /// is reported. Then the primary is reloaded once, if anything was
 /// installed; NSD's NOTIFY brings the secondaries along.
+///
+/// The work runs as a task of its own, holding the lock: a request that
+/// goes away (the browser closed, the request's time limit) leaves it to
+/// finish, and no other apply starts before it has.
 pub async fn apply(
     db: &DatabaseConnection,
     zone_id: Option<i32>,
     checker: Arc<dyn ZoneChecker>,
 ) -> Result<ApplyReport, DomainError> {
-    let _one_at_a_time = APPLY_LOCK.lock().await;
+    let db = db.clone();
+    tokio::spawn(async move {
+        let _one_at_a_time = APPLY_LOCK.lock().await;
+        apply_now(&db, zone_id, checker).await
+    })
+    .await
+    .map_err(|e| DomainError::Failed(format!("the apply task failed: {e}")))?
+}
+
+async fn apply_now(
+    db: &DatabaseConnection,
+    zone_id: Option<i32>,
+    checker: Arc<dyn ZoneChecker>,
+) -> Result<ApplyReport, DomainError> {
     let primary = server_row::Entity::find()
         .filter(server_row::Column::Role.eq("primary"))
         .one(db)
@@ -182,5 +200,65 @@ mod tests {
         assert_eq!(r.zones[0].message, "refused: 192.0.2.66");
         assert!(r.reload.is_none());
         assert_eq!(std::fs::read_to_string(&file).unwrap(), good);
+    }
+
+    /// A checker that takes its time and counts how many checks overlap.
+    #[derive(Default)]
+    struct Slow {
+        now: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+    }
+    impl ZoneChecker for Slow {
+        fn check(
+            &self,
+            _: &Name,
+            _: &std::path::Path,
+        ) -> Result<(), crate::dns::nsd::CheckFailure> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let n = self.now.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(n, SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(400));
+            self.now.fetch_sub(1, SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn an_apply_whose_request_went_away_still_holds_the_lock() {
+        let (dir, db) = sqlite().await;
+        let zones = dir.path().join("zones");
+        std::fs::create_dir(&zones).unwrap();
+        add_server(
+            &db,
+            &ServerForm {
+                name: "ns1".into(),
+                role: "primary".into(),
+                ns_name: "ns1.example.com".into(),
+                address: "127.0.0.1".into(),
+                port: "5353".into(),
+                zones_dir: zones.display().to_string(),
+                reload_kind: "command".into(),
+                reload_value: "true".into(),
+            },
+        )
+        .await
+        .unwrap();
+        create_forward(&db, "alice", "example.com").await.unwrap();
+        let slow = Arc::new(Slow::default());
+        let checker: Arc<dyn ZoneChecker> = slow.clone();
+        // The browser goes away while the first apply checks its zone.
+        let gone = tokio::time::timeout(
+            std::time::Duration::from_millis(100),
+            apply(&db, None, Arc::clone(&checker)),
+        )
+        .await;
+        assert!(gone.is_err(), "the first apply was still running");
+        let second = apply(&db, None, checker).await.unwrap();
+        assert!(second.zones[0].installed, "{second:?}");
+        assert_eq!(
+            slow.most.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "two applies ran at once"
+        );
     }
 }
