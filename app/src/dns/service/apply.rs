@@ -5,7 +5,10 @@ use crate::dns::entity::server as server_row;
 use crate::dns::nsd::{apply_zone, reload, ApplyError, ZoneChecker};
 use crate::dns::store;
 use crate::dns::{ApplyReport, DomainError, ZoneApplied};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, Statement, TransactionTrait,
+};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -33,10 +36,38 @@ pub async fn apply(
     let db = db.clone();
     tokio::spawn(async move {
         let _one_at_a_time = APPLY_LOCK.lock().await;
-        apply_now(&db, zone_id, checker).await
+        let across_instances = instance_lock(&db).await?;
+        let report = apply_now(&db, zone_id, checker).await;
+        if let Some(lock) = across_instances {
+            lock.commit().await?;
+        }
+        report
     })
     .await
     .map_err(|e| DomainError::Failed(format!("the apply task failed: {e}")))?
+}
+
+/// The key of the PostgreSQL advisory lock that DNS applies take.
+const APPLY_LOCK_KEY: i64 = 0x5354_4143_4b44_4e53; // "STACKDNS"
+
+/// On PostgreSQL, where several instances may share the database, a
+/// transaction holding the DNS apply's advisory lock (released when it
+/// ends, also if the instance dies); waits while another instance applies.
+/// `None` on SQLite, which one instance uses.
+pub(crate) async fn instance_lock(
+    db: &DatabaseConnection,
+) -> Result<Option<DatabaseTransaction>, DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(None);
+    }
+    let txn = db.begin().await?;
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [APPLY_LOCK_KEY.into()],
+    ))
+    .await?;
+    Ok(Some(txn))
 }
 
 async fn apply_now(
@@ -260,5 +291,33 @@ mod tests {
             1,
             "two applies ran at once"
         );
+    }
+
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL: `make test` starts it and sets STACKYARD_TEST_POSTGRES_URL"]
+    async fn two_instances_on_postgres_never_apply_at_once() {
+        let pg = migrations::testing::PostgresDb::create().await.unwrap();
+        // Two instances: two pools on one database.
+        let a = sea_orm::Database::connect(pg.url.as_str()).await.unwrap();
+        let b = sea_orm::Database::connect(pg.url.as_str()).await.unwrap();
+        let held = instance_lock(&a)
+            .await
+            .unwrap()
+            .expect("a lock on PostgreSQL");
+        let waiting = tokio::spawn(async move {
+            let lock = instance_lock(&b).await.unwrap();
+            (lock, b)
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "the second instance waits");
+        held.commit().await.unwrap();
+        let (lock, b) = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("the second instance gets the lock once the first is done")
+            .unwrap();
+        lock.unwrap().commit().await.unwrap();
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+        pg.drop().await.unwrap();
     }
 }
