@@ -50,6 +50,30 @@ async fn request(addr: &str, text: &str) -> String {
         .expect("an answer and a closed connection")
 }
 
+/// `GET /healthz` by the server's address, on a connection of its own.
+async fn healthz(addr: &str) -> String {
+    request(
+        addr,
+        &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+    .await
+}
+
+/// A POST that announced 10 octets of body and sent 2: the server holds
+/// the request (and its connection) open while it waits for the rest.
+async fn body_still_coming(addr: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!("POST /api/auth/me HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 10\r\n\r\nab")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stream
+}
+
 fn status(answer: &str) -> &str {
     answer.lines().next().unwrap_or_default()
 }
@@ -71,11 +95,7 @@ async fn a_client_that_never_finishes_its_headers_is_closed() {
     assert!(closed.is_some(), "still open after 5 s");
     assert!(started.elapsed() < Duration::from_secs(3));
     // A client that sends its request in time is answered.
-    let ok = request(
-        &addr,
-        &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
-    )
-    .await;
+    let ok = healthz(&addr).await;
     assert_eq!(status(&ok), "HTTP/1.1 200 OK", "{ok}");
 }
 
@@ -85,24 +105,9 @@ async fn requests_beyond_the_limit_in_flight_are_refused_at_once() {
     let limits = web::RequestLimits::new(1, 8, Duration::from_secs(30));
     let (addr, _stop, _task) = server(&app, limits, listen::Limits::default()).await;
     // A request whose body is still coming holds the one place.
-    let mut holding = TcpStream::connect(&addr).await.unwrap();
-    holding
-        .write_all(
-            format!(
-                "POST /api/auth/me HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 10\r\n\
-                 Content-Type: application/x-www-form-urlencoded\r\n\r\nab"
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let holding = body_still_coming(&addr).await;
     let started = Instant::now();
-    let refused = request(
-        &addr,
-        &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
-    )
-    .await;
+    let refused = healthz(&addr).await;
     assert_eq!(
         status(&refused),
         "HTTP/1.1 503 Service Unavailable",
@@ -112,11 +117,7 @@ async fn requests_beyond_the_limit_in_flight_are_refused_at_once() {
     assert!(started.elapsed() < Duration::from_secs(2));
     drop(holding);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let ok = request(
-        &addr,
-        &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
-    )
-    .await;
+    let ok = healthz(&addr).await;
     assert_eq!(status(&ok), "HTTP/1.1 200 OK", "{ok}");
 }
 
@@ -230,15 +231,7 @@ async fn a_shutdown_closes_what_is_still_open_after_its_grace() {
     };
     let (addr, stop, task) = server(&app, web::RequestLimits::default(), connection).await;
     // A request that never finishes sending its body keeps its connection.
-    let mut stuck = TcpStream::connect(&addr).await.unwrap();
-    stuck
-        .write_all(
-            format!("POST /api/auth/me HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 10\r\n\r\nab")
-                .as_bytes(),
-        )
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _stuck = body_still_coming(&addr).await;
     let started = Instant::now();
     stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(3), task)
@@ -271,11 +264,7 @@ async fn a_name_that_is_not_the_consoles_is_refused() {
     );
     assert!(rebound.contains("--public-url"), "{rebound}");
     // By its address, or by the public URL's name, it answers.
-    let ok = request(
-        &addr,
-        &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
-    )
-    .await;
+    let ok = healthz(&addr).await;
     assert_eq!(status(&ok), "HTTP/1.1 200 OK", "{ok}");
     let named = request(
         &addr,

@@ -167,20 +167,10 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn apply_installs_checked_files_and_keeps_refused_ones() {
-        let (dir, db) = sqlite().await;
-        let zones = dir.path().join("zones");
-        std::fs::create_dir(&zones).unwrap();
-        let checker: Arc<dyn ZoneChecker> = Arc::new(Refuse("192.0.2.66"));
-        assert!(matches!(
-            apply(&db, None, Arc::clone(&checker))
-                .await
-                .map_err(AppError::from),
-            Err(AppError::Refused(_))
-        ));
+    /// A primary whose zone files go to `zones`, reloaded by `true`.
+    async fn add_primary(db: &DatabaseConnection, zones: &std::path::Path) {
         add_server(
-            &db,
+            db,
             &ServerForm {
                 name: "ns1".into(),
                 role: "primary".into(),
@@ -194,6 +184,21 @@ mod tests {
         )
         .await
         .unwrap();
+    }
+
+    #[tokio::test]
+    async fn apply_installs_checked_files_and_keeps_refused_ones() {
+        let (dir, db) = sqlite().await;
+        let zones = dir.path().join("zones");
+        std::fs::create_dir(&zones).unwrap();
+        let checker: Arc<dyn ZoneChecker> = Arc::new(Refuse("192.0.2.66"));
+        assert!(matches!(
+            apply(&db, None, Arc::clone(&checker))
+                .await
+                .map_err(AppError::from),
+            Err(AppError::Refused(_))
+        ));
+        add_primary(&db, &zones).await;
         let z = create_forward(&db, "alice", "example.com").await.unwrap();
         save_record(
             &db,
@@ -259,21 +264,7 @@ mod tests {
         let (dir, db) = sqlite().await;
         let zones = dir.path().join("zones");
         std::fs::create_dir(&zones).unwrap();
-        add_server(
-            &db,
-            &ServerForm {
-                name: "ns1".into(),
-                role: "primary".into(),
-                ns_name: "ns1.example.com".into(),
-                address: "127.0.0.1".into(),
-                port: "5353".into(),
-                zones_dir: zones.display().to_string(),
-                reload_kind: "command".into(),
-                reload_value: "true".into(),
-            },
-        )
-        .await
-        .unwrap();
+        add_primary(&db, &zones).await;
         create_forward(&db, "alice", "example.com").await.unwrap();
         let slow = Arc::new(Slow::default());
         let checker: Arc<dyn ZoneChecker> = slow.clone();
