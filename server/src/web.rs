@@ -176,7 +176,7 @@ fn bundle_files(pkg: &Path) -> tower_http::set_header::SetResponseHeader<ServeDi
 /// Limits on every request (the connection's own are in
 /// [`crate::listen`]). Beyond them the answer comes at once: 503 when too
 /// many requests are in flight or too many event streams open, 413 for a
-/// body over its route's limit, 503 after [`RequestLimits::time`].
+/// body over its route's limit, 503 after the time for an answer.
 #[derive(Clone)]
 pub struct RequestLimits {
     in_flight: Arc<tokio::sync::Semaphore>,

@@ -129,7 +129,7 @@ impl LoginGate {
     }
 
     /// Waits for the turn to check `username` from `client_addr`; `None`,
-    /// at once, when [`QUEUE`] checks of the pair already wait. The turn
+    /// at once, when three checks of the pair already wait. The turn
     /// ends when the claim is dropped.
     pub async fn claim(self: &Arc<Self>, username: &str, client_addr: &str) -> Option<Claim> {
         let key = (username.to_owned(), client_addr.to_owned());

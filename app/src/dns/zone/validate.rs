@@ -222,7 +222,7 @@ pub fn validate_zone(zone: &Zone) -> Vec<ZoneProblem> {
 /// [`validate_zone`] a record at a time: [`ZoneCheck::push`] each record
 /// in order (its index in the problems is its position), then
 /// [`ZoneCheck::finish`]. It keeps per name and per record a fixed-size key
-/// (see [`Key`]), and in full only the names that have a CNAME, so a large
+/// (a 96-bit hash pair), and in full only the names that have a CNAME, so a large
 /// file can be checked while it is read.
 pub struct ZoneCheck {
     origin: Name,
