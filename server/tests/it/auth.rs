@@ -271,10 +271,10 @@ async fn five_failures_throttle_further_attempts() {
 async fn a_burst_of_logins_gets_at_most_five_verifications() {
     let app = TestApp::sqlite().await;
     app.account("erin", Role::Viewer).await;
-    let before = app.logins.verifications();
+    let before = app.state.auth.logins.verifications();
     let burst = (0..500).map(|_| app.login("erin", "wrong wrong wrong"));
     let answers = futures::future::join_all(burst).await;
-    let verified = app.logins.verifications() - before;
+    let verified = app.state.auth.logins.verifications() - before;
     assert!(
         verified <= 5,
         "{verified} verifications for one name and address"

@@ -29,8 +29,6 @@ pub struct TestApp {
     pub router: Router,
     pub hosts: app::hosts::registry::HostRegistry,
     pub db: DatabaseConnection,
-    /// The login gate the server uses (its count of verifications).
-    pub logins: std::sync::Arc<auth::LoginGate>,
     /// The state behind `router`, for a router with other limits.
     pub state: app::state::AppState,
     _dir: tempfile::TempDir,
@@ -60,12 +58,7 @@ impl Response {
 
 impl TestApp {
     pub async fn sqlite() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("stackyard.db").display()
-        );
-        Self::with_url(&url, dir).await
+        Self::on_sqlite(PEER, |_| {}).await
     }
 
     pub async fn with_url(url: &str, dir: tempfile::TempDir) -> Self {
@@ -74,22 +67,22 @@ impl TestApp {
 
     /// A server on SQLite whose every request comes from `peer`.
     pub async fn sqlite_from(peer: SocketAddr) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("stackyard.db").display()
-        );
-        Self::configured(&url, dir, peer, |_| {}).await
+        Self::on_sqlite(peer, |_| {}).await
     }
 
     /// A server on SQLite whose auth settings `configure` changes.
     pub async fn sqlite_with(configure: impl FnOnce(&mut auth::AuthConfig)) -> Self {
+        Self::on_sqlite(PEER, configure).await
+    }
+
+    /// A server on a throwaway SQLite database.
+    async fn on_sqlite(peer: SocketAddr, configure: impl FnOnce(&mut auth::AuthConfig)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("stackyard.db").display()
         );
-        Self::configured(&url, dir, PEER, configure).await
+        Self::configured(&url, dir, peer, configure).await
     }
 
     async fn configured(
@@ -112,7 +105,6 @@ impl TestApp {
         app::hosts::registry::ensure_demo_host(&db, dir.path())
             .await
             .unwrap();
-        let logins = config.logins.clone();
         let state = app::state::AppState::new(db.clone(), options, config);
         state.hosts.load(&db).await.unwrap();
         let hosts = state.hosts.clone();
@@ -121,7 +113,6 @@ impl TestApp {
             router,
             db,
             hosts,
-            logins,
             state,
             _dir: dir,
         }
