@@ -26,6 +26,8 @@ postgres_start() {
   if ! _pg_as_postgres psql -p "$port" -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'stackyard_test'" | grep -q 1; then
     _pg_as_postgres psql -p "$port" -q -c "CREATE ROLE stackyard_test LOGIN PASSWORD 'stackyard_test' CREATEDB"
   fi
+  # The mail tests make the daemons' read-only role (scripts/mail-reader.sql).
+  _pg_as_postgres psql -p "$port" -q -c "ALTER ROLE stackyard_test CREATEDB CREATEROLE"
   export STACKYARD_TEST_POSTGRES_URL="postgres://stackyard_test:stackyard_test@127.0.0.1:$port/postgres"
   echo "PostgreSQL $version/$name on 127.0.0.1:$port"
 }

@@ -84,6 +84,11 @@ mod server {
             &self.state.db
         }
 
+        /// The key that seals the secrets kept in the database.
+        pub fn keys(&self) -> &crate::sealed::SealingKey {
+            &self.state.keys
+        }
+
         /// The caller's account name (`-` when nobody is signed in).
         pub fn username(&self) -> &str {
             self.auth.username()

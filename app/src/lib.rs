@@ -23,6 +23,8 @@ pub mod layouts;
 pub mod mail;
 pub mod routes;
 #[cfg(feature = "ssr")]
+pub mod sealed;
+#[cfg(feature = "ssr")]
 pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod state;

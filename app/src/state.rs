@@ -18,6 +18,10 @@ pub struct AppState {
     pub auth: crate::auth::service::AuthConfig,
     /// One libvirt worker per host, and the stream of their changes.
     pub hosts: crate::hosts::registry::HostRegistry,
+    /// Seals the secrets kept in the database (see [`crate::sealed`]).
+    pub keys: crate::sealed::SealingKey,
+    /// The mail database Postfix and Dovecot read (`--mail-db`), if any.
+    pub mail_db: Option<crate::mail::mirror::MailDb>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -31,6 +35,7 @@ impl AppState {
         db: DatabaseConnection,
         leptos_options: LeptosOptions,
         auth: crate::auth::service::AuthConfig,
+        keys: crate::sealed::SealingKey,
     ) -> Self {
         Self {
             db,
@@ -38,6 +43,8 @@ impl AppState {
             started_at: chrono::Utc::now(),
             auth,
             hosts: crate::hosts::registry::HostRegistry::default(),
+            keys,
+            mail_db: None,
         }
     }
 

@@ -72,7 +72,12 @@ async fn main() {
         ..auth::AuthConfig::default()
     };
     let options = stackyard_server::web::leptos_options(dir.path(), "127.0.0.1:0".parse().unwrap());
-    let state = app::state::AppState::new(db.clone(), options, config.clone());
+    let state = app::state::AppState::new(
+        db.clone(),
+        options,
+        config.clone(),
+        app::sealed::SealingKey::generate(),
+    );
     state.hosts.load(&db).await.unwrap();
     let (_, handle) = state.hosts.get(host.id).unwrap();
     handle.wait_reachable(Duration::from_secs(10)).await;

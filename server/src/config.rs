@@ -3,6 +3,7 @@
 use crate::ServerError;
 use app::auth::service::{AuthConfig, HashCost};
 use clap::Args;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::{net::SocketAddr, path::PathBuf};
 
 /// Where Stackyard keeps its data; shared by every command.
@@ -66,6 +67,20 @@ pub struct ServeArgs {
     #[arg(long, env = "STACKYARD_AUDIT_RETENTION_DAYS", default_value_t = 365)]
     pub audit_retention_days: u32,
 
+    /// The key that seals the TSIG secret and the DKIM private keys in the
+    /// database: a file of mode 0600, made at the first start. Keep it, and
+    /// back it up, apart from the database. Default: `DATA_DIR/secret.key`.
+    #[arg(long, env = "STACKYARD_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// A SQLite file Stackyard keeps for Postfix and Dovecot with the mail
+    /// domains, mailboxes and aliases only (made with mode 0640, in a
+    /// directory of mode 0750: give both to the daemons' group). Stackyard's
+    /// own database stays readable by its owner only. Not needed on
+    /// PostgreSQL (see `scripts/mail-reader.sql`).
+    #[arg(long, env = "STACKYARD_MAIL_DB")]
+    pub mail_db: Option<PathBuf>,
+
     /// Minutes a session may stay unused before it ends.
     #[arg(long, env = "STACKYARD_SESSION_IDLE_MINUTES", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..=10_080))]
@@ -92,18 +107,65 @@ impl DbArgs {
                 crate::db::redact_url(url)
             )));
         }
-        std::fs::create_dir_all(&self.data_dir).map_err(|source| ServerError::DataDir {
-            path: self.data_dir.clone(),
-            source,
-        })?;
-        Ok(format!(
-            "sqlite://{}?mode=rwc",
-            self.data_dir.join("stackyard.db").display()
-        ))
+        self.prepare_data_dir()?;
+        let file = self.data_dir.join("stackyard.db");
+        // SQLite would make the file (and, after it, its -wal and -shm,
+        // which take the file's mode) readable by all under the usual umask.
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&file);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => {
+                return Err(ServerError::DataDir {
+                    path: file.clone(),
+                    source,
+                })
+            }
+        }
+        Ok(format!("sqlite://{}?mode=rwc", file.display()))
+    }
+
+    /// Creates the data directory readable by its owner only (0700) and
+    /// makes an existing one, and the files Stackyard keeps in it, owner-only:
+    /// they hold password and session hashes, and sealed secrets.
+    pub fn prepare_data_dir(&self) -> Result<(), ServerError> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.data_dir)
+            .map_err(|source| ServerError::DataDir {
+                path: self.data_dir.clone(),
+                source,
+            })?;
+        app::sealed::tighten(&self.data_dir);
+        for name in OWN_FILES {
+            app::sealed::tighten(&self.data_dir.join(name));
+        }
+        Ok(())
     }
 }
 
+/// The files Stackyard makes in its data directory.
+const OWN_FILES: [&str; 6] = [
+    "stackyard.db",
+    "stackyard.db-wal",
+    "stackyard.db-shm",
+    "stackyard.db-journal",
+    "setup-url.txt",
+    "secret.key",
+];
+
 impl ServeArgs {
+    pub fn secret_key_path(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.db.data_dir.join("secret.key"))
+    }
+
     pub fn site_root(&self) -> PathBuf {
         if let Some(root) = &self.site_root {
             return root.clone();

@@ -39,6 +39,7 @@ pub enum ServerError {
 pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
     let auth = args.auth_config()?;
     let db = db::open(&args.db).await?;
+    let keys = sealing_key(&db, &args).await?;
     announce_setup(&db, &args).await?;
 
     let site_root = args.site_root();
@@ -49,7 +50,30 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
         );
     }
     app::hosts::registry::ensure_demo_host(&db, &args.db.data_dir).await?;
-    let state = app::state::AppState::new(db, web::leptos_options(&site_root, args.listen), auth);
+    let mut state = app::state::AppState::new(
+        db,
+        web::leptos_options(&site_root, args.listen),
+        auth,
+        keys,
+    );
+    if let Some(path) = &args.mail_db {
+        let mail_db = app::mail::mirror::MailDb::new(std::path::absolute(path).map_err(|e| {
+            ServerError::Config(format!("--mail-db {}: {e}", path.display()))
+        })?);
+        let synced = mail_db
+            .sync(&state.db)
+            .await
+            .map_err(|e| ServerError::Config(e.to_string()))?;
+        tracing::info!(
+            "mail database {}: {} domains, {} mailboxes, {} aliases",
+            mail_db.path().display(),
+            synced.domains,
+            synced.mailboxes,
+            synced.aliases
+        );
+        tokio::spawn(app::mail::mirror::keep_in_step(mail_db.clone(), state.db.clone()));
+        state.mail_db = Some(mail_db);
+    }
     state.hosts.load(&state.db).await?;
     let router = web::router(state.clone());
     tokio::spawn(audit_retention(state.db.clone(), args.audit_retention_days));
@@ -76,6 +100,50 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
     }
     tracing::info!("Stackyard stopped");
     Ok(())
+}
+
+/// The key that seals the secrets in the database, read from its file or
+/// made at the first start; secrets from before sealing are sealed now. A
+/// key that does not open the stored secrets stops the start, with what to
+/// do: nothing is sealed twice or lost.
+pub async fn sealing_key(
+    db: &sea_orm::DatabaseConnection,
+    args: &config::ServeArgs,
+) -> Result<app::sealed::SealingKey, ServerError> {
+    use app::sealed::{KeyFile, SealingKey};
+    args.db.prepare_data_dir()?;
+    let path = args.secret_key_path();
+    let (keys, how) =
+        SealingKey::load_or_create(&path).map_err(|e| ServerError::Config(e.to_string()))?;
+    if how == KeyFile::Created {
+        tracing::warn!(
+            "made the secret key file {}: back it up apart from the database; without it the TSIG and DKIM secrets cannot be read",
+            path.display()
+        );
+    }
+    let sealed = async {
+        let tsig = app::dns::service::seal_stored_key(db, &keys).await?;
+        let dkim = app::mail::store::seal_stored_keys(db, &keys).await?;
+        Ok::<_, app::error::AppError>(usize::from(tsig) + dkim)
+    };
+    match sealed.await {
+        Ok(0) => Ok(keys),
+        Ok(n) => {
+            tracing::info!("{n} secrets kept in clear in the database are now sealed");
+            Ok(keys)
+        }
+        Err(e) => {
+            if how == KeyFile::Created {
+                // The new key is of no use: the stored secrets need the old one.
+                let _ = std::fs::remove_file(&path);
+            }
+            Err(ServerError::Config(format!(
+                "{e}. The secrets in the database were sealed with the key file of the first start; \
+                 give its path with --secret-key-file (or restore {} from a backup).",
+                path.display()
+            )))
+        }
+    }
 }
 
 /// Deletes audit lines older than the retention, at start and then daily.

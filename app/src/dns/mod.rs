@@ -460,7 +460,7 @@ pub async fn add_server(#[server(flatten)] form: ServerForm) -> Result<ServerInf
         .audit("dns.server.add", form.name.trim())
         .run(|c| async move {
             c.summary(form.audit_summary());
-            service::add_server(c.db(), &form).await
+            service::add_server(c.db(), c.keys(), &form).await
         })
         .await
 }
@@ -476,7 +476,7 @@ pub async fn update_server(
         .audit("dns.server.update", form.name.trim())
         .run(|c| async move {
             c.summary(form.audit_summary());
-            service::update_server(c.db(), id, &form).await
+            service::update_server(c.db(), c.keys(), id, &form).await
         })
         .await
 }
@@ -503,7 +503,7 @@ pub async fn server_conf(id: i32) -> Result<String, AppError> {
         .audit("dns.server.conf", format!("server {id}"))
         .run(|c| async move {
             c.summary("nsd.conf with the TSIG secret shown");
-            service::server_conf(c.db(), id).await
+            service::server_conf(c.db(), c.keys(), id).await
         })
         .await
 }
@@ -514,7 +514,7 @@ api::access!(RevealKey, Access::Role(Role::Admin));
 pub async fn reveal_key() -> Result<String, AppError> {
     api::call::<RevealKey>()
         .audit("dns.key.reveal", service::KEY_NAME)
-        .run(|c| async move { service::reveal_secret(c.db()).await })
+        .run(|c| async move { service::reveal_secret(c.db(), c.keys()).await })
         .await
 }
 
@@ -524,7 +524,7 @@ api::access!(RotateKey, Access::Role(Role::Admin));
 pub async fn rotate_key() -> Result<KeyInfo, AppError> {
     api::call::<RotateKey>()
         .audit("dns.key.rotate", service::KEY_NAME)
-        .run(|c| async move { service::rotate_key(c.db()).await })
+        .run(|c| async move { service::rotate_key(c.db(), c.keys()).await })
         .await
 }
 

@@ -19,6 +19,8 @@
 pub mod check;
 #[cfg(feature = "ssr")]
 pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod mirror;
 pub mod pages;
 pub mod records;
 #[cfg(feature = "ssr")]
@@ -423,6 +425,7 @@ pub async fn add_mail_domain(name: String) -> Result<String, AppError> {
         .audit("mail.add_domain", name.trim())
         .run(|c| async move {
             let d = store::add_domain(c.db(), &name).await?;
+            mirror::changed(&c.state).await;
             c.target(d.name.clone());
             Ok::<_, DomainError>(d.name)
         })
@@ -436,7 +439,9 @@ pub async fn remove_mail_domain(domain: String) -> Result<(), AppError> {
         .audit("mail.remove_domain", domain.trim())
         .run(|c| async move {
             c.summary("with its mailboxes, aliases and DKIM keys");
-            store::remove_domain(c.db(), &domain).await
+            store::remove_domain(c.db(), &domain).await?;
+            mirror::changed(&c.state).await;
+            Ok::<_, DomainError>(())
         })
         .await
 }
@@ -491,6 +496,7 @@ pub async fn add_mailbox(
                 address, password, ..
             } = form;
             let m = store::add_mailbox(c.db(), &domain, &address, password, quota, cost).await?;
+            mirror::changed(&c.state).await;
             c.target(m.address.clone());
             Ok::<_, DomainError>(m)
         })
@@ -504,7 +510,9 @@ pub async fn set_mailbox_password(address: String, password: String) -> Result<(
         .audit("mail.set_password", address.trim())
         .run(|c| async move {
             let cost = c.state.auth.hash_cost;
-            store::set_mailbox_password(c.db(), &address, password, cost).await
+            store::set_mailbox_password(c.db(), &address, password, cost).await?;
+            mirror::changed(&c.state).await;
+            Ok::<_, DomainError>(())
         })
         .await
 }
@@ -522,7 +530,9 @@ pub async fn update_mailbox(
             let active = input::flag(&active);
             c.summary(format!("quota {} MiB, active {active}", quota_mib.trim()));
             let quota = input::quota_mib(&quota_mib)?;
-            store::update_mailbox(c.db(), &address, quota, active).await
+            let m = store::update_mailbox(c.db(), &address, quota, active).await?;
+            mirror::changed(&c.state).await;
+            Ok::<_, DomainError>(m)
         })
         .await
 }
@@ -532,7 +542,11 @@ api::access!(RemoveMailbox, Access::Role(Role::Admin));
 pub async fn remove_mailbox(address: String) -> Result<String, AppError> {
     api::call::<RemoveMailbox>()
         .audit("mail.remove_mailbox", address.trim())
-        .run(|c| async move { store::remove_mailbox(c.db(), &address).await })
+        .run(|c| async move {
+            let gone = store::remove_mailbox(c.db(), &address).await?;
+            mirror::changed(&c.state).await;
+            Ok::<_, DomainError>(gone)
+        })
         .await
 }
 
@@ -550,6 +564,7 @@ pub async fn add_alias(
         .run(|c| async move {
             c.summary(format!("→ {}", destination.trim()));
             let a = store::add_alias(c.db(), &domain, &source, &destination).await?;
+            mirror::changed(&c.state).await;
             c.target(a.source.clone());
             Ok::<_, DomainError>(a)
         })
@@ -563,6 +578,7 @@ pub async fn remove_alias(id: i32) -> Result<(), AppError> {
         .audit("mail.remove_alias", format!("alias {id}"))
         .run(|c| async move {
             let a = store::remove_alias(c.db(), id).await?;
+            mirror::changed(&c.state).await;
             c.target(a.source);
             c.summary(format!("→ {}", a.destination));
             Ok::<_, DomainError>(())
@@ -579,7 +595,7 @@ pub async fn run_mail_check(domain: String) -> Result<CheckResult, AppError> {
     api::call::<RunMailCheck>()
         .audit("mail.check", domain.trim())
         .run(|c| async move {
-            let result = service::check::run(c.db(), &domain).await?;
+            let result = service::check::run(c.db(), c.keys(), &domain).await?;
             c.summary(service::check::summary(&result));
             Ok::<_, DomainError>(result)
         })
@@ -596,7 +612,7 @@ pub async fn dkim_private_key(domain: String, selector: String) -> Result<Config
         .audit("mail.dkim_private_key", dkim_owner(&domain, &selector))
         .run(|c| async move {
             c.summary("private key downloaded");
-            service::dkim_private_key(c.db(), &domain, &selector).await
+            service::dkim_private_key(c.db(), c.keys(), &domain, &selector).await
         })
         .await
 }
@@ -605,7 +621,10 @@ api::access!(MailConfigDefaults, Access::Role(Role::Admin));
 #[server(prefix = "/api", endpoint = "mail/config_defaults")]
 pub async fn mail_config_defaults() -> Result<ConfigDefaults, AppError> {
     api::call::<MailConfigDefaults>()
-        .run(|c| async move { Ok::<_, DomainError>(store::config_defaults(c.db())) })
+        .run(|c| async move {
+            let mail_db = c.state.mail_db.as_ref().map(mirror::MailDb::path);
+            Ok::<_, DomainError>(store::config_defaults(c.db(), mail_db))
+        })
         .await
 }
 
@@ -617,7 +636,10 @@ pub async fn mail_server_config(
 ) -> Result<Vec<ConfigFile>, AppError> {
     api::call::<MailServerConfig>()
         .audit("mail.server_config", "postfix+dovecot")
-        .run(|_| async move { service::config::files(&form) })
+        .run(|c| async move {
+            let own = store::config_defaults(c.db(), None).sqlite_path;
+            service::config::files(&form, Some(own.as_str()).filter(|p| !p.is_empty()))
+        })
         .await
 }
 
@@ -721,7 +743,14 @@ pub async fn generate_dkim(
         .run(|c| async move {
             c.summary(algorithm.clone());
             let k =
-                service::generate_dkim_key(c.db(), c.username(), &domain, &selector, &algorithm)
+                service::generate_dkim_key(
+                    c.db(),
+                    c.keys(),
+                    c.username(),
+                    &domain,
+                    &selector,
+                    &algorithm,
+                )
                     .await?;
             c.summary(format!(
                 "{} {}",

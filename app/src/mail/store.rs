@@ -13,6 +13,7 @@ use crate::mail::check::mailstore::{self, MailAlias, Mailbox};
 use crate::mail::check::password::{hash_password, Argon2Cost};
 use crate::mail::entity::{mail_alias, mail_check_run, mail_dkim_key, mail_domain, mailbox};
 use crate::mail::service::input::{self, CheckSettings};
+use crate::sealed::SealingKey;
 use crate::mail::{
     AliasRow, DkimKeyInfo, DomainError, LastCheck, MailDomainSummary, MailSettings, MailboxRow,
 };
@@ -448,6 +449,7 @@ pub async fn dkim_keys(db: &DatabaseConnection, domain: &str) -> Result<Vec<Dkim
 /// receivers cache the old key for the record's TTL.
 pub async fn add_dkim_key<C: ConnectionTrait>(
     db: &C,
+    keys: &SealingKey,
     domain: &str,
     selector: &str,
     pair: &crate::mail::records::dkim::DkimKeyPair,
@@ -474,7 +476,7 @@ pub async fn add_dkim_key<C: ConnectionTrait>(
         selector: Set(selector.to_owned()),
         algorithm: Set(key.key_type().to_string()),
         bits: Set(key.rsa_bits().and_then(|b| i32::try_from(b).ok())),
-        private_key: Set(key.pem().to_owned()),
+        private_key: Set(keys.seal(DKIM_SEALED_FOR, key.pem().as_bytes())),
         public_record: Set(pair.record.clone()),
         created_at: Set(chrono::Utc::now()),
         ..Default::default()
@@ -487,17 +489,50 @@ pub async fn add_dkim_key<C: ConnectionTrait>(
 /// The PEM for the signer (OpenDKIM, rspamd). Callers audit the access.
 pub async fn dkim_private_key(
     db: &DatabaseConnection,
+    keys: &SealingKey,
     domain: &str,
     selector: &str,
 ) -> Result<String> {
     let domain = find_domain(db, domain).await?;
-    mail_dkim_key::Entity::find()
+    let row = mail_dkim_key::Entity::find()
         .filter(mail_dkim_key::Column::Domain.eq(&domain.name))
         .filter(mail_dkim_key::Column::Selector.eq(selector.trim()))
         .one(db)
         .await?
-        .map(|k| k.private_key)
-        .ok_or_else(|| DomainError::NotFound(format!("DKIM key {selector}")))
+        .ok_or_else(|| DomainError::NotFound(format!("DKIM key {selector}")))?;
+    open_private_key(keys, &row)
+}
+
+/// What a DKIM private key is sealed for (see [`crate::sealed`]).
+const DKIM_SEALED_FOR: &str = "mail_dkim_key.private_key";
+
+/// The PEM of a stored key.
+pub fn open_private_key(keys: &SealingKey, row: &mail_dkim_key::Model) -> Result<String> {
+    keys.open(DKIM_SEALED_FOR, &row.private_key).map_err(|e| {
+        DomainError::Failed(format!(
+            "the private key of {}._domainkey.{}: {e}",
+            row.selector, row.domain
+        ))
+    })
+}
+
+/// Seals the DKIM private keys still kept in clear (a database from before
+/// sealing) and checks that `keys` opens the sealed ones; how many were
+/// sealed now.
+pub async fn seal_stored_keys(db: &DatabaseConnection, keys: &SealingKey) -> Result<usize> {
+    let mut sealed = 0;
+    for row in mail_dkim_key::Entity::find().all(db).await? {
+        if crate::sealed::is_sealed(&row.private_key) {
+            open_private_key(keys, &row)?;
+            continue;
+        }
+        let text = keys.seal(DKIM_SEALED_FOR, row.private_key.as_bytes());
+        let mut row: mail_dkim_key::ActiveModel = row.into();
+        row.private_key = Set(text);
+        row.update(db).await?;
+        sealed += 1;
+    }
+    Ok(sealed)
 }
 
 pub async fn remove_dkim_key<C: ConnectionTrait>(
@@ -566,9 +601,14 @@ pub async fn last_checks<C: ConnectionTrait>(
         .collect())
 }
 
-/// How the daemons reach this database, as far as the connection tells:
-/// the SQLite file (absolute), or the PostgreSQL host, port and database.
-pub fn config_defaults(db: &DatabaseConnection) -> crate::mail::ConfigDefaults {
+/// How the daemons reach the mail tables: on SQLite the mail database
+/// (`mail_db`, which Stackyard keeps in step; Stackyard's own file when
+/// `mail_db` is `None`, for callers that need to know it), on PostgreSQL
+/// the host, port and database of the connection.
+pub fn config_defaults(
+    db: &DatabaseConnection,
+    mail_db: Option<&std::path::Path>,
+) -> crate::mail::ConfigDefaults {
     use sea_orm::DatabaseBackend;
     let mut d = crate::mail::ConfigDefaults {
         backend: "sqlite".to_owned(),
@@ -580,7 +620,7 @@ pub fn config_defaults(db: &DatabaseConnection) -> crate::mail::ConfigDefaults {
     match db.get_database_backend() {
         DatabaseBackend::Sqlite => {
             let options = db.get_sqlite_connection_pool().connect_options();
-            let path = options.get_filename();
+            let path = mail_db.unwrap_or_else(|| options.get_filename());
             d.sqlite_path = std::path::absolute(path)
                 .unwrap_or_else(|_| path.to_path_buf())
                 .display()

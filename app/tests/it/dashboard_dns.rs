@@ -59,6 +59,7 @@ async fn attention(
 async fn the_dns_panel_compares_the_store_the_primary_and_each_secondary() {
     let work = tempfile::tempdir().unwrap();
     let db = database(work.path()).await;
+    let keys = app::sealed::SealingKey::generate();
     // Nothing is kept between views here: every call asks again.
     let serials = soa::Serials::new(Duration::ZERO);
     let (pdir, pcfg) = Nsd::prepare(free_port());
@@ -70,6 +71,7 @@ async fn the_dns_panel_compares_the_store_the_primary_and_each_secondary() {
 
     let primary = dns::add_server(
         &db,
+        &keys,
         &server(
             "ns1",
             "primary",
@@ -82,12 +84,14 @@ async fn the_dns_panel_compares_the_store_the_primary_and_each_secondary() {
     .unwrap();
     let secondary = dns::add_server(
         &db,
+        &keys,
         &server("ns2", "secondary", scfg.port, "", ("command", "true")),
     )
     .await
     .unwrap();
     dns::add_server(
         &db,
+        &keys,
         &server("ns3", "secondary", tcfg.port, "", ("command", "true")),
     )
     .await
@@ -118,12 +122,12 @@ async fn the_dns_panel_compares_the_store_the_primary_and_each_secondary() {
     let p = Nsd::start(
         pdir,
         pcfg,
-        &dns::server_conf(&db, primary.id).await.unwrap(),
+        &dns::server_conf(&db, &keys, primary.id).await.unwrap(),
     );
     let s = Nsd::start(
         sdir,
         scfg,
-        &dns::server_conf(&db, secondary.id).await.unwrap(),
+        &dns::server_conf(&db, &keys, secondary.id).await.unwrap(),
     );
     let checker: std::sync::Arc<dyn app::dns::nsd::ZoneChecker> =
         std::sync::Arc::new(app::dns::nsd::NsdCheckzone::default());

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use app::auth::{service as auth, Role};
+use app::state::AppState;
 use axum::{body::Body, extract::connect_info::MockConnectInfo, Router};
 use http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -72,11 +73,16 @@ impl TestApp {
 
     /// A server on SQLite whose auth settings `configure` changes.
     pub async fn sqlite_with(configure: impl FnOnce(&mut auth::AuthConfig)) -> Self {
+        Self::on_sqlite(PEER, |state| configure(&mut state.auth)).await
+    }
+
+    /// A server on SQLite whose state `configure` changes before it serves.
+    pub async fn sqlite_with_state(configure: impl FnOnce(&mut AppState)) -> Self {
         Self::on_sqlite(PEER, configure).await
     }
 
     /// A server on a throwaway SQLite database.
-    async fn on_sqlite(peer: SocketAddr, configure: impl FnOnce(&mut auth::AuthConfig)) -> Self {
+    async fn on_sqlite(peer: SocketAddr, configure: impl FnOnce(&mut AppState)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!(
             "sqlite://{}?mode=rwc",
@@ -89,23 +95,24 @@ impl TestApp {
         url: &str,
         dir: tempfile::TempDir,
         peer: SocketAddr,
-        configure: impl FnOnce(&mut auth::AuthConfig),
+        configure: impl FnOnce(&mut AppState),
     ) -> Self {
         let db = db::connect(url).await.unwrap();
         migrations::migrate(&db).await.unwrap();
         let options = web::leptos_options(&dir.path().join("site"), "127.0.0.1:0".parse().unwrap());
-        let mut config = auth::AuthConfig {
+        let config = auth::AuthConfig {
             hash_cost: auth::HashCost::TESTING,
             // The console's name in these tests (a name is answered only
             // when it is the public URL's).
             public_origin: Some(ORIGIN.to_owned()),
             ..auth::AuthConfig::default()
         };
-        configure(&mut config);
         app::hosts::registry::ensure_demo_host(&db, dir.path())
             .await
             .unwrap();
-        let state = app::state::AppState::new(db.clone(), options, config);
+        let mut state =
+            AppState::new(db.clone(), options, config, app::sealed::SealingKey::generate());
+        configure(&mut state);
         state.hosts.load(&db).await.unwrap();
         let hosts = state.hosts.clone();
         let router = web::router(state.clone()).layer(MockConnectInfo(peer));
@@ -116,6 +123,11 @@ impl TestApp {
             state,
             _dir: dir,
         }
+    }
+
+    /// The throwaway directory its SQLite database lives in.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// Where this server looks for its site files (`pkg/`, the favicon).

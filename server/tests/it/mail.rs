@@ -13,6 +13,7 @@ use app::auth::Role;
 use common::TestApp;
 use http::StatusCode;
 use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -226,7 +227,13 @@ async fn mailboxes_and_aliases_by_form_with_roles_and_audit() {
 #[tokio::test]
 #[ignore = "needs dovecot and postfix: apt-get install -y dovecot-core postfix postfix-sqlite"]
 async fn daemons_read_what_the_console_stored() {
-    let app = TestApp::sqlite().await;
+    // The daemons read a mail database of their own, never Stackyard's.
+    let mail_dir = tempfile::tempdir().unwrap();
+    let mail_db = mail_dir.path().join("mail").join("mail.db");
+    let app = TestApp::sqlite_with_state(|state| {
+        state.mail_db = Some(app::mail::mirror::MailDb::new(&mail_db));
+    })
+    .await;
     let root = admin(&app).await;
     for (path, fields) in [
         ("/api/mail/add_domain", form(&[("name", "example.test")])),
@@ -269,29 +276,58 @@ async fn daemons_read_what_the_console_stored() {
     let wrong = run(Command::new("doveadm").args(["pw", "-t", &stored, "-p", "wrong"]));
     assert!(!wrong.status.success());
 
-    // The lookup tables as the admin downloads them, against Stackyard's own
-    // database file.
+    // The lookup tables as the admin downloads them, against the mail
+    // database: owner and group may read it, others not even enter its
+    // directory, and it holds the mail tables only.
     let defaults = app
         .post("/api/mail/config_defaults", "", Some(&root))
         .await
         .json();
     let db_path = defaults["sqlite_path"].as_str().unwrap().to_owned();
-    assert!(Path::new(&db_path).is_absolute() && Path::new(&db_path).exists());
-    let files = app
+    assert_eq!(Path::new(&db_path), mail_db);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&mail_db), 0o640);
+    assert_eq!(mode(mail_db.parent().unwrap()), 0o750);
+    let tables: Vec<String> = {
+        use sea_orm::{ConnectionTrait, Statement};
+        let conn = sea_orm::Database::connect(format!("sqlite://{db_path}?mode=ro"))
+            .await
+            .unwrap();
+        let sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
+        conn.query_all(Statement::from_string(conn.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0).unwrap())
+            .collect()
+    };
+    assert_eq!(tables, ["mail_alias", "mail_domain", "mailbox"]);
+    let config = |path: &str| {
+        form(&[
+            ("backend", "sqlite"),
+            ("sqlite_path", path),
+            ("pg_host", ""),
+            ("pg_port", ""),
+            ("pg_dbname", ""),
+            ("pg_user", ""),
+            ("pg_password", ""),
+            ("mail_root", "/var/vmail"),
+        ])
+    };
+    // Stackyard's own file is refused, by its field.
+    let own = app.data_dir().join("stackyard.db");
+    let refused = app
         .post(
             "/api/mail/server_config",
-            &form(&[
-                ("backend", "sqlite"),
-                ("sqlite_path", &db_path),
-                ("pg_host", ""),
-                ("pg_port", ""),
-                ("pg_dbname", ""),
-                ("pg_user", ""),
-                ("pg_password", ""),
-                ("mail_root", "/var/vmail"),
-            ]),
+            &config(&own.display().to_string()),
             Some(&root),
         )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(refused.json()["Invalid"]["field"], "sqlite_path");
+    assert!(refused.body.contains("--mail-db"), "{}", refused.body);
+    let files = app
+        .post("/api/mail/server_config", &config(&db_path), Some(&root))
         .await;
     assert_eq!(files.status, StatusCode::OK, "{}", files.body);
     let dir = tempfile::tempdir().unwrap();
@@ -388,14 +424,36 @@ async fn postfix_reads_the_pgsql_tables_of_a_postgres_console() {
         .json();
     assert_eq!(defaults["backend"], "pgsql");
     assert_eq!(defaults["pg_dbname"], pg.name.as_str());
-    // The test cluster's role stands in for the daemons' read-only role.
-    let admin_url = std::env::var(migrations::testing::POSTGRES_ENV).unwrap();
-    let userinfo = admin_url
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split('@').next())
+    // The daemons' role, as the shipped script grants it: the mail columns
+    // and nothing else.
+    use sea_orm::ConnectionTrait as _;
+    let script = include_str!("../../../scripts/mail-reader.sql");
+    app.db.execute_unprepared(script).await.unwrap();
+    let (user, password) = (format!("reader_{}", pg.name), "reader-password");
+    app.db
+        .execute_unprepared(&format!(
+            "CREATE ROLE {user} LOGIN PASSWORD '{password}' IN ROLE stackyard_mail"
+        ))
+        .await
         .unwrap();
-    let (user, password) = userinfo.split_once(':').unwrap();
+    let reader = {
+        let (scheme, rest) = pg.url.split_once("://").unwrap();
+        let host = rest.split_once('@').unwrap().1;
+        sea_orm::Database::connect(format!("{scheme}://{user}:{password}@{host}"))
+            .await
+            .unwrap()
+    };
+    for secret in [
+        "SELECT secret FROM dns_tsig_key",
+        "SELECT private_key FROM mail_dkim_key",
+        "SELECT * FROM mailbox",
+        "SELECT mail_host FROM mail_domain",
+    ] {
+        let e = reader.execute_unprepared(secret).await.unwrap_err();
+        assert!(e.to_string().contains("permission denied"), "{secret}: {e}");
+    }
+    reader.close().await.unwrap();
+    let user = user.as_str();
     let files = app
         .post(
             "/api/mail/server_config",
@@ -440,6 +498,10 @@ async fn postfix_reads_the_pgsql_tables_of_a_postgres_console() {
     assert_eq!(stdout(&alias), "user@example.test", "{alias:?}");
     let miss = query("nobody@example.test", "virtual_mailbox_maps.cf");
     assert_eq!(miss.status.code(), Some(1), "{miss:?}");
+    app.db
+        .execute_unprepared(&format!("DROP ROLE {user}"))
+        .await
+        .unwrap();
     drop(app);
     pg.drop().await.unwrap();
 }

@@ -11,6 +11,7 @@ mod common;
 mod auth;
 mod dashboard;
 mod dns;
+mod files;
 mod hosts;
 mod http;
 mod layout_cli;

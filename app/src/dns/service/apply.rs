@@ -171,6 +171,7 @@ mod tests {
     async fn add_primary(db: &DatabaseConnection, zones: &std::path::Path) {
         add_server(
             db,
+            &crate::sealed::SealingKey::generate(),
             &ServerForm {
                 name: "ns1".into(),
                 role: "primary".into(),

@@ -19,7 +19,7 @@ pub use records::{
     save_summary, value_field, PtrChoice,
 };
 pub use servers::{
-    add_server, remove_server, reveal_secret, rotate_key, server_conf, servers, tsig,
+    add_server, remove_server, reveal_secret, rotate_key, seal_stored_key, server_conf, servers, tsig,
     update_server, KEY_NAME,
 };
 

@@ -9,6 +9,7 @@ use crate::dns::nsd::{
 use crate::dns::store;
 use crate::dns::zone::Name;
 use crate::dns::{DomainError, KeyInfo, ServerForm, ServerInfo, ServersView};
+use crate::sealed::SealingKey;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Set,
@@ -142,9 +143,10 @@ pub async fn servers(db: &DatabaseConnection) -> Result<ServersView, DomainError
 /// Adds a server entry; the first one also generates the TSIG key.
 pub async fn add_server(
     db: &DatabaseConnection,
+    keys: &SealingKey,
     form: &ServerForm,
 ) -> Result<ServerInfo, DomainError> {
-    save_server(db, None, form).await
+    save_server(db, keys, None, form).await
 }
 
 /// Changes a server entry: the same checks as [`add_server`], the entry
@@ -152,14 +154,16 @@ pub async fn add_server(
 /// change with the addresses, so the page offers them again.
 pub async fn update_server(
     db: &DatabaseConnection,
+    keys: &SealingKey,
     id: i32,
     form: &ServerForm,
 ) -> Result<ServerInfo, DomainError> {
-    save_server(db, Some(id), form).await
+    save_server(db, keys, Some(id), form).await
 }
 
 async fn save_server(
     db: &DatabaseConnection,
+    keys: &SealingKey,
     id: Option<i32>,
     form: &ServerForm,
 ) -> Result<ServerInfo, DomainError> {
@@ -290,7 +294,7 @@ async fn save_server(
         }
     };
     if tsig_key::Entity::find().one(&txn).await?.is_none() {
-        store_new_key(&txn).await?;
+        store_new_key(&txn, keys).await?;
     }
     txn.commit().await?;
     Ok(info_of(&row))
@@ -306,14 +310,20 @@ pub async fn remove_server(db: &DatabaseConnection, id: i32) -> Result<ServerInf
     Ok(info_of(&row))
 }
 
-async fn store_new_key<C: ConnectionTrait>(db: &C) -> Result<KeyInfo, DomainError> {
+/// What the TSIG secret is sealed for (see [`crate::sealed`]).
+const SEALED_FOR: &str = "dns_tsig_key.secret";
+
+async fn store_new_key<C: ConnectionTrait>(
+    db: &C,
+    keys: &SealingKey,
+) -> Result<KeyInfo, DomainError> {
     let key = TsigKey::generate(KEY_NAME)
         .map_err(|e| DomainError::Failed(format!("no TSIG key: {e}")))?;
     tsig_key::Entity::delete_many().exec(db).await?;
     let row = tsig_key::ActiveModel {
         name: Set(key.name().to_owned()),
         algorithm: Set(key.algorithm().as_str().to_owned()),
-        secret: Set(key.secret().reveal_base64()),
+        secret: Set(keys.seal(SEALED_FOR, key.secret().reveal_base64().as_bytes())),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -328,15 +338,18 @@ async fn store_new_key<C: ConnectionTrait>(db: &C) -> Result<KeyInfo, DomainErro
 
 /// Replaces the TSIG key with a newly generated one (every server's
 /// nsd.conf must then be regenerated).
-pub async fn rotate_key(db: &DatabaseConnection) -> Result<KeyInfo, DomainError> {
+pub async fn rotate_key(
+    db: &DatabaseConnection,
+    keys: &SealingKey,
+) -> Result<KeyInfo, DomainError> {
     let txn = db.begin().await?;
-    let info = store_new_key(&txn).await?;
+    let info = store_new_key(&txn, keys).await?;
     txn.commit().await?;
     Ok(info)
 }
 
 /// The TSIG key with its secret, for nsd.conf and an admin who asks.
-pub async fn tsig(db: &DatabaseConnection) -> Result<TsigKey, DomainError> {
+pub async fn tsig(db: &DatabaseConnection, keys: &SealingKey) -> Result<TsigKey, DomainError> {
     let row = tsig_key::Entity::find().one(db).await?.ok_or_else(|| {
         DomainError::Refused("There is no TSIG key yet: add a DNS server first.".into())
     })?;
@@ -346,20 +359,55 @@ pub async fn tsig(db: &DatabaseConnection) -> Result<TsigKey, DomainError> {
             row.algorithm
         )));
     }
-    let secret = Secret::from_base64(&row.secret)
-        .map_err(|e| DomainError::Failed(format!("stored TSIG secret unreadable: {e}")))?;
+    let unreadable = |e: &dyn std::fmt::Display| {
+        DomainError::Failed(format!("stored TSIG secret unreadable: {e}"))
+    };
+    let base64 = keys
+        .open(SEALED_FOR, &row.secret)
+        .map_err(|e| unreadable(&e))?;
+    let secret = Secret::from_base64(&base64).map_err(|e| unreadable(&e))?;
     TsigKey::new(&row.name, TsigAlgorithm::HmacSha256, secret)
         .map_err(|e| DomainError::Failed(e.to_string()))
 }
 
 /// The TSIG secret in base64, for an admin who asks.
-pub async fn reveal_secret(db: &DatabaseConnection) -> Result<String, DomainError> {
-    Ok(tsig(db).await?.secret().reveal_base64())
+pub async fn reveal_secret(
+    db: &DatabaseConnection,
+    keys: &SealingKey,
+) -> Result<String, DomainError> {
+    Ok(tsig(db, keys).await?.secret().reveal_base64())
+}
+
+/// Seals a TSIG secret still kept in clear (a database from before
+/// sealing), and checks that `keys` opens the stored one: a server started
+/// with another key file stops here rather than failing at the first apply.
+/// Whether a secret was sealed now.
+pub async fn seal_stored_key(
+    db: &DatabaseConnection,
+    keys: &SealingKey,
+) -> Result<bool, DomainError> {
+    let Some(row) = tsig_key::Entity::find().one(db).await? else {
+        return Ok(false);
+    };
+    if crate::sealed::is_sealed(&row.secret) {
+        keys.open(SEALED_FOR, &row.secret)
+            .map_err(|e| DomainError::Failed(format!("the TSIG secret: {e}")))?;
+        return Ok(false);
+    }
+    let sealed = keys.seal(SEALED_FOR, row.secret.as_bytes());
+    let mut row: tsig_key::ActiveModel = row.into();
+    row.secret = Set(sealed);
+    row.update(db).await?;
+    Ok(true)
 }
 
 /// nsd.conf's `key:` and `zone:` clauses for server `id`, for every zone.
 /// Contains the TSIG secret.
-pub async fn server_conf(db: &DatabaseConnection, id: i32) -> Result<String, DomainError> {
+pub async fn server_conf(
+    db: &DatabaseConnection,
+    keys: &SealingKey,
+    id: i32,
+) -> Result<String, DomainError> {
     let rows = server_row::Entity::find()
         .order_by_asc(server_row::Column::Id)
         .all(db)
@@ -374,7 +422,7 @@ pub async fn server_conf(db: &DatabaseConnection, id: i32) -> Result<String, Dom
         .into_iter()
         .map(|z| z.origin)
         .collect();
-    let key = tsig(db).await?;
+    let key = tsig(db, keys).await?;
     Ok(nsd_conf_zones(&nsd_server(row)?, &all, &zones, &key)?)
 }
 
@@ -390,6 +438,7 @@ mod tests {
     #[tokio::test]
     async fn servers_key_and_conf() {
         let (_dir, db) = sqlite().await;
+        let keys = SealingKey::generate();
         let form = ServerForm {
             name: "ns1".into(),
             role: "primary".into(),
@@ -400,7 +449,7 @@ mod tests {
             reload_kind: "nsd_control".into(),
             reload_value: "/etc/nsd/nsd.conf".into(),
         };
-        assert!(add_server(&db, &form)
+        assert!(add_server(&db, &keys, &form)
             .await
             .unwrap_err()
             .for_field("zones_dir")
@@ -411,6 +460,7 @@ mod tests {
         };
         assert!(add_server(
             &db,
+            &keys,
             &ServerForm {
                 address: "192.0.2".into(),
                 ..form.clone()
@@ -420,10 +470,11 @@ mod tests {
         .unwrap_err()
         .for_field("address")
         .is_some());
-        let p = add_server(&db, &form).await.unwrap();
+        let p = add_server(&db, &keys, &form).await.unwrap();
         assert_eq!(p.port, 53);
         let e = add_server(
             &db,
+            &keys,
             &ServerForm {
                 name: "ns9".into(),
                 address: "192.0.2.99".into(),
@@ -435,6 +486,7 @@ mod tests {
         assert!(e.for_field("role").unwrap().contains("already the primary"));
         let s = add_server(
             &db,
+            &keys,
             &ServerForm {
                 name: "ns2".into(),
                 role: "secondary".into(),
@@ -454,20 +506,20 @@ mod tests {
         let zone = store::load_zone(&db, z.id).await.unwrap();
         assert_eq!(zone.soa.mname, n("ns1.example.com."));
         assert_eq!(zone.records.len(), 2);
-        let conf = server_conf(&db, p.id).await.unwrap();
-        let secret = tsig(&db).await.unwrap().secret().reveal_base64();
+        let conf = server_conf(&db, &keys, p.id).await.unwrap();
+        let secret = tsig(&db, &keys).await.unwrap().secret().reveal_base64();
         assert!(conf.contains(&secret));
         assert!(
             conf.contains("notify: 192.0.2.54@53 stackyard-xfr"),
             "{conf}"
         );
-        let conf2 = server_conf(&db, s.id).await.unwrap();
+        let conf2 = server_conf(&db, &keys, s.id).await.unwrap();
         assert!(
             conf2.contains("request-xfr: AXFR 192.0.2.53@53 stackyard-xfr"),
             "{conf2}"
         );
-        rotate_key(&db).await.unwrap();
-        assert_ne!(tsig(&db).await.unwrap().secret().reveal_base64(), secret);
+        rotate_key(&db, &keys).await.unwrap();
+        assert_ne!(tsig(&db, &keys).await.unwrap().secret().reveal_base64(), secret);
 
         // Editing: the entry's own name, address and primary role are not
         // conflicts with itself; other entries' still are.
@@ -486,19 +538,20 @@ mod tests {
             reload_kind: "signal".into(),
             reload_value: "/run/nsd/nsd.pid".into(),
         };
-        let changed = update_server(&db, s.id, &edit).await.unwrap();
+        let changed = update_server(&db, &keys, s.id, &edit).await.unwrap();
         assert_eq!(
             (changed.address.as_str(), changed.port),
             ("192.0.2.55", 5353)
         );
         assert_eq!(changed.reload, "SIGHUP to the pid in /run/nsd/nsd.pid");
-        let conf = server_conf(&db, p.id).await.unwrap();
+        let conf = server_conf(&db, &keys, p.id).await.unwrap();
         assert!(
             conf.contains("notify: 192.0.2.55@5353 stackyard-xfr"),
             "{conf}"
         );
         let e = update_server(
             &db,
+            &keys,
             s.id,
             &ServerForm {
                 name: "ns1".into(),
@@ -513,6 +566,7 @@ mod tests {
         );
         let e = update_server(
             &db,
+            &keys,
             s.id,
             &ServerForm {
                 role: "primary".into(),
@@ -530,6 +584,7 @@ mod tests {
         );
         let e = update_server(
             &db,
+            &keys,
             s.id,
             &ServerForm {
                 address: "192.0.2.53".into(),
@@ -542,6 +597,7 @@ mod tests {
         assert!(e.for_field("address").is_some(), "{e}");
         let e = update_server(
             &db,
+            &keys,
             s.id,
             &ServerForm {
                 port: "0".into(),
@@ -555,6 +611,7 @@ mod tests {
         assert_eq!(servers(&db).await.unwrap().servers[1], changed);
         let primary = update_server(
             &db,
+            &keys,
             p.id,
             &ServerForm {
                 zones_dir: "/srv/zones".into(),
@@ -568,12 +625,41 @@ mod tests {
             ("/srv/zones", p.id)
         );
         assert!(matches!(
-            update_server(&db, 9999, &edit)
+            update_server(&db, &keys, 9999, &edit)
                 .await
                 .map_err(AppError::from),
             Err(AppError::NotFound(_))
         ));
         remove_server(&db, s.id).await.unwrap();
         assert_eq!(servers(&db).await.unwrap().servers.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_tsig_secret_is_stored_sealed_and_old_clear_ones_are_sealed_at_start() {
+        let (_dir, db) = sqlite().await;
+        let keys = SealingKey::generate();
+        let row = |db: DatabaseConnection| async move {
+            tsig_key::Entity::find().one(&db).await.unwrap().unwrap()
+        };
+        store_new_key(&db, &keys).await.unwrap();
+        let secret = reveal_secret(&db, &keys).await.unwrap();
+        let stored = row(db.clone()).await.secret;
+        assert!(crate::sealed::is_sealed(&stored), "{stored}");
+        assert!(!stored.contains(&secret));
+        // Another key file does not open it, and says so.
+        let other = SealingKey::generate();
+        let e = tsig(&db, &other).await.unwrap_err().to_string();
+        assert!(e.contains("another key file"), "{e}");
+        assert!(seal_stored_key(&db, &other).await.is_err());
+        assert!(!seal_stored_key(&db, &keys).await.unwrap());
+
+        // A secret from before sealing is sealed once, and still the same.
+        let mut clear: tsig_key::ActiveModel = row(db.clone()).await.into();
+        clear.secret = Set(secret.clone());
+        clear.update(&db).await.unwrap();
+        assert!(seal_stored_key(&db, &keys).await.unwrap());
+        assert!(!seal_stored_key(&db, &keys).await.unwrap());
+        assert!(crate::sealed::is_sealed(&row(db.clone()).await.secret));
+        assert_eq!(reveal_secret(&db, &keys).await.unwrap(), secret);
     }
 }

@@ -4,19 +4,20 @@
 
 use super::Result;
 use crate::mail::{check, store, CheckLine, CheckResult, LastCheck};
+use crate::sealed::SealingKey;
 use sea_orm::DatabaseConnection;
 
 /// Runs the check for `domain` and notes the run: the dashboard shows the
 /// last one. Failing to note it does not take the answer away from the
 /// person who asked.
-pub async fn run(db: &DatabaseConnection, domain: &str) -> Result<CheckResult> {
+pub async fn run(db: &DatabaseConnection, keys: &SealingKey, domain: &str) -> Result<CheckResult> {
     let row = store::find_domain(db, domain).await?;
     let resolver = if row.resolver.is_empty() {
         "the system's resolver".to_owned()
     } else {
         row.resolver.clone()
     };
-    let report = report(db, &row.name).await?;
+    let report = report(db, keys, &row.name).await?;
     let result = checklist(&report, resolver);
     let run = LastCheck::of_statuses(
         chrono::Utc::now(),
@@ -73,15 +74,19 @@ pub fn checklist(report: &check::Report, resolver: String) -> CheckResult {
 
 /// The readiness check for a stored mail domain with its settings and
 /// DKIM keys, over the domain's resolver.
-pub async fn report(db: &DatabaseConnection, domain: &str) -> Result<check::Report> {
+pub async fn report(
+    db: &DatabaseConnection,
+    keys: &SealingKey,
+    domain: &str,
+) -> Result<check::Report> {
     use crate::mail::check::{CheckOptions, HickoryDns, ResolverSettings};
     let row = store::find_domain(db, domain).await?;
     let settings = store::check_settings_of(&row)?;
     let dkim: Vec<(String, Option<String>)> = store::dkim_rows(db, &row.name)
         .await?
-        .into_iter()
-        .map(|k| (k.selector, Some(k.private_key)))
-        .collect();
+        .iter()
+        .map(|k| Ok((k.selector.clone(), Some(store::open_private_key(keys, k)?))))
+        .collect::<Result<_>>()?;
     let (host, ip) = (settings.mail_host.as_deref(), settings.mail_ip);
     let live = HickoryDns::new(&ResolverSettings {
         nameserver: settings.resolver,

@@ -5,13 +5,30 @@ use super::Result;
 use crate::mail::{ConfigFile, DomainError, ServerConfigForm};
 
 /// The three Postfix lookup tables, the `main.cf` lines that use them and
-/// `dovecot-sql.conf.ext`.
-pub fn files(r: &ServerConfigForm) -> Result<Vec<ConfigFile>> {
+/// `dovecot-sql.conf.ext`. `own_file` is Stackyard's own SQLite file, which
+/// the daemons may not be pointed at: it holds every account's hashes and
+/// the sealed secrets.
+pub fn files(r: &ServerConfigForm, own_file: Option<&str>) -> Result<Vec<ConfigFile>> {
     use crate::mail::check::serverconf::{
         dovecot_sql_conf, postfix_maps, DovecotMailSettings, PgConnection, SqlBackend,
     };
     let backend = match r.backend.trim() {
         "sqlite" => {
+            if r.sqlite_path.trim().is_empty() {
+                return Err(DomainError::invalid(
+                    "sqlite_path",
+                    "Start Stackyard with --mail-db PATH (a file it keeps for Postfix and \
+                     Dovecot, such as /var/lib/stackyard-mail/mail.db) and give that path here.",
+                ));
+            }
+            if own_file.is_some_and(|own| same_file(own, r.sqlite_path.trim())) {
+                return Err(DomainError::invalid(
+                    "sqlite_path",
+                    "This is Stackyard's own database, which holds every account's password \
+                     hashes and the sealed secrets: the mail daemons may not read it. Start \
+                     Stackyard with --mail-db PATH and give that path here.",
+                ));
+            }
             let path = std::path::PathBuf::from(r.sqlite_path.trim());
             if !path.is_absolute() {
                 return Err(DomainError::invalid(
@@ -90,4 +107,15 @@ pub fn files(r: &ServerConfigForm) -> Result<Vec<ConfigFile>> {
         contents: dovecot,
     });
     Ok(files)
+}
+
+/// Whether two paths name one file (the same text, or one file on disk).
+fn same_file(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }

@@ -20,6 +20,7 @@ use crate::mail::{
     store, ConfigFile, DkimKeyInfo, DmarcChoices, DomainError, MailDomainDetail, Published,
     RecordPreview, SpfChoices,
 };
+use crate::sealed::SealingKey;
 use sea_orm::DatabaseConnection;
 
 pub(crate) type Result<T, E = DomainError> = std::result::Result<T, E>;
@@ -41,10 +42,11 @@ pub async fn detail(db: &DatabaseConnection, domain: &str) -> Result<MailDomainD
 /// A DKIM private key as a file for the signer (the caller audits it).
 pub async fn dkim_private_key(
     db: &DatabaseConnection,
+    keys: &SealingKey,
     domain: &str,
     selector: &str,
 ) -> Result<ConfigFile> {
-    let pem = store::dkim_private_key(db, domain, selector).await?;
+    let pem = store::dkim_private_key(db, keys, domain, selector).await?;
     Ok(ConfigFile {
         name: format!("{}.{}.private.pem", selector.trim(), domain.trim()),
         contents: pem,
@@ -154,6 +156,7 @@ pub async fn publish_mx(
 /// Generates a key under `selector` and publishes its record.
 pub async fn generate_dkim_key(
     db: &DatabaseConnection,
+    keys: &SealingKey,
     actor: &str,
     domain: &str,
     selector: &str,
@@ -161,7 +164,7 @@ pub async fn generate_dkim_key(
 ) -> Result<DkimKeyInfo> {
     let row = store::find_domain(db, domain).await?;
     let selector = input::selector(selector)?;
-    zone::generate_and_publish_dkim(db, actor, &row.name, &selector, algorithm).await
+    zone::generate_and_publish_dkim(db, keys, actor, &row.name, &selector, algorithm).await
 }
 
 pub async fn remove_dkim(

@@ -445,6 +445,7 @@ pub async fn publish_mx(
 /// transaction: a key is never stored unpublished or published unstored.
 pub async fn generate_and_publish_dkim(
     db: &DatabaseConnection,
+    keys: &crate::sealed::SealingKey,
     actor: &str,
     domain: &str,
     selector: &str,
@@ -459,7 +460,7 @@ pub async fn generate_and_publish_dkim(
         .map_err(|e| DomainError::Failed(format!("key generation stopped: {e}")))??;
     let zone = store::load_zone(db, z.id).await?;
     let txn = db.begin().await?;
-    let info = crate::mail::store::add_dkim_key(&txn, domain, selector, &pair).await?;
+    let info = crate::mail::store::add_dkim_key(&txn, keys, domain, selector, &pair).await?;
     store::replace_rrset_in(
         &txn,
         actor,
