@@ -29,7 +29,7 @@ pub(super) fn ConfigPanel(defaults: Resource<Option<ConfigDefaults>>) -> impl In
                                 <option value="sqlite" selected=sqlite>"SQLite (sqlite: tables)"</option>
                                 <option value="pgsql" selected=!sqlite>"PostgreSQL (pgsql: tables)"</option>
                             </select>
-                            <label for="cfg-sqlite">"SQLite file, as the mail server sees it"</label>
+                            <label for="cfg-sqlite">"Mail database file (--mail-db), as the mail server sees it"</label>
                             <input id="cfg-sqlite" name="sqlite_path" value=d.sqlite_path.clone() aria-describedby="cfg-sqlite-error"/>
                             <FieldError id="cfg-sqlite-error" message=field_error(make.value(), "sqlite_path")/>
                             <label for="cfg-pg-host">"PostgreSQL host"</label>
@@ -41,7 +41,7 @@ pub(super) fn ConfigPanel(defaults: Resource<Option<ConfigDefaults>>) -> impl In
                             <label for="cfg-pg-db">"Database name"</label>
                             <input id="cfg-pg-db" name="pg_dbname" value=d.pg_dbname.clone() aria-describedby="cfg-pg-db-error"/>
                             <FieldError id="cfg-pg-db-error" message=field_error(make.value(), "pg_dbname")/>
-                            <label for="cfg-pg-user">"Read-only role"</label>
+                            <label for="cfg-pg-user">"Read-only role (a member of stackyard_mail)"</label>
                             <input id="cfg-pg-user" name="pg_user" autocapitalize="none" aria-describedby="cfg-pg-user-error"/>
                             <FieldError id="cfg-pg-user-error" message=field_error(make.value(), "pg_user")/>
                             <label for="cfg-pg-password">"Its password (not stored)"</label>
