@@ -123,6 +123,7 @@ mod server {
     #[must_use = "a call does nothing until it is run"]
     pub struct Call<F> {
         audit: Option<(&'static str, String, When)>,
+        password: Option<String>,
         _endpoint: PhantomData<F>,
     }
 
@@ -130,6 +131,7 @@ mod server {
     pub fn call<F: Endpoint>() -> Call<F> {
         Call {
             audit: None,
+            password: None,
             _endpoint: PhantomData,
         }
     }
@@ -146,6 +148,14 @@ mod server {
         /// worth a line (a refused form).
         pub fn audit_success(mut self, action: &'static str, target: impl Into<String>) -> Self {
             self.audit = Some((action, target.into(), When::OnSuccess));
+            self
+        }
+
+        /// Asks for the caller's password again (the form's
+        /// `confirm_password`) before `body` runs: a wrong one answers a
+        /// message by that field and counts against the login throttle.
+        pub fn confirm_password(mut self, password: String) -> Self {
+            self.password = Some(password);
             self
         }
 
@@ -189,7 +199,18 @@ mod server {
                 auth: auth.clone(),
                 note: Arc::clone(&note),
             };
-            let result = body(ctx).await.map_err(AppError::from);
+            let confirmed = match &self.password {
+                None => Ok(()),
+                Some(password) => {
+                    crate::auth::service::confirm_password(&state.db, &state.auth, &auth, password)
+                        .await
+                        .map_err(|e| <AppError as From<crate::auth::DomainError>>::from(e))
+                }
+            };
+            let result = match confirmed {
+                Ok(()) => body(ctx).await.map_err(AppError::from),
+                Err(e) => Err(e),
+            };
             if let Some((action, target, when)) = self.audit {
                 if when == When::Always || result.is_ok() {
                     let note =

@@ -22,6 +22,18 @@ pub struct AppState {
     pub keys: crate::sealed::SealingKey,
     /// The mail database Postfix and Dovecot read (`--mail-db`), if any.
     pub mail_db: Option<crate::mail::mirror::MailDb>,
+    /// What the server's configuration lets the web forms choose.
+    pub policy: std::sync::Arc<Policy>,
+}
+
+/// What the server's own configuration (its flags) allows the web forms to
+/// choose: a form picks within it, and never names a program or file itself.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// The libvirt drivers, transports and URI parameters hosts may use.
+    pub libvirt: crate::hosts::service::uri::UriPolicy,
+    /// The commands a DNS server entry may reload NSD with.
+    pub reload_commands: crate::dns::nsd::ReloadCommands,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -45,6 +57,7 @@ impl AppState {
             hosts: crate::hosts::registry::HostRegistry::default(),
             keys,
             mail_db: None,
+            policy: std::sync::Arc::default(),
         }
     }
 

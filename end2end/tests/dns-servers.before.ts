@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hydrated, noSidewaysScroll } from './helpers';
+import { hydrated, noSidewaysScroll, PASSWORD } from './helpers';
 
 test('dns servers: add a secondary, edit it by form with messages by the fields, remove it', async ({ page }) => {
   await page.goto('/dns/servers');
@@ -12,6 +12,7 @@ test('dns servers: add a secondary, edit it by form with messages by the fields,
   await add.getByLabel('Port').fill('5353');
   await add.getByLabel('Reload with').selectOption('command');
   await add.getByLabel('nsd.conf, command or pidfile').fill('systemctl reload nsd');
+  await add.getByLabel('Your password, to confirm').fill(PASSWORD);
   await add.getByRole('button', { name: 'Add server' }).click();
   await expect(page.locator('#srv-address-error')).toContainText('is not an IPv4 or IPv6 address');
   await add.getByLabel('Address').fill('192.0.2.54');
@@ -28,6 +29,7 @@ test('dns servers: add a secondary, edit it by form with messages by the fields,
   await expect(edit.getByLabel('nsd.conf, command or pidfile')).toHaveValue('systemctl reload nsd');
   await edit.getByLabel('Address').fill('192.0.2.55');
   await edit.getByLabel('Port').fill('0');
+  await edit.getByLabel('Your password, to confirm').fill(PASSWORD);
   await edit.getByRole('button', { name: 'Save' }).click();
   await expect(page.locator('#edit-srv-port-error')).toContainText('is not a port');
   // Refused: what was typed stays, and the entry is unchanged.

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { callServerFn, hydrated, isPhone, noSidewaysScroll } from './helpers';
+import { callServerFn, hydrated, isPhone, noSidewaysScroll, PASSWORD } from './helpers';
 
 test('hosts: start and force off a VM on the demo host; changes made elsewhere arrive live', async ({ page, baseURL }) => {
   // The desktop and phone runs share the demo host: each drives its own VM.
@@ -18,9 +18,11 @@ test('hosts: start and force off a VM on the demo host; changes made elsewhere a
   const edit = page.getByRole('form', { name: 'Edit host demo' });
   const typed = `demo-${vm}`;
   await edit.getByLabel('Name').fill(typed);
+  // The test driver reads any file: only the demo host may use it.
   await edit.getByLabel('libvirt URI').fill('test:///nonexistent/stackyard-e2e.xml');
+  await edit.getByLabel('Your password, to confirm').fill(PASSWORD);
   await edit.getByRole('button', { name: 'Save' }).click();
-  await expect(edit.locator('#edit-uri-' + hostId + '-error')).toContainText('nonexistent');
+  await expect(edit.locator('#edit-uri-' + hostId + '-error')).toContainText('demo host only');
   await page.evaluate(
     () =>
       new Promise<void>((opened) => {
@@ -38,7 +40,7 @@ test('hosts: start and force off a VM on the demo host; changes made elsewhere a
   expect(r.status(), await r.text()).toBe(200);
   await page.evaluate(() => (window as unknown as { nextChange: Promise<void> }).nextChange);
   await expect(edit.getByLabel('Name')).toHaveValue(typed);
-  await expect(edit.locator('#edit-uri-' + hostId + '-error')).toContainText('nonexistent');
+  await expect(edit.locator('#edit-uri-' + hostId + '-error')).toContainText('demo host only');
   const caughtUp = page.waitForResponse((res) => res.url().endsWith('/api/hosts/list'));
   await card.getByRole('button', { name: 'Edit…' }).click();
   await caughtUp;

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hydrated, isPhone, noSidewaysScroll } from './helpers';
+import { hydrated, isPhone, noSidewaysScroll, PASSWORD } from './helpers';
 
 test('mail: add a domain and its zone, build and publish SPF from choices, generate a DKIM key, run the readiness check', async ({
   page,
@@ -57,7 +57,15 @@ test('mail: add a domain and its zone, build and publish SPF from choices, gener
   await expect(key).toContainText(`TXT at pw._domainkey.${domain}, 2 strings:`);
   await expect(key.getByText('RSA 2048')).toBeVisible();
   await expect(key).toContainText('"v=DKIM1; k=rsa; p=MII');
+  // The private key asks for the admin's password again; a wrong one is
+  // answered by the field.
   await key.getByRole('button', { name: 'Private key…' }).click();
+  const unlock = key.getByRole('form', { name: 'Private key of pw' });
+  await unlock.getByLabel('Your password, to confirm').fill('not my password');
+  await unlock.getByRole('button', { name: 'Get the private key' }).click();
+  await expect(page.locator('#dkim-password-pw-error')).toContainText('That is not your password.');
+  await unlock.getByLabel('Your password, to confirm').fill(PASSWORD);
+  await unlock.getByRole('button', { name: 'Get the private key' }).click();
   const link = page.getByRole('link', { name: `Download pw.${domain}.private.pem` });
   const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
   expect(download.suggestedFilename()).toBe(`pw.${domain}.private.pem`);

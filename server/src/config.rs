@@ -81,6 +81,37 @@ pub struct ServeArgs {
     #[arg(long, env = "STACKYARD_MAIL_DB")]
     pub mail_db: Option<PathBuf>,
 
+    /// A libvirt driver or driver+transport hosts may use (repeat the
+    /// option, or separate with commas); the URI's scheme must be one of
+    /// them. `test` reads any file it is given: allow it for tests only.
+    #[arg(
+        long = "libvirt-transport",
+        env = "STACKYARD_LIBVIRT_TRANSPORTS",
+        value_delimiter = ',',
+        default_values_t = app::hosts::service::uri::DEFAULT_TRANSPORTS.map(String::from)
+    )]
+    pub libvirt_transports: Vec<String>,
+
+    /// A query parameter host URIs may carry (repeat, or separate with
+    /// commas), such as `keyfile` to let admins choose an SSH key.
+    #[arg(
+        long = "libvirt-uri-param",
+        env = "STACKYARD_LIBVIRT_URI_PARAMS",
+        value_delimiter = ',',
+        default_values_t = app::hosts::service::uri::DEFAULT_PARAMS.map(String::from)
+    )]
+    pub libvirt_uri_params: Vec<String>,
+
+    /// A command a DNS server entry may reload NSD with (repeat the option,
+    /// or separate with `;`; `{zone}` stands for the zone). The web form can only pick one of these.
+    #[arg(
+        long = "dns-reload-command",
+        env = "STACKYARD_DNS_RELOAD_COMMANDS",
+        value_delimiter = ';',
+        default_value = "systemctl reload nsd"
+    )]
+    pub dns_reload_commands: Vec<String>,
+
     /// Minutes a session may stay unused before it ends.
     #[arg(long, env = "STACKYARD_SESSION_IDLE_MINUTES", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..=10_080))]
@@ -160,6 +191,17 @@ const OWN_FILES: [&str; 6] = [
 ];
 
 impl ServeArgs {
+    /// What the web forms may choose among.
+    pub fn policy(&self) -> app::state::Policy {
+        app::state::Policy {
+            libvirt: app::hosts::service::uri::UriPolicy {
+                transports: self.libvirt_transports.clone(),
+                params: self.libvirt_uri_params.clone(),
+            },
+            reload_commands: app::dns::nsd::ReloadCommands::new(&self.dns_reload_commands),
+        }
+    }
+
     pub fn secret_key_path(&self) -> PathBuf {
         self.secret_key_file
             .clone()

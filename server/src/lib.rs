@@ -56,6 +56,7 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
         auth,
         keys,
     );
+    state.policy = std::sync::Arc::new(args.policy());
     if let Some(path) = &args.mail_db {
         let mail_db = app::mail::mirror::MailDb::new(std::path::absolute(path).map_err(|e| {
             ServerError::Config(format!("--mail-db {}: {e}", path.display()))

@@ -452,15 +452,28 @@ pub async fn list_servers() -> Result<ServersView, AppError> {
         .await
 }
 
+#[cfg(feature = "ssr")]
+/// The server's configuration, as saving a DNS server entry needs it.
+fn allowed(c: &api::Ctx) -> service::Allowed<'_> {
+    service::Allowed {
+        keys: c.keys(),
+        commands: &c.state.policy.reload_commands,
+    }
+}
+
 api::access!(AddServer, Access::Role(Role::Admin));
 /// The form's fields arrive flat (`name`, `role`, `ns_name`, …).
 #[server(prefix = "/api", endpoint = "dns/add_server")]
-pub async fn add_server(#[server(flatten)] form: ServerForm) -> Result<ServerInfo, AppError> {
+pub async fn add_server(
+    #[server(flatten)] form: ServerForm,
+    confirm_password: String,
+) -> Result<ServerInfo, AppError> {
     api::call::<AddServer>()
         .audit("dns.server.add", form.name.trim())
+        .confirm_password(confirm_password)
         .run(|c| async move {
             c.summary(form.audit_summary());
-            service::add_server(c.db(), c.keys(), &form).await
+            service::add_server(c.db(), allowed(&c), &form).await
         })
         .await
 }
@@ -471,12 +484,14 @@ api::access!(UpdateServer, Access::Role(Role::Admin));
 pub async fn update_server(
     id: i32,
     #[server(flatten)] form: ServerForm,
+    confirm_password: String,
 ) -> Result<ServerInfo, AppError> {
     api::call::<UpdateServer>()
         .audit("dns.server.update", form.name.trim())
+        .confirm_password(confirm_password)
         .run(|c| async move {
             c.summary(form.audit_summary());
-            service::update_server(c.db(), c.keys(), id, &form).await
+            service::update_server(c.db(), allowed(&c), id, &form).await
         })
         .await
 }
@@ -498,9 +513,10 @@ api::access!(ServerConf, Access::Role(Role::Admin));
 /// The server's nsd.conf `key:` and `zone:` clauses. They hold the TSIG
 /// secret, so only admins get them and every view is audited.
 #[server(prefix = "/api", endpoint = "dns/server_conf")]
-pub async fn server_conf(id: i32) -> Result<String, AppError> {
+pub async fn server_conf(id: i32, confirm_password: String) -> Result<String, AppError> {
     api::call::<ServerConf>()
         .audit("dns.server.conf", format!("server {id}"))
+        .confirm_password(confirm_password)
         .run(|c| async move {
             c.summary("nsd.conf with the TSIG secret shown");
             service::server_conf(c.db(), c.keys(), id).await
@@ -511,9 +527,10 @@ pub async fn server_conf(id: i32) -> Result<String, AppError> {
 api::access!(RevealKey, Access::Role(Role::Admin));
 /// The TSIG secret (base64), for an admin who asks; audited.
 #[server(prefix = "/api", endpoint = "dns/reveal_key")]
-pub async fn reveal_key() -> Result<String, AppError> {
+pub async fn reveal_key(confirm_password: String) -> Result<String, AppError> {
     api::call::<RevealKey>()
         .audit("dns.key.reveal", service::KEY_NAME)
+        .confirm_password(confirm_password)
         .run(|c| async move { service::reveal_secret(c.db(), c.keys()).await })
         .await
 }
@@ -521,9 +538,10 @@ pub async fn reveal_key() -> Result<String, AppError> {
 api::access!(RotateKey, Access::Role(Role::Admin));
 /// Replaces the TSIG key; every server's nsd.conf must then be updated.
 #[server(prefix = "/api", endpoint = "dns/rotate_key")]
-pub async fn rotate_key() -> Result<KeyInfo, AppError> {
+pub async fn rotate_key(confirm_password: String) -> Result<KeyInfo, AppError> {
     api::call::<RotateKey>()
         .audit("dns.key.rotate", service::KEY_NAME)
+        .confirm_password(confirm_password)
         .run(|c| async move { service::rotate_key(c.db(), c.keys()).await })
         .await
 }

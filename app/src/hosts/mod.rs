@@ -165,7 +165,7 @@ impl From<DomainError> for AppError {
             E::NameMissing | E::NameTooLong | E::NameCharacter(_) | E::NameTaken(_) => {
                 AppError::invalid("name", e.to_string())
             }
-            E::UriMissing | E::UriRefused(_) | E::UriTimeout => {
+            E::UriMissing | E::UriNotAllowed(_) | E::UriRefused(_) | E::UriTimeout => {
                 AppError::invalid("uri", e.to_string())
             }
             E::UnknownAction(_) => AppError::invalid("action", e.to_string()),
@@ -197,12 +197,17 @@ pub async fn get_host(id: i32) -> Result<HostDetail, AppError> {
 api::access!(AddHost, Access::Role(Role::Admin));
 /// Adds a host after connecting to it once; nothing is saved when that fails.
 #[server(prefix = "/api", endpoint = "hosts/add")]
-pub async fn add_host(name: String, uri: String) -> Result<HostSummary, AppError> {
+pub async fn add_host(
+    name: String,
+    uri: String,
+    confirm_password: String,
+) -> Result<HostSummary, AppError> {
     api::call::<AddHost>()
         .audit("hosts.add", name.trim())
+        .confirm_password(confirm_password)
         .run(|c| async move {
             c.summary(format!("uri {}", uri.trim()));
-            service::add(c.db(), &c.state.hosts, &name, &uri).await
+            service::add(c.db(), &c.state.hosts, &c.state.policy.libvirt, &name, &uri).await
         })
         .await
 }
@@ -211,15 +216,28 @@ api::access!(EditHost, Access::Role(Role::Admin));
 /// Renames a host or points it at another URI (connecting once first);
 /// nothing changes when the new URI does not answer.
 #[server(prefix = "/api", endpoint = "hosts/edit")]
-pub async fn edit_host(id: i32, name: String, uri: String) -> Result<HostSummary, AppError> {
+pub async fn edit_host(
+    id: i32,
+    name: String,
+    uri: String,
+    confirm_password: String,
+) -> Result<HostSummary, AppError> {
     api::call::<EditHost>()
         .audit("hosts.edit", name.trim())
+        .confirm_password(confirm_password)
         .run(|c| async move {
             c.summary(format!("host {id}"));
             let (row, _) = service::host(&c.state.hosts, id)?;
             let before = format!("{} {}", row.name, row.uri);
             c.summary(before.clone());
-            let after = service::edit(c.db(), &c.state.hosts, row, &name, &uri).await?;
+            let after = service::edit(
+                c.db(),
+                &c.state.hosts,
+                &c.state.policy.libvirt,
+                row,
+                &name,
+                &uri,
+            ).await?;
             c.summary(format!("{before} → {} {}", after.name, after.uri));
             Ok::<_, DomainError>(after)
         })

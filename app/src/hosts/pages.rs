@@ -17,7 +17,7 @@ use super::{
 };
 use crate::auth::Role;
 use crate::ui::format::{bytes, mib_short};
-use crate::ui::{at_least, field_error, Field, FormError, MemoryBar, PageHeader};
+use crate::ui::{at_least, field_error, ConfirmPassword, Field, FormError, MemoryBar, PageHeader};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
@@ -203,6 +203,8 @@ fn HostCard(
                         <Field id=format!("edit-uri-{id}") label="libvirt URI" error=field_error(edit.value(), "uri")>
                             <input id=format!("edit-uri-{id}") name="uri" value=uri.clone() required/>
                         </Field>
+                        <ConfirmPassword id=format!("edit-password-{id}") error=field_error(edit.value(), "confirm_password")/>
+                        <FormError value=edit.value() fields=&["name", "uri", "confirm_password"]/>
                         <button type="submit" class="button">"Save"</button>
                     </ActionForm>
                     }
@@ -223,10 +225,11 @@ fn AddHostForm(add: ServerAction<AddHost>) -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     local.await.ok().flatten().map(|uri| view! {
-                        <ActionForm action=add attr:class="offer">
+                        <ActionForm action=add attr:class="offer form" attr:aria-label="Add this machine">
                             <input type="hidden" name="name" value="local"/>
                             <input type="hidden" name="uri" value=uri.clone()/>
                             <p>"A libvirt daemon answers on this machine (" <code>{uri.clone()}</code> ")."</p>
+                            <ConfirmPassword id="local-password" error=field_error(add.value(), "confirm_password")/>
                             <button type="submit" class="button secondary">"Add this machine"</button>
                         </ActionForm>
                     })
@@ -249,7 +252,8 @@ fn AddHostForm(add: ServerAction<AddHost>) -> impl IntoView {
                 {move || add.value().get().and_then(Result::ok).map(|h| view! {
                     <p class="form-ok" role="status">"Added " {h.name} "."</p>
                 })}
-                <FormError value=add.value() fields=&["name", "uri"]/>
+                <ConfirmPassword id="host-password" error=field_error(add.value(), "confirm_password")/>
+                <FormError value=add.value() fields=&["name", "uri", "confirm_password"]/>
                 <button type="submit" class="button" disabled=move || add.pending().get()>
                     {move || if add.pending().get() { "Connecting…" } else { "Add host" }}
                 </button>

@@ -607,9 +607,14 @@ pub async fn run_mail_check(domain: String) -> Result<CheckResult, AppError> {
 api::access!(DkimPrivateKey, Access::Role(Role::Admin));
 /// The PEM private key for the signer. Every download is audited.
 #[server(prefix = "/api", endpoint = "mail/dkim_private_key")]
-pub async fn dkim_private_key(domain: String, selector: String) -> Result<ConfigFile, AppError> {
+pub async fn dkim_private_key(
+    domain: String,
+    selector: String,
+    confirm_password: String,
+) -> Result<ConfigFile, AppError> {
     api::call::<DkimPrivateKey>()
         .audit("mail.dkim_private_key", dkim_owner(&domain, &selector))
+        .confirm_password(confirm_password)
         .run(|c| async move {
             c.summary("private key downloaded");
             service::dkim_private_key(c.db(), c.keys(), &domain, &selector).await

@@ -55,6 +55,22 @@ pub fn Field(
     }
 }
 
+/// The caller's password again, for a change that needs it (a host, a DNS
+/// server, a secret shown): the field `confirm_password`, with its message.
+#[component]
+pub fn ConfirmPassword(
+    #[prop(into)] id: String,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let described = format!("{id}-error");
+    view! {
+        <Field id=id.clone() label="Your password, to confirm" error=error>
+            <input id=id type="password" name="confirm_password" autocomplete="current-password"
+                required aria-describedby=described/>
+        </Field>
+    }
+}
+
 /// The error of an action that belongs to no input of the form: anything
 /// but a field error, or a field error for a field not in `fields`.
 #[component]

@@ -13,7 +13,7 @@ pub mod table;
 
 pub use confirm::Confirm;
 pub use download::{data_url, DownloadLink};
-pub use form::{field_error, Field, FieldError, FormError};
+pub use form::{field_error, ConfirmPassword, Field, FieldError, FormError};
 pub use loaded::{Empty, Loaded};
 pub use memory_bar::{MemoryBar, MemoryUse};
 pub use session::{at_least, role};

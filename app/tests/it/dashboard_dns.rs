@@ -60,6 +60,11 @@ async fn the_dns_panel_compares_the_store_the_primary_and_each_secondary() {
     let work = tempfile::tempdir().unwrap();
     let db = database(work.path()).await;
     let keys = app::sealed::SealingKey::generate();
+    let commands = app::dns::nsd::ReloadCommands::new(["true"]);
+    let allowed = app::dns::service::Allowed {
+        keys: &keys,
+        commands: &commands,
+    };
     // Nothing is kept between views here: every call asks again.
     let serials = soa::Serials::new(Duration::ZERO);
     let (pdir, pcfg) = Nsd::prepare(free_port());
@@ -71,7 +76,7 @@ async fn the_dns_panel_compares_the_store_the_primary_and_each_secondary() {
 
     let primary = dns::add_server(
         &db,
-        &keys,
+        allowed,
         &server(
             "ns1",
             "primary",
@@ -84,14 +89,14 @@ async fn the_dns_panel_compares_the_store_the_primary_and_each_secondary() {
     .unwrap();
     let secondary = dns::add_server(
         &db,
-        &keys,
+        allowed,
         &server("ns2", "secondary", scfg.port, "", ("command", "true")),
     )
     .await
     .unwrap();
     dns::add_server(
         &db,
-        &keys,
+        allowed,
         &server("ns3", "secondary", tcfg.port, "", ("command", "true")),
     )
     .await

@@ -32,6 +32,11 @@ async fn zones_made_in_stackyard_reach_the_secondary() {
     let work = tempfile::tempdir().unwrap();
     let db = database(work.path()).await;
     let keys = app::sealed::SealingKey::generate();
+    let commands = app::dns::nsd::ReloadCommands::new(["true"]);
+    let allowed = app::dns::service::Allowed {
+        keys: &keys,
+        commands: &commands,
+    };
     let (pdir, pcfg) = Nsd::prepare(free_port());
     let (sdir, scfg) = Nsd::prepare(free_port());
     let pconf = pdir.path().join("nsd.conf");
@@ -39,7 +44,7 @@ async fn zones_made_in_stackyard_reach_the_secondary() {
     // Server entries as an admin types them; the first one generates the key.
     let primary = service::add_server(
         &db,
-        &keys,
+        allowed,
         &ServerForm {
             name: "ns1".into(),
             role: "primary".into(),
@@ -55,7 +60,7 @@ async fn zones_made_in_stackyard_reach_the_secondary() {
     .unwrap();
     let secondary = service::add_server(
         &db,
-        &keys,
+        allowed,
         &ServerForm {
             name: "ns2".into(),
             role: "secondary".into(),

@@ -125,6 +125,18 @@ impl TestApp {
         }
     }
 
+    /// How many failed sign-ins (password confirmations included) `name` has.
+    pub async fn failed_logins(&self, name: &str) -> u64 {
+        use app::auth::entity::login_attempt::{Column, Entity};
+        use sea_orm::{ColumnTrait, QueryFilter};
+        Entity::find()
+            .filter(Column::Username.eq(name))
+            .filter(Column::Success.eq(false))
+            .count(&self.db)
+            .await
+            .unwrap()
+    }
+
     /// The throwaway directory its SQLite database lives in.
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()

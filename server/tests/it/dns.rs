@@ -16,11 +16,31 @@ async fn record_and_server_forms_post_flat_fields() {
 
     // A server entry, refused by its field, then added.
     let server = "name=ns1&role=primary&ns_name=ns1.example.test&address=192.0.2&port=&\
-                  zones_dir=/etc/nsd/zones&reload_kind=command&reload_value=true";
+                  zones_dir=/etc/nsd/zones&reload_kind=command&reload_value=true&\
+                  confirm_password=correct+horse+battery";
     let r = app.post("/api/dns/add_server", server, Some(&admin)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.json()["Invalid"]["field"], "address", "{}", r.body);
     let server = server.replace("address=192.0.2&", "address=192.0.2.53&");
+    // Only a reload command the server's configuration names is run.
+    let r = app.post("/api/dns/add_server", &server, Some(&admin)).await;
+    assert_eq!(r.json()["Invalid"]["field"], "reload_value", "{}", r.body);
+    let message = r.json()["Invalid"]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("systemctl reload nsd"), "{message}");
+    let server = server.replace("reload_value=true", "reload_value=systemctl+reload+nsd");
+    // The admin's password again, by its field; a wrong one counts as a
+    // failed sign-in.
+    for (password, says) in [("", "Enter your password"), ("wrong", "not your password")] {
+        let typed = server.replace(
+            "confirm_password=correct+horse+battery",
+            &format!("confirm_password={password}"),
+        );
+        let r = app.post("/api/dns/add_server", &typed, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["Invalid"]["field"], "confirm_password");
+        assert!(r.body.contains(says), "{}", r.body);
+    }
+    assert_eq!(app.failed_logins("root").await, 1);
     let r = app.post("/api/dns/add_server", &server, Some(&admin)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let id = r.json()["id"].clone();
@@ -37,6 +57,39 @@ async fn record_and_server_forms_post_flat_fields() {
     // Operators may not.
     let r = app.post("/api/dns/add_server", &server, Some(&op)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // The TSIG secret and nsd.conf: the password again, every time.
+    for path in ["/api/dns/reveal_key", "/api/dns/rotate_key"] {
+        let r = app
+            .post(path, "confirm_password=guess", Some(&admin))
+            .await;
+        assert_eq!(r.json()["Invalid"]["field"], "confirm_password", "{path}");
+    }
+    let r = app
+        .post(
+            "/api/dns/server_conf",
+            &format!("id={id}&confirm_password=guess"),
+            Some(&admin),
+        )
+        .await;
+    assert!(!r.body.contains("secret:"), "{}", r.body);
+    assert_eq!(r.json()["Invalid"]["field"], "confirm_password");
+    let r = app
+        .post(
+            "/api/dns/reveal_key",
+            "confirm_password=correct+horse+battery",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let secret = r.json().as_str().unwrap().to_owned();
+    let r = app
+        .post(
+            "/api/dns/server_conf",
+            &format!("id={id}&confirm_password=correct+horse+battery"),
+            Some(&admin),
+        )
+        .await;
+    assert!(r.json().as_str().unwrap().contains(&secret), "{}", r.body);
 
     let z = app
         .post(

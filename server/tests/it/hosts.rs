@@ -173,13 +173,19 @@ async fn vm_actions_change_state_are_audited_and_announced() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_host_that_does_not_answer_is_not_saved() {
-    let app = TestApp::sqlite().await;
+    // The test driver is allowed here, as in the browser tests.
+    let app = TestApp::sqlite_with_state(|state| {
+        let mut policy = (*state.policy).clone();
+        policy.libvirt.transports.push("test".into());
+        state.policy = std::sync::Arc::new(policy);
+    })
+    .await;
     let admin = app.account("root", Role::Admin).await;
     let cookie = app.session(admin).await;
     let r = app
         .post(
             "/api/hosts/add",
-            "name=ghost&uri=qemu%2Bssh%3A%2F%2Fnobody%40127.0.0.1%3A1%2Fsystem",
+            "name=ghost&uri=qemu%2Bssh%3A%2F%2Fnobody%40127.0.0.1%3A1%2Fsystem&confirm_password=correct+horse+battery",
             Some(&cookie),
         )
         .await;
@@ -189,7 +195,7 @@ async fn a_host_that_does_not_answer_is_not_saved() {
     let r = app
         .post(
             "/api/hosts/add",
-            "name=bad+name&uri=test%3A%2F%2F%2Fdefault",
+            "name=bad+name&uri=test%3A%2F%2F%2Fdefault&confirm_password=correct+horse+battery",
             Some(&cookie),
         )
         .await;
@@ -197,7 +203,7 @@ async fn a_host_that_does_not_answer_is_not_saved() {
     let r = app
         .post(
             "/api/hosts/add",
-            "name=demo&uri=test%3A%2F%2F%2Fdefault",
+            "name=demo&uri=test%3A%2F%2F%2Fdefault&confirm_password=correct+horse+battery",
             Some(&cookie),
         )
         .await;
@@ -214,7 +220,8 @@ async fn a_host_that_does_not_answer_is_not_saved() {
         .post(
             "/api/hosts/edit",
             &format!(
-                "id={demo_id}&name=demo&uri=qemu%2Bssh%3A%2F%2Fnobody%40127.0.0.1%3A1%2Fsystem"
+                "id={demo_id}&name=demo&uri=qemu%2Bssh%3A%2F%2Fnobody%40127.0.0.1%3A1%2Fsystem&\
+                 confirm_password=correct+horse+battery"
             ),
             Some(&cookie),
         )
@@ -224,7 +231,7 @@ async fn a_host_that_does_not_answer_is_not_saved() {
     assert!(list[0]["uri"].as_str().unwrap().starts_with("test:///"));
     let uri = list[0]["uri"].as_str().unwrap().to_owned();
     let form = format!(
-        "id={demo_id}&name=proliant-demo&uri={}",
+        "id={demo_id}&name=proliant-demo&uri={}&confirm_password=correct+horse+battery",
         uri.replace(':', "%3A").replace('/', "%2F")
     );
     let r = app.post("/api/hosts/edit", &form, Some(&cookie)).await;
@@ -240,7 +247,7 @@ async fn a_host_that_does_not_answer_is_not_saved() {
     let r = app
         .post(
             "/api/hosts/add",
-            "name=second&uri=test%3A%2F%2F%2Fdefault",
+            "name=second&uri=test%3A%2F%2F%2Fdefault&confirm_password=correct+horse+battery",
             Some(&cookie),
         )
         .await;
@@ -253,4 +260,61 @@ async fn a_host_that_does_not_answer_is_not_saved() {
     assert_eq!(r.status, StatusCode::OK);
     let list = app.post("/api/hosts/list", "", Some(&cookie)).await.json();
     assert_eq!(list.as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uris_the_configuration_does_not_allow_are_refused_before_any_connection() {
+    let app = TestApp::sqlite().await;
+    let cookie = app.with_user("root", Role::Admin).await;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    for (uri, says) in [
+        (
+            format!("qemu+ext:///system?command=/usr/bin/touch {}", marker.display()),
+            "qemu+ext:// is not allowed",
+        ),
+        ("test:///etc/shadow".to_owned(), "demo host only"),
+        (
+            "qemu+ssh://root@127.0.0.1/system?keyfile=/root/.ssh/id_rsa".to_owned(),
+            "\"keyfile\"",
+        ),
+        ("qemu:///system?socket=/tmp/x.sock".to_owned(), "\"socket\""),
+        ("qemu+tls://h/system?no_verify=1".to_owned(), "TLS certificate check"),
+    ] {
+        let r = app
+            .post(
+                "/api/hosts/add",
+                &format!(
+                    "name=evil&uri={}&confirm_password=correct+horse+battery",
+                    enc(&uri)
+                ),
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {}", r.body);
+        assert_eq!(r.json()["Invalid"]["field"], "uri", "{uri}");
+        let message = r.json()["Invalid"]["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(says), "{uri}: {message}");
+        assert!(!message.contains("root:"), "{uri}: {message}");
+    }
+    assert!(!marker.exists(), "no program ran");
+    // And without the password again, nothing is tried at all.
+    let r = app
+        .post(
+            "/api/hosts/add",
+            "name=local&uri=qemu%3A%2F%2F%2Fsystem&confirm_password=nope",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.json()["Invalid"]["field"], "confirm_password", "{}", r.body);
+    let list = app.post("/api/hosts/list", "", Some(&cookie)).await.json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "only the demo host");
 }

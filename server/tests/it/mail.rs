@@ -664,6 +664,48 @@ async fn dkim_keys_and_tokens_are_removed_with_their_records() {
     let before = ok(&app, &op, "/api/mail/get", &[("domain", domain)]).await;
     assert_eq!(before["dkim"].as_array().unwrap().len(), 1);
 
+    // The private key: an admin's, with the password again; it is stored
+    // sealed, and comes back as the PEM the signer needs.
+    let root = admin(&app).await;
+    let key = |password: &'static str| {
+        form(&[
+            ("domain", domain),
+            ("selector", "s1"),
+            ("confirm_password", password),
+        ])
+    };
+    let wrong = app
+        .post("/api/mail/dkim_private_key", &key("guess"), Some(&root))
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
+    assert_eq!(wrong.json()["Invalid"]["field"], "confirm_password");
+    assert!(!wrong.body.contains("PRIVATE KEY"));
+    let pem = ok(
+        &app,
+        &root,
+        "/api/mail/dkim_private_key",
+        &[
+            ("domain", domain),
+            ("selector", "s1"),
+            ("confirm_password", common::PASSWORD),
+        ],
+    )
+    .await;
+    assert!(
+        pem["contents"].as_str().unwrap().starts_with("-----BEGIN PRIVATE KEY-----"),
+        "{pem}"
+    );
+    let stored = {
+        use sea_orm::EntityTrait;
+        app::mail::entity::mail_dkim_key::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .remove(0)
+            .private_key
+    };
+    assert!(app::sealed::is_sealed(&stored) && !stored.contains("PRIVATE KEY"));
+
     // A viewer may not; nothing changes.
     let refused = app
         .post(

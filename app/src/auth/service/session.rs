@@ -220,6 +220,35 @@ pub async fn authenticate(
     Ok(outcome)
 }
 
+/// The field of the forms that ask for the caller's password again.
+pub const CONFIRM_FIELD: &str = "confirm_password";
+
+/// The caller's password again, before a change that hands out or points
+/// at secrets (hosts, DNS servers, the TSIG key, DKIM private keys): a
+/// session left open on a desk is not enough for those. A wrong password
+/// counts against the login throttle like a failed sign-in, so a stolen
+/// session cannot guess the password here either.
+pub async fn confirm_password(
+    db: &DatabaseConnection,
+    config: &AuthConfig,
+    caller: &RequestAuth,
+    password: &str,
+) -> Result<(), DomainError> {
+    let user = caller.user.as_ref().ok_or(DomainError::SignedOut)?;
+    if password.is_empty() {
+        return Err(Invalid::new(CONFIRM_FIELD, "Enter your password to confirm this.").into());
+    }
+    let wrong = || Invalid::new(CONFIRM_FIELD, "That is not your password.").into();
+    match authenticate(db, config, &user.username, password, &caller.client_addr).await? {
+        Ok(account) if account.id == user.id => Ok(()),
+        Ok(_) => Err(wrong()),
+        Err(busy @ (LoginFailure::Throttled(_) | LoginFailure::Busy)) => {
+            Err(DomainError::Login(busy))
+        }
+        Err(_) => Err(wrong()),
+    }
+}
+
 /// Signs in: a new session every time (the one the browser came with
 /// ends), and an audit line either way, a refusal with its real reason.
 pub async fn login(

@@ -21,6 +21,50 @@ pub const RELOAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// Placeholder argument of [`ReloadMethod::Command`] replaced by the zone.
 pub const ZONE_PLACEHOLDER: &str = "{zone}";
 
+/// The reload commands the server's configuration allows
+/// (`--dns-reload-command`): a DNS server entry names one of them, and a
+/// web form never names a program of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReloadCommands(Vec<Vec<String>>);
+
+impl Default for ReloadCommands {
+    /// Debian's: `systemctl reload nsd`.
+    fn default() -> Self {
+        ReloadCommands::new(["systemctl reload nsd"])
+    }
+}
+
+impl ReloadCommands {
+    /// Command lines, split at white space (`{zone}` stands for the zone).
+    pub fn new<S: AsRef<str>>(lines: impl IntoIterator<Item = S>) -> ReloadCommands {
+        ReloadCommands(
+            lines
+                .into_iter()
+                .map(|l| l.as_ref().split_whitespace().map(str::to_owned).collect())
+                .filter(|args: &Vec<String>| !args.is_empty())
+                .collect(),
+        )
+    }
+
+    /// The allowed command that `typed` writes (white space aside).
+    pub fn find(&self, typed: &str) -> Option<&[String]> {
+        let typed: Vec<&str> = typed.split_whitespace().collect();
+        self.0
+            .iter()
+            .find(|args| args.iter().map(String::as_str).eq(typed.iter().copied()))
+            .map(Vec::as_slice)
+    }
+
+    /// The allowed commands, for a message.
+    pub fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(|args| args.join(" "))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 /// What a successful reload did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReloadOutcome {
@@ -103,9 +147,10 @@ fn signal_reload(pidfile: &Path) -> Result<ReloadOutcome, ReloadError> {
         path: pidfile.to_path_buf(),
         message: e.to_string(),
     })?;
+    // What the file holds is not repeated: the path could name any file.
     let pid: i32 = text.trim().parse().map_err(|_| ReloadError::Pidfile {
         path: pidfile.to_path_buf(),
-        message: format!("\"{}\" is not a process id", text.trim()),
+        message: "it does not hold a process id".to_owned(),
     })?;
     // kill(2) treats 0 and negative ids as process groups and -1 as "every
     // process we may signal"; 1 is init. A corrupted pidfile must never
@@ -114,6 +159,15 @@ fn signal_reload(pidfile: &Path) -> Result<ReloadOutcome, ReloadError> {
         return Err(ReloadError::Pidfile {
             path: pidfile.to_path_buf(),
             message: format!("{pid} is not a usable process id"),
+        });
+    }
+    // Only NSD gets the signal: a pidfile path typed into a form must not
+    // become a way to send SIGHUP to any process.
+    let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if name.trim_end() != "nsd" {
+        return Err(ReloadError::Pidfile {
+            path: pidfile.to_path_buf(),
+            message: format!("process {pid} is not NSD (or no longer runs)"),
         });
     }
     kill(Pid::from_raw(pid), Signal::SIGHUP).map_err(|e| ReloadError::Signal {
@@ -250,7 +304,11 @@ mod tests {
         // itself after about 20 s so nothing outlives a failed test. Perl
         // (Essential in Debian) installs its handler even when the test runs
         // with SIGHUP ignored (under nohup), where a shell's `trap` cannot.
-        let mut child = std::process::Command::new("perl")
+        // Named nsd (a link's name is the process's), as only NSD is signalled.
+        let bin = tempfile::tempdir().unwrap();
+        let nsd = bin.path().join("nsd");
+        std::os::unix::fs::symlink("/usr/bin/perl", &nsd).unwrap();
+        let mut child = std::process::Command::new(&nsd)
             .args([
                 "-e",
                 "$SIG{HUP} = sub { exit 0 }; for (1..200) { select(undef, undef, undef, 0.1) } exit 7",
@@ -265,5 +323,38 @@ mod tests {
         let out = reload(&ReloadMethod::Signal(pidfile), None).unwrap();
         assert!(out.action.starts_with("SIGHUP to process"));
         assert_eq!(child.wait().unwrap().code(), Some(0));
+    }
+
+    #[test]
+    fn only_nsd_is_signalled_and_the_pidfile_is_not_echoed() {
+        let mut other = std::process::Command::new("sleep")
+            .arg("20")
+            .spawn()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("nsd.pid");
+        std::fs::write(&pidfile, format!("{}\n", other.id())).unwrap();
+        let e = reload(&ReloadMethod::Signal(pidfile.clone()), None).unwrap_err();
+        assert!(e.to_string().contains("is not NSD"), "{e}");
+        assert_eq!(other.try_wait().unwrap(), None, "the process got no signal");
+        other.kill().unwrap();
+        other.wait().unwrap();
+        std::fs::write(&pidfile, "root:x:0:0:secret line\n").unwrap();
+        let e = reload(&ReloadMethod::Signal(pidfile), None).unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
+    }
+
+    #[test]
+    fn reload_commands_are_the_configured_ones() {
+        let allowed = ReloadCommands::new(["systemctl reload nsd", "  ", "nsd-reload {zone}"]);
+        assert_eq!(
+            allowed.find(" systemctl  reload nsd "),
+            Some(&["systemctl".to_owned(), "reload".to_owned(), "nsd".to_owned()][..])
+        );
+        assert!(allowed.find("nsd-reload {zone}").is_some());
+        assert_eq!(allowed.find("sh -c reboot"), None);
+        assert_eq!(allowed.find("systemctl reload"), None);
+        assert_eq!(allowed.describe(), "systemctl reload nsd; nsd-reload {zone}");
+        assert!(ReloadCommands::default().find("systemctl reload nsd").is_some());
     }
 }

@@ -3,13 +3,17 @@
 
 use super::is_admin;
 use crate::dns::*;
-use crate::ui::{field_error, DownloadLink, Empty, FieldError, FormError, Loaded, PageHeader};
+use crate::error::AppError;
+use crate::ui::{
+    field_error, ConfirmPassword, DownloadLink, Empty, Field, FieldError, FormError, Loaded,
+    PageHeader,
+};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 /// The fields the server forms show messages beside.
-const SERVER_FIELDS: [&str; 8] = [
+const SERVER_FIELDS: [&str; 9] = [
     "name",
     "role",
     "ns_name",
@@ -18,6 +22,7 @@ const SERVER_FIELDS: [&str; 8] = [
     "zones_dir",
     "reload_kind",
     "reload_value",
+    "confirm_password",
 ];
 
 #[component]
@@ -29,6 +34,9 @@ pub(super) fn ServersContent() -> impl IntoView {
     let rotate = ServerAction::<RotateKey>::new();
     let reveal = ServerAction::<RevealKey>::new();
     let conf = ServerAction::<ServerConf>::new();
+    // The admin's password, typed once for the secret buttons (the key's
+    // and each server's nsd.conf).
+    let password = RwSignal::new(String::new());
     let view_data = Resource::new(
         move || {
             (
@@ -45,8 +53,8 @@ pub(super) fn ServersContent() -> impl IntoView {
             <PageHeader title="DNS servers" summary="The NSD primary that loads Stackyard's zone files and the secondaries that transfer them, signed with one TSIG key."/>
             <p><A href="/dns">"Zones"</A></p>
             <Loaded resource=view_data title="Could not load the DNS servers" let:v>
-                <ServersTable servers=v.servers editing=editing conf=conf remove=remove/>
-                <KeyPanel key=v.key reveal=reveal rotate=rotate/>
+                <ServersTable servers=v.servers editing=editing conf=conf remove=remove password=password/>
+                <KeyPanel key=v.key reveal=reveal rotate=rotate conf=conf password=password/>
             </Loaded>
             <Show when=is_admin>
                 // What the key and server buttons answer: the secret, the new
@@ -54,9 +62,9 @@ pub(super) fn ServersContent() -> impl IntoView {
                 <div class="dns-server-output" aria-live="polite">
                     {move || reveal.value().get().map(|r| match r {
                         Ok(secret) => view! { <p>"Secret (hmac-sha256, base64): " <code class="dns-secret">{secret}</code></p> }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => unless_password(e),
                     })}
-                    <FormError value=rotate.value()/>
+                    <FormError value=rotate.value() fields=&["confirm_password"]/>
                     {move || rotate.value().get().and_then(|r| r.ok()).map(|_| view! {
                         <p class="form-ok" role="status">"New key generated: update every server's nsd.conf."</p>
                     })}
@@ -66,7 +74,7 @@ pub(super) fn ServersContent() -> impl IntoView {
                             <DownloadLink file_name="stackyard.conf" text=text.clone()>"Download stackyard.conf"</DownloadLink>
                             <pre class="dns-file">{text}</pre>
                         }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => unless_password(e),
                     })}
                     <FormError value=remove.value()/>
                 </div>
@@ -80,6 +88,15 @@ pub(super) fn ServersContent() -> impl IntoView {
     .into_any()
 }
 
+/// An error of a secret button, unless it is the password's (shown by the
+/// password field).
+fn unless_password(e: AppError) -> AnyView {
+    if e.for_field("confirm_password").is_some() {
+        return ().into_any();
+    }
+    view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()
+}
+
 /// The server entries, with an admin's buttons.
 #[component]
 fn ServersTable(
@@ -87,6 +104,7 @@ fn ServersTable(
     editing: RwSignal<Option<ServerInfo>>,
     conf: ServerAction<ServerConf>,
     remove: ServerAction<RemoveServer>,
+    password: RwSignal<String>,
 ) -> impl IntoView {
     if servers.is_empty() {
         return view! { <Empty>"No DNS server yet. An admin adds the primary first."</Empty> }
@@ -113,7 +131,7 @@ fn ServersTable(
                         <Show when=is_admin>
                             <div class="record-actions">
                                 <button type="button" class="button secondary small"
-                                    on:click=move |_| { conf.dispatch(ServerConf { id }); }>"nsd.conf"</button>
+                                    on:click=move |_| { conf.dispatch(ServerConf { id, confirm_password: password.get_untracked() }); }>"nsd.conf"</button>
                                 <button type="button" class="button secondary small"
                                     aria-label=edit_label.clone()
                                     on:click={
@@ -142,7 +160,26 @@ fn KeyPanel(
     key: Option<KeyInfo>,
     reveal: ServerAction<RevealKey>,
     rotate: ServerAction<RotateKey>,
+    conf: ServerAction<ServerConf>,
+    password: RwSignal<String>,
 ) -> impl IntoView {
+    // The message of whichever secret button was refused the password.
+    let wrong = Signal::derive(move || {
+        [reveal.value().get(), conf.value().get()]
+            .into_iter()
+            .chain([rotate.value().get().map(|r| r.map(|k| k.name))])
+            .flatten()
+            .find_map(|r| r.err().and_then(|e| e.for_field("confirm_password")))
+    });
+    let secret_password = move || view! {
+        <Field id="dns-secret-password" label="Your password, for the secret buttons" error=wrong
+            hint="Showing the secret, a new key and each server's nsd.conf ask for it.">
+            <input id="dns-secret-password" type="password" autocomplete="current-password"
+                aria-describedby="dns-secret-password-error"
+                prop:value=move || password.get()
+                on:input=move |ev| password.set(event_target_value(&ev))/>
+        </Field>
+    };
     view! {
         <article class="panel">
             <h2>"TSIG key"</h2>
@@ -150,11 +187,10 @@ fn KeyPanel(
                 Some(k) => view! {
                     <p>{format!("{} ({}), created {}", k.name, k.algorithm, k.created_at.format("%Y-%m-%d %H:%M UTC"))}</p>
                     <Show when=is_admin>
+                        <div class="form">{secret_password}</div>
                         <div class="record-actions">
-                            <button type="button" class="button secondary" on:click=move |_| { reveal.dispatch(RevealKey {}); }>"Show the TSIG secret"</button>
-                            <ActionForm action=rotate attr:class="inline-form">
-                                <button type="submit" class="button secondary">"Generate a new key"</button>
-                            </ActionForm>
+                            <button type="button" class="button secondary" on:click=move |_| { reveal.dispatch(RevealKey { confirm_password: password.get_untracked() }); }>"Show the TSIG secret"</button>
+                            <button type="button" class="button secondary" on:click=move |_| { rotate.dispatch(RotateKey { confirm_password: password.get_untracked() }); }>"Generate a new key"</button>
                         </div>
                     </Show>
                 }.into_any(),
@@ -224,6 +260,7 @@ fn EditServerForm(
                 </select>
                 <FieldError id="edit-srv-reload-kind-error" message=err("reload_kind")/>
                 {server_field("edit-srv-reload-value".into(), "reload_value", "nsd.conf, command or pidfile", "/etc/nsd/nsd.conf", server.reload_value.clone(), err("reload_value"))}
+                <ConfirmPassword id="edit-srv-password" error=err("confirm_password")/>
                 <FormError value=update.value() fields=&SERVER_FIELDS/>
                 <div class="record-actions">
                     <button type="submit" class="button">"Save"</button>
@@ -273,6 +310,7 @@ fn AddServerForm(add: ServerAction<AddServer>) -> impl IntoView {
                 </select>
                 <FieldError id="srv-reload-kind-error" message=err("reload_kind")/>
                 {input("srv-reload-value", "reload_value", "nsd.conf, command or pidfile", "/etc/nsd/nsd.conf")}
+                <ConfirmPassword id="srv-password" error=err("confirm_password")/>
                 <FormError value=add.value() fields=&SERVER_FIELDS/>
                 {move || add.value().get().and_then(|r| r.ok()).map(|s| view! {
                     <p class="form-ok" role="status">"Added " {s.name} "."</p>

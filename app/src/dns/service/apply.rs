@@ -171,7 +171,10 @@ mod tests {
     async fn add_primary(db: &DatabaseConnection, zones: &std::path::Path) {
         add_server(
             db,
-            &crate::sealed::SealingKey::generate(),
+            crate::dns::service::Allowed {
+                keys: &crate::sealed::SealingKey::generate(),
+                commands: &crate::dns::nsd::ReloadCommands::new(["true"]),
+            },
             &ServerForm {
                 name: "ns1".into(),
                 role: "primary".into(),

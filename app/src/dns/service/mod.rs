@@ -20,6 +20,7 @@ pub use records::{
 };
 pub use servers::{
     add_server, remove_server, reveal_secret, rotate_key, seal_stored_key, server_conf, servers, tsig,
+    Allowed,
     update_server, KEY_NAME,
 };
 

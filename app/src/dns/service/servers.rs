@@ -4,7 +4,8 @@
 
 use crate::dns::entity::{server as server_row, tsig_key};
 use crate::dns::nsd::{
-    nsd_conf_zones, DnsServer, ReloadMethod, Secret, ServerRole, TsigAlgorithm, TsigKey,
+    nsd_conf_zones, DnsServer, ReloadCommands, ReloadMethod, Secret, ServerRole, TsigAlgorithm,
+    TsigKey,
 };
 use crate::dns::store;
 use crate::dns::zone::Name;
@@ -33,7 +34,11 @@ fn reload_in_words(m: &ReloadMethod) -> String {
     }
 }
 
-fn parse_reload(kind: &str, value: &str) -> Result<ReloadMethod, DomainError> {
+fn parse_reload(
+    kind: &str,
+    value: &str,
+    commands: &ReloadCommands,
+) -> Result<ReloadMethod, DomainError> {
     let v = value.trim();
     match kind {
         "nsd_control" => {
@@ -47,16 +52,21 @@ fn parse_reload(kind: &str, value: &str) -> Result<ReloadMethod, DomainError> {
                 config: PathBuf::from(v),
             })
         }
-        "command" => {
-            let args: Vec<String> = v.split_whitespace().map(str::to_owned).collect();
-            if args.is_empty() {
-                return Err(DomainError::invalid(
-                    "reload_value",
-                    "Enter the command, such as systemctl reload nsd.",
-                ));
-            }
-            Ok(ReloadMethod::Command(args))
-        }
+        "command" => match commands.find(v) {
+            Some(args) => Ok(ReloadMethod::Command(args.to_vec())),
+            None => Err(DomainError::invalid(
+                "reload_value",
+                match commands.describe().as_str() {
+                    "" => "This server's configuration names no reload command: start it with \
+                           --dns-reload-command \"COMMAND\" to offer one."
+                        .to_owned(),
+                    allowed => format!(
+                        "This server runs only the reload commands its configuration names: \
+                         {allowed}. (Its --dns-reload-command option adds others.)"
+                    ),
+                },
+            )),
+        },
         "signal" => {
             if !v.starts_with('/') {
                 return Err(DomainError::invalid(
@@ -143,10 +153,10 @@ pub async fn servers(db: &DatabaseConnection) -> Result<ServersView, DomainError
 /// Adds a server entry; the first one also generates the TSIG key.
 pub async fn add_server(
     db: &DatabaseConnection,
-    keys: &SealingKey,
+    allowed: Allowed<'_>,
     form: &ServerForm,
 ) -> Result<ServerInfo, DomainError> {
-    save_server(db, keys, None, form).await
+    save_server(db, allowed, None, form).await
 }
 
 /// Changes a server entry: the same checks as [`add_server`], the entry
@@ -154,16 +164,24 @@ pub async fn add_server(
 /// change with the addresses, so the page offers them again.
 pub async fn update_server(
     db: &DatabaseConnection,
-    keys: &SealingKey,
+    allowed: Allowed<'_>,
     id: i32,
     form: &ServerForm,
 ) -> Result<ServerInfo, DomainError> {
-    save_server(db, keys, Some(id), form).await
+    save_server(db, allowed, Some(id), form).await
+}
+
+/// What saving a server entry needs of the server's own configuration:
+/// the key that seals a new TSIG secret, and the reload commands allowed.
+#[derive(Clone, Copy)]
+pub struct Allowed<'a> {
+    pub keys: &'a SealingKey,
+    pub commands: &'a ReloadCommands,
 }
 
 async fn save_server(
     db: &DatabaseConnection,
-    keys: &SealingKey,
+    allowed: Allowed<'_>,
     id: Option<i32>,
     form: &ServerForm,
 ) -> Result<ServerInfo, DomainError> {
@@ -222,7 +240,7 @@ async fn save_server(
             "The directory may not contain quotes or line breaks.",
         ));
     }
-    let reload = parse_reload(form.reload_kind.trim(), &form.reload_value)?;
+    let reload = parse_reload(form.reload_kind.trim(), &form.reload_value, allowed.commands)?;
     let txn = db.begin().await?;
     let all = server_row::Entity::find().all(&txn).await?;
     let existing = match id {
@@ -294,7 +312,7 @@ async fn save_server(
         }
     };
     if tsig_key::Entity::find().one(&txn).await?.is_none() {
-        store_new_key(&txn, keys).await?;
+        store_new_key(&txn, allowed.keys).await?;
     }
     txn.commit().await?;
     Ok(info_of(&row))
@@ -439,6 +457,11 @@ mod tests {
     async fn servers_key_and_conf() {
         let (_dir, db) = sqlite().await;
         let keys = SealingKey::generate();
+        let commands = ReloadCommands::default();
+        let allowed = Allowed {
+            keys: &keys,
+            commands: &commands,
+        };
         let form = ServerForm {
             name: "ns1".into(),
             role: "primary".into(),
@@ -449,7 +472,7 @@ mod tests {
             reload_kind: "nsd_control".into(),
             reload_value: "/etc/nsd/nsd.conf".into(),
         };
-        assert!(add_server(&db, &keys, &form)
+        assert!(add_server(&db, allowed, &form)
             .await
             .unwrap_err()
             .for_field("zones_dir")
@@ -460,7 +483,7 @@ mod tests {
         };
         assert!(add_server(
             &db,
-            &keys,
+            allowed,
             &ServerForm {
                 address: "192.0.2".into(),
                 ..form.clone()
@@ -470,11 +493,11 @@ mod tests {
         .unwrap_err()
         .for_field("address")
         .is_some());
-        let p = add_server(&db, &keys, &form).await.unwrap();
+        let p = add_server(&db, allowed, &form).await.unwrap();
         assert_eq!(p.port, 53);
         let e = add_server(
             &db,
-            &keys,
+            allowed,
             &ServerForm {
                 name: "ns9".into(),
                 address: "192.0.2.99".into(),
@@ -486,7 +509,7 @@ mod tests {
         assert!(e.for_field("role").unwrap().contains("already the primary"));
         let s = add_server(
             &db,
-            &keys,
+            allowed,
             &ServerForm {
                 name: "ns2".into(),
                 role: "secondary".into(),
@@ -538,7 +561,7 @@ mod tests {
             reload_kind: "signal".into(),
             reload_value: "/run/nsd/nsd.pid".into(),
         };
-        let changed = update_server(&db, &keys, s.id, &edit).await.unwrap();
+        let changed = update_server(&db, allowed, s.id, &edit).await.unwrap();
         assert_eq!(
             (changed.address.as_str(), changed.port),
             ("192.0.2.55", 5353)
@@ -551,7 +574,7 @@ mod tests {
         );
         let e = update_server(
             &db,
-            &keys,
+            allowed,
             s.id,
             &ServerForm {
                 name: "ns1".into(),
@@ -566,7 +589,7 @@ mod tests {
         );
         let e = update_server(
             &db,
-            &keys,
+            allowed,
             s.id,
             &ServerForm {
                 role: "primary".into(),
@@ -584,7 +607,7 @@ mod tests {
         );
         let e = update_server(
             &db,
-            &keys,
+            allowed,
             s.id,
             &ServerForm {
                 address: "192.0.2.53".into(),
@@ -597,7 +620,7 @@ mod tests {
         assert!(e.for_field("address").is_some(), "{e}");
         let e = update_server(
             &db,
-            &keys,
+            allowed,
             s.id,
             &ServerForm {
                 port: "0".into(),
@@ -611,7 +634,7 @@ mod tests {
         assert_eq!(servers(&db).await.unwrap().servers[1], changed);
         let primary = update_server(
             &db,
-            &keys,
+            allowed,
             p.id,
             &ServerForm {
                 zones_dir: "/srv/zones".into(),
@@ -625,7 +648,7 @@ mod tests {
             ("/srv/zones", p.id)
         );
         assert!(matches!(
-            update_server(&db, &keys, 9999, &edit)
+            update_server(&db, allowed, 9999, &edit)
                 .await
                 .map_err(AppError::from),
             Err(AppError::NotFound(_))

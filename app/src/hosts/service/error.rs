@@ -124,6 +124,9 @@ pub enum DomainError {
     /// The libvirt URI is empty.
     #[error("Enter a libvirt URI, such as qemu:///system.")]
     UriMissing,
+    /// The server's configuration does not allow the URI.
+    #[error("{0}")]
+    UriNotAllowed(super::uri::UriNotAllowed),
     /// Connecting to the URI failed: libvirt's words, with a hint.
     #[error("{0}")]
     UriRefused(HostError),

@@ -24,6 +24,7 @@ pub mod hypervisor;
 pub mod libvirt;
 pub mod registry;
 pub use crate::hosts::types;
+pub mod uri;
 pub mod worker;
 pub mod xml;
 
@@ -127,6 +128,7 @@ pub async fn detail(
 pub async fn add(
     db: &DatabaseConnection,
     hosts: &HostRegistry,
+    policy: &uri::UriPolicy,
     name: &str,
     uri: &str,
 ) -> Result<HostSummary, DomainError> {
@@ -135,6 +137,7 @@ pub async fn add(
         return Err(DomainError::NameTaken(name));
     }
     let uri = uri.trim();
+    allowed(policy, uri)?;
     try_connect(uri).await?;
     let row = store::insert(db, name, uri.to_owned(), String::new()).await?;
     started(hosts, row).await
@@ -145,6 +148,7 @@ pub async fn add(
 pub async fn edit(
     db: &DatabaseConnection,
     hosts: &HostRegistry,
+    policy: &uri::UriPolicy,
     row: host::Model,
     name: &str,
     uri: &str,
@@ -154,7 +158,9 @@ pub async fn edit(
         return Err(DomainError::NameTaken(name));
     }
     let uri = uri.trim().to_owned();
+    // The demo host keeps its test-driver URI; a new one must be allowed.
     if uri != row.uri {
+        allowed(policy, &uri)?;
         try_connect(&uri).await?;
     }
     let row = store::rename(db, row, name, uri).await?;
@@ -281,6 +287,15 @@ pub fn check_name(input: &str) -> Result<String, DomainError> {
 }
 
 /// Connects once to prove the URI works, off the async runtime.
+/// Whether the server's configuration allows `uri` (an empty one is
+/// missing, not refused).
+fn allowed(policy: &uri::UriPolicy, uri: &str) -> Result<(), DomainError> {
+    if uri.trim().is_empty() {
+        return Err(DomainError::UriMissing);
+    }
+    policy.check(uri).map_err(DomainError::UriNotAllowed)
+}
+
 pub async fn try_connect(uri: &str) -> Result<(), DomainError> {
     let uri = uri.trim().to_owned();
     if uri.is_empty() {

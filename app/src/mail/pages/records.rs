@@ -154,6 +154,8 @@ pub(super) fn DkimPanel(
 ) -> impl IntoView {
     let domain = StoredValue::new(domain);
     let download = ServerAction::<DkimPrivateKey>::new();
+    // The key whose private half is being asked for (the password form open).
+    let asking = RwSignal::new(None::<String>);
     view! {
         <article class="panel" aria-labelledby="dkim-title">
             <h2 id="dkim-title">"DKIM"</h2>
@@ -176,11 +178,12 @@ pub(super) fn DkimPanel(
                                     </ol>
                                     <div class="record-actions">
                                         <Show when=move || at_least(Role::Admin)>
-                                            <ActionForm action=download attr:class="inline-form">
-                                                <input type="hidden" name="domain" value=domain.get_value()/>
-                                                <input type="hidden" name="selector" value=selector.get_value()/>
-                                                <button type="submit" class="button secondary small">"Private key…"</button>
-                                            </ActionForm>
+                                            <button type="button" class="button secondary small"
+                                                aria-expanded=move || (asking.get() == Some(selector.get_value())).to_string()
+                                                on:click=move |_| asking.update(|a| {
+                                                    let s = selector.get_value();
+                                                    *a = if a.as_ref() == Some(&s) { None } else { Some(s) };
+                                                })>"Private key…"</button>
                                         </Show>
                                         <Show when=move || at_least(Role::Operator)>
                                             <Confirm
@@ -196,6 +199,16 @@ pub(super) fn DkimPanel(
                                             </Confirm>
                                         </Show>
                                     </div>
+                                    <Show when=move || at_least(Role::Admin) && asking.get() == Some(selector.get_value())>
+                                        <ActionForm action=download attr:class="form"
+                                            attr:aria-label=format!("Private key of {}", selector.get_value())>
+                                            <input type="hidden" name="domain" value=domain.get_value()/>
+                                            <input type="hidden" name="selector" value=selector.get_value()/>
+                                            <ConfirmPassword id=format!("dkim-password-{}", selector.get_value())
+                                                error=field_error(download.value(), "confirm_password")/>
+                                            <button type="submit" class="button secondary small">"Get the private key"</button>
+                                        </ActionForm>
+                                    </Show>
                                 </li>
                             }
                         }).collect_view()}
@@ -210,6 +223,8 @@ pub(super) fn DkimPanel(
                         " (the download is in the audit log)"
                     </p>
                 }.into_any(),
+                // A wrong password is shown by its field.
+                Err(e) if e.for_field("confirm_password").is_some() => ().into_any(),
                 Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
             })}
             <Show when=move || at_least(Role::Operator)>
