@@ -34,6 +34,9 @@ pub struct Policy {
     pub libvirt: crate::hosts::service::uri::UriPolicy,
     /// The commands a DNS server entry may reload NSD with.
     pub reload_commands: crate::dns::nsd::ReloadCommands,
+    /// Whether the mail check may ask any resolver (loopback, link-local,
+    /// any port): for tests and labs, not for a console on a network.
+    pub mail_resolver_any: bool,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

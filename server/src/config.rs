@@ -112,6 +112,12 @@ pub struct ServeArgs {
     )]
     pub dns_reload_commands: Vec<String>,
 
+    /// Let the mail readiness check ask any resolver an admin names,
+    /// loopback, link-local and other ports included (for labs and tests;
+    /// by default only port 53 on other addresses).
+    #[arg(long, env = "STACKYARD_MAIL_RESOLVER_ANY")]
+    pub mail_resolver_any: bool,
+
     /// Minutes a session may stay unused before it ends.
     #[arg(long, env = "STACKYARD_SESSION_IDLE_MINUTES", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..=10_080))]
@@ -199,6 +205,7 @@ impl ServeArgs {
                 params: self.libvirt_uri_params.clone(),
             },
             reload_commands: app::dns::nsd::ReloadCommands::new(&self.dns_reload_commands),
+            mail_resolver_any: self.mail_resolver_any,
         }
     }
 

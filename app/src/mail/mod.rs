@@ -470,6 +470,20 @@ pub async fn save_mail_settings(
                 &form.dnsbl_zones,
                 &form.resolver,
             )?;
+            // Whom the check asks is an admin's choice, within what the
+            // server's configuration allows.
+            if let Some(resolver) = settings.resolver {
+                input::resolver_allowed(resolver, c.state.policy.mail_resolver_any)?;
+                let stored = store::find_domain(c.db(), &domain).await?.resolver;
+                let unchanged = input::parse_nameserver(&stored).ok() == Some(resolver);
+                if !unchanged && c.auth.role() < Some(Role::Admin) {
+                    return Err(DomainError::invalid(
+                        "resolver",
+                        "Only an admin may choose the resolver the check asks; leave it as it \
+                         was, or empty for the system's.",
+                    ));
+                }
+            }
             store::save_settings(c.db(), &domain, &settings).await
         })
         .await

@@ -81,6 +81,18 @@ impl TestApp {
         Self::on_sqlite(PEER, configure).await
     }
 
+    /// A server whose mail check may ask any resolver (`--mail-resolver-any`):
+    /// the tests' NSD answers on a loopback port.
+    pub async fn sqlite_any_resolver() -> Self {
+        Self::sqlite_with_state(|state| {
+            state.policy = std::sync::Arc::new(app::state::Policy {
+                mail_resolver_any: true,
+                ..app::state::Policy::default()
+            });
+        })
+        .await
+    }
+
     /// A server on a throwaway SQLite database.
     async fn on_sqlite(peer: SocketAddr, configure: impl FnOnce(&mut AppState)) -> Self {
         let dir = tempfile::tempdir().unwrap();

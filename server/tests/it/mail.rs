@@ -200,6 +200,29 @@ async fn mailboxes_and_aliases_by_form_with_roles_and_audit() {
         )
         .await;
     assert_eq!(settings.json()["Invalid"]["field"], "mail_ip");
+    // Not even an admin points the check at the server's own neighbourhood
+    // unless the server's configuration says so.
+    for (resolver, says) in [
+        ("127.0.0.1:5353", "loopback"),
+        ("169.254.169.254", "link-local"),
+        ("192.0.2.53:6379", "Port 6379"),
+    ] {
+        let r = app
+            .post(
+                "/api/mail/settings",
+                &form(&[
+                    ("domain", "example.test"),
+                    ("mail_host", ""),
+                    ("mail_ip", ""),
+                    ("dnsbl_zones", ""),
+                    ("resolver", resolver),
+                ]),
+                Some(&root),
+            )
+            .await;
+        assert_eq!(r.json()["Invalid"]["field"], "resolver", "{}", r.body);
+        assert!(r.body.contains(says), "{resolver}: {}", r.body);
+    }
 
     let actions: Vec<(String, String)> = app
         .audit_rows()
@@ -843,8 +866,9 @@ async fn rendered_zones(app: &TestApp) -> Vec<(String, String)> {
 #[ignore = "needs nsd and dig: apt-get install -y nsd bind9-dnsutils"]
 async fn readiness_check_over_zones_from_the_store() {
     use app::dns::zone::{Name, RData};
-    let app = TestApp::sqlite().await;
+    let app = TestApp::sqlite_any_resolver().await;
     let op = app.with_user("olga", Role::Operator).await;
+    let root = admin(&app).await;
 
     for domain in ["good.test", "broken.test"] {
         ok(&app, &op, "/api/mail/add_domain", &[("name", domain)]).await;
@@ -1041,10 +1065,25 @@ async fn readiness_check_over_zones_from_the_store() {
     .await;
 
     let nsd = Nsd::start(&rendered_zones(&app).await);
+    // Whom the check asks is an admin's choice.
+    let refused = app
+        .post(
+            "/api/mail/settings",
+            &form(&[
+                ("domain", "good.test"),
+                ("mail_host", ""),
+                ("mail_ip", ""),
+                ("dnsbl_zones", "bl.test"),
+                ("resolver", &nsd.addr.to_string()),
+            ]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(refused.json()["Invalid"]["field"], "resolver", "{}", refused.body);
     for domain in ["good.test", "broken.test"] {
         ok(
             &app,
-            &op,
+            &root,
             "/api/mail/settings",
             &[
                 ("domain", domain),

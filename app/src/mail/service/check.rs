@@ -3,6 +3,7 @@
 //! and each run noted for the dashboard.
 
 use super::Result;
+use crate::mail::DomainError;
 use crate::mail::{check, store, CheckLine, CheckResult, LastCheck};
 use crate::sealed::SealingKey;
 use sea_orm::DatabaseConnection;
@@ -87,28 +88,40 @@ pub async fn report(
         .iter()
         .map(|k| Ok((k.selector.clone(), Some(store::open_private_key(keys, k)?))))
         .collect::<Result<_>>()?;
-    let (host, ip) = (settings.mail_host.as_deref(), settings.mail_ip);
     let live = HickoryDns::new(&ResolverSettings {
         nameserver: settings.resolver,
         ..ResolverSettings::default()
     });
-    Ok(match live {
-        Ok(resolver) => {
-            let mut opts = CheckOptions::new(resolver);
-            opts.dnsbl_zones = settings.dnsbl_zones.clone();
-            opts.dkim = dkim;
-            check::check(&row.name, host, ip, &opts).await
+    let check = async {
+        let (host, ip) = (settings.mail_host.as_deref(), settings.mail_ip);
+        match live {
+            Ok(resolver) => {
+                let mut opts = CheckOptions::new(resolver);
+                opts.dnsbl_zones = settings.dnsbl_zones.clone();
+                opts.dkim = dkim;
+                check::check(&row.name, host, ip, &opts).await
+            }
+            // The checklist still shows every item, each saying why it
+            // could not be checked.
+            Err(e) => {
+                let mut opts = CheckOptions::new(NoResolver(e.to_string()));
+                opts.dnsbl_zones = settings.dnsbl_zones.clone();
+                opts.dkim = dkim;
+                check::check(&row.name, host, ip, &opts).await
+            }
         }
-        // The checklist still shows every item, each saying why it could
-        // not be checked.
-        Err(e) => {
-            let mut opts = CheckOptions::new(NoResolver(e.to_string()));
-            opts.dnsbl_zones = settings.dnsbl_zones.clone();
-            opts.dkim = dkim;
-            check::check(&row.name, host, ip, &opts).await
-        }
+    };
+    // However many questions a domain's records lead to, one check ends.
+    tokio::time::timeout(CHECK_LIMIT, check).await.map_err(|_| {
+        DomainError::Failed(format!(
+            "The check did not finish within {} s and was stopped: is the resolver answering?",
+            CHECK_LIMIT.as_secs()
+        ))
     })
 }
+
+/// The longest one readiness check may take.
+pub const CHECK_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Stands in when no resolver can be set up (no `/etc/resolv.conf`):
 /// every question fails temporarily with the reason.

@@ -116,6 +116,16 @@ pub fn check_settings(
             zones.push(z);
         }
     }
+    if zones.len() > MAX_DNSBL_ZONES {
+        return Err(Invalid::new(
+            "dnsbl_zones",
+            format!(
+                "At most {MAX_DNSBL_ZONES} blocklists: the check asks each of them, and \
+                 {} is more than a mail server is usually listed on.",
+                zones.len()
+            ),
+        ));
+    }
     let resolver = match resolver.trim() {
         "" => None,
         r => Some(parse_nameserver(r)?),
@@ -126,6 +136,56 @@ pub fn check_settings(
         dnsbl_zones: zones,
         resolver,
     })
+}
+
+/// How many blocklists the readiness check asks at most.
+pub const MAX_DNSBL_ZONES: usize = 8;
+
+/// Whether the readiness check may ask `addr`: unless the server's
+/// configuration allows any resolver (`--mail-resolver-any`), port 53 on an
+/// address that is not loopback, link-local, multicast or unspecified, so
+/// the check cannot be turned on the server's own neighbourhood.
+pub fn resolver_allowed(addr: std::net::SocketAddr, any: bool) -> Result<(), Invalid> {
+    if any {
+        return Ok(());
+    }
+    let ip = addr.ip();
+    let local = match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_multicast()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some()
+        }
+    };
+    if local {
+        return Err(Invalid::new(
+            "resolver",
+            format!(
+                "{ip} is a loopback, link-local or multicast address: the check does not ask \
+                 those (the server's --mail-resolver-any option allows it)."
+            ),
+        ));
+    }
+    if addr.port() != 53 {
+        return Err(Invalid::new(
+            "resolver",
+            format!(
+                "Port {} is not DNS's: the check asks resolvers on port 53 only (the \
+                 server's --mail-resolver-any option allows others).",
+                addr.port()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `IP`, `IP:PORT` or `[IPv6]:PORT` (port 53 when left out).
@@ -445,5 +505,32 @@ mod tests {
         assert_eq!(quota_mib("").unwrap(), 0);
         assert_eq!(quota_mib("2").unwrap(), 2 * 1024 * 1024);
         assert_eq!(field(quota_mib("2GB").unwrap_err()), "quota_mib");
+    }
+
+    #[test]
+    fn the_check_asks_public_resolvers_on_port_53_and_few_blocklists() {
+        let addr = |s: &str| parse_nameserver(s).unwrap();
+        for ok in ["192.0.2.53", "[2001:db8::53]:53", "9.9.9.9"] {
+            assert_eq!(resolver_allowed(addr(ok), false), Ok(()), "{ok}");
+        }
+        for (bad, says) in [
+            ("127.0.0.1", "loopback"),
+            ("169.254.169.254", "link-local"),
+            ("224.0.0.251:5353", "multicast"),
+            ("[::1]:53", "loopback"),
+            ("[fe80::1]:53", "link-local"),
+            ("[::ffff:127.0.0.1]:53", "loopback"),
+            ("0.0.0.0", "loopback"),
+            ("192.0.2.53:6379", "Port 6379"),
+        ] {
+            let e = resolver_allowed(addr(bad), false).unwrap_err();
+            assert_eq!(e.field, "resolver");
+            assert!(e.message.contains(says), "{bad}: {}", e.message);
+        }
+        assert_eq!(resolver_allowed(addr("127.0.0.1:5353"), true), Ok(()));
+        let many: String = (0..9).map(|i| format!("bl{i}.test ")).collect();
+        let e = check_settings("", "", &many, "").unwrap_err();
+        assert_eq!(e.field, "dnsbl_zones");
+        assert!(check_settings("", "", "a.test b.test", "").is_ok());
     }
 }
