@@ -203,7 +203,10 @@ mod tests {
         let sealed = key.seal("dns_tsig_key.secret", b"c2VjcmV0");
         assert!(is_sealed(&sealed));
         assert!(!sealed.contains("c2VjcmV0"), "{sealed}");
-        assert_eq!(key.open("dns_tsig_key.secret", &sealed).unwrap(), "c2VjcmV0");
+        assert_eq!(
+            key.open("dns_tsig_key.secret", &sealed).unwrap(),
+            "c2VjcmV0"
+        );
         // A fresh nonce each time.
         assert_ne!(sealed, key.seal("dns_tsig_key.secret", b"c2VjcmV0"));
         assert_eq!(

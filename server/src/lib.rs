@@ -50,17 +50,14 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
         );
     }
     app::hosts::registry::ensure_demo_host(&db, &args.db.data_dir).await?;
-    let mut state = app::state::AppState::new(
-        db,
-        web::leptos_options(&site_root, args.listen),
-        auth,
-        keys,
-    );
+    let mut state =
+        app::state::AppState::new(db, web::leptos_options(&site_root, args.listen), auth, keys);
     state.policy = std::sync::Arc::new(args.policy());
     if let Some(path) = &args.mail_db {
-        let mail_db = app::mail::mirror::MailDb::new(std::path::absolute(path).map_err(|e| {
-            ServerError::Config(format!("--mail-db {}: {e}", path.display()))
-        })?);
+        let mail_db = app::mail::mirror::MailDb::new(
+            std::path::absolute(path)
+                .map_err(|e| ServerError::Config(format!("--mail-db {}: {e}", path.display())))?,
+        );
         let synced = mail_db
             .sync(&state.db)
             .await
@@ -72,7 +69,10 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
             synced.mailboxes,
             synced.aliases
         );
-        tokio::spawn(app::mail::mirror::keep_in_step(mail_db.clone(), state.db.clone()));
+        tokio::spawn(app::mail::mirror::keep_in_step(
+            mail_db.clone(),
+            state.db.clone(),
+        ));
         state.mail_db = Some(mail_db);
     }
     state.hosts.load(&state.db).await?;

@@ -30,3 +30,24 @@ pub mod host {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// A VM only an admin may act on: by host and name (see `hosts/vm_protect`).
+pub mod vm_protection {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "vm_protection")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub host_id: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub vm: String,
+        pub protected_by: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

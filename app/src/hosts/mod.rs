@@ -71,6 +71,8 @@ pub struct HostDetail {
     pub summary: HostSummary,
     pub capacity: Option<HostCapacity>,
     pub vms: Vec<VmInfo>,
+    /// The VMs only an admin may act on, by name.
+    pub protected: Vec<String>,
 }
 
 /// What an operator can do to a VM.
@@ -169,6 +171,7 @@ impl From<DomainError> for AppError {
                 AppError::invalid("uri", e.to_string())
             }
             E::UnknownAction(_) => AppError::invalid("action", e.to_string()),
+            E::Protected(_) => AppError::Forbidden(e.to_string()),
             E::NoSuchHost(id) => AppError::NotFound(format!("Host {id}")),
             // libvirt's own words reach the user; they say what is wrong.
             E::Host(host) => AppError::Refused(host.to_string()),
@@ -237,7 +240,8 @@ pub async fn edit_host(
                 row,
                 &name,
                 &uri,
-            ).await?;
+            )
+            .await?;
             c.summary(format!("{before} → {} {}", after.name, after.uri));
             Ok::<_, DomainError>(after)
         })
@@ -280,9 +284,42 @@ pub async fn run_vm_action(host: i32, vm: String, action: String) -> Result<(), 
             let action = VmAction::parse(&action).ok_or(DomainError::UnknownAction(action))?;
             let (row, handle) = service::host(&c.state.hosts, host)?;
             c.target(format!("{}/{vm}", row.name));
+            admin_if_protected(&c, host, &vm).await?;
             let done = service::run_action(&handle, &vm, action).await?;
             c.summary(done.to_string());
             Ok::<_, DomainError>(())
+        })
+        .await
+}
+
+#[cfg(feature = "ssr")]
+/// Refuses a caller below admin when the VM is protected.
+async fn admin_if_protected(c: &api::Ctx, host: i32, vm: &str) -> Result<(), DomainError> {
+    if c.auth.role() < Some(Role::Admin) && store::is_protected(c.db(), host, vm).await? {
+        return Err(DomainError::Protected(vm.to_owned()));
+    }
+    Ok(())
+}
+
+api::access!(ProtectVm, Access::Role(Role::Admin));
+/// Protects a VM (only admins may then act on it), or lifts that.
+#[server(prefix = "/api", endpoint = "hosts/vm_protect")]
+pub async fn protect_vm(host: i32, vm: String, protected: bool) -> Result<(), AppError> {
+    api::call::<ProtectVm>()
+        .audit("vm.protect", format!("host {host}/{vm}"))
+        .run(|c| async move {
+            c.summary(if protected {
+                "protected"
+            } else {
+                "unprotected"
+            });
+            let (row, handle) = service::host(&c.state.hosts, host)?;
+            c.target(format!("{}/{vm}", row.name));
+            if !handle.snapshot().vms.contains_key(&vm) {
+                return Err(AppError::NotFound(format!("VM {vm} on {}", row.name)));
+            }
+            store::set_protected(c.db(), host, &vm, protected, c.username()).await?;
+            Ok::<_, AppError>(())
         })
         .await
 }
@@ -297,7 +334,10 @@ pub async fn delete_vm(host: i32, vm: String, delete_volumes: bool) -> Result<()
             c.summary(format!("delete (volumes too: {delete_volumes})"));
             let (row, handle) = service::host(&c.state.hosts, host)?;
             c.target(format!("{}/{vm}", row.name));
+            admin_if_protected(&c, host, &vm).await?;
             c.summary(service::delete_vm(&handle, &vm, delete_volumes).await?);
+            // A VM of the same name made later starts unprotected.
+            store::set_protected(c.db(), host, &vm, false, c.username()).await?;
             Ok::<_, DomainError>(())
         })
         .await

@@ -13,7 +13,7 @@
 
 use super::{
     get_host, list_hosts, local_hypervisor, AddHost, DeleteVm, EditHost, HostDetail, HostSummary,
-    RemoveHost, RunVmAction, VmAction, VmInfo, VmState,
+    ProtectVm, RemoveHost, RunVmAction, VmAction, VmInfo, VmState,
 };
 use crate::auth::Role;
 use crate::ui::format::{bytes, mib_short};
@@ -283,6 +283,7 @@ fn HostContent() -> impl IntoView {
     let asking = Asking {
         action: RwSignal::new(None),
         delete: RwSignal::new(None),
+        protect: ServerAction::<ProtectVm>::new(),
     };
     // An answered question closes (the submit itself must not clear it,
     // or the submission is dropped with its form).
@@ -301,6 +302,7 @@ fn HostContent() -> impl IntoView {
                 tick.get(),
                 act.version().get(),
                 delete.version().get(),
+                asking.protect.version().get(),
             )
         },
         |(id, ..)| get_host(id),
@@ -309,6 +311,7 @@ fn HostContent() -> impl IntoView {
         [
             act.value().get().and_then(|r| r.err()),
             delete.value().get().and_then(|r| r.err()),
+            asking.protect.value().get().and_then(|r| r.err()),
         ]
         .into_iter()
         .flatten()
@@ -340,6 +343,8 @@ struct Asking {
     action: RwSignal<Option<(String, VmAction)>>,
     /// The VM, and whether its volumes go too.
     delete: RwSignal<Option<(String, bool)>>,
+    /// An admin's protect and unprotect buttons (page-owned like the rest).
+    protect: ServerAction<ProtectVm>,
 }
 
 #[component]
@@ -398,7 +403,10 @@ fn HostView(
             } else {
                 view! {
                     <ul class="record-list" aria-label="Virtual machines">
-                        {detail.vms.into_iter().map(|vm| view! { <VmRow host=host_id vm=vm act=act delete=delete asking=asking/> }).collect_view()}
+                        {detail.vms.into_iter().map(|vm| {
+                            let protected = detail.protected.contains(&vm.name);
+                            view! { <VmRow host=host_id vm=vm protected=protected act=act delete=delete asking=asking/> }
+                        }).collect_view()}
                     </ul>
                 }.into_any()
             }}
@@ -410,6 +418,7 @@ fn HostView(
 fn VmRow(
     host: i32,
     vm: VmInfo,
+    protected: bool,
     act: ServerAction<RunVmAction>,
     delete: ServerAction<DeleteVm>,
     asking: Asking,
@@ -420,7 +429,15 @@ fn VmRow(
     // own, only plain ones its closures own: a late closure then reads
     // nothing that is gone. What outlives the row (`asking`, the actions,
     // the session) belongs to the page.
-    let can_operate = move || at_least(Role::Operator);
+    // A protected VM's buttons are an admin's only.
+    let can_operate = move || {
+        at_least(if protected {
+            Role::Admin
+        } else {
+            Role::Operator
+        })
+    };
+    let is_admin = move || at_least(Role::Admin);
     let actions = VmAction::available(&vm);
     let shut_off = vm.state == VmState::ShutOff;
     // This row's question, while it still applies to the VM's state.
@@ -464,6 +481,9 @@ fn VmRow(
             <div class="record-main">
                 <strong>{vm.name.clone()}</strong>
                 <span class=state_class data-testid="vm-state">{vm.state.label()}</span>
+                {protected.then(|| view! {
+                    <span class="badge" title="Only an admin may start, stop or delete it">"Protected"</span>
+                })}
             </div>
             <dl class="facts compact">
                 <dt>"vCPUs"</dt><dd>{vm.vcpus}</dd>
@@ -472,6 +492,25 @@ fn VmRow(
                 <dt>"Autostart"</dt><dd>{if vm.autostart { "on" } else { "off" }}</dd>
                 {(!vm.addresses.is_empty()).then(|| view! { <dt>"Addresses"</dt><dd>{vm.addresses.join(", ")}</dd> })}
             </dl>
+            {
+                let name = vm.name.clone();
+                move || is_admin().then(|| {
+                    let name = name.clone();
+                    view! {
+                        <ActionForm action=asking.protect attr:class="inline-form">
+                            <input type="hidden" name="host" value=host.to_string()/>
+                            <input type="hidden" name="vm" value=name.clone()/>
+                            <input type="hidden" name="protected" value=(!protected).to_string()/>
+                            <button type="submit" class="button secondary small">
+                                {if protected { "Unprotect" } else { "Protect" }}
+                            </button>
+                        </ActionForm>
+                    }
+                })
+            }
+            {move || (protected && !is_admin() && at_least(Role::Operator)).then(|| view! {
+                <p class="hint">"Protected: only an admin may start, stop or delete it."</p>
+            })}
             {move || {
                 let (name, actions, delete_name) = (name.clone(), actions.clone(), delete_name.clone());
                 let (confirming, deleting) = (confirming.clone(), deleting.clone());

@@ -3,11 +3,11 @@
 //! is the database's, so each returns [`DbErr`]; the services lift it into
 //! [`DomainError::Database`](super::service::DomainError::Database).
 
-use super::entity::host;
+use super::entity::{host, vm_protection};
 use crate::auth::entity::setting;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use std::collections::BTreeMap;
 
@@ -84,7 +84,56 @@ pub async fn rename(
     active.update(db).await
 }
 
+/// The protected VMs of host `id`, by name.
+pub async fn protected_vms<C: ConnectionTrait>(db: &C, id: i32) -> Result<Vec<String>, DbErr> {
+    Ok(vm_protection::Entity::find()
+        .filter(vm_protection::Column::HostId.eq(id))
+        .order_by_asc(vm_protection::Column::Vm)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.vm)
+        .collect())
+}
+
+/// Whether VM `vm` of host `id` is protected.
+pub async fn is_protected<C: ConnectionTrait>(db: &C, id: i32, vm: &str) -> Result<bool, DbErr> {
+    Ok(vm_protection::Entity::find_by_id((id, vm.to_owned()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Protects VM `vm` of host `id` (by `actor`), or lifts its protection.
+pub async fn set_protected<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    vm: &str,
+    protected: bool,
+    actor: &str,
+) -> Result<(), DbErr> {
+    vm_protection::Entity::delete_by_id((id, vm.to_owned()))
+        .exec(db)
+        .await?;
+    if protected {
+        vm_protection::ActiveModel {
+            host_id: Set(id),
+            vm: Set(vm.to_owned()),
+            protected_by: Set(actor.to_owned()),
+            created_at: Set(chrono::Utc::now()),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
 pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<(), DbErr> {
+    // SQLite enforces the foreign key's cascade only when asked.
+    vm_protection::Entity::delete_many()
+        .filter(vm_protection::Column::HostId.eq(id))
+        .exec(db)
+        .await?;
     host::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }

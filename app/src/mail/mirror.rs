@@ -172,7 +172,8 @@ impl MailDb {
                     .acquire_timeout(std::time::Duration::from_secs(10))
                     .sqlx_logging(false);
                 let conn = Database::connect(options).await?;
-                conn.execute_unprepared("PRAGMA journal_mode=DELETE").await?;
+                conn.execute_unprepared("PRAGMA journal_mode=DELETE")
+                    .await?;
                 for table in SCHEMA {
                     conn.execute_unprepared(table).await?;
                 }
@@ -207,7 +208,10 @@ pub async fn keep_in_step(mail_db: MailDb, db: DatabaseConnection) {
         match mail_db.sync(&db).await {
             Ok(_) if failing => {
                 failing = false;
-                tracing::info!("the mail database {} is in step again", mail_db.path().display());
+                tracing::info!(
+                    "the mail database {} is in step again",
+                    mail_db.path().display()
+                );
             }
             Ok(_) => {}
             Err(e) if !failing => {

@@ -761,16 +761,15 @@ pub async fn generate_dkim(
         .audit("mail.generate_dkim", dkim_owner(&domain, &selector))
         .run(|c| async move {
             c.summary(algorithm.clone());
-            let k =
-                service::generate_dkim_key(
-                    c.db(),
-                    c.keys(),
-                    c.username(),
-                    &domain,
-                    &selector,
-                    &algorithm,
-                )
-                    .await?;
+            let k = service::generate_dkim_key(
+                c.db(),
+                c.keys(),
+                c.username(),
+                &domain,
+                &selector,
+                &algorithm,
+            )
+            .await?;
             c.summary(format!(
                 "{} {}",
                 k.algorithm,

@@ -13,10 +13,10 @@ use crate::mail::check::mailstore::{self, MailAlias, Mailbox};
 use crate::mail::check::password::{hash_password, Argon2Cost};
 use crate::mail::entity::{mail_alias, mail_check_run, mail_dkim_key, mail_domain, mailbox};
 use crate::mail::service::input::{self, CheckSettings};
-use crate::sealed::SealingKey;
 use crate::mail::{
     AliasRow, DkimKeyInfo, DomainError, LastCheck, MailDomainSummary, MailSettings, MailboxRow,
 };
+use crate::sealed::SealingKey;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,

@@ -122,8 +122,12 @@ impl TestApp {
         app::hosts::registry::ensure_demo_host(&db, dir.path())
             .await
             .unwrap();
-        let mut state =
-            AppState::new(db.clone(), options, config, app::sealed::SealingKey::generate());
+        let mut state = AppState::new(
+            db.clone(),
+            options,
+            config,
+            app::sealed::SealingKey::generate(),
+        );
         configure(&mut state);
         state.hosts.load(&db).await.unwrap();
         let hosts = state.hosts.clone();

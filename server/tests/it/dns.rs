@@ -59,9 +59,7 @@ async fn record_and_server_forms_post_flat_fields() {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     // The TSIG secret and nsd.conf: the password again, every time.
     for path in ["/api/dns/reveal_key", "/api/dns/rotate_key"] {
-        let r = app
-            .post(path, "confirm_password=guess", Some(&admin))
-            .await;
+        let r = app.post(path, "confirm_password=guess", Some(&admin)).await;
         assert_eq!(r.json()["Invalid"]["field"], "confirm_password", "{path}");
     }
     let r = app

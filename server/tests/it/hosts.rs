@@ -271,14 +271,19 @@ async fn uris_the_configuration_does_not_allow_are_refused_before_any_connection
     let enc = |s: &str| {
         s.bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
+                    (b as char).to_string()
+                }
                 _ => format!("%{b:02X}"),
             })
             .collect::<String>()
     };
     for (uri, says) in [
         (
-            format!("qemu+ext:///system?command=/usr/bin/touch {}", marker.display()),
+            format!(
+                "qemu+ext:///system?command=/usr/bin/touch {}",
+                marker.display()
+            ),
             "qemu+ext:// is not allowed",
         ),
         ("test:///etc/shadow".to_owned(), "demo host only"),
@@ -287,7 +292,10 @@ async fn uris_the_configuration_does_not_allow_are_refused_before_any_connection
             "\"keyfile\"",
         ),
         ("qemu:///system?socket=/tmp/x.sock".to_owned(), "\"socket\""),
-        ("qemu+tls://h/system?no_verify=1".to_owned(), "TLS certificate check"),
+        (
+            "qemu+tls://h/system?no_verify=1".to_owned(),
+            "TLS certificate check",
+        ),
     ] {
         let r = app
             .post(
@@ -299,7 +307,12 @@ async fn uris_the_configuration_does_not_allow_are_refused_before_any_connection
                 Some(&cookie),
             )
             .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{uri}: {}",
+            r.body
+        );
         assert_eq!(r.json()["Invalid"]["field"], "uri", "{uri}");
         let message = r.json()["Invalid"]["message"].as_str().unwrap().to_owned();
         assert!(message.contains(says), "{uri}: {message}");
@@ -314,7 +327,97 @@ async fn uris_the_configuration_does_not_allow_are_refused_before_any_connection
             Some(&cookie),
         )
         .await;
-    assert_eq!(r.json()["Invalid"]["field"], "confirm_password", "{}", r.body);
+    assert_eq!(
+        r.json()["Invalid"]["field"],
+        "confirm_password",
+        "{}",
+        r.body
+    );
     let list = app.post("/api/hosts/list", "", Some(&cookie)).await.json();
     assert_eq!(list.as_array().map(Vec::len), Some(1), "only the demo host");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn protected_vms_are_an_admins_to_act_on() {
+    let app = TestApp::sqlite().await;
+    let (host, op) = demo(&app).await;
+    let root = app.with_user("root", Role::Admin).await;
+    let action = |vm: &str, action: &str| format!("host={host}&vm={vm}&action={action}");
+
+    // Operators may not protect; a VM that does not exist cannot be.
+    let r = app
+        .post(
+            "/api/hosts/vm_protect",
+            &format!("host={host}&vm=mail&protected=true"),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = app
+        .post(
+            "/api/hosts/vm_protect",
+            &format!("host={host}&vm=nothere&protected=true"),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = app
+        .post(
+            "/api/hosts/vm_protect",
+            &format!("host={host}&vm=mail&protected=true"),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let d = app
+        .post("/api/hosts/get", &format!("id={host}"), Some(&op))
+        .await
+        .json();
+    assert_eq!(d["protected"], serde_json::json!(["mail"]));
+
+    // The operator is refused on the protected VM, not on the others.
+    for a in ["start", "force_off"] {
+        let r = app
+            .post("/api/hosts/vm_action", &action("mail", a), Some(&op))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{a}: {}", r.body);
+        assert!(r.body.contains("mail is protected"), "{}", r.body);
+    }
+    let r = app
+        .post(
+            "/api/hosts/vm_delete",
+            &format!("host={host}&vm=mail&delete_volumes=false"),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = app
+        .post("/api/hosts/vm_action", &action("web", "autostart_on"), Some(&op))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The admin may; lifted, the operator may again.
+    let r = app
+        .post("/api/hosts/vm_action", &action("mail", "autostart_on"), Some(&root))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .post(
+            "/api/hosts/vm_protect",
+            &format!("host={host}&vm=mail&protected=false"),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .post("/api/hosts/vm_action", &action("mail", "autostart_off"), Some(&op))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let audit: Vec<(String, String)> = app
+        .audit_rows()
+        .await
+        .into_iter()
+        .map(|r| (r.action, r.outcome))
+        .collect();
+    assert!(audit.iter().any(|(a, o)| a == "vm.protect" && o == "success"));
+    assert!(audit.iter().any(|(a, o)| a == "vm.action" && o != "success"), "{audit:?}");
 }

@@ -346,7 +346,12 @@ async fn daemons_read_what_the_console_stored() {
             Some(&root),
         )
         .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
     assert_eq!(refused.json()["Invalid"]["field"], "sqlite_path");
     assert!(refused.body.contains("--mail-db"), "{}", refused.body);
     let files = app
@@ -700,7 +705,12 @@ async fn dkim_keys_and_tokens_are_removed_with_their_records() {
     let wrong = app
         .post("/api/mail/dkim_private_key", &key("guess"), Some(&root))
         .await;
-    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.body
+    );
     assert_eq!(wrong.json()["Invalid"]["field"], "confirm_password");
     assert!(!wrong.body.contains("PRIVATE KEY"));
     let pem = ok(
@@ -715,7 +725,10 @@ async fn dkim_keys_and_tokens_are_removed_with_their_records() {
     )
     .await;
     assert!(
-        pem["contents"].as_str().unwrap().starts_with("-----BEGIN PRIVATE KEY-----"),
+        pem["contents"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----"),
         "{pem}"
     );
     let stored = {
@@ -1079,7 +1092,12 @@ async fn readiness_check_over_zones_from_the_store() {
             Some(&op),
         )
         .await;
-    assert_eq!(refused.json()["Invalid"]["field"], "resolver", "{}", refused.body);
+    assert_eq!(
+        refused.json()["Invalid"]["field"],
+        "resolver",
+        "{}",
+        refused.body
+    );
     for domain in ["good.test", "broken.test"] {
         ok(
             &app,

@@ -349,12 +349,23 @@ mod tests {
         let allowed = ReloadCommands::new(["systemctl reload nsd", "  ", "nsd-reload {zone}"]);
         assert_eq!(
             allowed.find(" systemctl  reload nsd "),
-            Some(&["systemctl".to_owned(), "reload".to_owned(), "nsd".to_owned()][..])
+            Some(
+                &[
+                    "systemctl".to_owned(),
+                    "reload".to_owned(),
+                    "nsd".to_owned()
+                ][..]
+            )
         );
         assert!(allowed.find("nsd-reload {zone}").is_some());
         assert_eq!(allowed.find("sh -c reboot"), None);
         assert_eq!(allowed.find("systemctl reload"), None);
-        assert_eq!(allowed.describe(), "systemctl reload nsd; nsd-reload {zone}");
-        assert!(ReloadCommands::default().find("systemctl reload nsd").is_some());
+        assert_eq!(
+            allowed.describe(),
+            "systemctl reload nsd; nsd-reload {zone}"
+        );
+        assert!(ReloadCommands::default()
+            .find("systemctl reload nsd")
+            .is_some());
     }
 }

@@ -171,14 +171,16 @@ fn KeyPanel(
             .flatten()
             .find_map(|r| r.err().and_then(|e| e.for_field("confirm_password")))
     });
-    let secret_password = move || view! {
-        <Field id="dns-secret-password" label="Your password, for the secret buttons" error=wrong
-            hint="Showing the secret, a new key and each server's nsd.conf ask for it.">
-            <input id="dns-secret-password" type="password" autocomplete="current-password"
-                aria-describedby="dns-secret-password-error"
-                prop:value=move || password.get()
-                on:input=move |ev| password.set(event_target_value(&ev))/>
-        </Field>
+    let secret_password = move || {
+        view! {
+            <Field id="dns-secret-password" label="Your password, for the secret buttons" error=wrong
+                hint="Showing the secret, a new key and each server's nsd.conf ask for it.">
+                <input id="dns-secret-password" type="password" autocomplete="current-password"
+                    aria-describedby="dns-secret-password-error"
+                    prop:value=move || password.get()
+                    on:input=move |ev| password.set(event_target_value(&ev))/>
+            </Field>
+        }
     };
     view! {
         <article class="panel">

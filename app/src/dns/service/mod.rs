@@ -19,9 +19,8 @@ pub use records::{
     save_summary, value_field, PtrChoice,
 };
 pub use servers::{
-    add_server, remove_server, reveal_secret, rotate_key, seal_stored_key, server_conf, servers, tsig,
-    Allowed,
-    update_server, KEY_NAME,
+    add_server, remove_server, reveal_secret, rotate_key, seal_stored_key, server_conf, servers,
+    tsig, update_server, Allowed, KEY_NAME,
 };
 
 use crate::dns::nsd::zone_file_name;

@@ -240,7 +240,11 @@ async fn save_server(
             "The directory may not contain quotes or line breaks.",
         ));
     }
-    let reload = parse_reload(form.reload_kind.trim(), &form.reload_value, allowed.commands)?;
+    let reload = parse_reload(
+        form.reload_kind.trim(),
+        &form.reload_value,
+        allowed.commands,
+    )?;
     let txn = db.begin().await?;
     let all = server_row::Entity::find().all(&txn).await?;
     let existing = match id {
@@ -542,7 +546,10 @@ mod tests {
             "{conf2}"
         );
         rotate_key(&db, &keys).await.unwrap();
-        assert_ne!(tsig(&db, &keys).await.unwrap().secret().reveal_base64(), secret);
+        assert_ne!(
+            tsig(&db, &keys).await.unwrap().secret().reveal_base64(),
+            secret
+        );
 
         // Editing: the entry's own name, address and primary role are not
         // conflicts with itself; other entries' still are.

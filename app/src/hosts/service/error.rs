@@ -124,6 +124,9 @@ pub enum DomainError {
     /// The libvirt URI is empty.
     #[error("Enter a libvirt URI, such as qemu:///system.")]
     UriMissing,
+    /// The VM is protected and the caller is not an admin.
+    #[error("{0} is protected: only an admin may start, stop or delete it.")]
+    Protected(String),
     /// The server's configuration does not allow the URI.
     #[error("{0}")]
     UriNotAllowed(super::uri::UriNotAllowed),

@@ -121,6 +121,7 @@ pub async fn detail(
         summary: summary(stored.get(&row.id).unwrap_or(&row), &handle),
         capacity: snap.capacity.clone(),
         vms: snap.vms.into_values().collect(),
+        protected: store::protected_vms(db, row.id).await?,
     })
 }
 

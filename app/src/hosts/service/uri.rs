@@ -78,7 +78,11 @@ impl UriPolicy {
         {
             return Err(malformed());
         }
-        if !self.transports.iter().any(|t| t.eq_ignore_ascii_case(&scheme)) {
+        if !self
+            .transports
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&scheme))
+        {
             return Err(UriNotAllowed::Transport {
                 test: scheme == "test" || scheme.starts_with("test+"),
                 scheme,
@@ -118,11 +122,14 @@ mod tests {
             assert_eq!(policy.check(ok), Ok(()), "{ok}");
         }
         let refused = |uri: &str| policy.check(uri).unwrap_err().to_string();
-        assert!(refused("qemu+ext:///system?command=/bin/sh").contains("qemu+ext:// is not allowed"));
+        assert!(
+            refused("qemu+ext:///system?command=/bin/sh").contains("qemu+ext:// is not allowed")
+        );
         let test = refused("test:///etc/shadow");
         assert!(test.contains("demo host only"), "{test}");
         assert!(refused("qemu+ssh://h/system?keyfile=/root/.ssh/id_rsa").contains("\"keyfile\""));
-        assert!(refused("qemu:///system?socket=/run/other.sock").contains("points the connection at a file"));
+        assert!(refused("qemu:///system?socket=/run/other.sock")
+            .contains("points the connection at a file"));
         assert!(refused("qemu+tls://h/system?no_verify=1").contains("TLS certificate check"));
         assert!(refused("qemu:///system?no_tty=1&%6Eo_verify=1").contains("not allowed"));
         assert!(refused("qemu+unix:///system").contains("allows qemu, qemu+ssh, qemu+tls"));

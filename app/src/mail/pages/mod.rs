@@ -16,7 +16,9 @@ mod readiness;
 mod records;
 
 use super::*;
-use crate::ui::{at_least, field_error, Confirm, ConfirmPassword, FieldError, FormError, PageHeader};
+use crate::ui::{
+    at_least, field_error, Confirm, ConfirmPassword, FieldError, FormError, PageHeader,
+};
 use admin::{ConfigPanel, RemoveDomainPanel};
 use leptos::form::ActionForm;
 use leptos_router::{components::A, hooks::use_params_map};
