@@ -479,17 +479,11 @@ pub async fn hosts_view(state: &AppState) -> Result<HostsView, DomainError> {
         policy: policy(&state.db).await?,
         ..HostsView::default()
     };
-    for (cached, handle) in state.hosts.all() {
+    let hosts = state.hosts.all();
+    let answers = capacities(&hosts).await;
+    for ((cached, handle), cap) in hosts.into_iter().zip(answers) {
         let row = rows.get(&cached.id).unwrap_or(&cached);
         view.ids.insert(row.name.clone(), row.id);
-        let cap = if handle.is_reachable() {
-            handle.capacity().await.map_err(|e| e.to_string())
-        } else {
-            Err(handle
-                .snapshot()
-                .last_error
-                .unwrap_or_else(|| "not connected".into()))
-        };
         match cap {
             Ok(cap) => {
                 let vms: Vec<VmInfo> = handle.snapshot().vms.into_values().collect();
@@ -514,6 +508,48 @@ pub async fn hosts_view(state: &AppState) -> Result<HostsView, DomainError> {
     }
     view.hosts.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(view)
+}
+
+/// How long the layout pages wait for the hosts, all of them together.
+pub const HOSTS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Each host's capacity, in the order given: the worker's cached one when it
+/// has one (the worker refreshes it), else asked of every host at once, so
+/// one slow host costs the page at most [`HOSTS_DEADLINE`], not a timeout
+/// per host one after another.
+async fn capacities(
+    hosts: &[(
+        crate::hosts::entity::host::Model,
+        crate::hosts::service::HostHandle,
+    )],
+) -> Vec<Result<crate::hosts::HostCapacity, String>> {
+    let mut asks = tokio::task::JoinSet::new();
+    for (i, (_, handle)) in hosts.iter().enumerate() {
+        let handle = handle.clone();
+        asks.spawn(async move {
+            let snapshot = handle.snapshot();
+            let answer = match snapshot.capacity {
+                Some(cap) if snapshot.reachable => Ok(cap),
+                _ if snapshot.reachable => handle.capacity().await.map_err(|e| e.to_string()),
+                _ => Err(snapshot
+                    .last_error
+                    .unwrap_or_else(|| "not connected".into())),
+            };
+            (i, answer)
+        });
+    }
+    let late = format!("no answer within {} s", HOSTS_DEADLINE.as_secs());
+    let mut answers = vec![Err(late); hosts.len()];
+    let _ = tokio::time::timeout(HOSTS_DEADLINE, async {
+        while let Some(joined) = asks.join_next().await {
+            if let Ok((i, answer)) = joined {
+                answers[i] = answer;
+            }
+        }
+    })
+    .await;
+    // Dropping the set ends the questions still waiting.
+    answers
 }
 
 #[cfg(test)]

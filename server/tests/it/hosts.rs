@@ -392,12 +392,20 @@ async fn protected_vms_are_an_admins_to_act_on() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let r = app
-        .post("/api/hosts/vm_action", &action("web", "autostart_on"), Some(&op))
+        .post(
+            "/api/hosts/vm_action",
+            &action("web", "autostart_on"),
+            Some(&op),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // The admin may; lifted, the operator may again.
     let r = app
-        .post("/api/hosts/vm_action", &action("mail", "autostart_on"), Some(&root))
+        .post(
+            "/api/hosts/vm_action",
+            &action("mail", "autostart_on"),
+            Some(&root),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = app
@@ -409,7 +417,11 @@ async fn protected_vms_are_an_admins_to_act_on() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = app
-        .post("/api/hosts/vm_action", &action("mail", "autostart_off"), Some(&op))
+        .post(
+            "/api/hosts/vm_action",
+            &action("mail", "autostart_off"),
+            Some(&op),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let audit: Vec<(String, String)> = app
@@ -418,6 +430,13 @@ async fn protected_vms_are_an_admins_to_act_on() {
         .into_iter()
         .map(|r| (r.action, r.outcome))
         .collect();
-    assert!(audit.iter().any(|(a, o)| a == "vm.protect" && o == "success"));
-    assert!(audit.iter().any(|(a, o)| a == "vm.action" && o != "success"), "{audit:?}");
+    assert!(audit
+        .iter()
+        .any(|(a, o)| a == "vm.protect" && o == "success"));
+    assert!(
+        audit
+            .iter()
+            .any(|(a, o)| a == "vm.action" && o != "success"),
+        "{audit:?}"
+    );
 }

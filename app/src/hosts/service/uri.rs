@@ -42,7 +42,7 @@ pub enum UriNotAllowed {
         allowed: String,
         test: bool,
     },
-    #[error("the URI parameter \"{name}\" is not allowed on this server{}. (The server's --libvirt-uri-param option names the parameters it allows{}.)", reason(name), allowed_list(allowed))]
+    #[error("The URI parameter \"{name}\" is not allowed on this server{}. (The server's --libvirt-uri-param option names the parameters it allows{}.)", reason(name), allowed_list(allowed))]
     Param { name: String, allowed: String },
 }
 
