@@ -303,7 +303,7 @@ pub async fn save_record(
         ),
         None => format!("{} {} {} added", record.owner, rtype, record.rdata),
     };
-    let summary = store::replace_zone_in(&txn, actor, zone_id, &new, &what)
+    let summary = store::replace_zone_from(&txn, actor, zone_id, &zone, &new, &what)
         .await
         .map_err(|e| on_form(e, rtype))?;
     let mut notes = Vec::new();
@@ -423,22 +423,11 @@ pub async fn delete_record(
             "That record was changed or deleted meanwhile; reload the page.".into(),
         ));
     }
-    let ttl = zone
-        .records
-        .iter()
-        .find(|r| r.owner == record.owner && r.rtype() == record.rtype())
-        .map_or(record.ttl, |r| r.ttl);
-    let rest: Vec<RData> = set.into_iter().filter(|d| *d != record.rdata).collect();
-    let summary = store::replace_rrset_in(
-        &txn,
-        actor,
-        zone_id,
-        &record.owner,
-        record.rtype(),
-        ttl,
-        rest,
-    )
-    .await?;
+    let mut new = zone.clone();
+    new.records
+        .retain(|r| !(r.owner == record.owner && r.rdata == record.rdata));
+    let what = format!("{} {} deleted", record.owner, record.rtype());
+    let summary = store::replace_zone_from(&txn, actor, zone_id, &zone, &new, &what).await?;
     let ptr = match address_of(&record) {
         Some(ip) => remove_ptr(&txn, actor, ip, &record.owner).await?,
         None => None,
