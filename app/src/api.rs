@@ -204,7 +204,7 @@ mod server {
                 Some(password) => {
                     crate::auth::service::confirm_password(&state.db, &state.auth, &auth, password)
                         .await
-                        .map_err(|e| <AppError as From<crate::auth::DomainError>>::from(e))
+                        .map_err(<AppError as From<crate::auth::DomainError>>::from)
                 }
             };
             let result = match confirmed {
