@@ -293,6 +293,20 @@ pub async fn create_zone_in<C: ConnectionTrait>(
     summary_of(&row)
 }
 
+/// Makes the transaction `txn` the zone's only writer until it ends: a
+/// change reads the zone after this, so changes of one zone (from any
+/// session or instance) queue rather than refuse each other. A no-op
+/// update: a row lock on PostgreSQL, the write lock on SQLite (taken before
+/// the read, so the transaction never has to upgrade a stale snapshot).
+pub async fn lock_zone<C: ConnectionTrait>(txn: &C, zone_id: i32) -> Result<(), DomainError> {
+    zone_row::Entity::update_many()
+        .col_expr(zone_row::Column::Id, Expr::col(zone_row::Column::Id).into())
+        .filter(zone_row::Column::Id.eq(zone_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 /// The zone as the pure model has it, SOA included.
 pub async fn load_zone<C: ConnectionTrait>(db: &C, zone_id: i32) -> Result<Zone, DomainError> {
     let row = zone_row_by_id(db, zone_id).await?;

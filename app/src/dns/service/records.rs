@@ -266,6 +266,7 @@ pub async fn save_record(
     ptr: PtrChoice,
 ) -> Result<SaveOutcome, DomainError> {
     let txn = db.begin().await?;
+    store::lock_zone(&txn, zone_id).await?;
     let zone = store::load_zone(&txn, zone_id).await?;
     let record = record_from_form(form, &zone.origin, zone.default_ttl)?;
     let rtype = record.rtype();
@@ -411,6 +412,7 @@ pub async fn delete_record(
 ) -> Result<SaveOutcome, DomainError> {
     let record = record_of_key(key)?;
     let txn = db.begin().await?;
+    store::lock_zone(&txn, zone_id).await?;
     let zone = store::load_zone(&txn, zone_id).await?;
     let set: Vec<RData> = zone
         .records
