@@ -18,6 +18,8 @@ pub mod capacity;
 pub mod dashboard;
 pub mod dns;
 pub mod error;
+#[cfg(any(test, feature = "fuzz"))]
+pub mod fuzz;
 pub mod hosts;
 pub mod layouts;
 pub mod mail;
