@@ -163,8 +163,11 @@ fn signal_reload(pidfile: &Path) -> Result<ReloadOutcome, ReloadError> {
     }
     // Only NSD gets the signal: a pidfile path typed into a form must not
     // become a way to send SIGHUP to any process.
+    // NSD names its processes `nsd`, `nsd: xfrd`, `nsd: main` (the pidfile
+    // holds xfrd's).
     let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    if name.trim_end() != "nsd" {
+    let name = name.trim_end();
+    if name != "nsd" && !name.starts_with("nsd: ") {
         return Err(ReloadError::Pidfile {
             path: pidfile.to_path_buf(),
             message: format!("process {pid} is not NSD (or no longer runs)"),
