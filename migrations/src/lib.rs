@@ -17,6 +17,7 @@ mod m20261124_000007_layout_apply;
 mod m20261124_000008_one_apply_per_layout;
 mod m20261124_000009_mail_check_run;
 mod m20261205_000010_vm_protection;
+mod m20261205_000011_journal_intent;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_one_apply_per_layout::Migration),
             Box::new(m20261124_000009_mail_check_run::Migration),
             Box::new(m20261205_000010_vm_protection::Migration),
+            Box::new(m20261205_000011_journal_intent::Migration),
         ]
     }
 }

@@ -145,7 +145,13 @@ async fn database_hosts(
             .wait_reachable(std::time::Duration::from_secs(10))
             .await;
     }
-    let live = app::layouts::service::apply::live_hosts(&conn, &registry, None).await;
+    let live = app::layouts::service::apply::live_hosts(
+        &conn,
+        &registry,
+        None,
+        app::layouts::service::apply::Freshness::Live,
+    )
+    .await;
     let _ = conn.close().await;
     Ok((
         live.specs.clone(),

@@ -173,6 +173,7 @@ impl From<DomainError> for AppError {
             E::UnknownAction(_) => AppError::invalid("action", e.to_string()),
             E::Protected(_) => AppError::Forbidden(e.to_string()),
             E::NoSuchHost(id) => AppError::NotFound(format!("Host {id}")),
+            E::Host(busy @ service::HostError::Busy { .. }) => AppError::TooMany(busy.to_string()),
             // libvirt's own words reach the user; they say what is wrong.
             E::Host(host) => AppError::Refused(host.to_string()),
             E::ConnectAttempt(_) => AppError::Failed(e.to_string()),

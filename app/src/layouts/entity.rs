@@ -122,6 +122,9 @@ pub mod apply_journal {
         pub step: String,
         pub detail: String,
         pub done_at: DateTimeUtc,
+        /// An intent written before the call: the call has not answered
+        /// (yet), so what it asked for may or may not exist on the host.
+        pub pending: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -56,6 +56,30 @@ pub async fn wait_event(
 /// The local system daemon, for the tests that need a real hypervisor.
 pub const SYSTEM_URI: &str = "qemu:///system";
 
+/// Held by every test of one process that uses the real daemon: those that
+/// stop or kill it must not pull it from under the others.
+pub static DAEMON: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Kills libvirtd abruptly (SIGKILL, by the pid in its pidfile) and waits
+/// until it is gone; [`ensure_libvirtd`] starts it again.
+pub fn kill_libvirtd() {
+    let pid = std::fs::read_to_string("/var/run/libvirtd.pid").expect("libvirtd's pidfile");
+    let pid = pid.trim().to_string();
+    let status = Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill -KILL {pid}: {status}");
+    let t0 = Instant::now();
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "libvirtd {pid} lingers"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Connects to [`SYSTEM_URI`], starting virtlogd and libvirtd first if
 /// nothing answers (both daemonise themselves; a second virtlogd just exits).
 pub fn ensure_libvirtd() {

@@ -18,8 +18,9 @@ use app::hosts::service::{
 };
 use common::{ensure_libvirtd, unique, wait_event, SYSTEM_URI as URI};
 
-/// The restart test stops the daemon; the others must not run meanwhile.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// The restart test stops the daemon; the others must not run meanwhile
+/// (nor the other files' real-daemon tests).
+use common::DAEMON as SERIAL;
 const SECOND: Duration = Duration::from_secs(1);
 
 /// Removes the test VM whatever happens to the test.

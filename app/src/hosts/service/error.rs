@@ -59,6 +59,15 @@ pub enum HostError {
         /// How long we waited.
         after: Duration,
     },
+    /// The host already has as many calls waiting as it may queue; the
+    /// call was not queued (nothing was done).
+    #[error("host {host} has {waiting} requests waiting already; try again in a moment")]
+    Busy {
+        /// Host name as given to the worker.
+        host: String,
+        /// Calls waiting or running on its worker.
+        waiting: usize,
+    },
     /// The host's worker thread has stopped (should not happen while a
     /// handle exists, unless its thread could not be started).
     #[error("the worker for host {0} is not running")]
@@ -78,6 +87,17 @@ impl HostError {
     /// caller should drop it and reconnect.
     pub fn is_connection_lost(&self) -> bool {
         matches!(self, HostError::Unreachable { .. })
+    }
+
+    /// True when the call may still have acted on the host: no answer came
+    /// in time, or the connection or worker went away around it. A
+    /// creating call that failed so must be reconciled with the host later,
+    /// not taken as undone.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            HostError::Timeout { .. } | HostError::WorkerGone(_) | HostError::Unreachable { .. }
+        )
     }
 
     /// Converts a libvirt error raised while talking over an open

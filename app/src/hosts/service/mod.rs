@@ -23,6 +23,8 @@ mod events;
 pub mod hypervisor;
 pub mod libvirt;
 pub mod registry;
+#[cfg(feature = "testing")]
+pub mod slowed;
 pub use crate::hosts::types;
 pub mod uri;
 pub mod worker;

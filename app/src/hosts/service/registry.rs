@@ -68,6 +68,12 @@ impl HostRegistry {
     /// Starts (or restarts) the worker of one host.
     pub fn start(&self, row: host::Model) {
         let handle = HostWorker::spawn(&row.name, &row.uri);
+        self.start_with(row, handle);
+    }
+
+    /// Runs `handle` as the worker of host `row` (replacing any running
+    /// one): [`start`](Self::start) with a worker made elsewhere.
+    pub fn start_with(&self, row: host::Model, handle: HostHandle) {
         let mut watch = handle.watch();
         let changes = self.changes.clone();
         let host_id = row.id;

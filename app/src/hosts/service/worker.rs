@@ -11,6 +11,7 @@
 //! [`HostEvent`]s. A lost connection marks the host unreachable (keeping
 //! the last known VMs) and is retried with exponential backoff.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread;
@@ -44,6 +45,10 @@ pub struct WorkerConfig {
     pub capacity_interval: Duration,
     /// Events buffered per subscriber before a slow one starts losing them.
     pub event_buffer: usize,
+    /// Calls that may wait for (or run on) the worker at once; more are
+    /// refused at once with [`HostError::Busy`] instead of piling up behind
+    /// a slow host.
+    pub queue_limit: usize,
 }
 
 impl Default for WorkerConfig {
@@ -56,6 +61,7 @@ impl Default for WorkerConfig {
             full_refresh_interval: Duration::from_secs(30),
             capacity_interval: Duration::from_secs(10),
             event_buffer: 1024,
+            queue_limit: 64,
         }
     }
 }
@@ -197,6 +203,8 @@ pub(crate) fn spawn_inner(
             name: name.to_string(),
             uri: uri.to_string(),
             timeout: config.call_timeout,
+            queued: Arc::new(AtomicUsize::new(0)),
+            queue_limit: config.queue_limit.max(1),
             tx,
             snapshot: snap_rx,
             events: ev_tx,
@@ -485,6 +493,9 @@ struct Inner {
     name: String,
     uri: String,
     timeout: Duration,
+    /// Calls sent to the worker and not yet finished by it.
+    queued: Arc<AtomicUsize>,
+    queue_limit: usize,
     tx: mpsc::Sender<Msg>,
     snapshot: watch::Receiver<HostSnapshot>,
     events: broadcast::Sender<HostEvent>,
@@ -495,6 +506,15 @@ impl Drop for Inner {
         // Last handle gone: stop the worker (it also holds a sender for
         // its event sinks, so the channel alone would never close).
         let _ = self.tx.send(Msg::Stop);
+    }
+}
+
+/// One call counted against its host's queue until dropped.
+struct QueueSlot(Arc<AtomicUsize>);
+
+impl Drop for QueueSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -565,8 +585,21 @@ impl HostHandle {
         F: FnOnce(&dyn Backend) -> Result<T, HostError> + Send + 'static,
         U: FnOnce(&Result<T, HostError>) -> CacheUpdate + Send + 'static,
     {
+        let queued = self.inner.queued.clone();
+        let waiting = queued.fetch_add(1, Ordering::SeqCst);
+        if waiting >= self.inner.queue_limit {
+            queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(HostError::Busy {
+                host: self.inner.name.clone(),
+                waiting,
+            });
+        }
+        // Counted until the worker has finished the job, or dropped it
+        // unrun (a stopped worker): whoever holds the guard last.
+        let slot = QueueSlot(queued);
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |backend| {
+            let _slot = slot;
             if tx.is_closed() {
                 // The caller timed out and left: do not act on a stale
                 // request (e.g. a start the user has given up on).
@@ -940,6 +973,44 @@ mod tests {
         sw.up.store(true, Ordering::SeqCst);
         assert!(h.wait_reachable(Duration::from_millis(200)).await);
         assert_eq!(h.start("x").await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_slow_hosts_queue_is_bounded_and_drains() {
+        let cfg = WorkerConfig {
+            call_timeout: Duration::from_secs(5),
+            queue_limit: 3,
+            ..quick()
+        };
+        let (h, sw) = fake_host(cfg, Duration::from_millis(200));
+        sw.up.store(true, Ordering::SeqCst);
+        assert!(h.wait_reachable(Duration::from_secs(1)).await);
+        let t0 = Instant::now();
+        let calls: Vec<_> = (0..10)
+            .map(|i| {
+                let h = h.clone();
+                tokio::spawn(async move { (h.vm(&format!("vm{i}")).await, t0.elapsed()) })
+            })
+            .collect();
+        let mut busy = 0;
+        let mut ran = 0;
+        for c in calls {
+            match c.await.unwrap() {
+                (Err(HostError::Busy { host, waiting }), at) => {
+                    busy += 1;
+                    assert_eq!(host, "fake");
+                    assert!(waiting >= 3, "{waiting}");
+                    // Refused at once, not after waiting behind the others.
+                    assert!(at < Duration::from_millis(150), "{at:?}");
+                }
+                (Err(HostError::NoSuchVm(_)), _) => ran += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((ran, busy), (3, 7));
+        // Once those are done, the queue is free again.
+        assert!(matches!(h.vm("again").await, Err(HostError::NoSuchVm(_))));
+        assert_eq!(h.inner.queued.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

@@ -77,15 +77,32 @@ impl LiveHosts {
     }
 }
 
-/// Asks every host of `registry` for its capacity and VMs (fresh from
-/// libvirt, not the cache), described as the editor describes them
-/// ([`store::host_spec`]: the host row's `y_os` and emulation setting, the
-/// database's thin-fill policy). `pool` puts every volume in that pool
-/// instead of the default choice, and counts its space.
+/// Where [`live_hosts`] takes each host's capacity and VMs from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Asked of libvirt now: an apply acts on what it reads.
+    Live,
+    /// The host worker's cache where it has one (the worker keeps it up to
+    /// date from libvirt's events and periodic reads), for pages that only
+    /// show a plan; hosts without one are asked, all of them together under
+    /// [`store::HOSTS_DEADLINE`].
+    Cached,
+}
+
+/// What one host answered: its capacity and VMs, or why not.
+type HostAnswer = Result<(crate::hosts::types::HostCapacity, Vec<VmInfo>), String>;
+
+/// Every host of `registry`, with its capacity and VMs, described as the
+/// editor describes them ([`store::host_spec`]: the host row's `y_os` and
+/// emulation setting, the database's thin-fill policy). The hosts are asked
+/// at once, not one after another, so a hung host costs its own timeout,
+/// not one per host. `pool` puts every volume in that pool instead of the
+/// default choice, and counts its space.
 pub async fn live_hosts(
     db: &DatabaseConnection,
     registry: &HostRegistry,
     pool: Option<&str>,
+    freshness: Freshness,
 ) -> LiveHosts {
     let mut live = LiveHosts {
         policy: store::policy(db).await.unwrap_or_default(),
@@ -98,9 +115,11 @@ pub async fn live_hosts(
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    for (cached, handle) in registry.all() {
+    let hosts = registry.all();
+    let mut answers = ask_hosts(&hosts, freshness).await;
+    for ((cached, handle), answer) in hosts.into_iter().zip(answers.drain(..)) {
         let row = rows.get(&cached.id).unwrap_or(&cached);
-        match host_now(&handle).await {
+        match answer {
             Ok((capacity, vms)) => {
                 // The test driver runs nothing, so "emulation" costs nothing
                 // there; real hosts need hardware virtualization or the
@@ -119,10 +138,63 @@ pub async fn live_hosts(
                 live.vms.insert(row.name.clone(), vms);
                 live.handles.insert(row.name.clone(), handle);
             }
-            Err(e) => live.unreachable.push((row.name.clone(), e.to_string())),
+            Err(why) => live.unreachable.push((row.name.clone(), why)),
         }
     }
     live
+}
+
+/// Each host's answer, in the order given, asked of all hosts at once.
+async fn ask_hosts(hosts: &[(host::Model, HostHandle)], freshness: Freshness) -> Vec<HostAnswer> {
+    let mut asks = tokio::task::JoinSet::new();
+    for (i, (_, handle)) in hosts.iter().enumerate() {
+        let handle = handle.clone();
+        asks.spawn(async move { (i, host_state(&handle, freshness).await) });
+    }
+    let mut answers: Vec<HostAnswer> = vec![Err("no answer".into()); hosts.len()];
+    let collect = async {
+        while let Some(joined) = asks.join_next().await {
+            if let Ok((i, answer)) = joined {
+                answers[i] = answer;
+            }
+        }
+    };
+    match freshness {
+        // Each call has its own timeout (the worker's).
+        Freshness::Live => collect.await,
+        Freshness::Cached => {
+            let late = format!("no answer within {} s", store::HOSTS_DEADLINE.as_secs());
+            if tokio::time::timeout(store::HOSTS_DEADLINE, collect)
+                .await
+                .is_err()
+            {
+                for a in &mut answers {
+                    if matches!(a, Err(m) if m == "no answer") {
+                        *a = Err(late.clone());
+                    }
+                }
+            }
+        }
+    }
+    answers
+}
+
+async fn host_state(handle: &HostHandle, freshness: Freshness) -> HostAnswer {
+    if freshness == Freshness::Cached {
+        let snapshot = handle.snapshot();
+        match snapshot.capacity {
+            Some(capacity) if snapshot.reachable => {
+                return Ok((capacity, snapshot.vms.into_values().collect()));
+            }
+            _ if !snapshot.reachable => {
+                return Err(snapshot
+                    .last_error
+                    .unwrap_or_else(|| "not connected yet".into()));
+            }
+            _ => {}
+        }
+    }
+    host_now(handle).await.map_err(|e| e.to_string())
 }
 
 /// [`LiveHosts::plan`], with the running VMs this layout already resized
@@ -204,7 +276,7 @@ pub async fn plan_view(
     role: Option<Role>,
 ) -> Result<PlanView, DomainError> {
     let spec = store::load(&state.db, layout_id).await?;
-    let live = live_hosts(&state.db, &state.hosts, None).await;
+    let live = live_hosts(&state.db, &state.hosts, None, Freshness::Cached).await;
     let plan = plan_for(&state.db, layout_id, &live, &spec).await?;
     Ok(PlanView {
         plan,
@@ -501,7 +573,8 @@ async fn steps(
             .await?;
         return Err(Stop(format!("the layout is not valid: {p}")));
     }
-    let live = live_hosts(rec.db, registry, request.pool.as_deref()).await;
+    let live = live_hosts(rec.db, registry, request.pool.as_deref(), Freshness::Live).await;
+    reconcile(rec, request.layout_id, &live).await?;
     let full = plan_for(rec.db, request.layout_id, &live, spec).await?;
     // Ticks must name extras of this very plan: never a layout VM.
     let extras: BTreeSet<(&str, &str)> = full
@@ -648,6 +721,15 @@ async fn steps(
                     mac: None,
                     domain_type: None,
                 };
+                let before = intend(
+                    rec.db,
+                    request.layout_id,
+                    &item.host,
+                    &item.vm,
+                    "define",
+                    "",
+                )
+                .await?;
                 match h.define_vm(vm_spec).await {
                     Ok(info) => {
                         tally.defined += 1;
@@ -675,7 +757,19 @@ async fn steps(
                         )
                         .await?;
                     }
-                    Err(e) => return fail(rec, &item.host, &item.vm, "define", e).await,
+                    Err(e) => {
+                        settle(
+                            rec.db,
+                            request.layout_id,
+                            &item.host,
+                            &item.vm,
+                            "define",
+                            before,
+                            &e,
+                        )
+                        .await?;
+                        return fail(rec, &item.host, &item.vm, "define", e).await;
+                    }
                 }
             }
             PlanAction::Change {
@@ -762,7 +856,13 @@ async fn fail<T>(
     step: &str,
     e: HostError,
 ) -> Result<T, Stop> {
-    let m = e.to_string();
+    let mut m = e.to_string();
+    if e.outcome_unknown() && (step == "volume" || step == "define") {
+        m.push_str(
+            "; the host may still complete it: applying again takes what appears as this \
+             layout's",
+        );
+    }
     rec.step(host, vm, step, StepStatus::Failed, m.clone())
         .await?;
     Err(Stop(format!("{vm} on {host}: {step} failed: {m}")))
@@ -788,6 +888,7 @@ async fn journal(
             let mut row: journal::ActiveModel = row.into();
             row.detail = Set(detail.into());
             row.done_at = Set(Utc::now());
+            row.pending = Set(false);
             row.update(db).await?;
         }
         None => {
@@ -798,10 +899,128 @@ async fn journal(
                 step: Set(step.into()),
                 detail: Set(detail.into()),
                 done_at: Set(Utc::now()),
+                pending: Set(false),
                 ..Default::default()
             }
             .insert(db)
             .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Journals the intent of a creating call before it is made (the row is
+/// marked pending; an existing row keeps its detail) and returns the row as
+/// it was, for [`settle`].
+async fn intend(
+    db: &DatabaseConnection,
+    layout_id: i32,
+    host: &str,
+    vm: &str,
+    step: &str,
+    detail: &str,
+) -> Result<Option<journal::Model>, DbErr> {
+    let before = journal::Entity::find()
+        .filter(journal::Column::LayoutId.eq(layout_id))
+        .filter(journal::Column::Host.eq(host))
+        .filter(journal::Column::Vm.eq(vm))
+        .filter(journal::Column::Step.eq(step))
+        .one(db)
+        .await?;
+    match &before {
+        Some(row) => {
+            let mut row: journal::ActiveModel = row.clone().into();
+            row.pending = Set(true);
+            row.done_at = Set(Utc::now());
+            row.update(db).await?;
+        }
+        None => {
+            journal::ActiveModel {
+                layout_id: Set(layout_id),
+                host: Set(host.into()),
+                vm: Set(vm.into()),
+                step: Set(step.into()),
+                detail: Set(detail.into()),
+                done_at: Set(Utc::now()),
+                pending: Set(true),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    Ok(before)
+}
+
+/// After a creating call failed: an intent whose outcome is unknown stays
+/// pending for the next apply to reconcile; one that failed for certain is
+/// taken back (the row as it was `before` [`intend`], or none).
+async fn settle(
+    db: &DatabaseConnection,
+    layout_id: i32,
+    host: &str,
+    vm: &str,
+    step: &str,
+    before: Option<journal::Model>,
+    error: &HostError,
+) -> Result<(), DbErr> {
+    if error.outcome_unknown() {
+        return Ok(());
+    }
+    match before {
+        Some(row) => {
+            let pending = row.pending;
+            let mut row: journal::ActiveModel = row.into();
+            row.pending = Set(pending);
+            row.update(db).await?;
+        }
+        None => {
+            journal::Entity::delete_many()
+                .filter(journal::Column::LayoutId.eq(layout_id))
+                .filter(journal::Column::Host.eq(host))
+                .filter(journal::Column::Vm.eq(vm))
+                .filter(journal::Column::Step.eq(step))
+                .exec(db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Settles the pending defines an earlier run left (its call never
+/// answered) with what the hosts report now: a VM that exists was defined
+/// by that call and is recorded as this layout's; one that does not was
+/// never defined, and the intent is dropped. Pending volumes settle when
+/// their VM is created: one that exists is reused ([`create_volume`]).
+/// Hosts that did not answer keep their intents for a later run.
+async fn reconcile(rec: &mut Recorder<'_>, layout_id: i32, live: &LiveHosts) -> Result<(), Stop> {
+    let pending = journal::Entity::find()
+        .filter(journal::Column::LayoutId.eq(layout_id))
+        .filter(journal::Column::Step.eq("define"))
+        .filter(journal::Column::Pending.eq(true))
+        .order_by_asc(journal::Column::Id)
+        .all(rec.db)
+        .await?;
+    for row in pending {
+        let Some(vms) = live.vms.get(&row.host) else {
+            continue;
+        };
+        match vms.iter().find(|v| v.name == row.vm) {
+            Some(found) => {
+                journal(rec.db, layout_id, &row.host, &row.vm, "define", &found.uuid).await?;
+                rec.step(
+                    &row.host,
+                    &row.vm,
+                    "reconcile",
+                    StepStatus::Done,
+                    "an earlier apply stopped waiting for this VM's definition, which completed \
+                     on the host afterwards: recorded as this layout's",
+                )
+                .await?;
+            }
+            None => {
+                journal::Entity::delete_by_id(row.id).exec(rec.db).await?;
+            }
         }
     }
     Ok(())
@@ -821,13 +1040,15 @@ async fn create_volume(
     disk_gib: u64,
     tally: &mut Tally,
 ) -> Result<(), Stop> {
-    let ours = journal::Entity::find()
-        .filter(journal::Column::LayoutId.eq(layout_id))
-        .filter(journal::Column::Host.eq(host))
-        .filter(journal::Column::Vm.eq(vm))
-        .filter(journal::Column::Step.eq("volume"))
-        .one(rec.db)
-        .await?;
+    let ours = intend(
+        rec.db,
+        layout_id,
+        host,
+        vm,
+        "volume",
+        &format!("{pool}/{volume}"),
+    )
+    .await?;
     let bytes = disk_gib.saturating_mul(GIB);
     match h.create_volume(pool, volume, bytes).await {
         Ok(info) => {
@@ -845,17 +1066,23 @@ async fn create_volume(
         }
         Err(HostError::AlreadyExists(_)) if ours.is_some() => {
             tally.reused += 1;
-            rec.step(
-                host,
-                vm,
-                "volume",
-                StepStatus::Skipped,
-                format!("{pool}/{volume} was created by an earlier apply of this layout; reused"),
-            )
-            .await?;
+            let late = ours.as_ref().is_some_and(|row| row.pending);
+            let detail = ours.map(|row| row.detail).unwrap_or_default();
+            journal(rec.db, layout_id, host, vm, "volume", &detail).await?;
+            let message = if late {
+                format!(
+                    "{pool}/{volume} was created by an earlier apply that stopped waiting for \
+                     it; reused"
+                )
+            } else {
+                format!("{pool}/{volume} was created by an earlier apply of this layout; reused")
+            };
+            rec.step(host, vm, "volume", StepStatus::Skipped, message)
+                .await?;
             Ok(())
         }
-        Err(HostError::AlreadyExists(_)) => {
+        Err(e @ HostError::AlreadyExists(_)) => {
+            settle(rec.db, layout_id, host, vm, "volume", None, &e).await?;
             let m = format!(
                 "a volume named {volume} already exists in pool {pool} on {host}, and this layout did \
                  not create it: remove or rename that volume (or rename the VM), then apply again"
@@ -864,7 +1091,10 @@ async fn create_volume(
                 .await?;
             Err(Stop(format!("{vm} on {host}: volume failed: {m}")))
         }
-        Err(e) => fail(rec, host, vm, "volume", e).await,
+        Err(e) => {
+            settle(rec.db, layout_id, host, vm, "volume", ours, &e).await?;
+            fail(rec, host, vm, "volume", e).await
+        }
     }
 }
 
