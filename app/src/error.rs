@@ -80,6 +80,15 @@ impl FromServerFnError for AppError {
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         tracing::error!("database: {err}");
+        if err.to_string().contains("database is locked") {
+            // SQLite: another program (a backup, an sqlite3 shell) holds
+            // the write lock longer than the wait allows.
+            return Self::Failed(
+                "The database is locked by another program and did not take the change; try \
+                 again in a moment."
+                    .into(),
+            );
+        }
         Self::Failed("The database did not answer; try again, and check /healthz.".into())
     }
 }

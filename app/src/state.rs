@@ -28,7 +28,7 @@ pub struct AppState {
 
 /// What the server's own configuration (its flags) allows the web forms to
 /// choose: a form picks within it, and never names a program or file itself.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     /// The libvirt drivers, transports and URI parameters hosts may use.
     pub libvirt: crate::hosts::service::uri::UriPolicy,
@@ -37,6 +37,20 @@ pub struct Policy {
     /// Whether the mail check may ask any resolver (loopback, link-local,
     /// any port): for tests and labs, not for a console on a network.
     pub mail_resolver_any: bool,
+    /// How long a DNS reload may run before it is stopped (with every
+    /// process it started) and the apply reports it.
+    pub dns_reload_timeout: std::time::Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            libvirt: crate::hosts::service::uri::UriPolicy::default(),
+            reload_commands: crate::dns::nsd::ReloadCommands::default(),
+            mail_resolver_any: false,
+            dns_reload_timeout: crate::dns::nsd::RELOAD_TIMEOUT,
+        }
+    }
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

@@ -40,6 +40,28 @@ impl PostgresDb {
         Ok(Self { admin, name, url })
     }
 
+    /// Cuts every connection to the database and refuses new ones (`true`),
+    /// as a database server that went away would look; `false` lets them in
+    /// again.
+    pub async fn refuse_connections(&self, refuse: bool) -> Result<(), DbErr> {
+        self.admin
+            .execute_unprepared(&format!(
+                "ALTER DATABASE \"{}\" ALLOW_CONNECTIONS {}",
+                self.name, !refuse
+            ))
+            .await?;
+        if refuse {
+            self.admin
+                .execute_unprepared(&format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = '{}' AND pid <> pg_backend_pid()",
+                    self.name
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Drops the database even while connections to it are open, as a
     /// database server that lost its data would look to Stackyard.
     pub async fn drop(&self) -> Result<(), DbErr> {

@@ -112,6 +112,13 @@ pub struct ServeArgs {
     )]
     pub dns_reload_commands: Vec<String>,
 
+    /// Seconds a DNS reload may run before it is stopped, with every
+    /// process it started (a hung `ssh` or `sudo` wrapper), and the apply
+    /// reports it.
+    #[arg(long, env = "STACKYARD_DNS_RELOAD_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub dns_reload_timeout: u64,
+
     /// Let the mail readiness check ask any resolver an admin names,
     /// loopback, link-local and other ports included (for labs and tests;
     /// by default only port 53 on other addresses).
@@ -206,6 +213,7 @@ impl ServeArgs {
             },
             reload_commands: app::dns::nsd::ReloadCommands::new(&self.dns_reload_commands),
             mail_resolver_any: self.mail_resolver_any,
+            dns_reload_timeout: std::time::Duration::from_secs(self.dns_reload_timeout),
         }
     }
 

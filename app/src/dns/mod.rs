@@ -437,7 +437,8 @@ pub async fn apply_zones(#[server(default)] zone_id: Option<i32>) -> Result<Appl
         .audit("dns.apply", target)
         .run(|c| async move {
             let checker = std::sync::Arc::new(nsd::NsdCheckzone::default());
-            let report = service::apply(c.db(), zone_id, checker).await?;
+            let timeout = c.state.policy.dns_reload_timeout;
+            let report = service::apply_within(c.db(), zone_id, checker, timeout).await?;
             c.summary(report.summary());
             Ok::<_, DomainError>(report)
         })

@@ -326,3 +326,121 @@ fn reload_by_signal_and_by_command() {
     apply_and_reload(nsd.zonesdir(), &next, &checker, &sighup).unwrap();
     wait_for_serial(&nsd, "example.test.", 2024060101);
 }
+
+/// A small tmpfs mounted over a directory, unmounted (lazily, in case a
+/// process still has it as its directory) on drop.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &std::path::Path, size: &str) -> SmallDisk {
+        let st = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .status()
+            .expect("mount");
+        assert!(st.success(), "mounting a tmpfs needs root: {st}");
+        SmallDisk(dir.to_path_buf())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+        // NSD's directory could not be removed with the mount in it.
+        if let Some(parent) = self.0.parent() {
+            if parent.to_string_lossy().contains("stackyard-nsd-") {
+                let _ = fs::remove_dir_all(parent);
+            }
+        }
+    }
+}
+
+/// The fault run of the hardening issue: the disk holding the zone files
+/// fills up while a zone is written. The apply says so, the old file stays
+/// as it was (no temporary file left beside it), NSD goes on serving the
+/// old zone, and once there is space the same apply goes through.
+#[test]
+#[ignore = "needs nsd and root (mounts a small tmpfs); run with --include-ignored"]
+fn a_full_disk_keeps_the_old_zone_served() {
+    let key = TsigKey::generate("stackyard-xfr").unwrap();
+    let (dir, mut cfg) = Nsd::prepare(free_port());
+    cfg.control_socket = None;
+    let pidfile = cfg.pidfile.clone();
+    // Mounted before NSD starts (NSD works in its zones directory) and
+    // unmounted after it stops: declared first, dropped last.
+    let disk = SmallDisk::mount(&cfg.zonesdir, "256k");
+    let server = DnsServer {
+        name: "full".into(),
+        role: ServerRole::Primary,
+        address: LOCALHOST,
+        port: cfg.port,
+        reload: ReloadMethod::Signal(pidfile.clone()),
+    };
+    let zone = forward_zone(2024060100);
+    let zones_part =
+        nsd_conf_zones(&server, &[], std::slice::from_ref(&zone.origin), &key).unwrap();
+    let nsd = Nsd::start(dir, cfg, &zones_part);
+    let checker = NsdCheckzone::default();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pidfile.exists() {
+        assert!(Instant::now() < deadline, "no pidfile\n{}", nsd.logs());
+        sleep(Duration::from_millis(50));
+    }
+    apply_and_reload(nsd.zonesdir(), &zone, &checker, &server.reload).unwrap();
+    wait_for(&nsd, "mail.example.test.", "A", &["192.0.2.25"]);
+    let zone_file = nsd.zonesdir().join("example.test.zone");
+    let served = fs::read(&zone_file).unwrap();
+
+    // Something else fills the disk.
+    let filler = disk.0.join("filler");
+    {
+        use std::io::Write;
+        let mut f = fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 4096];
+        while f.write_all(&block).and_then(|()| f.sync_all()).is_ok() {}
+    }
+    // A bigger zone: a thousand more names, and mail moved.
+    let mut bigger = zone.clone();
+    bigger.soa.serial = next_serial(zone.soa.serial, TODAY);
+    for r in &mut bigger.records {
+        if r.owner == n("mail.example.test.") {
+            r.rdata = RData::A(Ipv4Addr::new(192, 0, 2, 26));
+        }
+    }
+    for i in 0..1000u32 {
+        bigger.records.push(rec(
+            &format!("host{i}.example.test."),
+            RData::A(Ipv4Addr::new(198, 51, (i / 250) as u8, (i % 250) as u8 + 1)),
+        ));
+    }
+    let e = apply_and_reload(nsd.zonesdir(), &bigger, &checker, &server.reload).unwrap_err();
+    let text = e.to_string();
+    println!("what the user sees: {text}");
+    assert!(matches!(e, ApplyError::Io { .. }), "{e:?}");
+    assert!(text.contains("No space left on device"), "{text}");
+    assert!(text.contains("NSD still serves the old file"), "{text}");
+    assert_eq!(fs::read(&zone_file).unwrap(), served);
+    let mut left: Vec<String> = zone_files(nsd.zonesdir());
+    left.retain(|f| f != "filler");
+    assert_eq!(left, ["example.test.zone"], "nothing half-written is left");
+    sleep(Duration::from_millis(500));
+    assert_eq!(dig(nsd.port(), "mail.example.test.", "A"), ["192.0.2.25"]);
+    assert_eq!(serial(nsd.port(), "example.test."), Some(2024060100));
+
+    // Space again: the same zone goes through.
+    fs::remove_file(&filler).unwrap();
+    apply_and_reload(nsd.zonesdir(), &bigger, &checker, &server.reload).unwrap();
+    wait_for(&nsd, "mail.example.test.", "A", &["192.0.2.26"]);
+    wait_for(&nsd, "host999.example.test.", "A", &["198.51.3.250"]);
+    drop(nsd);
+    drop(disk);
+}

@@ -11,6 +11,7 @@ mod common;
 mod auth;
 mod dashboard;
 mod dns;
+mod faults;
 mod files;
 mod hosts;
 mod http;

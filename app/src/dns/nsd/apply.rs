@@ -251,7 +251,7 @@ pub enum ApplyError {
     Name(#[source] ConfigError),
     /// A file operation failed; the old zone file is unchanged unless
     /// `action` is about the zones directory sync after installing.
-    #[error("could not {action} ({}): {source}", path.display())]
+    #[error("could not {action} ({}): {source}{}", path.display(), io_hint(source))]
     Io {
         /// What was being done.
         action: &'static str,
@@ -285,6 +285,17 @@ pub enum ApplyError {
         #[source]
         error: ReloadError,
     },
+}
+
+/// What a person can do about an I/O error while a zone is written.
+fn io_hint(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+            ". The disk holding the zones directory is full: the zone was not published, and \
+             NSD still serves the old file. Free space there, then apply again"
+        }
+        _ => "",
+    }
 }
 
 impl ApplyError {

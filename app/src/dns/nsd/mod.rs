@@ -51,6 +51,8 @@ pub use check::{CheckFailure, NsdCheckzone, ZoneChecker};
 pub use config::{
     nsd_conf_zones, standalone_nsd_conf, zone_file_name, ConfigError, NsdServerConfig,
 };
-pub use reload::{reload, ReloadCommands, ReloadError, ReloadOutcome};
+pub use reload::{
+    reload, reload_within, ReloadCommands, ReloadError, ReloadOutcome, RELOAD_TIMEOUT,
+};
 pub use server::{DnsServer, ReloadMethod, ServerRole};
 pub use tsig::{KeyError, Secret, TsigAlgorithm, TsigKey};

@@ -79,6 +79,16 @@ pub struct ReloadOutcome {
 /// With [`ReloadMethod::Signal`] NSD always rescans all zone files (by
 /// modification time); the other methods can target one zone.
 pub fn reload(method: &ReloadMethod, zone: Option<&Name>) -> Result<ReloadOutcome, ReloadError> {
+    reload_within(method, zone, RELOAD_TIMEOUT)
+}
+
+/// [`reload`], stopping a command (and every process it started) that runs
+/// longer than `timeout`.
+pub fn reload_within(
+    method: &ReloadMethod,
+    zone: Option<&Name>,
+    timeout: Duration,
+) -> Result<ReloadOutcome, ReloadError> {
     match method {
         ReloadMethod::NsdControl { config } => {
             let mut cmd = Command::new("nsd-control");
@@ -88,7 +98,7 @@ pub fn reload(method: &ReloadMethod, zone: Option<&Name>) -> Result<ReloadOutcom
             if let Some(z) = zone {
                 cmd.arg(z.as_str());
             }
-            run_reload(cmd)
+            run_reload(cmd, timeout)
         }
         ReloadMethod::Command(argv) => {
             let mut args = argv.iter().filter_map(|a| {
@@ -101,22 +111,22 @@ pub fn reload(method: &ReloadMethod, zone: Option<&Name>) -> Result<ReloadOutcom
             let program = args.next().ok_or(ReloadError::EmptyCommand)?;
             let mut cmd = Command::new(program);
             cmd.args(args);
-            run_reload(cmd)
+            run_reload(cmd, timeout)
         }
         ReloadMethod::Signal(pidfile) => signal_reload(pidfile),
     }
 }
 
-fn run_reload(cmd: Command) -> Result<ReloadOutcome, ReloadError> {
+fn run_reload(cmd: Command, timeout: Duration) -> Result<ReloadOutcome, ReloadError> {
     let command = process::describe(&cmd);
-    let done = process::run(cmd, RELOAD_TIMEOUT).map_err(|e| match e {
+    let done = process::run(cmd, timeout).map_err(|e| match e {
         RunError::Spawn(e) | RunError::Wait(e) => ReloadError::Spawn {
             command: command.clone(),
             message: e.to_string(),
         },
         RunError::TimedOut => ReloadError::TimedOut {
             command: command.clone(),
-            seconds: RELOAD_TIMEOUT.as_secs(),
+            seconds: timeout.as_secs(),
         },
     })?;
     let stdout = done.stdout.trim().to_string();

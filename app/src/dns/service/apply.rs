@@ -2,7 +2,7 @@
 
 use super::servers::nsd_server;
 use crate::dns::entity::server as server_row;
-use crate::dns::nsd::{apply_zone, reload, ApplyError, ZoneChecker};
+use crate::dns::nsd::{apply_zone, reload_within, ApplyError, ZoneChecker, RELOAD_TIMEOUT};
 use crate::dns::store;
 use crate::dns::{ApplyReport, DomainError, ZoneApplied};
 use sea_orm::{
@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Applies run one at a time: two concurrent applies of one zone would not
 /// corrupt a file (renames are atomic) but the last one would win. The lock
@@ -33,11 +34,21 @@ pub async fn apply(
     zone_id: Option<i32>,
     checker: Arc<dyn ZoneChecker>,
 ) -> Result<ApplyReport, DomainError> {
+    apply_within(db, zone_id, checker, RELOAD_TIMEOUT).await
+}
+
+/// [`apply`], with a reload that may run at most `reload_timeout`.
+pub async fn apply_within(
+    db: &DatabaseConnection,
+    zone_id: Option<i32>,
+    checker: Arc<dyn ZoneChecker>,
+    reload_timeout: Duration,
+) -> Result<ApplyReport, DomainError> {
     let db = db.clone();
     tokio::spawn(async move {
         let _one_at_a_time = APPLY_LOCK.lock().await;
         let across_instances = instance_lock(&db).await?;
-        let report = apply_now(&db, zone_id, checker).await;
+        let report = apply_now(&db, zone_id, checker, reload_timeout).await;
         if let Some(lock) = across_instances {
             lock.commit().await?;
         }
@@ -74,6 +85,7 @@ async fn apply_now(
     db: &DatabaseConnection,
     zone_id: Option<i32>,
     checker: Arc<dyn ZoneChecker>,
+    reload_timeout: Duration,
 ) -> Result<ApplyReport, DomainError> {
     let primary = server_row::Entity::find()
         .filter(server_row::Column::Role.eq("primary"))
@@ -120,9 +132,11 @@ async fn apply_now(
             [one] => Some(one.origin.clone()),
             _ => None,
         };
-        let done = tokio::task::spawn_blocking(move || reload(&method, only.as_ref()))
-            .await
-            .map_err(|e| DomainError::Failed(format!("the reload task failed: {e}")))?;
+        let done = tokio::task::spawn_blocking(move || {
+            reload_within(&method, only.as_ref(), reload_timeout)
+        })
+        .await
+        .map_err(|e| DomainError::Failed(format!("the reload task failed: {e}")))?;
         report.reload = Some(match done {
             Ok(o) => Ok(if o.output.trim().is_empty() {
                 o.action
@@ -169,11 +183,20 @@ mod tests {
 
     /// A primary whose zone files go to `zones`, reloaded by `true`.
     async fn add_primary(db: &DatabaseConnection, zones: &std::path::Path) {
+        add_primary_reloaded_by(db, zones, "true").await;
+    }
+
+    /// A primary whose zone files go to `zones`, reloaded by `command`.
+    async fn add_primary_reloaded_by(
+        db: &DatabaseConnection,
+        zones: &std::path::Path,
+        command: &str,
+    ) {
         add_server(
             db,
             crate::dns::service::Allowed {
                 keys: &crate::sealed::SealingKey::generate(),
-                commands: &crate::dns::nsd::ReloadCommands::new(["true"]),
+                commands: &crate::dns::nsd::ReloadCommands::new([command]),
             },
             &ServerForm {
                 name: "ns1".into(),
@@ -183,7 +206,7 @@ mod tests {
                 port: "5353".into(),
                 zones_dir: zones.display().to_string(),
                 reload_kind: "command".into(),
-                reload_value: "true".into(),
+                reload_value: command.into(),
             },
         )
         .await
@@ -261,6 +284,70 @@ mod tests {
             self.now.fetch_sub(1, SeqCst);
             Ok(())
         }
+    }
+
+    /// The fault run of the hardening issue: the reload command hangs (a
+    /// wrapper whose child never returns). The apply reports it after its
+    /// timeout, the zone file is installed all the same, no process of the
+    /// command is left, the lock is free, and the next apply works.
+    #[tokio::test]
+    async fn a_hanging_reload_fails_after_its_timeout_and_frees_the_lock() {
+        use std::time::{Duration, Instant};
+        let (dir, db) = sqlite().await;
+        let zones = dir.path().join("zones");
+        std::fs::create_dir(&zones).unwrap();
+        // Hangs (through a child of its own) until `fixed` exists, writing
+        // the child's pid for the test to look at.
+        let script = dir.path().join("reload.sh");
+        let fixed = dir.path().join("fixed");
+        let child = dir.path().join("child.pid");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\n[ -e {f} ] && exit 0\nsleep 600 &\necho $! > {c}\nwait\n",
+                f = fixed.display(),
+                c = child.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        add_primary_reloaded_by(&db, &zones, &script.display().to_string()).await;
+        create_forward(&db, "alice", "example.com").await.unwrap();
+        let checker: Arc<dyn ZoneChecker> = Arc::new(Refuse("never"));
+
+        let t0 = Instant::now();
+        let hung = apply_within(&db, None, Arc::clone(&checker), Duration::from_secs(1))
+            .await
+            .unwrap();
+        let took = t0.elapsed();
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        assert!(hung.zones[0].installed, "{hung:?}");
+        let why = hung.reload.clone().unwrap().unwrap_err();
+        assert!(
+            why.contains("did not finish within 1 s and was stopped"),
+            "{why}"
+        );
+        // What the user reads in the apply's summary.
+        println!("{}", hung.summary());
+        let pid = std::fs::read_to_string(&child).unwrap();
+        let t1 = Instant::now();
+        while std::path::Path::new(&format!("/proc/{}", pid.trim())).exists() {
+            assert!(
+                t1.elapsed() < Duration::from_secs(2),
+                "the wrapper's child lives on"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+
+        // The reload is mended: the next apply starts at once and reloads.
+        std::fs::write(&fixed, "").unwrap();
+        let t2 = Instant::now();
+        let next = apply_within(&db, None, checker, Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert!(t2.elapsed() < Duration::from_secs(1), "{:?}", t2.elapsed());
+        assert!(matches!(next.reload, Some(Ok(_))), "{next:?}");
     }
 
     #[tokio::test]

@@ -13,7 +13,7 @@ mod apply;
 mod records;
 mod servers;
 
-pub use apply::apply;
+pub use apply::{apply, apply_within};
 pub use records::{
     delete_record, form_of, rdata_from_form, record_from_form, record_in_words, save_record,
     save_summary, value_field, PtrChoice,
