@@ -480,13 +480,12 @@ pub async fn hosts_view(state: &AppState) -> Result<HostsView, DomainError> {
         ..HostsView::default()
     };
     let hosts = state.hosts.all();
-    let answers = capacities(&hosts).await;
-    for ((cached, handle), cap) in hosts.into_iter().zip(answers) {
+    let answers = ask_hosts(&hosts, Freshness::Cached).await;
+    for ((cached, _), answer) in hosts.into_iter().zip(answers) {
         let row = rows.get(&cached.id).unwrap_or(&cached);
         view.ids.insert(row.name.clone(), row.id);
-        match cap {
-            Ok(cap) => {
-                let vms: Vec<VmInfo> = handle.snapshot().vms.into_values().collect();
+        match answer {
+            Ok((cap, vms)) => {
                 view.networks.insert(
                     row.name.clone(),
                     cap.networks
@@ -513,43 +512,88 @@ pub async fn hosts_view(state: &AppState) -> Result<HostsView, DomainError> {
 /// How long the layout pages wait for the hosts, all of them together.
 pub const HOSTS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Each host's capacity, in the order given: the worker's cached one when it
-/// has one (the worker refreshes it), else asked of every host at once, so
-/// one slow host costs the page at most [`HOSTS_DEADLINE`], not a timeout
-/// per host one after another.
-async fn capacities(
+/// Where [`live_hosts`](crate::layouts::service::apply::live_hosts) takes each host's capacity and VMs from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Asked of libvirt now: an apply acts on what it reads.
+    Live,
+    /// The host worker's cache where it has one (the worker keeps it up to
+    /// date from libvirt's events and periodic reads), for pages that only
+    /// show a plan; hosts without one are asked, all of them together under
+    /// [`HOSTS_DEADLINE`].
+    Cached,
+}
+
+/// What one host answered: its capacity and VMs, or why not.
+pub type HostAnswer = Result<(crate::hosts::HostCapacity, Vec<VmInfo>), String>;
+
+/// Each host's capacity and VMs (or why not), in the order given, asked of
+/// all hosts at once: one slow host costs a page at most [`HOSTS_DEADLINE`]
+/// (with [`Freshness::Cached`]), not a timeout per host one after another.
+pub async fn ask_hosts(
     hosts: &[(
         crate::hosts::entity::host::Model,
         crate::hosts::service::HostHandle,
     )],
-) -> Vec<Result<crate::hosts::HostCapacity, String>> {
+    freshness: Freshness,
+) -> Vec<HostAnswer> {
     let mut asks = tokio::task::JoinSet::new();
     for (i, (_, handle)) in hosts.iter().enumerate() {
         let handle = handle.clone();
-        asks.spawn(async move {
-            let snapshot = handle.snapshot();
-            let answer = match snapshot.capacity {
-                Some(cap) if snapshot.reachable => Ok(cap),
-                _ if snapshot.reachable => handle.capacity().await.map_err(|e| e.to_string()),
-                _ => Err(snapshot
-                    .last_error
-                    .unwrap_or_else(|| "not connected".into())),
-            };
-            (i, answer)
-        });
+        asks.spawn(async move { (i, host_state(&handle, freshness).await) });
     }
-    let late = format!("no answer within {} s", HOSTS_DEADLINE.as_secs());
-    let mut answers = vec![Err(late); hosts.len()];
-    let _ = tokio::time::timeout(HOSTS_DEADLINE, async {
+    let mut answers: Vec<HostAnswer> = vec![Err("no answer".into()); hosts.len()];
+    let collect = async {
         while let Some(joined) = asks.join_next().await {
             if let Ok((i, answer)) = joined {
                 answers[i] = answer;
             }
         }
-    })
-    .await;
-    // Dropping the set ends the questions still waiting.
+    };
+    match freshness {
+        // Each call has its own timeout (the worker's).
+        Freshness::Live => collect.await,
+        Freshness::Cached => {
+            let late = format!("no answer within {} s", HOSTS_DEADLINE.as_secs());
+            if tokio::time::timeout(HOSTS_DEADLINE, collect).await.is_err() {
+                for a in &mut answers {
+                    if matches!(a, Err(m) if m == "no answer") {
+                        *a = Err(late.clone());
+                    }
+                }
+            }
+        }
+    }
     answers
+}
+
+async fn host_state(
+    handle: &crate::hosts::service::HostHandle,
+    freshness: Freshness,
+) -> HostAnswer {
+    if freshness == Freshness::Cached {
+        let snapshot = handle.snapshot();
+        match snapshot.capacity {
+            Some(capacity) if snapshot.reachable => {
+                return Ok((capacity, snapshot.vms.into_values().collect()));
+            }
+            _ if !snapshot.reachable => {
+                return Err(snapshot
+                    .last_error
+                    .unwrap_or_else(|| "not connected yet".into()));
+            }
+            _ => {}
+        }
+    }
+    host_now(handle).await.map_err(|e| e.to_string())
+}
+
+async fn host_now(
+    handle: &crate::hosts::service::HostHandle,
+) -> Result<(crate::hosts::HostCapacity, Vec<VmInfo>), crate::hosts::service::HostError> {
+    let capacity = handle.capacity().await?;
+    let vms = handle.list_vms().await?;
+    Ok((capacity, vms))
 }
 
 #[cfg(test)]

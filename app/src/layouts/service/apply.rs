@@ -30,6 +30,7 @@ use crate::hosts::service::{HostError, HostHandle, NetworkAttach, VmSpec};
 use crate::hosts::types::VmInfo;
 use crate::layouts::model::{check_name, LayoutSpec, Nic};
 use crate::layouts::plan::{self, Plan, PlanAction};
+pub use crate::layouts::store::Freshness;
 use crate::layouts::{store, ApplyRun, ApplyStep, DomainError, PlanView, RunOutcome, StepStatus};
 use crate::state::AppState;
 use chrono::Utc;
@@ -77,21 +78,6 @@ impl LiveHosts {
     }
 }
 
-/// Where [`live_hosts`] takes each host's capacity and VMs from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freshness {
-    /// Asked of libvirt now: an apply acts on what it reads.
-    Live,
-    /// The host worker's cache where it has one (the worker keeps it up to
-    /// date from libvirt's events and periodic reads), for pages that only
-    /// show a plan; hosts without one are asked, all of them together under
-    /// [`store::HOSTS_DEADLINE`].
-    Cached,
-}
-
-/// What one host answered: its capacity and VMs, or why not.
-type HostAnswer = Result<(crate::hosts::types::HostCapacity, Vec<VmInfo>), String>;
-
 /// Every host of `registry`, with its capacity and VMs, described as the
 /// editor describes them ([`store::host_spec`]: the host row's `y_os` and
 /// emulation setting, the database's thin-fill policy). The hosts are asked
@@ -116,7 +102,7 @@ pub async fn live_hosts(
         .map(|r| (r.id, r))
         .collect();
     let hosts = registry.all();
-    let mut answers = ask_hosts(&hosts, freshness).await;
+    let mut answers = store::ask_hosts(&hosts, freshness).await;
     for ((cached, handle), answer) in hosts.into_iter().zip(answers.drain(..)) {
         let row = rows.get(&cached.id).unwrap_or(&cached);
         match answer {
@@ -144,59 +130,6 @@ pub async fn live_hosts(
     live
 }
 
-/// Each host's answer, in the order given, asked of all hosts at once.
-async fn ask_hosts(hosts: &[(host::Model, HostHandle)], freshness: Freshness) -> Vec<HostAnswer> {
-    let mut asks = tokio::task::JoinSet::new();
-    for (i, (_, handle)) in hosts.iter().enumerate() {
-        let handle = handle.clone();
-        asks.spawn(async move { (i, host_state(&handle, freshness).await) });
-    }
-    let mut answers: Vec<HostAnswer> = vec![Err("no answer".into()); hosts.len()];
-    let collect = async {
-        while let Some(joined) = asks.join_next().await {
-            if let Ok((i, answer)) = joined {
-                answers[i] = answer;
-            }
-        }
-    };
-    match freshness {
-        // Each call has its own timeout (the worker's).
-        Freshness::Live => collect.await,
-        Freshness::Cached => {
-            let late = format!("no answer within {} s", store::HOSTS_DEADLINE.as_secs());
-            if tokio::time::timeout(store::HOSTS_DEADLINE, collect)
-                .await
-                .is_err()
-            {
-                for a in &mut answers {
-                    if matches!(a, Err(m) if m == "no answer") {
-                        *a = Err(late.clone());
-                    }
-                }
-            }
-        }
-    }
-    answers
-}
-
-async fn host_state(handle: &HostHandle, freshness: Freshness) -> HostAnswer {
-    if freshness == Freshness::Cached {
-        let snapshot = handle.snapshot();
-        match snapshot.capacity {
-            Some(capacity) if snapshot.reachable => {
-                return Ok((capacity, snapshot.vms.into_values().collect()));
-            }
-            _ if !snapshot.reachable => {
-                return Err(snapshot
-                    .last_error
-                    .unwrap_or_else(|| "not connected yet".into()));
-            }
-            _ => {}
-        }
-    }
-    host_now(handle).await.map_err(|e| e.to_string())
-}
-
 /// [`LiveHosts::plan`], with the running VMs this layout already resized
 /// marked as waiting for a restart rather than still to change.
 pub async fn plan_for(
@@ -219,14 +152,6 @@ pub async fn plan_for(
         .collect();
     plan.mark_pending(|h, vm| resized.get(&(h.to_string(), vm.to_string())).copied());
     Ok(plan)
-}
-
-async fn host_now(
-    handle: &HostHandle,
-) -> Result<(crate::hosts::types::HostCapacity, Vec<VmInfo>), HostError> {
-    let capacity = handle.capacity().await?;
-    let vms = handle.list_vms().await?;
-    Ok((capacity, vms))
 }
 
 /// An extra VM the operator ticked for removal.
