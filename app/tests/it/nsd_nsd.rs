@@ -262,6 +262,27 @@ fn primary_to_secondary_with_tsig() {
     assert!(!from_secondary.contains("192.0.2.26"), "{from_secondary}");
 }
 
+/// NSD serving `zone` for `server` (reloaded by SIGHUP to the pid in its
+/// pidfile), once its pidfile is there.
+fn start_signalled(
+    dir: tempfile::TempDir,
+    cfg: app::dns::nsd::NsdServerConfig,
+    server: &DnsServer,
+    zone: &Zone,
+    key: &TsigKey,
+) -> Nsd {
+    let pidfile = cfg.pidfile.clone();
+    let zones_part = nsd_conf_zones(server, &[], std::slice::from_ref(&zone.origin), key).unwrap();
+    let nsd = Nsd::start(dir, cfg, &zones_part);
+    // NSD writes its pidfile shortly after it starts listening.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pidfile.exists() {
+        assert!(Instant::now() < deadline, "no pidfile\n{}", nsd.logs());
+        sleep(Duration::from_millis(50));
+    }
+    nsd
+}
+
 #[test]
 #[ignore = "needs nsd: apt-get install nsd dnsutils; run with --include-ignored"]
 fn reload_by_signal_and_by_command() {
@@ -279,17 +300,8 @@ fn reload_by_signal_and_by_command() {
         reload: ReloadMethod::Signal(pidfile.clone()),
     };
     let zone = forward_zone(2024060100);
-    let zones_part =
-        nsd_conf_zones(&server, &[], std::slice::from_ref(&zone.origin), &key).unwrap();
-    let nsd = Nsd::start(dir, cfg, &zones_part);
+    let nsd = start_signalled(dir, cfg, &server, &zone, &key);
     let checker = NsdCheckzone::default();
-
-    // NSD writes its pidfile shortly after it starts listening.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !pidfile.exists() {
-        assert!(Instant::now() < deadline, "no pidfile\n{}", nsd.logs());
-        sleep(Duration::from_millis(50));
-    }
     let out = apply_and_reload(nsd.zonesdir(), &zone, &checker, &server.reload).unwrap();
     assert!(out.reload.unwrap().action.starts_with("SIGHUP to process"));
     wait_for(&nsd, "mail.example.test.", "A", &["192.0.2.25"]);
@@ -386,15 +398,8 @@ fn a_full_disk_keeps_the_old_zone_served() {
         reload: ReloadMethod::Signal(pidfile.clone()),
     };
     let zone = forward_zone(2024060100);
-    let zones_part =
-        nsd_conf_zones(&server, &[], std::slice::from_ref(&zone.origin), &key).unwrap();
-    let nsd = Nsd::start(dir, cfg, &zones_part);
+    let nsd = start_signalled(dir, cfg, &server, &zone, &key);
     let checker = NsdCheckzone::default();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !pidfile.exists() {
-        assert!(Instant::now() < deadline, "no pidfile\n{}", nsd.logs());
-        sleep(Duration::from_millis(50));
-    }
     apply_and_reload(nsd.zonesdir(), &zone, &checker, &server.reload).unwrap();
     wait_for(&nsd, "mail.example.test.", "A", &["192.0.2.25"]);
     let zone_file = nsd.zonesdir().join("example.test.zone");

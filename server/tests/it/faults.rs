@@ -6,10 +6,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::TestApp;
+use crate::files::{serve_on, started};
 use app::auth::Role;
 use axum::http::StatusCode;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -50,7 +51,19 @@ async fn zone_state(app: &TestApp, cookie: &str, zone: &serde_json::Value) -> St
     format!("{}\n{}", z.body, h.body)
 }
 
-const SECOND_RECORD: &str = "owner=mail&rtype=A&ttl=300&address=192.0.2.25";
+/// Adds `mail A 192.0.2.25` to the zone: the change the faults interrupt.
+async fn add_second_record(
+    app: &TestApp,
+    cookie: &str,
+    zone: &serde_json::Value,
+) -> crate::common::Response {
+    app.post(
+        "/api/dns/save_record",
+        &format!("zone_id={zone}&owner=mail&rtype=A&ttl=300&address=192.0.2.25"),
+        Some(cookie),
+    )
+    .await
+}
 
 #[tokio::test]
 async fn a_change_while_sqlite_is_locked_fails_clearly_and_writes_nothing() {
@@ -67,13 +80,7 @@ async fn a_change_while_sqlite_is_locked_fails_clearly_and_writes_nothing() {
     other.execute_unprepared("BEGIN EXCLUSIVE").await.unwrap();
 
     let started = Instant::now();
-    let r = app
-        .post(
-            "/api/dns/save_record",
-            &format!("zone_id={zone}&{SECOND_RECORD}"),
-            Some(&op),
-        )
-        .await;
+    let r = add_second_record(&app, &op, &zone).await;
     println!("after {:?}: {} {}", started.elapsed(), r.status, r.body);
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
     assert!(
@@ -88,13 +95,7 @@ async fn a_change_while_sqlite_is_locked_fails_clearly_and_writes_nothing() {
     // Nothing of the change reached the zone or its history.
     assert_eq!(zone_state(&app, &op, &zone).await, before);
     // And the same change goes through now.
-    let r = app
-        .post(
-            "/api/dns/save_record",
-            &format!("zone_id={zone}&{SECOND_RECORD}"),
-            Some(&op),
-        )
-        .await;
+    let r = add_second_record(&app, &op, &zone).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_ne!(zone_state(&app, &op, &zone).await, before);
 }
@@ -110,13 +111,7 @@ async fn a_change_while_postgres_is_gone_fails_clearly_and_writes_nothing() {
 
     pg.refuse_connections(true).await.unwrap();
     let started = Instant::now();
-    let r = app
-        .post(
-            "/api/dns/save_record",
-            &format!("zone_id={zone}&{SECOND_RECORD}"),
-            Some(&op),
-        )
-        .await;
+    let r = add_second_record(&app, &op, &zone).await;
     println!("after {:?}: {} {}", started.elapsed(), r.status, r.body);
     // The session check, before the change itself, finds no database.
     assert!(
@@ -135,13 +130,7 @@ async fn a_change_while_postgres_is_gone_fails_clearly_and_writes_nothing() {
 
     pg.refuse_connections(false).await.unwrap();
     assert_eq!(zone_state(&app, &op, &zone).await, before);
-    let r = app
-        .post(
-            "/api/dns/save_record",
-            &format!("zone_id={zone}&{SECOND_RECORD}"),
-            Some(&op),
-        )
-        .await;
+    let r = add_second_record(&app, &op, &zone).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     drop(app);
     pg.drop().await.unwrap();
@@ -184,26 +173,7 @@ fn sigterm_with_event_streams_open_exits_within_ten_seconds() {
         .unwrap();
     assert!(add.wait().unwrap().success());
 
-    let mut server = Command::new(bin)
-        .args(["serve", "--log", "info", "--listen", &addr, "--data-dir"])
-        .arg(&data)
-        .env_remove("STACKYARD_SECRET_KEY_FILE")
-        .env_remove("STACKYARD_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let log = server.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(log).lines().map_while(Result::ok) {
-            if line.contains("Stackyard listening") {
-                let _ = tx.send(());
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("the server listens within 30 s");
+    let mut server = started(serve_on(&data, &addr, &[]));
 
     let form = "username=admin&password=correct+horse+battery+staple";
     let (_c, head) = request(

@@ -19,9 +19,15 @@ fn mode(path: &Path) -> u32 {
         & 0o777
 }
 
-fn serve(data: &Path, extra: &[&str]) -> Command {
+/// `stackyard serve` on a free loopback port, logging to a pipe.
+pub(crate) fn serve(data: &Path, extra: &[&str]) -> Command {
+    serve_on(data, "127.0.0.1:0", extra)
+}
+
+/// `stackyard serve --listen LISTEN`, logging to a pipe.
+pub(crate) fn serve_on(data: &Path, listen: &str, extra: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackyard"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--log", "info"])
+    cmd.args(["serve", "--listen", listen, "--log", "info"])
         .arg("--data-dir")
         .arg(data)
         .args(extra)
@@ -34,7 +40,12 @@ fn serve(data: &Path, extra: &[&str]) -> Command {
 
 /// Starts the server and waits until it listens (its log says so).
 fn start(data: &Path) -> Child {
-    let mut child = serve(data, &[]).spawn().unwrap();
+    started(serve(data, &[]))
+}
+
+/// Runs `cmd` (from [`serve_on`]) and waits until the server listens.
+pub(crate) fn started(mut cmd: Command) -> Child {
+    let mut child = cmd.stderr(Stdio::null()).spawn().unwrap();
     // The log goes to standard output.
     let log = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();

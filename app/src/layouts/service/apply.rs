@@ -793,6 +793,65 @@ async fn fail<T>(
     Err(Stop(format!("{vm} on {host}: {step} failed: {m}")))
 }
 
+/// One journal row's key: a step of a layout's VM on a host.
+#[derive(Clone, Copy)]
+struct Entry<'a> {
+    layout_id: i32,
+    host: &'a str,
+    vm: &'a str,
+    step: &'a str,
+}
+
+impl Entry<'_> {
+    async fn find(self, db: &DatabaseConnection) -> Result<Option<journal::Model>, DbErr> {
+        journal::Entity::find()
+            .filter(journal::Column::LayoutId.eq(self.layout_id))
+            .filter(journal::Column::Host.eq(self.host))
+            .filter(journal::Column::Vm.eq(self.vm))
+            .filter(journal::Column::Step.eq(self.step))
+            .one(db)
+            .await
+    }
+
+    /// Writes the row over `existing` (or anew): its detail when `detail`
+    /// is given, and whether it is a pending intent.
+    async fn put(
+        self,
+        db: &DatabaseConnection,
+        existing: Option<journal::Model>,
+        detail: Option<&str>,
+        pending: bool,
+    ) -> Result<(), DbErr> {
+        match existing {
+            Some(row) => {
+                let mut row: journal::ActiveModel = row.into();
+                if let Some(detail) = detail {
+                    row.detail = Set(detail.into());
+                }
+                row.done_at = Set(Utc::now());
+                row.pending = Set(pending);
+                row.update(db).await?;
+            }
+            None => {
+                journal::ActiveModel {
+                    layout_id: Set(self.layout_id),
+                    host: Set(self.host.into()),
+                    vm: Set(self.vm.into()),
+                    step: Set(self.step.into()),
+                    detail: Set(detail.unwrap_or_default().into()),
+                    done_at: Set(Utc::now()),
+                    pending: Set(pending),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Journals a call that was done, with its detail.
 async fn journal(
     db: &DatabaseConnection,
     layout_id: i32,
@@ -801,37 +860,14 @@ async fn journal(
     step: &str,
     detail: &str,
 ) -> Result<(), DbErr> {
-    let existing = journal::Entity::find()
-        .filter(journal::Column::LayoutId.eq(layout_id))
-        .filter(journal::Column::Host.eq(host))
-        .filter(journal::Column::Vm.eq(vm))
-        .filter(journal::Column::Step.eq(step))
-        .one(db)
-        .await?;
-    match existing {
-        Some(row) => {
-            let mut row: journal::ActiveModel = row.into();
-            row.detail = Set(detail.into());
-            row.done_at = Set(Utc::now());
-            row.pending = Set(false);
-            row.update(db).await?;
-        }
-        None => {
-            journal::ActiveModel {
-                layout_id: Set(layout_id),
-                host: Set(host.into()),
-                vm: Set(vm.into()),
-                step: Set(step.into()),
-                detail: Set(detail.into()),
-                done_at: Set(Utc::now()),
-                pending: Set(false),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-        }
-    }
-    Ok(())
+    let entry = Entry {
+        layout_id,
+        host,
+        vm,
+        step,
+    };
+    let existing = entry.find(db).await?;
+    entry.put(db, existing, Some(detail), false).await
 }
 
 /// Journals the intent of a creating call before it is made (the row is
@@ -845,35 +881,15 @@ async fn intend(
     step: &str,
     detail: &str,
 ) -> Result<Option<journal::Model>, DbErr> {
-    let before = journal::Entity::find()
-        .filter(journal::Column::LayoutId.eq(layout_id))
-        .filter(journal::Column::Host.eq(host))
-        .filter(journal::Column::Vm.eq(vm))
-        .filter(journal::Column::Step.eq(step))
-        .one(db)
-        .await?;
-    match &before {
-        Some(row) => {
-            let mut row: journal::ActiveModel = row.clone().into();
-            row.pending = Set(true);
-            row.done_at = Set(Utc::now());
-            row.update(db).await?;
-        }
-        None => {
-            journal::ActiveModel {
-                layout_id: Set(layout_id),
-                host: Set(host.into()),
-                vm: Set(vm.into()),
-                step: Set(step.into()),
-                detail: Set(detail.into()),
-                done_at: Set(Utc::now()),
-                pending: Set(true),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-        }
-    }
+    let entry = Entry {
+        layout_id,
+        host,
+        vm,
+        step,
+    };
+    let before = entry.find(db).await?;
+    let detail = before.is_none().then_some(detail);
+    entry.put(db, before.clone(), detail, true).await?;
     Ok(before)
 }
 
@@ -892,21 +908,22 @@ async fn settle(
     if error.outcome_unknown() {
         return Ok(());
     }
+    let entry = Entry {
+        layout_id,
+        host,
+        vm,
+        step,
+    };
     match before {
         Some(row) => {
             let pending = row.pending;
-            let mut row: journal::ActiveModel = row.into();
-            row.pending = Set(pending);
-            row.update(db).await?;
+            let current = entry.find(db).await?;
+            entry.put(db, current, Some(&row.detail), pending).await?;
         }
         None => {
-            journal::Entity::delete_many()
-                .filter(journal::Column::LayoutId.eq(layout_id))
-                .filter(journal::Column::Host.eq(host))
-                .filter(journal::Column::Vm.eq(vm))
-                .filter(journal::Column::Step.eq(step))
-                .exec(db)
-                .await?;
+            if let Some(row) = entry.find(db).await? {
+                journal::Entity::delete_by_id(row.id).exec(db).await?;
+            }
         }
     }
     Ok(())
