@@ -15,6 +15,7 @@
 pub mod api;
 pub mod auth;
 pub mod capacity;
+pub mod consoles;
 pub mod dashboard;
 pub mod dns;
 pub mod error;

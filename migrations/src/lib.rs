@@ -18,6 +18,7 @@ mod m20261124_000008_one_apply_per_layout;
 mod m20261124_000009_mail_check_run;
 mod m20261205_000010_vm_protection;
 mod m20261205_000011_journal_intent;
+mod m20261205_000012_console_ticket;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_mail_check_run::Migration),
             Box::new(m20261205_000010_vm_protection::Migration),
             Box::new(m20261205_000011_journal_intent::Migration),
+            Box::new(m20261205_000012_console_ticket::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod config;
+pub mod consoles;
 pub mod db;
 pub mod layout_cli;
 pub mod listen;

@@ -100,6 +100,8 @@ pub fn router_with(state: AppState, limits: RequestLimits) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/events/hosts", get(host_events))
+        .route("/consoles/ws", get(crate::consoles::console_ws))
+        .layer(axum::Extension(crate::consoles::OpenConsoles::default()))
         // POST only: no state changes over GET.
         .route("/api/{*fn_name}", post(server_fn_handler))
         .nest_service("/pkg", bundle_files(&pkg))

@@ -198,6 +198,7 @@ mod tests {
             autostart: false,
             persistent: true,
             addresses: Vec::new(),
+            consoles: Default::default(),
         }
     }
 

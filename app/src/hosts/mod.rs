@@ -295,7 +295,11 @@ pub async fn run_vm_action(host: i32, vm: String, action: String) -> Result<(), 
 
 #[cfg(feature = "ssr")]
 /// Refuses a caller below admin when the VM is protected.
-async fn admin_if_protected(c: &api::Ctx, host: i32, vm: &str) -> Result<(), DomainError> {
+pub(crate) async fn admin_if_protected(
+    c: &api::Ctx,
+    host: i32,
+    vm: &str,
+) -> Result<(), DomainError> {
     if c.auth.role() < Some(Role::Admin) && store::is_protected(c.db(), host, vm).await? {
         return Err(DomainError::Protected(vm.to_owned()));
     }

@@ -143,6 +143,18 @@ pub struct VmInfo {
     pub persistent: bool,
     /// Guest IP addresses libvirt knows (DHCP leases, ARP); may be empty.
     pub addresses: Vec<String>,
+    /// The consoles its definition has.
+    #[serde(default)]
+    pub consoles: Consoles,
+}
+
+/// The consoles a VM's definition gives it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consoles {
+    /// A VNC screen (`<graphics type='vnc'>`).
+    pub screen: bool,
+    /// A serial port or console (`<serial>`, `<console>`).
+    pub serial: bool,
 }
 
 /// Hypervisor type of a new VM.

@@ -476,6 +476,7 @@ mod tests {
             autostart: false,
             persistent: true,
             addresses: vec![],
+            consoles: Default::default(),
         }
     }
 

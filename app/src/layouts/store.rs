@@ -758,6 +758,7 @@ mod tests {
             autostart: false,
             persistent: true,
             addresses: Vec::new(),
+            consoles: Default::default(),
         };
         let h = host_spec("demo", &cap, &[web], Some(1024), true);
         assert_eq!(h.pool_available, Bytes(86 * GIB));

@@ -6,6 +6,7 @@
 //!
 //! `cargo test -p app --features testing --test it -- dns_service::`
 
+mod consoles_real;
 mod dashboard_dns;
 mod dns_service;
 mod hosts_real_libvirtd;

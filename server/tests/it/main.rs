@@ -9,6 +9,7 @@
 mod common;
 
 mod auth;
+mod consoles;
 mod dashboard;
 mod dns;
 mod faults;

@@ -115,6 +115,11 @@ impl LibvirtHost {
         HostError::from_virt(&self.uri, e)
     }
 
+    /// VM `name` on this connection (for a console's own connection).
+    pub(crate) fn domain(&self, name: &str) -> Result<Domain, HostError> {
+        self.lookup(name)
+    }
+
     fn lookup(&self, name: &str) -> Result<Domain, HostError> {
         reject_nul("VM name", name)?;
         self.connection()?.lookup_domain_by_name(name).map_err(|e| {
@@ -243,6 +248,7 @@ impl LibvirtHost {
             autostart,
             persistent,
             addresses,
+            consoles: xml::parse_consoles(&xml),
         })
     }
 

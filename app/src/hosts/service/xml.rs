@@ -354,6 +354,25 @@ pub struct DomainDisk {
     pub pool_volume: Option<(String, String)>,
 }
 
+/// The consoles of a domain XML: a VNC screen, a serial line.
+pub fn parse_consoles(xml: &str) -> crate::hosts::types::Consoles {
+    let mut consoles = crate::hosts::types::Consoles::default();
+    let Ok(doc) = parse(xml) else {
+        return consoles;
+    };
+    let Some(devices) = child(doc.root_element(), "devices") else {
+        return consoles;
+    };
+    for device in devices.children().filter(roxmltree::Node::is_element) {
+        match device.tag_name().name() {
+            "graphics" if device.attribute("type") == Some("vnc") => consoles.screen = true,
+            "serial" | "console" => consoles.serial = true,
+            _ => {}
+        }
+    }
+    consoles
+}
+
 /// Disks (device="disk") of a domain XML.
 pub fn parse_domain_disks(xml: &str) -> Result<Vec<DomainDisk>, HostError> {
     let doc = parse(xml)?;
