@@ -36,6 +36,8 @@ setup-test:
 build:
 	./scripts/style.sh
 	cargo leptos build --release --precompress
+	@# noVNC and xterm.js for the consoles, loaded only by a console page.
+	./scripts/vendor.sh
 	@# cargo-leptos gzips at a fast level (its .gz of the wasm is larger than
 	@# what the server would make on the fly); browsers on plain http get gzip
 	@# only, so those files are made again at the highest level.

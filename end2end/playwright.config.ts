@@ -57,11 +57,13 @@ export default defineConfig({
     {
       name: 'desktop',
       dependencies: ['servers'],
+      testIgnore: /.*\.after\.ts/,
       use: { viewport: { width: 1280, height: 800 }, storageState: '.auth/admin.json' },
     },
     {
       name: 'phone',
       dependencies: ['servers'],
+      testIgnore: /.*\.after\.ts/,
       use: {
         viewport: { width: 390, height: 844 },
         isMobile: true,
@@ -69,6 +71,13 @@ export default defineConfig({
         deviceScaleFactor: 3,
         storageState: '.auth/admin.json',
       },
+    },
+    // Last and alone: the consoles add the local libvirtd as a host, which
+    // the other projects' layouts must not see. Each test sets its size.
+    {
+      name: 'consoles',
+      dependencies: ['desktop', 'phone'],
+      testMatch: /.*\.after\.ts/,
     },
   ],
   webServer: {

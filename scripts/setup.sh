@@ -20,9 +20,10 @@ if [ "$mode" = test ]; then
   # Browser tests, the multi-instance database, and the real services the
   # integration tests drive: libvirtd with QEMU (qemu-utils: qemu-img, which
   # libvirt needs to create the thin qcow2 volumes a layout apply makes), NSD,
-  # Dovecot and Postfix.
+  # Dovecot and Postfix; cpio packs the console tests' guest (scripts/guest-images.sh).
   apt_packages+=(chromium postgresql libvirt-daemon-system dnsmasq-base qemu-system-x86 qemu-utils
-                 nsd dnsutils dovecot-core dovecot-sqlite postfix postfix-sqlite postfix-pgsql sqlite3)
+                 nsd dnsutils dovecot-core dovecot-sqlite postfix postfix-sqlite postfix-pgsql sqlite3
+                 cpio)
 fi
 
 missing_packages() {
@@ -87,6 +88,13 @@ if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -x end2end/node_modules/.b
    || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   say "npm: installing end2end packages"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+
+# The browser libraries the consoles serve (scripts/vendor.sh copies them).
+if [ ! -f frontend/node_modules/@novnc/novnc/core/rfb.js ] \
+   || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then
+  say "npm: installing the consoles' browser libraries"
+  (cd frontend && npm ci --no-audit --no-fund)
 fi
 
 say "tools ready"

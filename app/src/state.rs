@@ -127,13 +127,46 @@ impl AppState {
 /// bootstrap (nonce'd); `wasm-unsafe-eval` lets the browser compile our wasm
 /// and nothing else. Style attributes are allowed for computed widths (memory
 /// bars), style elements are not.
-pub fn content_security_policy(nonce: &str) -> String {
+///
+/// A VM's page (its consoles) differs in two ways, for that page only:
+/// xterm.js makes `<style>` elements, admitted when they carry the nonce
+/// (`js/console.js` stamps it on them), and the console's WebSocket is named
+/// with `ws:`/`wss:` and the console's own `host` (Safari does not take
+/// `'self'` for WebSockets).
+pub fn content_security_policy(nonce: &str, console_host: Option<&str>) -> String {
+    let (style, connect) = match console_host {
+        Some(host) => (
+            format!("'self' 'nonce-{nonce}'"),
+            format!("'self' ws://{host} wss://{host}"),
+        ),
+        None => ("'self'".to_owned(), "'self'".to_owned()),
+    };
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; \
-         connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+         style-src {style}; style-src-attr 'unsafe-inline'; img-src 'self' data:; \
+         connect-src {connect}; font-src 'self'; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'"
     )
+}
+
+/// The host a VM page was asked for by (its `Host` header), when the
+/// request is for a VM's page: `/hosts/{id}/vms/{name}`. The gate has
+/// already checked that name.
+fn console_page_host(parts: &http::request::Parts) -> Option<String> {
+    let segments: Vec<&str> = parts.uri.path().trim_matches('/').split('/').collect();
+    let is_vm_page = matches!(segments.as_slice(), ["hosts", _, "vms", _]);
+    if !is_vm_page {
+        return None;
+    }
+    parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .map(str::to_owned)
 }
 
 /// Creates this response's nonce (Leptos adds it to every inline script it
@@ -144,8 +177,11 @@ pub fn provide_csp_nonce() {
         return;
     };
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(&nonce.to_string()))
-        {
+        let console_host = use_context::<http::request::Parts>()
+            .as_ref()
+            .and_then(console_page_host);
+        let policy = content_security_policy(&nonce.to_string(), console_host.as_deref());
+        if let Ok(value) = http::HeaderValue::from_str(&policy) {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
         }
     }

@@ -41,16 +41,21 @@ async function objects(request: APIRequestContext, baseURL: string, info: TestIn
 
 /** The route's path with each parameter filled in; a new parameter fails the spec until it is given an object. */
 function fill(path: string, o: Objects): string {
-  const given: Record<string, string> = {
-    '/hosts/{id}': String(o.host),
-    '/layouts/{id}': String(o.layout),
-    '/dns/zone/{id}': String(o.zone),
-    '/mail/{domain}': o.domain,
+  // Each route's parameters, in order.
+  const given: Record<string, string[]> = {
+    '/hosts/{id}': [String(o.host)],
+    // The demo host's ns1 (the test driver: neither screen nor serial).
+    '/hosts/{id}/vms/{name}': [String(o.host), 'ns1'],
+    '/layouts/{id}': [String(o.layout)],
+    '/dns/zone/{id}': [String(o.zone)],
+    '/mail/{domain}': [o.domain],
   };
   if (!path.includes('{')) return path;
-  const value = given[path];
-  if (value === undefined) throw new Error(`no object for the parameters of ${path}: give it one in pages.spec.ts`);
-  return path.replace(/\{[^}]+\}/, encodeURIComponent(value));
+  const values = given[path];
+  if (values === undefined) throw new Error(`no object for the parameters of ${path}: give it one in pages.spec.ts`);
+  let filled = path;
+  for (const value of values) filled = filled.replace(/\{[^}]+\}/, encodeURIComponent(value));
+  return filled;
 }
 
 /** Opens `url` cold and collects what went wrong on the way. */

@@ -270,3 +270,21 @@ async fn serial_line(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_has_at_most_its_share_of_open_consoles() {
+        let open = OpenConsoles::default();
+        let slots: Vec<Slot> = (0..PER_SESSION).map(|_| open.take("a").unwrap()).collect();
+        assert!(open.take("a").is_none(), "one more than allowed");
+        // Another session is not held back by this one.
+        let other = open.take("b").unwrap();
+        drop(slots);
+        assert!(open.take("a").is_some(), "closed consoles free their slots");
+        drop(other);
+        assert_eq!(open.0.lock().unwrap().get("b"), None);
+    }
+}

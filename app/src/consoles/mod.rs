@@ -13,6 +13,7 @@
 
 #[cfg(feature = "ssr")]
 pub mod entity;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
 

@@ -479,7 +479,9 @@ fn VmRow(
     view! {
         <li class="record vm" aria-label=format!("VM {}", vm.name)>
             <div class="record-main">
-                <strong>{vm.name.clone()}</strong>
+                // A full load (rel=external): the VM's page has a security
+                // policy of its own, for its consoles.
+                <strong><a href=crate::consoles::pages::vm_path(host, &vm.name) rel="external">{vm.name.clone()}</a></strong>
                 <span class=state_class data-testid="vm-state">{vm.state.label()}</span>
                 {protected.then(|| view! {
                     <span class="badge" title="Only an admin may start, stop or delete it">"Protected"</span>
@@ -492,6 +494,12 @@ fn VmRow(
                 <dt>"Autostart"</dt><dd>{if vm.autostart { "on" } else { "off" }}</dd>
                 {(!vm.addresses.is_empty()).then(|| view! { <dt>"Addresses"</dt><dd>{vm.addresses.join(", ")}</dd> })}
             </dl>
+            {(vm.state == VmState::Running && (vm.consoles.screen || vm.consoles.serial)).then(|| {
+                let href = crate::consoles::pages::vm_path(host, &vm.name);
+                move || can_operate().then(|| view! {
+                    <a class="button secondary small" href=href.clone() rel="external">"Console"</a>
+                })
+            })}
             {
                 let name = vm.name.clone();
                 move || is_admin().then(|| {

@@ -332,6 +332,9 @@ pub struct PlanView {
     pub unreachable: Vec<String>,
     /// The caller may apply (operator or admin).
     pub can_apply: bool,
+    /// Each host's id by name, for links to the VMs' pages.
+    #[serde(default)]
+    pub host_ids: std::collections::BTreeMap<String, i32>,
 }
 
 /// What goes wrong in the layouts area on the server. Services and the

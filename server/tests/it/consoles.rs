@@ -182,3 +182,51 @@ async fn console_handshakes_are_refused_without_a_stream() {
         .unwrap();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A VM's page may admit nonce'd `<style>` elements (xterm.js makes them)
+/// and names its WebSocket's origin; every other page keeps the stricter
+/// policy.
+#[tokio::test]
+async fn only_a_vm_page_admits_nonced_styles_and_names_its_websocket() {
+    let app = TestApp::sqlite().await;
+    let op = app.with_user("op", Role::Operator).await;
+    let r = app.get("/hosts/1/vms/ns1", Some(&op)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let csp = r.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
+    assert!(
+        csp.contains(&format!("style-src 'self' 'nonce-{nonce}';")),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("connect-src 'self' ws://console.test wss://console.test;"),
+        "{csp}"
+    );
+    // Neither scripts nor style elements inline without the nonce, no eval.
+    for directive in csp.split(';').map(str::trim) {
+        if directive.starts_with("script-src ") || directive.starts_with("style-src ") {
+            assert!(!directive.contains("'unsafe-inline'"), "{csp}");
+            assert!(!directive.contains(" 'unsafe-eval'"), "{csp}");
+        }
+    }
+    assert!(r.body.contains("Console"), "{}", r.body);
+
+    let host = app.get("/hosts/1", Some(&op)).await;
+    let csp = host.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("style-src 'self';"), "{csp}");
+    assert!(csp.contains("connect-src 'self';"), "{csp}");
+    // The host page links each VM to its page, for a full load.
+    assert!(
+        host.body
+            .contains("href=\"/hosts/1/vms/ns1\" rel=\"external\""),
+        "{}",
+        host.body
+    );
+}

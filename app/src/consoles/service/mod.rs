@@ -3,7 +3,7 @@
 //! thread of its own, since libvirt calls block:
 //!
 //! - the serial line: `virDomainOpenConsole` on a non-blocking stream
-//!   ([`raw::ConsoleStream`]), which works on every transport (over
+//!   (`raw::ConsoleStream`), which works on every transport (over
 //!   `qemu+ssh://` inside the libvirt connection);
 //! - the screen: `virDomainOpenGraphicsFD`, libvirt passing a socket
 //!   connected to the VM's VNC server (no TCP port, no VNC password). File

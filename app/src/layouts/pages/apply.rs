@@ -203,7 +203,19 @@ fn PlanChecklist(
                 view! {
                     <li class=format!("plan-item plan-{kind}")>
                         <span class=format!("badge plan-badge plan-badge-{kind}")>{label}</span>
-                        <span class="plan-vm"><strong>{item.vm.clone()}</strong>" on "{item.host.clone()}
+                        <span class="plan-vm">
+                            {
+                                // A VM that exists links to its page (consoles
+                                // included): a full load, for that page's policy.
+                                let exists = !matches!(item.action, PlanAction::Create { .. });
+                                match view.host_ids.get(&item.host).filter(|_| exists) {
+                                    Some(id) => view! {
+                                        <a href=crate::consoles::pages::vm_path(*id, &item.vm) rel="external"><strong>{item.vm.clone()}</strong></a>
+                                    }.into_any(),
+                                    None => view! { <strong>{item.vm.clone()}</strong> }.into_any(),
+                                }
+                            }
+                            " on "{item.host.clone()}
                             {item.auto.then_some(" (auto)")}</span>
                         <span class="plan-detail muted">{item_detail(item)}</span>
                     </li>

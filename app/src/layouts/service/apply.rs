@@ -207,6 +207,12 @@ pub async fn plan_view(
         plan,
         unreachable: live.unreachable_lines(),
         can_apply: role.is_some_and(|r| r >= Role::Operator),
+        host_ids: state
+            .hosts
+            .all()
+            .into_iter()
+            .map(|(row, _)| (row.name, row.id))
+            .collect(),
     })
 }
 
