@@ -16,44 +16,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use app::consoles::service::{open_screen, open_serial, SerialOutput};
-use app::testing::libvirt::{ensure_libvirtd, unique, virsh, SYSTEM_URI};
-use std::path::{Path, PathBuf};
+use app::testing::libvirt::{ensure_libvirtd, guest_images, unique, Guest, SYSTEM_URI};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn guest_images() -> PathBuf {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/guest-images.sh");
-    let out = std::process::Command::new(script).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-}
-
-struct Guest(String);
-
-impl Guest {
-    fn create(name: &str, os: &str, devices: &str) -> Guest {
-        let xml = format!(
-            "<domain type='qemu'><name>{name}</name><memory unit='MiB'>192</memory><vcpu>1</vcpu>\
-             <os><type arch='x86_64' machine='pc'>hvm</type>{os}</os>\
-             <features><acpi/><apic/></features><devices>{devices}</devices></domain>"
-        );
-        let file = std::env::temp_dir().join(format!("{name}.xml"));
-        std::fs::write(&file, xml).unwrap();
-        virsh(&["create", &file.display().to_string()]).unwrap();
-        let _ = std::fs::remove_file(&file);
-        Guest(name.to_owned())
-    }
-}
-
-impl Drop for Guest {
-    fn drop(&mut self) {
-        let _ = virsh(&["destroy", &self.0]);
-    }
-}
 
 async fn until(out: &mut tokio::sync::mpsc::Receiver<SerialOutput>, needle: &str) {
     let mut seen = String::new();
@@ -68,17 +34,7 @@ async fn until(out: &mut tokio::sync::mpsc::Receiver<SerialOutput>, needle: &str
 
 async fn serial(images: &Path) {
     let name = unique("sy-bench-serial");
-    let os = format!(
-        "<kernel>{}</kernel><initrd>{}</initrd><cmdline>console=ttyS0 quiet panic=-1</cmdline>",
-        images.join("vmlinuz").display(),
-        images.join("initrd.gz").display()
-    );
-    let _guest = Guest::create(
-        &name,
-        &os,
-        "<serial type='pty'><target port='0'/></serial>\
-         <console type='pty'><target type='serial' port='0'/></console>",
-    );
+    let _guest = Guest::shell(&name, images);
     let mut console = open_serial(SYSTEM_URI, &name).await.unwrap();
     until(&mut console.output, "stackyard test guest ready").await;
     console.send(b"\r".to_vec());
@@ -107,13 +63,7 @@ async fn take(s: &mut tokio::net::UnixStream, n: usize) -> Vec<u8> {
 
 async fn screen(images: &Path) {
     let name = unique("sy-bench-screen");
-    let devices = format!(
-        "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>\
-         <source file='{}'/><target dev='hdc' bus='ide'/><readonly/></disk>\
-         <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>",
-        images.join("grub-rescue.iso").display()
-    );
-    let _guest = Guest::create(&name, "<boot dev='cdrom'/>", &devices);
+    let _guest = Guest::grub(&name, images);
     let mut s = open_screen(SYSTEM_URI, &name).await.unwrap();
     // RFB 3.8: version, security (libvirt skipped the password: "None"),
     // shared ClientInit, ServerInit.

@@ -194,6 +194,17 @@ async fn pipe(
     why
 }
 
+/// What the browser sent: bytes for the VM (`None` for a ping or pong),
+/// or why the console ends.
+fn typed(message: Option<Result<Message, axum::Error>>) -> Result<Option<Vec<u8>>, String> {
+    match message {
+        Some(Ok(Message::Binary(bytes))) => Ok(Some(bytes.to_vec())),
+        Some(Ok(Message::Text(text))) => Ok(Some(text.as_bytes().to_vec())),
+        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => Err("closed by the browser".into()),
+        Some(Ok(_)) => Ok(None),
+    }
+}
+
 async fn screen(
     socket: &mut WebSocket,
     mut vnc: tokio::net::UnixStream,
@@ -215,19 +226,14 @@ async fn screen(
                 }
                 Err(e) => return format!("the VM's screen failed: {e}"),
             },
-            message = socket.recv() => match message {
-                Some(Ok(Message::Binary(bytes))) => {
+            message = socket.recv() => match typed(message) {
+                Ok(Some(bytes)) => {
                     if let Err(e) = vnc.write_all(&bytes).await {
                         return format!("the VM's screen failed: {e}");
                     }
                 }
-                Some(Ok(Message::Text(text))) => {
-                    if let Err(e) = vnc.write_all(text.as_bytes()).await {
-                        return format!("the VM's screen failed: {e}");
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return "closed by the browser".into(),
-                Some(Ok(_)) => {}
+                Ok(None) => {}
+                Err(why) => return why,
             },
         }
     }
@@ -253,19 +259,14 @@ async fn serial_line(
                 Some(SerialOutput::Closed(why)) => return why,
                 None => return "the serial console ended".into(),
             },
-            message = socket.recv() => match message {
-                Some(Ok(Message::Binary(bytes))) => {
-                    if !serial.send(bytes.to_vec()) {
+            message = socket.recv() => match typed(message) {
+                Ok(Some(bytes)) => {
+                    if !serial.send(bytes) {
                         return "the serial console ended".into();
                     }
                 }
-                Some(Ok(Message::Text(text))) => {
-                    if !serial.send(text.as_bytes().to_vec()) {
-                        return "the serial console ended".into();
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return "closed by the browser".into(),
-                Some(Ok(_)) => {}
+                Ok(None) => {}
+                Err(why) => return why,
             },
         }
     }

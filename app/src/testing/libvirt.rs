@@ -126,3 +126,73 @@ pub fn virsh(args: &[&str]) -> Result<String, String> {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
 }
+
+/// The console tests' guest images (`scripts/guest-images.sh`: Debian's
+/// grub-rescue CD, cloud kernel and a busybox initramfs, made once and
+/// cached outside the repository); returns their directory.
+pub fn guest_images() -> std::path::PathBuf {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/guest-images.sh");
+    let out = Command::new(script)
+        .output()
+        .expect("scripts/guest-images.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// A transient TCG guest on [`SYSTEM_URI`] (nested KVM stalls booting
+/// guests on the test machines), with ACPI; destroyed, and so gone, on drop.
+pub struct Guest(pub String);
+
+impl Guest {
+    /// Starts `name` with `os` (the `<os>` element's children after its
+    /// type) and `devices`.
+    pub fn create(name: &str, os: &str, devices: &str) -> Guest {
+        let xml = format!(
+            "<domain type='qemu'><name>{name}</name><memory unit='MiB'>192</memory><vcpu>1</vcpu>\
+             <os><type arch='x86_64' machine='pc'>hvm</type>{os}</os>\
+             <features><acpi/><apic/></features>\
+             <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot>\
+             <devices>{devices}</devices></domain>"
+        );
+        let file = std::env::temp_dir().join(format!("{name}.xml"));
+        std::fs::write(&file, xml).expect("the guest's definition");
+        virsh(&["create", &file.display().to_string()]).expect("virsh create");
+        let _ = std::fs::remove_file(&file);
+        Guest(name.to_owned())
+    }
+
+    /// Debian's cloud kernel into a busybox shell on the serial line.
+    pub fn shell(name: &str, images: &std::path::Path) -> Guest {
+        let os = format!(
+            "<kernel>{}</kernel><initrd>{}</initrd><cmdline>console=ttyS0 quiet panic=-1</cmdline>",
+            images.join("vmlinuz").display(),
+            images.join("initrd.gz").display()
+        );
+        Guest::create(name, &os, SERIAL_DEVICES)
+    }
+
+    /// The grub-rescue CD with a VNC screen (no serial port).
+    pub fn grub(name: &str, images: &std::path::Path) -> Guest {
+        let devices = format!(
+            "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>\
+             <source file='{}'/><target dev='hdc' bus='ide'/><readonly/></disk>\
+             <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>",
+            images.join("grub-rescue.iso").display()
+        );
+        Guest::create(name, "<boot dev='cdrom'/>", &devices)
+    }
+}
+
+impl Drop for Guest {
+    fn drop(&mut self) {
+        let _ = virsh(&["destroy", &self.0]);
+    }
+}
+
+/// A serial port that is also the VM's console.
+pub const SERIAL_DEVICES: &str = "<serial type='pty'><target port='0'/></serial>\
+                                  <console type='pty'><target type='serial' port='0'/></console>";

@@ -8,50 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use app::consoles::service::{open_screen, open_serial, SerialOutput};
-use app::testing::libvirt::{ensure_libvirtd, unique, virsh, DAEMON, SYSTEM_URI};
-use std::path::PathBuf;
+use app::testing::libvirt::{ensure_libvirtd, guest_images, unique, Guest, DAEMON, SYSTEM_URI};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
-
-/// The guest images' directory (made once, cached outside the repository).
-fn guest_images() -> PathBuf {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/guest-images.sh");
-    let out = std::process::Command::new(script).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-}
-
-/// A transient VM, destroyed (and so gone) on drop.
-struct Guest(String);
-
-impl Guest {
-    fn create(name: &str, os: &str, devices: &str) -> Guest {
-        let xml = format!(
-            "<domain type='qemu'><name>{name}</name><memory unit='MiB'>192</memory><vcpu>1</vcpu>\
-             <os><type arch='x86_64' machine='pc'>hvm</type>{os}</os>\
-             <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot>\
-             <devices>{devices}</devices></domain>"
-        );
-        let file = std::env::temp_dir().join(format!("{name}.xml"));
-        std::fs::write(&file, xml).unwrap();
-        virsh(&["create", &file.display().to_string()]).unwrap();
-        let _ = std::fs::remove_file(&file);
-        Guest(name.to_owned())
-    }
-}
-
-impl Drop for Guest {
-    fn drop(&mut self) {
-        let _ = virsh(&["destroy", &self.0]);
-    }
-}
-
-const SERIAL: &str = "<serial type='pty'><target port='0'/></serial>\
-                      <console type='pty'><target type='serial' port='0'/></console>";
 
 /// Reads the console until `needle` has appeared in what it wrote (since
 /// the call), within `limit`; returns all it read.
@@ -86,12 +45,7 @@ async fn the_serial_console_reaches_a_shell_and_echoes() {
     ensure_libvirtd();
     let images = guest_images();
     let name = unique("sy-serial");
-    let os = format!(
-        "<kernel>{}</kernel><initrd>{}</initrd><cmdline>console=ttyS0 quiet panic=-1</cmdline>",
-        images.join("vmlinuz").display(),
-        images.join("initrd.gz").display()
-    );
-    let _guest = Guest::create(&name, &os, SERIAL);
+    let _guest = Guest::shell(&name, &images);
     let t0 = Instant::now();
     let mut console = open_serial(SYSTEM_URI, &name).await.unwrap();
     read_until(
@@ -127,13 +81,7 @@ async fn the_screen_socket_speaks_vnc() {
     ensure_libvirtd();
     let images = guest_images();
     let name = unique("sy-screen");
-    let devices = format!(
-        "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>\
-         <source file='{}'/><target dev='hdc' bus='ide'/><readonly/></disk>\
-         <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>",
-        images.join("grub-rescue.iso").display()
-    );
-    let _guest = Guest::create(&name, "<boot dev='cdrom'/>", &devices);
+    let _guest = Guest::grub(&name, &images);
     let mut screen = open_screen(SYSTEM_URI, &name).await.unwrap();
     let mut banner = [0u8; 12];
     tokio::time::timeout(Duration::from_secs(10), screen.read_exact(&mut banner))
