@@ -82,7 +82,7 @@ export default defineConfig({
   ],
   webServer: {
     // A fresh data directory every run: the first-run setup is part of the tests.
-    command: `rm -rf end2end/.data end2end/.auth && ./target/release/stackyard serve --listen 127.0.0.1:${port} --data-dir end2end/.data --log warn`,
+    command: `rm -rf end2end/.data end2end/.auth && ./target/release/stackyard serve --listen 127.0.0.1:${port} --data-dir end2end/.data --log warn --libvirt-uri-param no_tty,keyfile,no_verify`,
     cwd: '..',
     url: `${baseURL}/healthz`,
     reuseExistingServer: !process.env.CI,

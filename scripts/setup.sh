@@ -20,10 +20,11 @@ if [ "$mode" = test ]; then
   # Browser tests, the multi-instance database, and the real services the
   # integration tests drive: libvirtd with QEMU (qemu-utils: qemu-img, which
   # libvirt needs to create the thin qcow2 volumes a layout apply makes), NSD,
-  # Dovecot and Postfix; cpio packs the console tests' guest (scripts/guest-images.sh).
+  # Dovecot and Postfix; cpio packs the console tests' guest (scripts/guest-images.sh), and
+  # an sshd of the tests' own on loopback stands for a qemu+ssh:// host.
   apt_packages+=(chromium postgresql libvirt-daemon-system dnsmasq-base qemu-system-x86 qemu-utils
                  nsd dnsutils dovecot-core dovecot-sqlite postfix postfix-sqlite postfix-pgsql sqlite3
-                 cpio)
+                 cpio openssh-server)
 fi
 
 missing_packages() {

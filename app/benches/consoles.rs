@@ -55,9 +55,9 @@ async fn serial(images: &Path) {
 }
 
 /// Reads exactly `n` bytes.
-async fn take(s: &mut tokio::net::UnixStream, n: usize) -> Vec<u8> {
+async fn take(s: &mut app::consoles::service::ScreenIo, n: usize) -> Vec<u8> {
     let mut b = vec![0u8; n];
-    s.read_exact(&mut b).await.unwrap();
+    s.reader.read_exact(&mut b).await.unwrap();
     b
 }
 
@@ -68,13 +68,13 @@ async fn screen(images: &Path) {
     // RFB 3.8: version, security (libvirt skipped the password: "None"),
     // shared ClientInit, ServerInit.
     assert_eq!(take(&mut s, 12).await, b"RFB 003.008\n");
-    s.write_all(b"RFB 003.008\n").await.unwrap();
+    s.writer.write_all(b"RFB 003.008\n").await.unwrap();
     let n = take(&mut s, 1).await[0] as usize;
     let types = take(&mut s, n).await;
     assert!(types.contains(&1), "no 'None' security: {types:?}");
-    s.write_all(&[1]).await.unwrap();
+    s.writer.write_all(&[1]).await.unwrap();
     assert_eq!(take(&mut s, 4).await, [0, 0, 0, 0], "security result");
-    s.write_all(&[1]).await.unwrap();
+    s.writer.write_all(&[1]).await.unwrap();
     let init = take(&mut s, 24).await;
     let (w, h) = (
         u16::from_be_bytes([init[0], init[1]]),
@@ -84,14 +84,14 @@ async fn screen(images: &Path) {
     let name_len = u32::from_be_bytes([init[20], init[21], init[22], init[23]]) as usize;
     take(&mut s, name_len).await;
     // Raw encoding only: each rectangle's size is known from its header.
-    s.write_all(&[2, 0, 0, 1, 0, 0, 0, 0]).await.unwrap();
+    s.writer.write_all(&[2, 0, 0, 1, 0, 0, 0, 0]).await.unwrap();
     let request = |incremental: u8| {
         let mut r = vec![3, incremental, 0, 0, 0, 0];
         r.extend_from_slice(&w.to_be_bytes());
         r.extend_from_slice(&h.to_be_bytes());
         r
     };
-    s.write_all(&request(0)).await.unwrap();
+    s.writer.write_all(&request(0)).await.unwrap();
     // GRUB's menu waits for a key; give it time to draw first.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let key = |down: bool, sym: u32| {
@@ -107,12 +107,12 @@ async fn screen(images: &Path) {
         if Instant::now() >= next_key {
             // Down, Up, Down…: the highlighted entry moves, the menu redraws.
             let sym = if up { 0xff52 } else { 0xff54 };
-            s.write_all(&key(true, sym)).await.unwrap();
-            s.write_all(&key(false, sym)).await.unwrap();
+            s.writer.write_all(&key(true, sym)).await.unwrap();
+            s.writer.write_all(&key(false, sym)).await.unwrap();
             up = !up;
             next_key = Instant::now() + Duration::from_millis(20);
         }
-        let kind = match tokio::time::timeout(Duration::from_millis(50), s.read_u8()).await {
+        let kind = match tokio::time::timeout(Duration::from_millis(50), s.reader.read_u8()).await {
             Ok(r) => r.unwrap(),
             Err(_) => continue,
         };
@@ -134,7 +134,7 @@ async fn screen(images: &Path) {
                     }
                 }
                 frames += 1;
-                s.write_all(&request(1)).await.unwrap();
+                s.writer.write_all(&request(1)).await.unwrap();
             }
             1 => {
                 // SetColourMapEntries.

@@ -1,6 +1,7 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync, unlinkSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, copyFileSync, writeFileSync, unlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callServerFn, hydrated, PASSWORD } from './helpers';
@@ -192,3 +193,92 @@ for (const phone of [false, true]) {
     await page.context().close();
   });
 }
+
+/** An sshd of the test's own on a loopback port, letting root in with a key made for it. */
+async function loopbackSshd(): Promise<{ uri: string; stop: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-sshd-'));
+  for (const key of ['host_key', 'client_key']) {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, key)]);
+  }
+  copyFileSync(join(dir, 'client_key.pub'), join(dir, 'authorized_keys'));
+  mkdirSync('/run/sshd', { recursive: true });
+  const port: number = await new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const p = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(p));
+    });
+  });
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${join(dir, 'host_key')}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'AllowTcpForwarding yes',
+    ].join('\n') + '\n',
+  );
+  const sshd: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: 'ignore' });
+  await expect
+    .poll(() => {
+      try {
+        execFileSync('ssh-keyscan', ['-p', String(port), '127.0.0.1'], { stdio: 'pipe' });
+        return true;
+      } catch {
+        return false;
+      }
+    })
+    .toBe(true);
+  return {
+    uri: `qemu+ssh://root@127.0.0.1:${port}/system?keyfile=${join(dir, 'client_key')}&no_verify=1`,
+    stop: () => sshd.kill(),
+  };
+}
+
+test('screen console over qemu+ssh: the same GRUB, through ssh -W', async ({ browser, baseURL }) => {
+  test.setTimeout(90_000);
+  const sshd = await loopbackSshd();
+  const admin = await browser.newContext({ storageState: '.auth/admin.json' });
+  const added = await callServerFn(admin.request, baseURL!, '/api/hosts/add', {
+    name: 'local-ssh',
+    uri: sshd.uri,
+    confirm_password: PASSWORD,
+  });
+  expect(added.status(), await added.text()).toBe(200);
+  const sshHost = String((await added.json()).id);
+  const name = grubGuest(`sy-e2e-grub-ssh-${process.pid}`);
+  made.push(name);
+  try {
+    const { page, errors } = await open(browser, false);
+    await page.goto(`/hosts/${sshHost}/vms/${name}`);
+    await hydrated(page);
+    await expect(page.getByRole('link', { name: '← local-ssh' })).toBeVisible();
+    await expect(page.getByTestId('vm-state')).toHaveText('running');
+    await page.getByRole('button', { name: 'Screen', exact: true }).click();
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await expect(page.getByTestId('console-state')).toHaveText('Connected.');
+    await expect.poll(() => drawnPixels(page), { timeout: 20_000 }).toBeGreaterThan(500);
+    await page.screenshot({ path: 'test-results/console-screen-ssh.png' });
+    await page.waitForTimeout(1000);
+    await page.locator('.console-screen canvas').click();
+    await page.keyboard.type('c');
+    await page.waitForTimeout(2500);
+    await page.keyboard.type('halt', { delay: 200 });
+    await page.waitForTimeout(1000);
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('vm-state')).toHaveText('shut off', { timeout: 20_000 });
+    expect(await violations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  } finally {
+    await callServerFn(admin.request, baseURL!, '/api/hosts/remove', { id: sshHost });
+    await admin.close();
+    sshd.stop();
+  }
+});

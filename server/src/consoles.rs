@@ -207,7 +207,7 @@ fn typed(message: Option<Result<Message, axum::Error>>) -> Result<Option<Vec<u8>
 
 async fn screen(
     socket: &mut WebSocket,
-    mut vnc: tokio::net::UnixStream,
+    mut vnc: Box<consoles::ScreenIo>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
 ) -> String {
     let mut buf = vec![0u8; 64 * 1024];
@@ -217,8 +217,15 @@ async fn screen(
         tokio::select! {
             () = &mut stopping => return "the console server is shutting down".into(),
             () = tokio::time::sleep(IDLE) => return "closed after 15 minutes without activity".into(),
-            read = vnc.read(&mut buf) => match read {
-                Ok(0) => return "the VM's screen closed (the VM stopped?)".into(),
+            read = vnc.reader.read(&mut buf) => match read {
+                Ok(0) => {
+                    // Give a failing tunnel a moment to say why.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    return match vnc.tunnel_said() {
+                        Some(said) => format!("the SSH tunnel ended: {said}"),
+                        None => "the VM's screen closed (the VM stopped?)".into(),
+                    };
+                }
                 Ok(n) => {
                     if socket.send(Message::Binary(buf[..n].to_vec().into())).await.is_err() {
                         return "the browser went away".into();
@@ -228,7 +235,7 @@ async fn screen(
             },
             message = socket.recv() => match typed(message) {
                 Ok(Some(bytes)) => {
-                    if let Err(e) = vnc.write_all(&bytes).await {
+                    if let Err(e) = vnc.writer.write_all(&bytes).await {
                         return format!("the VM's screen failed: {e}");
                     }
                 }

@@ -196,3 +196,74 @@ impl Drop for Guest {
 /// A serial port that is also the VM's console.
 pub const SERIAL_DEVICES: &str = "<serial type='pty'><target port='0'/></serial>\
                                   <console type='pty'><target type='serial' port='0'/></console>";
+
+/// An `sshd` of the test's own on a loopback port, logging in `root` with a
+/// key made for it (so `qemu+ssh://` can be tried against the local
+/// daemon); stopped, by its pid, on drop.
+pub struct LoopbackSshd {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+impl LoopbackSshd {
+    pub fn start() -> LoopbackSshd {
+        let dir = tempfile::tempdir().expect("a directory for sshd");
+        let path = |f: &str| dir.path().join(f).display().to_string();
+        for key in ["host_key", "client_key"] {
+            let st = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f", &path(key)])
+                .status()
+                .expect("ssh-keygen (apt-get install openssh-client)");
+            assert!(st.success());
+        }
+        std::fs::copy(path("client_key.pub"), path("authorized_keys")).expect("authorized_keys");
+        // sshd's privilege separation directory.
+        std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n\
+             AuthorizedKeysFile {}\nPermitRootLogin prohibit-password\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
+             StrictModes no\nAllowTcpForwarding yes\n",
+            path("host_key"),
+            path("sshd.pid"),
+            path("authorized_keys")
+        );
+        std::fs::write(path("sshd_config"), config).expect("sshd_config");
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f", &path("sshd_config")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sshd (apt-get install openssh-server)");
+        let t0 = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "sshd did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        LoopbackSshd { child, dir, port }
+    }
+
+    /// The local daemon through this sshd.
+    pub fn uri(&self) -> String {
+        format!(
+            "qemu+ssh://root@127.0.0.1:{}/system?keyfile={}&no_verify=1",
+            self.port,
+            self.dir.path().join("client_key").display()
+        )
+    }
+}
+
+impl Drop for LoopbackSshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -8,7 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use app::consoles::service::{open_screen, open_serial, SerialOutput};
-use app::testing::libvirt::{ensure_libvirtd, guest_images, unique, Guest, DAEMON, SYSTEM_URI};
+use app::testing::libvirt::{
+    ensure_libvirtd, guest_images, unique, Guest, LoopbackSshd, DAEMON, SYSTEM_URI,
+};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
@@ -84,14 +86,48 @@ async fn the_screen_socket_speaks_vnc() {
     let _guest = Guest::grub(&name, &images);
     let mut screen = open_screen(SYSTEM_URI, &name).await.unwrap();
     let mut banner = [0u8; 12];
-    tokio::time::timeout(Duration::from_secs(10), screen.read_exact(&mut banner))
-        .await
-        .unwrap()
-        .unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        screen.reader.read_exact(&mut banner),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(&banner, b"RFB 003.008\n");
 
     // Without a serial port, the serial console says so.
     let e = open_serial(SYSTEM_URI, &name)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("has no serial port"), "{e}");
+}
+
+/// The same screen through `qemu+ssh://`: the local daemon behind an sshd
+/// of the test's own on loopback; the screen comes through `ssh -W`.
+#[tokio::test]
+#[ignore = "needs libvirtd, qemu-system-x86, openssh-server and Debian's archive; run with --include-ignored"]
+async fn the_screen_travels_over_ssh() {
+    let _daemon = DAEMON.lock().await;
+    ensure_libvirtd();
+    let images = guest_images();
+    let sshd = LoopbackSshd::start();
+    let name = unique("sy-ssh");
+    let _guest = Guest::grub(&name, &images);
+    let mut screen = open_screen(&sshd.uri(), &name).await.unwrap();
+    let mut banner = [0u8; 12];
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        screen.reader.read_exact(&mut banner),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(&banner, b"RFB 003.008\n");
+    // The serial console goes over the same URI, inside libvirt's own
+    // connection; this VM has none, and says so.
+    let e = open_serial(&sshd.uri(), &name)
         .await
         .err()
         .unwrap()

@@ -354,6 +354,23 @@ pub struct DomainDisk {
     pub pool_volume: Option<(String, String)>,
 }
 
+/// Where a running VM's VNC server listens on its host (its live XML:
+/// `<graphics type='vnc' port='5901' listen='127.0.0.1'>`); `None` when it
+/// has none or its port is not allocated (the VM is off).
+pub fn parse_vnc_listen(xml: &str) -> Option<(String, u16)> {
+    let doc = parse(xml).ok()?;
+    let devices = child(doc.root_element(), "devices")?;
+    let vnc = devices
+        .children()
+        .find(|d| d.has_tag_name("graphics") && d.attribute("type") == Some("vnc"))?;
+    let port: u16 = vnc.attribute("port")?.parse().ok().filter(|p| *p > 0)?;
+    let listen = vnc
+        .attribute("listen")
+        .filter(|a| !a.is_empty() && *a != "0.0.0.0" && *a != "::")
+        .unwrap_or("127.0.0.1");
+    Some((listen.to_owned(), port))
+}
+
 /// The consoles of a domain XML: a VNC screen, a serial line.
 pub fn parse_consoles(xml: &str) -> crate::hosts::types::Consoles {
     let mut consoles = crate::hosts::types::Consoles::default();
