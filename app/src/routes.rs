@@ -15,7 +15,7 @@
 //! use) and `/hosts/:id` to the Leptos router; `[]` is `/`.
 
 use crate::auth::{pages::Protected, Access, Role};
-use crate::{auth, consoles, dashboard, dns, hosts, layouts, mail, ui};
+use crate::{auth, consoles, dashboard, dns, hosts, images, layouts, mail, ui};
 use leptos::children::ToChildren;
 use leptos::prelude::*;
 use leptos::tachys::view::iterators::StaticVec;
@@ -71,6 +71,7 @@ pages! {
     [hosts] Access::Role(Role::Viewer) => hosts::pages::HostsPage, nav "Hosts";
     [hosts {id}] Access::Role(Role::Viewer) => hosts::pages::HostPage;
     [hosts {id} vms {name}] Access::Role(Role::Viewer) => consoles::pages::VmPage;
+    [hosts {id} images] Access::Role(Role::Viewer) => images::pages::ImagesPage;
     [layouts] Access::Role(Role::Viewer) => layouts::pages::LayoutsPage, nav "Layouts";
     [layouts {id}] Access::Role(Role::Viewer) => layouts::pages::LayoutPage;
     [dns] Access::Role(Role::Viewer) => dns::pages::DnsPage, nav "DNS";

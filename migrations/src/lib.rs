@@ -19,6 +19,7 @@ mod m20261124_000009_mail_check_run;
 mod m20261205_000010_vm_protection;
 mod m20261205_000011_journal_intent;
 mod m20261205_000012_console_ticket;
+mod m20261205_000013_image;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_vm_protection::Migration),
             Box::new(m20261205_000011_journal_intent::Migration),
             Box::new(m20261205_000012_console_ticket::Migration),
+            Box::new(m20261205_000013_image::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod access;
 pub mod config;
 pub mod consoles;
 pub mod db;
+pub mod images;
 pub mod layout_cli;
 pub mod listen;
 pub mod mail_cli;

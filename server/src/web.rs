@@ -102,6 +102,7 @@ pub fn router_with(state: AppState, limits: RequestLimits) -> Router {
         .route("/events/hosts", get(host_events))
         .route("/consoles/ws", get(crate::consoles::console_ws))
         .layer(axum::Extension(crate::consoles::OpenConsoles::default()))
+        .route(app::images::UPLOAD_PATH, post(crate::images::upload))
         // POST only: no state changes over GET.
         .route("/api/{*fn_name}", post(server_fn_handler))
         .nest_service("/pkg", bundle_files(&pkg))
@@ -250,6 +251,11 @@ async fn limit(
         return busy("too many requests at once");
     };
     let path = request.uri().path().to_owned();
+    if path == app::images::UPLOAD_PATH {
+        // An image of several GB: streamed to the host as it arrives, never
+        // held, and as slow as the link (the handler stops a stalled one).
+        return next.run(request).await;
+    }
     let max = body_limit(&path);
     let too_large = || {
         (

@@ -385,6 +385,7 @@ fn HostView(
                             <dd>{c.networks.iter().map(|n| format!("{}{}", n.name, if n.active { "" } else { " (inactive)" })).collect::<Vec<_>>().join(", ")}</dd>
                         </dl>
                         <h3>"Storage pools"</h3>
+                        <p><A href=format!("/hosts/{host_id}/images")>"Image library"</A>" — installer ISOs and cloud images for new VMs"</p>
                         <ul class="plain-list">
                             {c.pools.iter().map(|p| view! {
                                 <li>{format!("{}: {} available of {} ({} allocated){}", p.name,

@@ -267,3 +267,60 @@ impl Drop for LoopbackSshd {
         let _ = self.child.wait();
     }
 }
+
+/// A transient directory pool of its own on [`SYSTEM_URI`], gone with its
+/// volumes (and the VMs named in `vms`) on drop.
+pub struct ScratchPool {
+    pub name: String,
+    pub dir: std::path::PathBuf,
+    pub vms: Vec<String>,
+}
+
+impl ScratchPool {
+    pub fn new(prefix: &str) -> ScratchPool {
+        ensure_libvirtd();
+        let name = unique(prefix);
+        let dir = std::path::PathBuf::from("/var/lib/libvirt/images").join(&name);
+        std::fs::create_dir_all(&dir).expect("the pool's directory");
+        virsh(&[
+            "pool-create-as",
+            &name,
+            "dir",
+            "--target",
+            &dir.display().to_string(),
+        ])
+        .expect("virsh pool-create-as");
+        ScratchPool {
+            name,
+            dir,
+            vms: Vec::new(),
+        }
+    }
+
+    /// The names of the pool's volumes (`virsh vol-list` has no `--name`
+    /// on Debian 12's libvirt 9: the first column after the header's rule).
+    pub fn volumes(&self) -> Vec<String> {
+        virsh(&["vol-list", &self.name])
+            .unwrap_or_default()
+            .lines()
+            .skip_while(|l| !l.starts_with("---"))
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for ScratchPool {
+    fn drop(&mut self) {
+        for vm in &self.vms {
+            let _ = virsh(&["destroy", vm]);
+            let _ = virsh(&["undefine", vm]);
+        }
+        for vol in self.volumes() {
+            let _ = virsh(&["vol-delete", &vol, "--pool", &self.name]);
+        }
+        let _ = virsh(&["pool-destroy", &self.name]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

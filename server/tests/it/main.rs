@@ -16,6 +16,7 @@ mod faults;
 mod files;
 mod hosts;
 mod http;
+mod images;
 mod layout_cli;
 mod layouts_apply;
 mod limits;

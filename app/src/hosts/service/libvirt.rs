@@ -491,6 +491,144 @@ impl LibvirtHost {
     }
 }
 
+/// The volumes of the image library (`crate::images`): made, filled,
+/// looked at and deleted on a connection of the caller's own.
+impl LibvirtHost {
+    /// A new volume in `pool` from `volume_xml` (whose name is `name` and
+    /// whose size is `capacity_bytes`), refused when one of that name
+    /// exists or the pool is stopped.
+    fn create_volume_from(
+        &self,
+        pool: &str,
+        name: &str,
+        capacity_bytes: u64,
+        volume_xml: &str,
+    ) -> Result<VolumeInfo, HostError> {
+        xml::validate_name("volume", name)?;
+        if capacity_bytes == 0 {
+            return Err(HostError::InvalidInput(
+                "a volume needs a size above zero".into(),
+            ));
+        }
+        let p = self.pool(pool)?;
+        if !p.is_active().map_err(|e| self.err(&e))? {
+            return Err(HostError::InvalidState(format!(
+                "storage pool '{pool}' is not started"
+            )));
+        }
+        // Refresh so volumes created behind libvirt's back are seen; a
+        // failure only means the check below may miss one, and libvirt
+        // itself still refuses to overwrite.
+        let _ = p.refresh(0);
+        let taken = || {
+            HostError::AlreadyExists(format!(
+                "a volume named '{name}' already exists in pool '{pool}'; choose another name"
+            ))
+        };
+        if p.lookup_storage_vol_by_name(name).is_ok() {
+            return Err(taken());
+        }
+        let vol = StorageVol::create_xml(&p, volume_xml, 0).map_err(|e| {
+            if e.code().is(ErrorNumber::StorageVolExist) {
+                taken()
+            } else {
+                self.err(&e)
+            }
+        })?;
+        let info = vol.info().map_err(|e| self.err(&e))?;
+        Ok(VolumeInfo {
+            pool: pool.to_string(),
+            name: name.to_string(),
+            path: vol.path().map_err(|e| self.err(&e))?,
+            capacity: info.capacity,
+            allocation: info.allocation,
+        })
+    }
+
+    /// A raw volume of exactly `bytes`, for an upload to fill.
+    pub fn create_raw_volume(
+        &self,
+        pool: &str,
+        name: &str,
+        bytes: u64,
+    ) -> Result<VolumeInfo, HostError> {
+        self.create_volume_from(pool, name, bytes, &xml::raw_volume_xml(name, bytes))
+    }
+
+    /// Volume `name` of `pool`.
+    pub fn storage_vol(&self, pool: &str, name: &str) -> Result<StorageVol, HostError> {
+        reject_nul("volume name", name)?;
+        self.pool(pool)?
+            .lookup_storage_vol_by_name(name)
+            .map_err(|e| {
+                if e.code().is(ErrorNumber::NoStorageVolume) {
+                    HostError::NoSuchVolume {
+                        pool: pool.to_string(),
+                        volume: name.to_string(),
+                    }
+                } else {
+                    self.err(&e)
+                }
+            })
+    }
+
+    /// Rereads `pool` (a volume written through a stream shows its format
+    /// and size only then).
+    pub fn refresh_pool(&self, pool: &str) -> Result<(), HostError> {
+        self.pool(pool)?.refresh(0).map_err(|e| self.err(&e))
+    }
+
+    /// Deletes volume `name` of `pool`; one already gone is no error.
+    pub fn delete_volume(&self, pool: &str, name: &str) -> Result<(), HostError> {
+        match self.storage_vol(pool, name) {
+            Ok(vol) => vol.delete(0).map_err(|e| self.err(&e)),
+            Err(HostError::NoSuchVolume { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The VMs that use the file at `path`: as one of their disks or
+    /// CD-ROMs, or as the backing file of a volume that is one of their
+    /// disks (a cloud image under a VM's overlay).
+    pub fn volume_users(&self, path: &str) -> Result<Vec<String>, HostError> {
+        let mut paths: BTreeSet<String> = BTreeSet::from([path.to_owned()]);
+        let pools = self
+            .connection()?
+            .list_all_storage_pools(0)
+            .map_err(|e| self.err(&e))?;
+        for pool in pools {
+            if !pool.is_active().unwrap_or(false) {
+                continue;
+            }
+            for vol in pool.list_all_volumes(0).unwrap_or_default() {
+                let Ok(desc) = vol.xml_desc(0) else { continue };
+                if xml::parse_backing_path(&desc).as_deref() == Some(path) {
+                    paths.extend(vol.path().ok());
+                }
+            }
+        }
+        let mut users = Vec::new();
+        let doms = self
+            .connection()?
+            .list_all_domains(0)
+            .map_err(|e| self.err(&e))?;
+        for d in doms {
+            let Ok(x) = d.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE) else {
+                continue;
+            };
+            let uses = xml::parse_domain_media(&x)?
+                .iter()
+                .filter_map(|disk| self.disk_path(disk))
+                .any(|p| paths.contains(&p));
+            if uses {
+                users.extend(d.name().ok());
+            }
+        }
+        users.sort();
+        Ok(users)
+    }
+}
+
 impl LibvirtHost {
     /// On libvirt's test driver opened on a node file (`test:///path.xml`),
     /// each pool's capacity as the file declares it: the driver itself fixes
@@ -717,46 +855,12 @@ impl Hypervisor for LibvirtHost {
         name: &str,
         capacity_bytes: u64,
     ) -> Result<VolumeInfo, HostError> {
-        xml::validate_name("volume", name)?;
-        if capacity_bytes == 0 {
-            return Err(HostError::InvalidInput(
-                "a volume needs a size above zero".into(),
-            ));
-        }
-        let p = self.pool(pool)?;
-        if !p.is_active().map_err(|e| self.err(&e))? {
-            return Err(HostError::InvalidState(format!(
-                "storage pool '{pool}' is not started"
-            )));
-        }
-        // Refresh so volumes created behind libvirt's back are seen; a
-        // failure only means the check below may miss one, and libvirt
-        // itself still refuses to overwrite.
-        let _ = p.refresh(0);
-        let taken = || {
-            HostError::AlreadyExists(format!(
-                "a volume named '{name}' already exists in pool '{pool}'; choose another name"
-            ))
-        };
-        if p.lookup_storage_vol_by_name(name).is_ok() {
-            return Err(taken());
-        }
-        let vol =
-            StorageVol::create_xml(&p, &xml::volume_xml(name, capacity_bytes), 0).map_err(|e| {
-                if e.code().is(ErrorNumber::StorageVolExist) {
-                    taken()
-                } else {
-                    self.err(&e)
-                }
-            })?;
-        let info = vol.info().map_err(|e| self.err(&e))?;
-        Ok(VolumeInfo {
-            pool: pool.to_string(),
-            name: name.to_string(),
-            path: vol.path().map_err(|e| self.err(&e))?,
-            capacity: info.capacity,
-            allocation: info.allocation,
-        })
+        self.create_volume_from(
+            pool,
+            name,
+            capacity_bytes,
+            &xml::volume_xml(name, capacity_bytes),
+        )
     }
 
     fn define_vm(&self, spec: &VmSpec) -> Result<VmInfo, HostError> {

@@ -217,6 +217,15 @@ pub fn volume_xml(name: &str, capacity_bytes: u64) -> String {
     )
 }
 
+/// Volume XML for a raw file of exactly `bytes` (what an upload fills):
+/// nothing is allocated until the bytes arrive.
+pub fn raw_volume_xml(name: &str, bytes: u64) -> String {
+    format!(
+        "<volume>\n  <name>{}</name>\n  <capacity unit='bytes'>{bytes}</capacity>\n  <allocation unit='bytes'>0</allocation>\n  <target>\n    <format type='raw'/>\n  </target>\n</volume>\n",
+        escape(name)
+    )
+}
+
 fn parse(xml: &str) -> Result<Document<'_>, HostError> {
     Document::parse(xml).map_err(|e| HostError::Libvirt {
         message: format!("libvirt returned XML we cannot read: {e}"),
@@ -392,13 +401,23 @@ pub fn parse_consoles(xml: &str) -> crate::hosts::types::Consoles {
 
 /// Disks (device="disk") of a domain XML.
 pub fn parse_domain_disks(xml: &str) -> Result<Vec<DomainDisk>, HostError> {
+    domain_disks(xml, false)
+}
+
+/// Every `<disk>` of a domain, CD-ROMs and floppies included: what a VM
+/// holds open (an installer ISO in its CD drive counts).
+pub fn parse_domain_media(xml: &str) -> Result<Vec<DomainDisk>, HostError> {
+    domain_disks(xml, true)
+}
+
+fn domain_disks(xml: &str, media: bool) -> Result<Vec<DomainDisk>, HostError> {
     let doc = parse(xml)?;
     let Some(devices) = child(doc.root_element(), "devices") else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for disk in devices.children().filter(|c| c.has_tag_name("disk")) {
-        if disk.attribute("device").unwrap_or("disk") != "disk" {
+        if !media && disk.attribute("device").unwrap_or("disk") != "disk" {
             continue;
         }
         let target = child(disk, "target")

@@ -1,0 +1,508 @@
+//! A host's image library (`/hosts/{id}/images`): the images with their
+//! kind, size and SHA-256; operators upload, rename and delete.
+//!
+//! The upload is a plain `XMLHttpRequest` with the file as its body, so
+//! the browser streams it from disk and reports its progress; the page
+//! shows the bar, then the SHA-256 the server computed (and checked
+//! against the one typed, if any). Its errors land by their fields as a
+//! server function's do.
+
+use super::{
+    human_size, image_library_of, DeleteImage, ImageInfo, ImageKind, ImageLibrary, ImageState,
+    RenameImage, UPLOAD_PATH,
+};
+use crate::auth::Role;
+use crate::error::AppError;
+use crate::ui::{at_least, field_error, Confirm, Field, FieldError, FormError, PageHeader};
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_params_map};
+
+/// The upload's progress: bytes sent of the total.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Progress {
+    sent: f64,
+    total: f64,
+}
+
+impl Progress {
+    fn percent(self) -> u32 {
+        if self.total <= 0.0 {
+            return 0;
+        }
+        ((self.sent / self.total) * 100.0).clamp(0.0, 100.0).round() as u32
+    }
+}
+
+/// One upload's state on the page.
+#[derive(Clone, Copy)]
+struct UploadState {
+    progress: RwSignal<Option<Progress>>,
+    result: RwSignal<Option<Result<ImageInfo, AppError>>>,
+    busy: RwSignal<bool>,
+}
+
+#[component]
+pub fn ImagesPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i32>().ok()).unwrap_or(0));
+    let rename = ServerAction::<RenameImage>::new();
+    let delete = ServerAction::<DeleteImage>::new();
+    let upload = UploadState {
+        progress: RwSignal::new(None),
+        result: RwSignal::new(None),
+        busy: RwSignal::new(false),
+    };
+    let uploaded = RwSignal::new(0u32);
+    let library = Resource::new(
+        move || {
+            (
+                id(),
+                rename.version().get(),
+                delete.version().get(),
+                uploaded.get(),
+            )
+        },
+        |(id, ..)| image_library_of(id),
+    );
+    let action_error = move || {
+        [
+            rename.value().get().and_then(|r| r.err()),
+            delete.value().get().and_then(|r| r.err()),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|e| e.to_string())
+    };
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match library.await {
+                    Ok(lib) => view! {
+                        <LibraryView lib=lib upload=upload uploaded=uploaded rename=rename delete=delete/>
+                        {move || action_error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                    }.into_any(),
+                    Err(e) => view! {
+                        <section class="page">
+                            <PageHeader title="Images"/>
+                            <crate::ui::ErrorPanel title="Could not load the images" message=e.to_string()/>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn LibraryView(
+    lib: ImageLibrary,
+    upload: UploadState,
+    uploaded: RwSignal<u32>,
+    rename: ServerAction<RenameImage>,
+    delete: ServerAction<DeleteImage>,
+) -> impl IntoView {
+    let host_id = lib.host_id;
+    let title = format!("Images of {}", lib.host_name);
+    let operator = at_least(Role::Operator);
+    let images = lib.images.clone();
+    view! {
+        <section class="page">
+            <PageHeader title=title
+                summary="Installer ISOs and cloud images in this host's storage pools, for new VMs."/>
+            <p><A href=format!("/hosts/{host_id}")>"← Back to the host"</A></p>
+            {lib.pools_error.clone().map(|e| view! {
+                <div class="panel error-panel" role="alert"><p>{format!("The host's pools could not be read: {e}")}</p></div>
+            })}
+            {operator.then(|| view! { <UploadForm lib=lib.clone() upload=upload uploaded=uploaded/> })}
+            <article class="panel" aria-labelledby="images-title">
+                <h2 id="images-title">"Library"</h2>
+                {if images.is_empty() {
+                    view! { <crate::ui::Empty>"No images yet. Upload an installer ISO or a cloud image above."</crate::ui::Empty> }.into_any()
+                } else {
+                    view! {
+                        <div class="table-wrap">
+                            <table class="data-table images-table">
+                                <thead><tr>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Kind"</th>
+                                    <th scope="col">"Size"</th>
+                                    <th scope="col">"SHA-256"</th>
+                                    <th scope="col">"Volume"</th>
+                                    <th scope="col">"State"</th>
+                                    {operator.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                                </tr></thead>
+                                <tbody>
+                                    {images.into_iter().map(|img| view! {
+                                        <ImageRow img=img operator=operator rename=rename delete=delete/>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                }}
+            </article>
+        </section>
+    }
+}
+
+#[component]
+fn ImageRow(
+    img: ImageInfo,
+    operator: bool,
+    rename: ServerAction<RenameImage>,
+    delete: ServerAction<DeleteImage>,
+) -> impl IntoView {
+    let short = img.sha256.get(..12).unwrap_or("").to_owned();
+    let state = match img.state {
+        ImageState::Ready => "ready",
+        ImageState::Uploading => "incomplete (upload stopped)",
+    };
+    let (host_id, id, name) = (img.host_id, img.id, img.name.clone());
+    view! {
+        <tr>
+            <th scope="row" data-label="Name">{img.name.clone()}</th>
+            <td data-label="Kind">{img.kind.label()} " · " {img.format.as_str()}</td>
+            <td data-label="Size">{human_size(img.size_bytes)}</td>
+            <td data-label="SHA-256"><code title=img.sha256.clone()>{short}</code></td>
+            <td data-label="Volume">{format!("{} / {}", img.pool, img.volume)}</td>
+            <td data-label="State">{state}</td>
+            {operator.then(|| view! { <ImageActions host_id=host_id id=id name=name.clone() rename=rename delete=delete/> })}
+        </tr>
+    }
+}
+
+/// An image's rename and delete, in its row.
+#[component]
+fn ImageActions(
+    host_id: i32,
+    id: i32,
+    name: String,
+    rename: ServerAction<RenameImage>,
+    delete: ServerAction<DeleteImage>,
+) -> impl IntoView {
+    let renaming = RwSignal::new(false);
+    let rename_id = format!("rename-{id}");
+    let rename_error = field_error(rename.value(), "name");
+    // A successful rename closes its form.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = rename.value().get() {
+            renaming.set(false);
+        }
+    });
+    let form = {
+        let (rename_id, name) = (rename_id.clone(), name.clone());
+        move || {
+            let described = format!("{rename_id}-error");
+            let (input_id, name) = (rename_id.clone(), name.clone());
+            view! {
+                <ActionForm action=rename attr:class="inline-form">
+                    <input type="hidden" name="host_id" value=host_id/>
+                    <input type="hidden" name="id" value=id/>
+                    <label for=input_id.clone() class="visually-hidden">"New name"</label>
+                    <input id=input_id name="name" value=name required
+                        aria-describedby=described.clone()/>
+                    <button type="submit" class="button small">"Rename"</button>
+                    <button type="button" class="button secondary small"
+                        on:click=move |_| renaming.set(false)>"Cancel"</button>
+                    <FieldError id=described message=rename_error/>
+                </ActionForm>
+            }
+        }
+    };
+    let buttons = move || {
+        let name = name.clone();
+        view! {
+            <button type="button" class="button secondary small"
+                aria-label=format!("Rename {name}…")
+                on:click=move |_| renaming.set(true)>"Rename…"</button>
+            <Confirm label="Delete…" what=format!("Delete {name}") small=true
+                warning="The image's volume is deleted from the pool. Refused while a VM uses it.">
+                <ActionForm action=delete attr:class="inline-form">
+                    <input type="hidden" name="host_id" value=host_id/>
+                    <input type="hidden" name="id" value=id/>
+                    <button type="submit" class="button danger small">"Delete"</button>
+                </ActionForm>
+            </Confirm>
+        }
+    };
+    view! {
+        <td class="row-actions">
+            {move || if renaming.get() { form().into_any() } else { buttons().into_any() }}
+        </td>
+    }
+}
+
+/// `key=value&…` with every value percent-encoded.
+fn query(params: &[(&str, &str)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| {
+            let mut out = String::new();
+            for b in v.bytes() {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    out.push(b as char);
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            format!("{k}={out}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The name an image gets from its file's name: without the extension.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn name_from_file(file: &str) -> String {
+    let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
+    stem.chars()
+        .filter(|c| c.is_alphanumeric() || " .-_+()".contains(*c))
+        .take(super::NAME_MAX)
+        .collect()
+}
+
+#[component]
+fn UploadForm(lib: ImageLibrary, upload: UploadState, uploaded: RwSignal<u32>) -> impl IntoView {
+    let host_id = lib.host_id;
+    let file_ref = NodeRef::<leptos::html::Input>::new();
+    let name = RwSignal::new(String::new());
+    let kind = RwSignal::new(ImageKind::Installer.as_str().to_owned());
+    let pool = RwSignal::new(
+        lib.pools
+            .iter()
+            .find(|(p, _)| p == "default")
+            .or(lib.pools.first())
+            .map(|(p, _)| p.clone())
+            .unwrap_or_default(),
+    );
+    let sha = RwSignal::new(String::new());
+    let file_error = RwSignal::new(None::<String>);
+    let result = upload.result;
+    let err = move |field: &'static str| {
+        Signal::derive(move || {
+            result
+                .get()
+                .and_then(|r| r.err())
+                .and_then(|e| e.for_field(field))
+        })
+    };
+    let on_file = move |_| {
+        file_error.set(None);
+        #[cfg(feature = "hydrate")]
+        if let Some(f) = file_ref
+            .get()
+            .and_then(|i| i.files())
+            .and_then(|l| l.get(0))
+        {
+            let file_name = f.name();
+            if name.get_untracked().trim().is_empty() {
+                name.set(name_from_file(&file_name));
+            }
+            let lower = file_name.to_ascii_lowercase();
+            if lower.ends_with(".iso") {
+                kind.set(ImageKind::Installer.as_str().to_owned());
+            } else if [".qcow2", ".img", ".raw"]
+                .iter()
+                .any(|e| lower.ends_with(e))
+            {
+                kind.set(ImageKind::Cloud.as_str().to_owned());
+            }
+        }
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if upload.busy.get_untracked() {
+            return;
+        }
+        let url = format!(
+            "{UPLOAD_PATH}?{}",
+            query(&[
+                ("host", &host_id.to_string()),
+                ("pool", &pool.get_untracked()),
+                ("name", &name.get_untracked()),
+                ("kind", &kind.get_untracked()),
+                ("sha256", &sha.get_untracked()),
+            ])
+        );
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(file) = file_ref
+                .get()
+                .and_then(|i| i.files())
+                .and_then(|l| l.get(0))
+            else {
+                file_error.set(Some("Choose the file to upload.".to_owned()));
+                return;
+            };
+            send(url, file, upload, uploaded);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (url, uploaded);
+    };
+    let pools = lib.pools.clone();
+    let percent = move || upload.progress.get().map(Progress::percent).unwrap_or(0);
+    view! {
+        <article class="panel upload-panel" aria-labelledby="upload-title">
+            <h2 id="upload-title">"Upload an image"</h2>
+            <form class="stacked-form" on:submit=on_submit>
+                <Field id="image-file" label="File" error=Signal::derive(move || file_error.get().or_else(|| err("file").get()))
+                    hint="An installer ISO, or a cloud image with cloud-init (qcow2 or raw). It streams to the host; nothing is kept if it breaks off.">
+                    <input id="image-file" type="file" node_ref=file_ref accept=".iso,.qcow2,.img,.raw"
+                        aria-describedby="image-file-error" on:change=on_file/>
+                </Field>
+                <Field id="image-name" label="Name" error=err("name")>
+                    <input id="image-name" name="name" required maxlength="64" aria-describedby="image-name-error"
+                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                </Field>
+                <Field id="image-kind" label="Kind" error=err("kind")>
+                    <select id="image-kind" aria-describedby="image-kind-error"
+                        prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
+                        {ImageKind::ALL.into_iter().map(|k| view! {
+                            <option value=k.as_str()>{k.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </Field>
+                <Field id="image-pool" label="Storage pool" error=err("pool")>
+                    <select id="image-pool" aria-describedby="image-pool-error"
+                        prop:value=move || pool.get() on:change=move |ev| pool.set(event_target_value(&ev))>
+                        {pools.into_iter().map(|(p, free)| view! {
+                            <option value=p.clone()>{format!("{p} ({} free)", human_size(free))}</option>
+                        }).collect_view()}
+                    </select>
+                </Field>
+                <Field id="image-sha" label="SHA-256 (optional)" error=err("sha256")
+                    hint="Paste the checksum the image's publisher gives: the upload is refused if the file differs.">
+                    <input id="image-sha" name="sha256" autocomplete="off" spellcheck="false" aria-describedby="image-sha-error"
+                        prop:value=move || sha.get() on:input=move |ev| sha.set(event_target_value(&ev))/>
+                </Field>
+                <button type="submit" class="button" prop:disabled=move || upload.busy.get()>
+                    {move || if upload.busy.get() { "Uploading…" } else { "Upload" }}
+                </button>
+            </form>
+            {move || upload.progress.get().map(|p| view! {
+                <div class="upload-progress">
+                    <progress max="100" value=percent() aria-label="Upload progress">{format!("{} %", p.percent())}</progress>
+                    <p class="muted" aria-live="polite">
+                        {format!("{} % · {} of {}", p.percent(), human_size(p.sent as u64), human_size(p.total as u64))}
+                        {(p.percent() == 100 && upload.busy.get()).then_some(" · the host is checking the image…")}
+                    </p>
+                </div>
+            })}
+            {move || result.get().and_then(|r| r.ok()).map(|img| view! {
+                <p class="success" role="status">
+                    {format!("Uploaded {} ({}). SHA-256: ", img.name, human_size(img.size_bytes))}
+                    <code class="sha256">{img.sha256.clone()}</code>
+                </p>
+            })}
+            <FormError value=Signal::derive(move || result.get()) fields=&["file", "name", "kind", "pool", "sha256"]/>
+        </article>
+    }
+}
+
+/// Sends `file` as the body of a `POST` to `url`, reporting progress into
+/// `upload` and counting `uploaded` up when the image is in.
+#[cfg(feature = "hydrate")]
+fn send(url: String, file: web_sys::File, upload: UploadState, uploaded: RwSignal<u32>) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let fail = move |why: String| {
+        upload.busy.set(false);
+        upload.result.set(Some(Err(AppError::Request(why))));
+    };
+    let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
+        fail("this browser cannot upload".to_owned());
+        return;
+    };
+    if xhr.open_with_async("POST", &url, true).is_err() {
+        fail("the upload could not start".to_owned());
+        return;
+    }
+    let _ = xhr.set_request_header("Content-Type", "application/octet-stream");
+    upload.result.set(None);
+    upload.busy.set(true);
+    upload.progress.set(Some(Progress {
+        sent: 0.0,
+        total: file.size(),
+    }));
+    let on_progress =
+        Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+            if e.length_computable() {
+                upload.progress.set(Some(Progress {
+                    sent: e.loaded(),
+                    total: e.total(),
+                }));
+            }
+        });
+    if let Ok(target) = xhr.upload() {
+        target.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    }
+    let answered = xhr.clone();
+    let on_end = Closure::<dyn Fn()>::new(move || {
+        let status = answered.status().unwrap_or(0);
+        let text = answered.response_text().ok().flatten().unwrap_or_default();
+        upload.busy.set(false);
+        let result = if status == 201 {
+            serde_json::from_str::<ImageInfo>(&text)
+                .map_err(|e| AppError::Request(format!("the answer could not be read: {e}")))
+        } else if status == 0 {
+            Err(AppError::Request(
+                "the connection to the server was lost during the upload".to_owned(),
+            ))
+        } else {
+            Err(serde_json::from_str::<AppError>(&text).unwrap_or_else(|_| {
+                AppError::Failed(format!("the server answered {status}: {}", text.trim()))
+            }))
+        };
+        if result.is_ok() {
+            uploaded.update(|n| *n += 1);
+        }
+        upload.result.set(Some(result));
+    });
+    xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
+    if xhr.send_with_opt_blob(Some(&file)).is_err() {
+        fail("the upload could not start".to_owned());
+        return;
+    }
+    // They live as long as the request; one pair per upload.
+    on_progress.forget();
+    on_end.forget();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(
+            query(&[("name", "Debian 12 (cloud)"), ("pool", "default")]),
+            "name=Debian%2012%20%28cloud%29&pool=default"
+        );
+    }
+
+    #[test]
+    fn names_come_from_file_names() {
+        assert_eq!(
+            name_from_file("debian-12-genericcloud-amd64.qcow2"),
+            "debian-12-genericcloud-amd64"
+        );
+        assert_eq!(name_from_file("grub rescue?.iso"), "grub rescue");
+        assert_eq!(
+            Progress {
+                sent: 50.0,
+                total: 200.0
+            }
+            .percent(),
+            25
+        );
+        assert_eq!(
+            Progress {
+                sent: 0.0,
+                total: 0.0
+            }
+            .percent(),
+            0
+        );
+    }
+}

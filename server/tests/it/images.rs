@@ -1,0 +1,305 @@
+//! The image library over HTTP: an upload streams into a real libvirtd's
+//! pool with its SHA-256; what must be refused is refused by its field
+//! with nothing left behind (no volume, no row); an image a VM uses is not
+//! deleted. The demo host (libvirt's test driver) cannot take uploads and
+//! says so.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common::{TestApp, HOST, ORIGIN};
+use app::auth::Role;
+use app::images::entity::image;
+use app::testing::libvirt::{guest_images, virsh, ScratchPool, DAEMON, SYSTEM_URI};
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+/// `sha256sum FILE`'s digest.
+fn sha256sum(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The local daemon as host 2 of the test app.
+async fn local_host(app: &TestApp) -> i32 {
+    let row = app::hosts::store::insert(&app.db, "local".into(), SYSTEM_URI.into(), String::new())
+        .await
+        .unwrap();
+    app.hosts.start(row.clone());
+    let (_, handle) = app.hosts.get(row.id).unwrap();
+    assert!(
+        handle
+            .wait_reachable(std::time::Duration::from_secs(15))
+            .await
+    );
+    // The pool the test made is in the worker's capacity.
+    handle.capacity().await.unwrap();
+    row.id
+}
+
+/// `POST /images/upload?…` with `body`, announcing `length` bytes.
+async fn upload(
+    app: &TestApp,
+    cookie: &str,
+    query: &str,
+    body: Vec<u8>,
+    length: usize,
+) -> crate::common::Response {
+    let request = Request::post(format!("/images/upload?{query}"))
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CONTENT_LENGTH, length.to_string())
+        .body(Body::from(body))
+        .unwrap();
+    app.send(request).await
+}
+
+async fn rows(app: &TestApp) -> u64 {
+    image::Entity::find().count(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs a running libvirtd with qemu (run with --include-ignored)"]
+async fn an_upload_streams_into_the_pool_and_refusals_leave_nothing() {
+    let _daemon = DAEMON.lock().await;
+    let iso_path = guest_images().join("grub-rescue.iso");
+    let iso = std::fs::read(&iso_path).unwrap();
+    let sum = sha256sum(&iso_path);
+    let mut pool = ScratchPool::new("stackyard-img");
+    let app = TestApp::sqlite().await;
+    let op = app.with_user("op", Role::Operator).await;
+    let viewer = app.with_user("viewer", Role::Viewer).await;
+    let host = local_host(&app).await;
+    let q = |name: &str, kind: &str, sha: &str| {
+        format!(
+            "host={host}&pool={}&name={name}&kind={kind}&sha256={sha}",
+            pool.name
+        )
+    };
+
+    // A viewer may not upload.
+    let r = upload(
+        &app,
+        &viewer,
+        &q("rescue", "installer", ""),
+        iso.clone(),
+        iso.len(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    // The ISO as an installer, with its checksum given in capitals.
+    let r = upload(
+        &app,
+        &op,
+        &q("grub+rescue", "installer", &sum.to_uppercase()),
+        iso.clone(),
+        iso.len(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let img = r.json();
+    assert_eq!(img["sha256"], sum.as_str());
+    assert_eq!(img["format"], "iso");
+    assert_eq!(img["state"], "ready");
+    assert_eq!(img["name"], "grub rescue");
+    assert_eq!(img["size_bytes"], iso.len() as u64);
+    let volume = img["volume"].as_str().unwrap().to_owned();
+    assert_eq!(pool.volumes(), vec![volume.clone()]);
+    // The volume holds exactly the file's bytes.
+    assert_eq!(sha256sum(&pool.dir.join(&volume)), sum);
+
+    // Refusals, each by its field, each leaving the pool and the table as they were.
+    let before = rows(&app).await;
+    let cases: Vec<(String, Vec<u8>, usize, &str, &str)> = vec![
+        (
+            q("rescue2", "installer", &"0".repeat(64)),
+            iso.clone(),
+            iso.len(),
+            "sha256",
+            "not the",
+        ),
+        (
+            q("as-cloud", "cloud", ""),
+            iso.clone(),
+            iso.len(),
+            "file",
+            "a CD image",
+        ),
+        (
+            q("short", "installer", ""),
+            iso[..100_000].to_vec(),
+            iso.len(),
+            "file",
+            "broke off after 100000",
+        ),
+        (
+            q("grub%20rescue", "installer", ""),
+            iso.clone(),
+            iso.len(),
+            "name",
+            "already has an image",
+        ),
+        (
+            q("bad/name", "installer", ""),
+            iso.clone(),
+            iso.len(),
+            "name",
+            "'/'",
+        ),
+        (
+            q("x", "installer", "abc"),
+            iso.clone(),
+            iso.len(),
+            "sha256",
+            "64 hexadecimal",
+        ),
+        (
+            q("x", "floppy", ""),
+            iso.clone(),
+            iso.len(),
+            "kind",
+            "installer ISO or a cloud image",
+        ),
+        (
+            format!("host={host}&pool=nope&name=x&kind=installer"),
+            iso.clone(),
+            iso.len(),
+            "pool",
+            "no storage pool called nope",
+        ),
+        (q("empty", "installer", ""), Vec::new(), 0, "file", "empty"),
+    ];
+    for (query, body, length, field, says) in cases {
+        let r = upload(&app, &op, &query, body, length).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {}",
+            r.body
+        );
+        let e = r.json();
+        assert_eq!(e["Invalid"]["field"], field, "{query}: {}", r.body);
+        let message = e["Invalid"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{query}: {message}");
+        assert_eq!(
+            pool.volumes(),
+            vec![volume.clone()],
+            "{query} left a volume"
+        );
+        assert_eq!(rows(&app).await, before, "{query} left a row");
+    }
+
+    // Renamed in Stackyard; the volume keeps its name.
+    let id = img["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            "/api/images/rename",
+            &format!("host_id={host}&id={id}&name=Rescue+CD"),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["name"], "Rescue CD");
+    let r = app
+        .post(
+            "/api/images/library",
+            &format!("host_id={host}"),
+            Some(&viewer),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["images"][0]["name"], "Rescue CD");
+    assert!(r.json()["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p[0] == pool.name.as_str()));
+
+    // A VM with the image as its CD-ROM: the image stays.
+    let vm = app::testing::libvirt::unique("img-user");
+    pool.vms.push(vm.clone());
+    let xml = format!(
+        "<domain type='qemu'><name>{vm}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
+         <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='cdrom'/></os><devices>\
+         <disk type='file' device='cdrom'><driver name='qemu' type='raw'/>\
+         <source file='{}'/><target dev='hdc' bus='ide'/><readonly/></disk></devices></domain>",
+        pool.dir.join(&volume).display()
+    );
+    let file = std::env::temp_dir().join(format!("{vm}.xml"));
+    std::fs::write(&file, xml).unwrap();
+    virsh(&["define", &file.display().to_string()]).unwrap();
+    let _ = std::fs::remove_file(&file);
+    let r = app
+        .post(
+            "/api/images/delete",
+            &format!("host_id={host}&id={id}"),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains(&format!("in use by {vm}")), "{}", r.body);
+    assert_eq!(pool.volumes(), vec![volume.clone()]);
+
+    // Without the VM it goes, volume and row.
+    virsh(&["undefine", &vm]).unwrap();
+    let r = app
+        .post(
+            "/api/images/delete",
+            &format!("host_id={host}&id={id}"),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(pool.volumes().is_empty());
+    assert_eq!(rows(&app).await, 0);
+    let audit: Vec<String> = app
+        .audit_rows()
+        .await
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    for action in ["image.upload", "image.rename", "image.delete"] {
+        assert!(audit.iter().any(|a| a == action), "{action} in {audit:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_demo_host_cannot_take_an_upload_and_says_so() {
+    let app = TestApp::sqlite().await;
+    let op = app.with_user("op", Role::Operator).await;
+    let body = vec![0u8; 40_000];
+    // Without an Origin: the gate refuses the state change.
+    let request = Request::post("/images/upload?host=1&pool=default-pool&name=x&kind=cloud")
+        .header(header::HOST, HOST)
+        .header(header::COOKIE, &op)
+        .header(header::CONTENT_LENGTH, body.len().to_string())
+        .body(Body::from(body.clone()))
+        .unwrap();
+    let r = app.send(request).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let pools = app
+        .post("/api/images/library", "host_id=1", Some(&op))
+        .await
+        .json();
+    let pool = pools["pools"][0][0].as_str().unwrap().to_owned();
+    let r = upload(
+        &app,
+        &op,
+        &format!("host=1&pool={pool}&name=x&kind=cloud"),
+        body.clone(),
+        body.len(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("refused the upload"), "{}", r.body);
+    assert_eq!(rows(&app).await, 0);
+}
