@@ -70,6 +70,7 @@ async fn main() {
             network: NetworkAttach::Bridge("br0".into()),
             mac: None,
             domain_type: None,
+            cdroms: Vec::new(),
         })
         .await
         .unwrap();

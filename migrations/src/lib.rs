@@ -20,6 +20,7 @@ mod m20261205_000010_vm_protection;
 mod m20261205_000011_journal_intent;
 mod m20261205_000012_console_ticket;
 mod m20261205_000013_image;
+mod m20261205_000014_layout_images;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_journal_intent::Migration),
             Box::new(m20261205_000012_console_ticket::Migration),
             Box::new(m20261205_000013_image::Migration),
+            Box::new(m20261205_000014_layout_images::Migration),
         ]
     }
 }

@@ -50,6 +50,7 @@ async fn main() {
                 network: NetworkAttach::None,
                 mac: None,
                 domain_type: None,
+                cdroms: Vec::new(),
             })
             .unwrap();
     }

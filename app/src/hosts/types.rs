@@ -207,6 +207,19 @@ pub struct VmSpec {
     pub mac: Option<String>,
     /// `None`: kvm when the host offers it, otherwise qemu.
     pub domain_type: Option<DomainType>,
+    /// CD-ROMs (read-only, on SATA): an installer ISO to boot from, a
+    /// cloud-init seed to read.
+    #[serde(default)]
+    pub cdroms: Vec<CdRom>,
+}
+
+/// A CD image of a pool in a VM's CD drive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CdRom {
+    pub pool: String,
+    pub volume: String,
+    /// Boot from it before the disk (an installer).
+    pub boot: bool,
 }
 
 /// A storage volume.

@@ -43,6 +43,8 @@ pub mod layout {
         pub description: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// JSON of the layout's `CloudInit`; empty for the default.
+        pub cloud_init: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -82,6 +84,12 @@ pub mod layout_vm {
         pub network: String,
         pub ip: Option<String>,
         pub start: bool,
+        /// The library image it is made from, by name.
+        pub image: Option<String>,
+        /// JSON array of package names.
+        pub packages: String,
+        /// JSON array of command lines.
+        pub commands: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,6 +27,9 @@ mod tests {
 
     fn vm(name: &str, memory_mib: u64, host: HostChoice) -> LayoutVm {
         LayoutVm {
+            image: None,
+            packages: Vec::new(),
+            commands: Vec::new(),
             name: name.into(),
             template: None,
             vcpus: 1,
@@ -74,6 +77,7 @@ mod tests {
     fn pinned_vm_that_does_not_fit_is_named_with_its_numbers() {
         let policy = CapacityPolicy::default();
         let spec = LayoutSpec {
+            cloud_init: Default::default(),
             name: "l".into(),
             description: String::new(),
             vms: vec![
@@ -104,6 +108,7 @@ mod tests {
         let policy = CapacityPolicy::default();
         let host = paper_host();
         let spec = LayoutSpec {
+            cloud_init: Default::default(),
             name: "l".into(),
             description: String::new(),
             vms: vec![vm("w1", 1024, HostChoice::Auto)],

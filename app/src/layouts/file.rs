@@ -647,9 +647,16 @@ start = false
     #[test]
     fn layout_with_every_field_survives_export() {
         let spec = LayoutSpec {
+            cloud_init: crate::layouts::model::CloudInit {
+                admin: "ops".into(),
+                ssh_keys: vec!["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDx9 ops@desk".into()],
+            },
             name: "all".into(),
             description: "every field".into(),
             vms: vec![LayoutVm {
+                image: Some("Debian 12 (cloud)".into()),
+                packages: vec!["apache2".into(), "php".into()],
+                commands: vec!["echo 'it: works' > /etc/motd".into()],
                 name: "web-1".into(),
                 template: None,
                 vcpus: 2,

@@ -22,9 +22,45 @@ pub struct LayoutSpec {
     /// Free text: what the layout is for.
     #[serde(default)]
     pub description: String,
+    /// The account cloud-init makes on VMs from a cloud image.
+    #[serde(default, skip_serializing_if = "CloudInit::is_default")]
+    pub cloud_init: CloudInit,
     /// The VMs, in the order the admin listed them.
     #[serde(default, rename = "vm")]
     pub vms: Vec<LayoutVm>,
+}
+
+/// What every VM of a layout made from a cloud image gets at first boot
+/// (`[cloud_init]` in a layout file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudInit {
+    /// The administrator's account (sudo without a password, no password
+    /// login: SSH keys only).
+    #[serde(default = "default_admin")]
+    pub admin: String,
+    /// Its SSH public keys (`ssh-ed25519 AAAA… comment`).
+    #[serde(default)]
+    pub ssh_keys: Vec<String>,
+}
+
+fn default_admin() -> String {
+    "admin".to_owned()
+}
+
+impl Default for CloudInit {
+    fn default() -> Self {
+        CloudInit {
+            admin: default_admin(),
+            ssh_keys: Vec::new(),
+        }
+    }
+}
+
+impl CloudInit {
+    pub fn is_default(&self) -> bool {
+        *self == CloudInit::default()
+    }
 }
 
 /// One planned VM.
@@ -55,6 +91,17 @@ pub struct LayoutVm {
     /// Start the VM after defining it.
     #[serde(default = "yes")]
     pub start: bool,
+    /// The image of the host's library it is made from (by name): an
+    /// installer ISO in its CD drive, booted first; or a cloud image under
+    /// its disk, configured by cloud-init at first boot. None: a blank disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Debian packages cloud-init installs (a cloud image only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
+    /// Commands cloud-init runs once at first boot (a cloud image only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -288,9 +335,91 @@ impl LayoutSpec {
                     push(f("host"), m);
                 }
             }
+            if let Some(image) = &vm.image {
+                if let Err(e) = crate::images::check_name(image) {
+                    push(f("image"), e.to_string());
+                }
+            }
+            if let Some(p) = vm.packages.iter().find(|p| !is_package_name(p)) {
+                push(
+                    f("packages"),
+                    format!(
+                        "\"{p}\" is not a Debian package name (lowercase letters, digits, + - .)"
+                    ),
+                );
+            }
+            if vm.commands.iter().any(|c| c.contains(['\n', '\r', '\0'])) {
+                push(
+                    f("commands"),
+                    "one command per entry, without line breaks".into(),
+                );
+            }
+            if (!vm.packages.is_empty() || !vm.commands.is_empty()) && vm.image.is_none() {
+                push(
+                    f("packages"),
+                    "packages and commands need a cloud image (set image)".into(),
+                );
+            }
+        }
+        let admin = &self.cloud_init.admin;
+        let valid_admin = !admin.is_empty()
+            && admin.len() <= 32
+            && admin != "root"
+            && admin.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && admin
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if !valid_admin {
+            push(
+                "cloud_init.admin".into(),
+                format!("\"{admin}\" is not an account name: lowercase letters, digits, _ and -, not root"),
+            );
+        }
+        for (i, key) in self.cloud_init.ssh_keys.iter().enumerate() {
+            if let Err(m) = check_ssh_key(key) {
+                push(format!("cloud_init.ssh_keys[{i}]"), m);
+            }
         }
         out
     }
+}
+
+/// A Debian package name (policy 5.6.1): lowercase letters, digits, `+`,
+/// `-`, `.`, at least two, starting with a letter or digit.
+pub fn is_package_name(p: &str) -> bool {
+    p.len() >= 2
+        && p.len() <= 128
+        && p.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && p.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
+}
+
+/// An OpenSSH public key line: a known type, its base64 body, a comment.
+pub fn check_ssh_key(key: &str) -> Result<(), String> {
+    let mut parts = key.split_whitespace();
+    let (kind, body) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    const KINDS: [&str; 7] = [
+        "ssh-ed25519",
+        "ssh-rsa",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+    ];
+    if !KINDS.contains(&kind) {
+        return Err(format!(
+            "a public key starts with its type (ssh-ed25519, ssh-rsa, ecdsa-sha2-…), not \"{kind}\""
+        ));
+    }
+    let base64 = body.len() >= 16
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=');
+    if !base64 || key.contains(['\n', '\r']) {
+        return Err("the key's body is not base64: paste the whole line of the .pub file".into());
+    }
+    Ok(())
 }
 
 /// The name of the layout every new console starts with.
@@ -328,6 +457,9 @@ impl LayoutSpec {
                 names(&t.name, t.paper_count)
                     .into_iter()
                     .map(move |name| LayoutVm {
+                        image: None,
+                        packages: Vec::new(),
+                        commands: Vec::new(),
                         name,
                         template: Some(t.name.clone()),
                         vcpus: t.vcpus.get(),
@@ -341,6 +473,7 @@ impl LayoutSpec {
             })
             .collect();
         LayoutSpec {
+            cloud_init: Default::default(),
             name: PAPER_LAYOUT_NAME.into(),
             description: "The paper's virtualized network services (Table 2) with ten web \
                           servers, on its HP ProLiant DL380 G8 (32 GiB)."
@@ -356,6 +489,9 @@ mod tests {
 
     fn vm(name: &str) -> LayoutVm {
         LayoutVm {
+            image: None,
+            packages: Vec::new(),
+            commands: Vec::new(),
             name: name.into(),
             template: Some("Master DNS".into()),
             vcpus: 1,
@@ -392,6 +528,7 @@ mod tests {
     #[test]
     fn problems_name_each_field() {
         let mut spec = LayoutSpec {
+            cloud_init: Default::default(),
             name: " ".into(),
             description: String::new(),
             vms: vec![vm("dns-1"), vm("DNS-1"), vm("bad name")],
@@ -416,6 +553,7 @@ mod tests {
     #[test]
     fn valid_layout_has_no_problems_and_demands_thin_disks() {
         let spec = LayoutSpec {
+            cloud_init: Default::default(),
             name: "paper".into(),
             description: String::new(),
             vms: vec![vm("dns-1"), vm("dns-2")],

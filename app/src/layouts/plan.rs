@@ -453,6 +453,9 @@ mod tests {
 
     fn lvm(name: &str, mem: u64, host: &str) -> LayoutVm {
         LayoutVm {
+            image: None,
+            packages: Vec::new(),
+            commands: Vec::new(),
             name: name.into(),
             template: None,
             vcpus: 1,
@@ -505,6 +508,7 @@ mod tests {
 
     fn layout(vms: Vec<LayoutVm>) -> LayoutSpec {
         LayoutSpec {
+            cloud_init: Default::default(),
             name: "t".into(),
             description: String::new(),
             vms,

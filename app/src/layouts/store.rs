@@ -51,6 +51,15 @@ fn first_problem(problems: Vec<super::LayoutProblem>) -> Result<(), DomainError>
     }
 }
 
+/// A stored JSON array of strings (empty text: none).
+fn json_list(vm: &str, text: &str) -> Result<Vec<String>, DomainError> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(text)
+        .map_err(|e| DomainError::Corrupt(format!("VM {vm}: stored list {text:?}: {e}")))
+}
+
 fn vm_from_row(row: layout_vm::Model) -> Result<LayoutVm, DomainError> {
     let network: Nic = row
         .network
@@ -66,6 +75,9 @@ fn vm_from_row(row: layout_vm::Model) -> Result<LayoutVm, DomainError> {
         })?),
     };
     Ok(LayoutVm {
+        image: row.image.clone().filter(|i| !i.is_empty()),
+        packages: json_list(&row.name, &row.packages)?,
+        commands: json_list(&row.name, &row.commands)?,
         name: row.name,
         template: row.template,
         vcpus: to_u32(row.vcpus),
@@ -92,7 +104,18 @@ pub async fn load(db: &DatabaseConnection, id: i32) -> Result<LayoutSpec, Domain
         .into_iter()
         .map(vm_from_row)
         .collect::<Result<Vec<_>, _>>()?;
+    let cloud_init = if row.cloud_init.trim().is_empty() {
+        Default::default()
+    } else {
+        serde_json::from_str(&row.cloud_init).map_err(|e| {
+            DomainError::Corrupt(format!(
+                "layout {}: stored cloud-init settings: {e}",
+                row.name
+            ))
+        })?
+    };
     Ok(LayoutSpec {
+        cloud_init,
         name: row.name,
         description: row.description,
         vms,
@@ -153,10 +176,18 @@ pub async fn save(
             network: Set(vm.network.to_string()),
             ip: Set(vm.ip.map(|ip| ip.to_string())),
             start: Set(vm.start),
+            image: Set(vm.image.clone()),
+            packages: Set(serde_json::to_string(&vm.packages).unwrap_or_else(|_| "[]".into())),
+            commands: Set(serde_json::to_string(&vm.commands).unwrap_or_else(|_| "[]".into())),
             ..Default::default()
         });
     }
 
+    let cloud_init = if spec.cloud_init.is_default() {
+        String::new()
+    } else {
+        serde_json::to_string(&spec.cloud_init).unwrap_or_default()
+    };
     let now = chrono::Utc::now();
     let txn = db.begin().await?;
     let id = match id {
@@ -168,6 +199,7 @@ pub async fn save(
             let mut active: layout::ActiveModel = row.into();
             active.name = Set(name);
             active.description = Set(spec.description.clone());
+            active.cloud_init = Set(cloud_init.clone());
             active.updated_at = Set(now);
             active.update(&txn).await?;
             layout_vm::Entity::delete_many()
@@ -180,6 +212,7 @@ pub async fn save(
             layout::ActiveModel {
                 name: Set(name),
                 description: Set(spec.description.clone()),
+                cloud_init: Set(cloud_init),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -612,6 +645,9 @@ mod tests {
 
     fn vm(name: &str, memory_mib: u64) -> LayoutVm {
         LayoutVm {
+            image: None,
+            packages: Vec::new(),
+            commands: Vec::new(),
             name: name.into(),
             template: Some("Web Server".into()),
             vcpus: 1,
@@ -643,6 +679,7 @@ mod tests {
     async fn layouts_round_trip_and_bad_ones_are_refused_by_field() {
         let (_dir, db) = db().await;
         let mut spec = LayoutSpec {
+            cloud_init: Default::default(),
             name: "paper".into(),
             description: "Table 2".into(),
             vms: vec![vm("web-1", 1024), vm("web-2", 1024)],
@@ -668,6 +705,7 @@ mod tests {
             &db,
             None,
             &LayoutSpec {
+                cloud_init: Default::default(),
                 name: "other".into(),
                 ..spec.clone()
             },

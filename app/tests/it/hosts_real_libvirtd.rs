@@ -47,6 +47,7 @@ fn tiny(name: &str) -> VmSpec {
         // TCG always: nested KVM stalls guests on these machines, and a
         // fresh machine's /dev/kvm may not be QEMU's to open.
         domain_type: Some(DomainType::Qemu),
+        cdroms: Vec::new(),
     }
 }
 

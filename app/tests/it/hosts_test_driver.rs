@@ -23,6 +23,7 @@ fn spec(name: &str) -> VmSpec {
         network: NetworkAttach::Bridge("br0".into()),
         mac: None,
         domain_type: None,
+        cdroms: Vec::new(),
     }
 }
 

@@ -23,6 +23,7 @@ fn spec(name: &str) -> VmSpec {
         network: NetworkAttach::None,
         mac: None,
         domain_type: None,
+        cdroms: Vec::new(),
     }
 }
 

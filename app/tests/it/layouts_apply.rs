@@ -47,6 +47,9 @@ fn registry(name: &str, uri: &str) -> (HostRegistry, HostHandle) {
 
 fn vm(name: &str, memory_mib: u64, vcpus: u32, disk_gib: u64, host: &str, nic: Nic) -> LayoutVm {
     LayoutVm {
+        image: None,
+        packages: Vec::new(),
+        commands: Vec::new(),
         name: name.into(),
         template: None,
         vcpus,
@@ -128,6 +131,7 @@ async fn three_vm_layout_on_the_test_driver() {
     assert!(handle.wait_reachable(Duration::from_secs(10)).await);
     let br0 = || Nic::Network("br0".into());
     let spec = LayoutSpec {
+        cloud_init: Default::default(),
         name: "three".into(),
         description: String::new(),
         vms: vec![
@@ -186,6 +190,7 @@ async fn three_vm_layout_on_the_test_driver() {
 
     // A volume we created is reused after a later step failed.
     let mut broken = LayoutSpec {
+        cloud_init: Default::default(),
         name: "reuse".into(),
         description: String::new(),
         vms: vec![vm(
@@ -220,6 +225,7 @@ async fn three_vm_layout_on_the_test_driver() {
         .await
         .unwrap();
     let spec3 = LayoutSpec {
+        cloud_init: Default::default(),
         name: "obstacle".into(),
         description: String::new(),
         vms: vec![
@@ -261,6 +267,7 @@ async fn three_vm_layout_on_the_test_driver() {
             network: NetworkAttach::None,
             mac: None,
             domain_type: None,
+            cdroms: Vec::new(),
         })
         .await
         .unwrap();
@@ -384,6 +391,7 @@ async fn calls_that_timed_out_but_completed_are_taken_as_this_layouts() {
     assert!(handle.wait_reachable(Duration::from_secs(10)).await);
     let br0 = || Nic::Network("br0".into());
     let spec = LayoutSpec {
+        cloud_init: Default::default(),
         name: "late".into(),
         description: String::new(),
         vms: vec![
@@ -489,6 +497,7 @@ async fn an_intent_whose_call_was_refused_is_taken_back() {
     let (reg, handle, _delays) = slowed_registry(Duration::from_secs(15));
     assert!(handle.wait_reachable(Duration::from_secs(10)).await);
     let spec = LayoutSpec {
+        cloud_init: Default::default(),
         name: "refused".into(),
         description: String::new(),
         // No such network: the define is refused by libvirt.
@@ -547,6 +556,7 @@ async fn a_layout_that_does_not_fit_creates_nothing() {
     let (reg, handle) = registry("demo", &common::demo());
     assert!(handle.wait_reachable(Duration::from_secs(10)).await);
     let spec = LayoutSpec {
+        cloud_init: Default::default(),
         name: "too-big".into(),
         description: String::new(),
         vms: vec![
@@ -707,6 +717,7 @@ async fn three_vm_layout_on_a_real_libvirtd() {
     let (reg, handle) = registry("local", URI);
     assert!(handle.wait_reachable(Duration::from_secs(15)).await);
     let spec = LayoutSpec {
+        cloud_init: Default::default(),
         name: "real".into(),
         description: String::new(),
         vms: vec![
@@ -782,11 +793,15 @@ async fn libvirtd_killed_during_an_apply_then_applying_again_completes() {
     let (reg, handle) = registry("local", URI);
     assert!(handle.wait_reachable(Duration::from_secs(15)).await);
     let spec = LayoutSpec {
+        cloud_init: Default::default(),
         name: "killed".into(),
         description: String::new(),
         vms: names
             .iter()
             .map(|n| LayoutVm {
+                image: None,
+                packages: Vec::new(),
+                commands: Vec::new(),
                 start: false,
                 ..vm(n, 64, 1, 1, "local", Nic::None)
             })

@@ -13,6 +13,9 @@ use std::time::Duration;
 
 fn vm(name: &str, memory_mib: u64, host: &str) -> LayoutVm {
     LayoutVm {
+        image: None,
+        packages: Vec::new(),
+        commands: Vec::new(),
         name: name.into(),
         template: Some("Master DNS".into()),
         vcpus: 1,
@@ -35,6 +38,7 @@ async fn viewers_plan_operators_apply_and_the_page_follows_the_steps() {
     let app = TestApp::sqlite().await;
     wait_demo(&app).await;
     let spec = LayoutSpec {
+        cloud_init: Default::default(),
         name: "http".into(),
         description: String::new(),
         vms: vec![vm("dns-a", 512, "demo"), vm("dns-b", 512, "auto")],

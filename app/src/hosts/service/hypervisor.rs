@@ -66,6 +66,21 @@ pub trait Hypervisor: Send {
     /// Defines (does not start) a new VM.
     fn define_vm(&self, spec: &VmSpec) -> Result<VmInfo, HostError>;
 
+    /// A thin qcow2 volume of (at least) `capacity_bytes` on the image at
+    /// `backing_path`: a VM's disk made from a cloud image.
+    fn create_overlay(
+        &self,
+        pool: &str,
+        name: &str,
+        capacity_bytes: u64,
+        backing_path: &str,
+    ) -> Result<VolumeInfo, HostError> {
+        let _ = (pool, capacity_bytes, backing_path);
+        Err(HostError::InvalidInput(format!(
+            "this host cannot make {name} from an image"
+        )))
+    }
+
     /// Sets a VM's memory and vCPUs in its persistent definition. A running
     /// VM keeps its current sizes until it is next started from off.
     fn set_size(&self, name: &str, memory_mib: u64, vcpus: u32) -> Result<(), HostError> {

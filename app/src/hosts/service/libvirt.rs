@@ -363,11 +363,17 @@ impl LibvirtHost {
             Some((pool, vol)) => Some(self.resolve_volume(pool, vol)?),
             None => None,
         };
+        let cdroms = spec
+            .cdroms
+            .iter()
+            .map(|c| Ok((self.resolve_volume(&c.pool, &c.volume)?.path, c.boot)))
+            .collect::<Result<Vec<_>, HostError>>()?;
         Ok(xml::domain_xml(
             spec,
             dtype,
             &caps.arch_for(dtype),
             disk.as_ref(),
+            &cdroms,
             &mac,
         ))
     }
@@ -543,6 +549,33 @@ impl LibvirtHost {
             capacity: info.capacity,
             allocation: info.allocation,
         })
+    }
+
+    /// A thin qcow2 volume of `capacity_bytes` on the image at
+    /// `backing_path` (its format read from its volume). A capacity below
+    /// the image's own size is raised to it: a disk never shrinks an image.
+    pub fn overlay_volume(
+        &self,
+        pool: &str,
+        name: &str,
+        capacity_bytes: u64,
+        backing_path: &str,
+    ) -> Result<VolumeInfo, HostError> {
+        reject_nul("image path", backing_path)?;
+        let conn = self.connection()?;
+        let backing = conn
+            .lookup_storage_vol_by_path(backing_path)
+            .map_err(|e| self.err(&e))?;
+        let desc = backing.xml_desc(0).map_err(|e| self.err(&e))?;
+        let format = xml::parse_volume_format(&desc).unwrap_or_else(|| "raw".to_owned());
+        let size = backing.info().map_err(|e| self.err(&e))?.capacity;
+        let capacity = capacity_bytes.max(size);
+        self.create_volume_from(
+            pool,
+            name,
+            capacity,
+            &xml::overlay_volume_xml(name, capacity, backing_path, &format),
+        )
     }
 
     /// A raw volume of exactly `bytes`, for an upload to fill.
@@ -861,6 +894,16 @@ impl Hypervisor for LibvirtHost {
             capacity_bytes,
             &xml::volume_xml(name, capacity_bytes),
         )
+    }
+
+    fn create_overlay(
+        &self,
+        pool: &str,
+        name: &str,
+        capacity_bytes: u64,
+        backing_path: &str,
+    ) -> Result<VolumeInfo, HostError> {
+        self.overlay_volume(pool, name, capacity_bytes, backing_path)
     }
 
     fn define_vm(&self, spec: &VmSpec) -> Result<VmInfo, HostError> {

@@ -35,7 +35,7 @@ pub use hypervisor::Hypervisor;
 pub use libvirt::LibvirtHost;
 pub use registry::HostRegistry;
 pub use types::{
-    DeleteReport, DiskInfo, DomainType, HostCapacity, HostEvent, HostSnapshot, NetInfo,
+    CdRom, DeleteReport, DiskInfo, DomainType, HostCapacity, HostEvent, HostSnapshot, NetInfo,
     NetworkAttach, PoolInfo, VmEventKind, VmInfo, VmSpec, VmState, VolumeInfo,
 };
 pub use worker::{HostHandle, HostWorker, WorkerConfig};

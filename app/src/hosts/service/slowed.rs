@@ -115,6 +115,17 @@ impl Hypervisor for Slowed {
         Delays::sleep(&self.delays.create_volume);
         self.inner.create_volume(pool, name, capacity_bytes)
     }
+    fn create_overlay(
+        &self,
+        pool: &str,
+        name: &str,
+        capacity_bytes: u64,
+        backing_path: &str,
+    ) -> Result<VolumeInfo, HostError> {
+        Delays::sleep(&self.delays.create_volume);
+        self.inner
+            .create_overlay(pool, name, capacity_bytes, backing_path)
+    }
     fn define_vm(&self, spec: &VmSpec) -> Result<VmInfo, HostError> {
         Delays::sleep(&self.delays.define_vm);
         self.inner.define_vm(spec)

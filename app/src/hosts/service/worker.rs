@@ -771,6 +771,23 @@ impl HostHandle {
         .await
     }
 
+    /// Creates a thin qcow2 volume on a cloud image (see
+    /// [`Hypervisor::create_overlay`]).
+    pub async fn create_overlay(
+        &self,
+        pool: &str,
+        name: &str,
+        capacity_bytes: u64,
+        backing_path: &str,
+    ) -> Result<VolumeInfo, HostError> {
+        let (p, n, b) = (pool.to_string(), name.to_string(), backing_path.to_string());
+        self.call(
+            move |b_| b_.create_overlay(&p, &n, capacity_bytes, &b),
+            |_| CacheUpdate::Capacity,
+        )
+        .await
+    }
+
     /// Sets a VM's memory and vCPUs in its persistent definition (a running
     /// VM takes them when next started from off).
     pub async fn set_size(&self, name: &str, memory_mib: u64, vcpus: u32) -> Result<(), HostError> {

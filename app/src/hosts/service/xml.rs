@@ -112,6 +112,7 @@ pub fn domain_xml(
     dtype: DomainType,
     arch: &str,
     disk: Option<&DiskSource>,
+    cdroms: &[(String, bool)],
     mac: &str,
 ) -> String {
     let mut devices = String::new();
@@ -127,6 +128,20 @@ pub fn domain_xml(
             escape(&d.path)
         ));
     }
+    // CD drives on SATA (every machine type has it; IDE is gone from q35),
+    // read-only: an installer ISO, a cloud-init seed.
+    for (i, (path, _)) in cdroms.iter().enumerate() {
+        devices.push_str(&format!(
+            "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n      <source file='{}'/>\n      <target dev='sd{}' bus='sata'/>\n      <readonly/>\n    </disk>\n",
+            escape(path),
+            char::from(b'a' + (i as u8).min(25))
+        ));
+    }
+    let boot = if cdroms.iter().any(|(_, boot)| *boot) {
+        "    <boot dev='cdrom'/>\n    <boot dev='hd'/>\n"
+    } else {
+        "    <boot dev='hd'/>\n"
+    };
     let nic = match &spec.network {
         NetworkAttach::Network(n) => Some(("network", "network", n)),
         NetworkAttach::Bridge(b) => Some(("bridge", "bridge", b)),
@@ -152,7 +167,7 @@ pub fn domain_xml(
     // with "failed to set MSR") and keeps VMs movable between hosts of
     // different CPU generations.
     format!(
-        "<domain type='{dt}'>\n  <name>{name}</name>\n  <memory unit='MiB'>{mem}</memory>\n  <currentMemory unit='MiB'>{mem}</currentMemory>\n  <vcpu placement='static'>{vcpus}</vcpu>\n  <os>\n    <type arch='{arch}'>hvm</type>\n    <boot dev='hd'/>\n  </os>\n  <features>\n    <acpi/>\n    <apic/>\n  </features>\n  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n  <devices>\n{devices}  </devices>\n</domain>\n",
+        "<domain type='{dt}'>\n  <name>{name}</name>\n  <memory unit='MiB'>{mem}</memory>\n  <currentMemory unit='MiB'>{mem}</currentMemory>\n  <vcpu placement='static'>{vcpus}</vcpu>\n  <os>\n    <type arch='{arch}'>hvm</type>\n{boot}  </os>\n  <features>\n    <acpi/>\n    <apic/>\n  </features>\n  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n  <devices>\n{devices}  </devices>\n</domain>\n",
         dt = dtype.as_str(),
         name = escape(&spec.name),
         mem = spec.memory_mib,
@@ -223,6 +238,24 @@ pub fn raw_volume_xml(name: &str, bytes: u64) -> String {
     format!(
         "<volume>\n  <name>{}</name>\n  <capacity unit='bytes'>{bytes}</capacity>\n  <allocation unit='bytes'>0</allocation>\n  <target>\n    <format type='raw'/>\n  </target>\n</volume>\n",
         escape(name)
+    )
+}
+
+/// Volume XML for a thin qcow2 overlay on `backing` (a cloud image of
+/// format `backing_format`): the VM writes into the overlay, the image is
+/// shared and never changed; `capacity_bytes` grows the disk past the
+/// image's size.
+pub fn overlay_volume_xml(
+    name: &str,
+    capacity_bytes: u64,
+    backing: &str,
+    backing_format: &str,
+) -> String {
+    format!(
+        "<volume>\n  <name>{}</name>\n  <capacity unit='bytes'>{capacity_bytes}</capacity>\n  <allocation unit='bytes'>0</allocation>\n  <target>\n    <format type='qcow2'/>\n  </target>\n  <backingStore>\n    <path>{}</path>\n    <format type='{}'/>\n  </backingStore>\n</volume>\n",
+        escape(name),
+        escape(backing),
+        escape(backing_format)
     )
 }
 
@@ -499,6 +532,7 @@ mod tests {
             network: NetworkAttach::Bridge("br0".into()),
             mac: None,
             domain_type: None,
+            cdroms: Vec::new(),
         }
     }
 
@@ -547,6 +581,7 @@ mod tests {
             DomainType::Kvm,
             "x86_64",
             Some(&disk),
+            &[],
             "52:54:00:01:02:03",
         );
         let doc = Document::parse(&xml).expect("domain XML parses");
@@ -568,7 +603,14 @@ mod tests {
         let mut s = spec();
         s.name = "x'><evil/>".into();
         s.network = NetworkAttach::None;
-        let xml = domain_xml(&s, DomainType::Qemu, "x86_64", None, "52:54:00:01:02:03");
+        let xml = domain_xml(
+            &s,
+            DomainType::Qemu,
+            "x86_64",
+            None,
+            &[],
+            "52:54:00:01:02:03",
+        );
         let doc = Document::parse(&xml).expect("escaped XML parses");
         let name = doc
             .descendants()
@@ -577,6 +619,48 @@ mod tests {
         assert_eq!(name, Some("x'><evil/>"));
         assert!(!xml.contains("<interface"));
         assert!(!xml.contains("<cpu"));
+        assert!(xml.contains("<boot dev='hd'/>\n  </os>"));
+    }
+
+    #[test]
+    fn cdroms_are_read_only_and_an_installer_boots_first() {
+        let cds = [
+            ("/img/debian.iso".to_owned(), true),
+            ("/img/seed.iso".to_owned(), false),
+        ];
+        let xml = domain_xml(
+            &spec(),
+            DomainType::Qemu,
+            "x86_64",
+            None,
+            &cds,
+            "52:54:00:01:02:03",
+        );
+        let doc = Document::parse(&xml).expect("parses");
+        let drives: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.attribute("device") == Some("cdrom"))
+            .collect();
+        assert_eq!(drives.len(), 2);
+        for (d, dev) in drives.iter().zip(["sda", "sdb"]) {
+            assert!(child(*d, "readonly").is_some());
+            assert_eq!(
+                child(*d, "target").and_then(|t| t.attribute("dev")),
+                Some(dev)
+            );
+        }
+        assert!(xml.contains("<boot dev='cdrom'/>\n    <boot dev='hd'/>"));
+        // The media count as what the VM uses; disks alone do not list them.
+        assert_eq!(parse_domain_media(&xml).expect("media").len(), 2);
+        assert!(parse_domain_disks(&xml).expect("disks").is_empty());
+        let overlay = overlay_volume_xml("web1.qcow2", 10 << 30, "/img/a&b.img", "qcow2");
+        let doc = Document::parse(&overlay).expect("parses");
+        assert_eq!(
+            doc.descendants()
+                .find(|n| n.has_tag_name("path"))
+                .and_then(|n| n.text()),
+            Some("/img/a&b.img")
+        );
     }
 
     #[test]

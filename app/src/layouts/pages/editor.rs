@@ -77,11 +77,14 @@ fn Editor(
     );
     let name = RwSignal::new(spec.name.clone());
     let description = RwSignal::new(spec.description.clone());
+    // Set in a layout file; the editor keeps it as it is.
+    let cloud_init = StoredValue::new(spec.cloud_init.clone());
     let server_error = RwSignal::new(None::<AppError>);
     let saved = RwSignal::new(None::<String>);
 
     // The layout as last typed correctly, and where it lands.
     let good = Memo::new(move |_| LayoutSpec {
+        cloud_init: cloud_init.get_value(),
         name: name.get(),
         description: description.get(),
         vms: rows.with(|rs| rs.iter().map(|r| r.good.get()).collect()),
@@ -119,11 +122,17 @@ fn Editor(
             taken.insert(vm_name.clone());
             let vm = match &like {
                 Some(l) => LayoutVm {
+                    image: None,
+                    packages: Vec::new(),
+                    commands: Vec::new(),
                     name: vm_name,
                     ip: None,
                     ..l.clone()
                 },
                 None => LayoutVm {
+                    image: None,
+                    packages: Vec::new(),
+                    commands: Vec::new(),
                     name: vm_name,
                     template: template.as_ref().map(|t| t.name.clone()),
                     vcpus: template.as_ref().map_or(1, |t| t.vcpus),
@@ -280,6 +289,7 @@ fn Editor(
         save.dispatch(SaveLayout {
             id,
             spec: LayoutSpec {
+                cloud_init: cloud_init.get_value(),
                 name: name.get_untracked(),
                 description: description.get_untracked(),
                 vms,

@@ -72,6 +72,9 @@ pub(super) fn parse_vm(
         },
     };
     let vm = LayoutVm {
+        image: None,
+        packages: Vec::new(),
+        commands: Vec::new(),
         name: name.trim().to_owned(),
         template: Some(template.to_owned()).filter(|t| !t.is_empty()),
         vcpus: u32::try_from(vcpus).unwrap_or(u32::MAX),
@@ -84,6 +87,7 @@ pub(super) fn parse_vm(
     };
     // The VM's own limits (names across VMs are checked on the whole layout).
     let one = LayoutSpec {
+        cloud_init: Default::default(),
         name: "layout".into(),
         description: String::new(),
         vms: vec![vm.clone()],
@@ -116,6 +120,10 @@ impl Row {
         let network = RwSignal::new(vm.network.to_string());
         let ip = RwSignal::new(vm.ip.map(|i| i.to_string()).unwrap_or_default());
         let start = RwSignal::new(vm.start);
+        // What the editor has no field for yet (the image and cloud-init's
+        // packages and commands, set in a layout file) travels with the VM
+        // untouched, so saving from the editor never drops it.
+        let kept = StoredValue::new((vm.image.clone(), vm.packages.clone(), vm.commands.clone()));
         let parsed = Memo::new(move |_| {
             parse_vm(
                 &name.read(),
@@ -128,6 +136,14 @@ impl Row {
                 &ip.read(),
                 start.get(),
             )
+            .map(|mut vm| {
+                kept.with_value(|(image, packages, commands)| {
+                    vm.image = image.clone();
+                    vm.packages = packages.clone();
+                    vm.commands = commands.clone();
+                });
+                vm
+            })
         });
         let initial = vm.clone();
         let good = Memo::new(move |prev: Option<&LayoutVm>| match parsed.get() {

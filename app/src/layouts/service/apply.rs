@@ -651,6 +651,7 @@ async fn steps(
                     },
                     mac: None,
                     domain_type: None,
+                    cdroms: Vec::new(),
                 };
                 let before = intend(
                     rec.db,

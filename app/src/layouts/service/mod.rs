@@ -45,6 +45,7 @@ pub async fn create(
     description: String,
 ) -> Result<i32, DomainError> {
     let spec = LayoutSpec {
+        cloud_init: Default::default(),
         name: name.trim().to_owned(),
         description,
         vms: Vec::new(),
