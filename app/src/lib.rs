@@ -22,6 +22,7 @@ pub mod error;
 #[cfg(any(test, feature = "fuzz"))]
 pub mod fuzz;
 pub mod hosts;
+pub mod images;
 pub mod layouts;
 pub mod mail;
 pub mod routes;
