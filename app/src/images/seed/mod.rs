@@ -28,6 +28,8 @@ mod validate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tools_tests;
 
 use std::fmt;
 use std::net::IpAddr;
