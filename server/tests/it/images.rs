@@ -303,3 +303,145 @@ async fn the_demo_host_cannot_take_an_upload_and_says_so() {
     assert!(r.body.contains("refused the upload"), "{}", r.body);
     assert_eq!(rows(&app).await, 0);
 }
+
+/// Applies `spec` as a new layout, its volumes in `pool`.
+async fn apply_layout(
+    app: &TestApp,
+    spec: &app::layouts::LayoutSpec,
+    pool: &str,
+) -> app::layouts::ApplyRun {
+    use app::layouts::service::apply::{self, ApplyRequest};
+    let layout_id = app::layouts::store::save(&app.db, None, spec)
+        .await
+        .unwrap();
+    let run = apply::begin(&app.db, layout_id, &spec.name, "tester")
+        .await
+        .unwrap();
+    let request = ApplyRequest {
+        layout_id,
+        spec: spec.clone(),
+        remove: Vec::new(),
+        pool: Some(pool.to_owned()),
+    };
+    apply::execute(&app.db, &app.hosts, run, &request)
+        .await
+        .unwrap()
+}
+
+/// One layout VM on `host`, without a NIC, not started by the apply.
+fn layout_vm(name: &str, host: &str, image: &str, disk_gib: u64) -> app::layouts::LayoutVm {
+    app::layouts::LayoutVm {
+        name: name.into(),
+        template: None,
+        vcpus: 1,
+        memory_mib: 256,
+        disk_gib,
+        host: app::layouts::HostChoice::Host(host.into()),
+        network: app::layouts::Nic::None,
+        ip: None,
+        start: false,
+        image: Some(image.into()),
+        packages: Vec::new(),
+        commands: Vec::new(),
+    }
+}
+
+/// Boots a defined VM under TCG (nested KVM stalls booting guests on the
+/// test machines; the console itself picks KVM where the host has it).
+fn start_under_tcg(vm: &str) {
+    let xml = virsh(&["dumpxml", "--inactive", vm]).unwrap();
+    let xml = xml.replacen("<domain type='kvm'", "<domain type='qemu'", 1);
+    let file = std::env::temp_dir().join(format!("{vm}-tcg.xml"));
+    std::fs::write(&file, xml).unwrap();
+    virsh(&["define", &file.display().to_string()]).unwrap();
+    let _ = std::fs::remove_file(&file);
+    virsh(&["start", vm]).unwrap();
+}
+
+fn state(vm: &str) -> String {
+    virsh(&["domstate", vm])
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs a running libvirtd with qemu (run with --include-ignored)"]
+async fn a_layout_vm_boots_the_installer_iso_it_names() {
+    let _daemon = DAEMON.lock().await;
+    let iso_path = guest_images().join("grub-rescue.iso");
+    let iso = std::fs::read(&iso_path).unwrap();
+    let mut pool = ScratchPool::new("stackyard-inst");
+    let app = TestApp::sqlite().await;
+    let op = app.with_user("op", Role::Operator).await;
+    let host = local_host(&app).await;
+    let query = format!(
+        "host={host}&pool={}&name=grub-rescue&kind=installer",
+        pool.name
+    );
+    let r = upload(&app, &op, &query, iso.clone(), iso.len()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let iso_volume = r.json()["volume"].as_str().unwrap().to_owned();
+
+    let vm = app::testing::libvirt::unique("inst");
+    pool.vms.push(vm.clone());
+    let spec = app::layouts::LayoutSpec {
+        name: app::testing::libvirt::unique("installer layout"),
+        description: String::new(),
+        cloud_init: Default::default(),
+        vms: vec![layout_vm(&vm, "local", "grub-rescue", 1)],
+    };
+    let run = apply_layout(&app, &spec, &pool.name).await;
+    let steps: Vec<String> = run.steps.iter().map(|s| s.line()).collect();
+    assert_eq!(
+        run.outcome,
+        app::layouts::RunOutcome::Succeeded,
+        "{steps:#?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("installer grub-rescue in the CD drive")),
+        "{steps:#?}"
+    );
+    // The ISO in a read-only CD drive, booted before the blank disk.
+    let xml = virsh(&["dumpxml", &vm]).unwrap();
+    assert!(
+        xml.contains(&format!("{}/{iso_volume}", pool.dir.display())),
+        "{xml}"
+    );
+    let boot_cd = xml.find("<boot dev='cdrom'/>").expect("boots from the CD");
+    assert!(
+        boot_cd < xml.find("<boot dev='hd'/>").expect("then the disk"),
+        "{xml}"
+    );
+
+    // It boots GRUB from the ISO: GRUB's own `halt` powers it off.
+    start_under_tcg(&vm);
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    virsh(&["send-key", &vm, "KEY_C"]).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    for key in ["KEY_H", "KEY_A", "KEY_L", "KEY_T", "KEY_ENTER"] {
+        virsh(&["send-key", &vm, key]).unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    let t0 = std::time::Instant::now();
+    while state(&vm) != "shut off" {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(30),
+            "{vm} did not power off from GRUB: {}",
+            state(&vm)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    // The image is in use by the VM now: not deleted.
+    let id = r.json()["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            "/api/images/delete",
+            &format!("host_id={host}&id={id}"),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+}

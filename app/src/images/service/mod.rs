@@ -209,6 +209,60 @@ pub async fn delete(
     Ok(row)
 }
 
+/// The ready image called `name` in host `host_id`'s library, with its
+/// volume's path on the host.
+pub async fn ready_by_name(
+    db: &DatabaseConnection,
+    host_id: i32,
+    name: &str,
+) -> Result<Option<(ImageInfo, String)>, sea_orm::DbErr> {
+    Ok(image::Entity::find()
+        .filter(image::Column::HostId.eq(host_id))
+        .filter(image::Column::Name.eq(name))
+        .filter(image::Column::State.eq(ImageState::Ready.as_str()))
+        .one(db)
+        .await?
+        .map(|row| {
+            let path = row.path.clone();
+            (to_info(row), path)
+        }))
+}
+
+/// Writes `bytes` as volume `name` of `pool` on the host at `uri` (a VM's
+/// cloud-init seed), replacing a volume of that name; answers its path.
+pub async fn put_volume(
+    uri: &str,
+    pool: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<String, HostError> {
+    let (uri, pool, name) = (uri.to_owned(), pool.to_owned(), name.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let host = LibvirtHost::connect(&uri)?;
+        let out = (|| {
+            host.delete_volume(&pool, &name)?;
+            let length = bytes.len() as u64;
+            let info = host.create_raw_volume(&pool, &name, length)?;
+            let written = (|| {
+                let vol = host.storage_vol(&pool, &name)?;
+                let mut stream = raw::UploadStream::open(host.connection()?, &vol, length)
+                    .map_err(HostError::InvalidState)?;
+                stream.send_all(&bytes).map_err(HostError::InvalidState)?;
+                stream.finish().map_err(HostError::InvalidState)
+            })();
+            if let Err(e) = written {
+                let _ = host.delete_volume(&pool, &name);
+                return Err(e);
+            }
+            Ok(info.path)
+        })();
+        let _ = host.close();
+        out
+    })
+    .await
+    .map_err(|e| HostError::InvalidState(format!("the upload's task failed: {e}")))?
+}
+
 /// What an upload's form says.
 #[derive(Debug, Clone)]
 pub struct UploadRequest {

@@ -26,8 +26,9 @@ use crate::capacity::{units::GIB, CapacityPolicy, HostSpec};
 use crate::error::Invalid;
 use crate::hosts::entity::host;
 use crate::hosts::registry::HostRegistry;
-use crate::hosts::service::{HostError, HostHandle, NetworkAttach, VmSpec};
+use crate::hosts::service::{CdRom, HostError, HostHandle, NetworkAttach, VmSpec};
 use crate::hosts::types::VmInfo;
+use crate::images::{ImageInfo, ImageKind};
 use crate::layouts::model::{check_name, LayoutSpec, Nic};
 use crate::layouts::plan::{self, Plan, PlanAction};
 pub use crate::layouts::store::Freshness;
@@ -610,6 +611,25 @@ async fn steps(
         let h = handle(&item.host)?;
         match &item.action {
             PlanAction::Create { volume } => {
+                let image = match &vm.image {
+                    Some(name) => Some(
+                        vm_image(rec, registry, request.layout_id, &item.host, &item.vm, name)
+                            .await?,
+                    ),
+                    None => None,
+                };
+                let cloud = image.as_ref().filter(|i| i.info.kind == ImageKind::Cloud);
+                if cloud.is_some() && volume.is_none() {
+                    let m = format!(
+                        "{} is made from the cloud image {}, which is its disk: give it a disk size above 0 GiB",
+                        item.vm,
+                        vm.image.clone().unwrap_or_default()
+                    );
+                    rec.step(&item.host, &item.vm, "image", StepStatus::Failed, m.clone())
+                        .await?;
+                    return Err(Stop(m));
+                }
+                let mut cdroms = Vec::new();
                 let disk = match volume {
                     Some(volume) => {
                         let pool =
@@ -626,19 +646,60 @@ async fn steps(
                         create_volume(
                             rec,
                             h,
-                            request.layout_id,
-                            &item.host,
-                            &item.vm,
-                            &pool,
-                            volume,
-                            item.disk_gib,
+                            VolumeOf {
+                                layout_id: request.layout_id,
+                                host: &item.host,
+                                vm: &item.vm,
+                                pool: &pool,
+                                volume,
+                                disk_gib: item.disk_gib,
+                                on_image: cloud.map(|i| (i.info.name.as_str(), i.path.as_str())),
+                            },
                             &mut tally,
                         )
                         .await?;
+                        if let Some(image) = cloud {
+                            let seed = write_seed(
+                                rec,
+                                request.layout_id,
+                                &item.host,
+                                &image.uri,
+                                &pool,
+                                &spec.cloud_init,
+                                vm,
+                            )
+                            .await?;
+                            cdroms.push(CdRom {
+                                pool: pool.clone(),
+                                volume: seed,
+                                boot: false,
+                            });
+                        }
                         Some((pool, volume.clone()))
                     }
                     None => None,
                 };
+                if let Some(image) = image
+                    .as_ref()
+                    .filter(|i| i.info.kind == ImageKind::Installer)
+                {
+                    cdroms.push(CdRom {
+                        pool: image.info.pool.clone(),
+                        volume: image.info.volume.clone(),
+                        boot: true,
+                    });
+                    rec.step(
+                        &item.host,
+                        &item.vm,
+                        "image",
+                        StepStatus::Done,
+                        format!(
+                            "installer {} in the CD drive, booted before the disk: install from the VM's screen",
+                            image.info.name
+                        ),
+                    )
+                    .await?;
+                }
                 let vm_spec = VmSpec {
                     name: item.vm.clone(),
                     memory_mib: item.memory_mib,
@@ -651,7 +712,7 @@ async fn steps(
                     },
                     mac: None,
                     domain_type: None,
-                    cdroms: Vec::new(),
+                    cdroms,
                 };
                 let before = intend(
                     rec.db,
@@ -975,20 +1036,149 @@ async fn reconcile(rec: &mut Recorder<'_>, layout_id: i32, live: &LiveHosts) -> 
     Ok(())
 }
 
+/// A library image as a layout VM uses it: the row, its volume's path, and
+/// the URI of its host.
+struct VmImage {
+    info: ImageInfo,
+    path: String,
+    uri: String,
+}
+
+/// The image `name` of host `host`'s library, or the run stops: a layout
+/// names images by name, and each host has its own library.
+async fn vm_image(
+    rec: &mut Recorder<'_>,
+    registry: &HostRegistry,
+    _layout_id: i32,
+    host: &str,
+    vm: &str,
+    name: &str,
+) -> Result<VmImage, Stop> {
+    let row = registry
+        .all()
+        .into_iter()
+        .map(|(row, _)| row)
+        .find(|row| row.name == host);
+    let found = match &row {
+        Some(row) => crate::images::service::ready_by_name(rec.db, row.id, name).await?,
+        None => None,
+    };
+    match (row, found) {
+        (Some(row), Some((info, path))) => Ok(VmImage {
+            info,
+            path,
+            uri: row.uri,
+        }),
+        _ => {
+            let m = format!(
+                "{vm} is to be made from the image {name}, which {host}'s image library does not hold \
+                 (ready): upload it on the host's Images page, or choose another image or host"
+            );
+            rec.step(host, vm, "image", StepStatus::Failed, m.clone())
+                .await?;
+            Err(Stop(m))
+        }
+    }
+}
+
+/// Builds `vm`'s cloud-init seed and writes it as `<vm>-seed.iso` in
+/// `pool`; answers the volume's name. The seed is made again at every
+/// create (it holds nothing but what the layout says), so it is journaled
+/// as done, never reused.
+async fn write_seed(
+    rec: &mut Recorder<'_>,
+    layout_id: i32,
+    host: &str,
+    uri: &str,
+    pool: &str,
+    cloud: &crate::layouts::model::CloudInit,
+    vm: &crate::layouts::LayoutVm,
+) -> Result<String, Stop> {
+    use crate::images::seed::{iso::iso9660, AdminAccount, SeedSpec, VOLUME_LABEL};
+    let seed = SeedSpec {
+        hostname: vm.name.clone(),
+        fqdn: None,
+        admin: AdminAccount {
+            name: cloud.admin.clone(),
+            ssh_authorized_keys: cloud.ssh_keys.clone(),
+        },
+        packages: vm.packages.clone(),
+        commands: vm.commands.clone(),
+        raw_user_data: None,
+        network: None,
+    };
+    let volume = format!("{}-seed.iso", vm.name);
+    let written = match seed.files() {
+        Err(e) => Err(format!("{}: {}", e.field(), e.message())),
+        Ok(files) => {
+            let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+            match iso9660(VOLUME_LABEL, &refs) {
+                Err(e) => Err(e.to_string()),
+                Ok(bytes) => crate::images::service::put_volume(uri, pool, &volume, bytes)
+                    .await
+                    .map_err(|e| e.to_string()),
+            }
+        }
+    };
+    match written {
+        Ok(path) => {
+            journal(rec.db, layout_id, host, &vm.name, "seed", &path).await?;
+            rec.step(
+                host,
+                &vm.name,
+                "seed",
+                StepStatus::Done,
+                format!(
+                    "cloud-init seed {pool}/{volume} (instance {}): host name {}, account {}, {} package{}, {} command{}",
+                    seed.instance_id().as_str(),
+                    vm.name,
+                    cloud.admin,
+                    vm.packages.len(),
+                    if vm.packages.len() == 1 { "" } else { "s" },
+                    vm.commands.len(),
+                    if vm.commands.len() == 1 { "" } else { "s" },
+                ),
+            )
+            .await?;
+            Ok(volume)
+        }
+        Err(m) => {
+            rec.step(host, &vm.name, "seed", StepStatus::Failed, m.clone())
+                .await?;
+            Err(Stop(format!("{} on {host}: seed failed: {m}", vm.name)))
+        }
+    }
+}
+
+/// Which volume [`create_volume`] makes.
+struct VolumeOf<'a> {
+    layout_id: i32,
+    host: &'a str,
+    vm: &'a str,
+    pool: &'a str,
+    volume: &'a str,
+    disk_gib: u64,
+    /// A thin overlay on this cloud image (name, path), not a blank disk.
+    on_image: Option<(&'a str, &'a str)>,
+}
+
 /// Creates the VM's volume, or reuses the one an earlier apply of this
 /// layout created; a volume of that name made by anyone else stops the run.
-#[allow(clippy::too_many_arguments)]
 async fn create_volume(
     rec: &mut Recorder<'_>,
     h: &HostHandle,
-    layout_id: i32,
-    host: &str,
-    vm: &str,
-    pool: &str,
-    volume: &str,
-    disk_gib: u64,
+    of: VolumeOf<'_>,
     tally: &mut Tally,
 ) -> Result<(), Stop> {
+    let VolumeOf {
+        layout_id,
+        host,
+        vm,
+        pool,
+        volume,
+        disk_gib,
+        on_image,
+    } = of;
     let ours = intend(
         rec.db,
         layout_id,
@@ -999,16 +1189,27 @@ async fn create_volume(
     )
     .await?;
     let bytes = disk_gib.saturating_mul(GIB);
-    match h.create_volume(pool, volume, bytes).await {
+    let made = match on_image {
+        Some((_, backing)) => h.create_overlay(pool, volume, bytes, backing).await,
+        None => h.create_volume(pool, volume, bytes).await,
+    };
+    match made {
         Ok(info) => {
             tally.volumes += 1;
             journal(rec.db, layout_id, host, vm, "volume", &info.path).await?;
+            let what = match on_image {
+                Some((image, _)) => format!(
+                    "{} GiB, thin qcow2 on the cloud image {image}",
+                    info.capacity.div_ceil(GIB)
+                ),
+                None => format!("{disk_gib} GiB, thin qcow2"),
+            };
             rec.step(
                 host,
                 vm,
                 "volume",
                 StepStatus::Done,
-                format!("created {pool}/{volume} ({disk_gib} GiB, thin qcow2)"),
+                format!("created {pool}/{volume} ({what})"),
             )
             .await?;
             Ok(())
