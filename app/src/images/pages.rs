@@ -346,7 +346,7 @@ fn UploadForm(lib: ImageLibrary, upload: UploadState, uploaded: RwSignal<u32>) -
     view! {
         <article class="panel upload-panel" aria-labelledby="upload-title">
             <h2 id="upload-title">"Upload an image"</h2>
-            <form class="stacked-form" on:submit=on_submit>
+            <form class="form" on:submit=on_submit>
                 <Field id="image-file" label="File" error=Signal::derive(move || file_error.get().or_else(|| err("file").get()))
                     hint="An installer ISO, or a cloud image with cloud-init (qcow2 or raw). It streams to the host; nothing is kept if it breaks off.">
                     <input id="image-file" type="file" node_ref=file_ref accept=".iso,.qcow2,.img,.raw"
@@ -391,7 +391,7 @@ fn UploadForm(lib: ImageLibrary, upload: UploadState, uploaded: RwSignal<u32>) -
                 </div>
             })}
             {move || result.get().and_then(|r| r.ok()).map(|img| view! {
-                <p class="success" role="status">
+                <p class="form-ok" role="status">
                     {format!("Uploaded {} ({}). SHA-256: ", img.name, human_size(img.size_bytes))}
                     <code class="sha256">{img.sha256.clone()}</code>
                 </p>

@@ -1,0 +1,125 @@
+import { expect, test, type Browser } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { callServerFn, hydrated, noSidewaysScroll, PASSWORD } from './helpers';
+
+// The image library against the local libvirtd: an upload from the
+// browser streams into a pool of this test's own, with its progress and
+// the SHA-256 the server computed; a wrong checksum is refused by its
+// field and nothing is kept; an image is deleted after a confirmation.
+// Runs after the desktop and phone projects (the local host must not be a
+// placement target for their layouts).
+
+const images = execFileSync('../scripts/guest-images.sh', { encoding: 'utf8' }).trim();
+const iso = `${images}/grub-rescue.iso`;
+const sha256 = createHash('sha256').update(readFileSync(iso)).digest('hex');
+
+const virsh = (...args: string[]) =>
+  execFileSync('virsh', ['-c', 'qemu:///system', ...args], { encoding: 'utf8' });
+
+const pool = `sy-e2e-img-${process.pid}`;
+const poolDir = `/var/lib/libvirt/images/${pool}`;
+let hostId = '';
+
+test.describe.configure({ mode: 'default' });
+
+test.beforeAll(async ({ browser, baseURL }) => {
+  mkdirSync(poolDir, { recursive: true });
+  virsh('pool-create-as', pool, 'dir', '--target', poolDir);
+  const context = await browser.newContext({ storageState: '.auth/admin.json' });
+  const r = await callServerFn(context.request, baseURL!, '/api/hosts/add', {
+    name: 'local-images',
+    uri: 'qemu:///system',
+    confirm_password: PASSWORD,
+  });
+  expect(r.status(), await r.text()).toBe(200);
+  hostId = String((await r.json()).id);
+  await context.close();
+});
+
+test.afterAll(async ({ browser, baseURL }) => {
+  const context = await browser.newContext({ storageState: '.auth/admin.json' });
+  await callServerFn(context.request, baseURL!, '/api/hosts/remove', { id: hostId });
+  await context.close();
+  for (const line of virsh('vol-list', pool).split('\n').slice(2)) {
+    const vol = line.trim().split(/\s+/)[0];
+    if (vol) virsh('vol-delete', '--pool', pool, vol);
+  }
+  virsh('pool-destroy', pool);
+  rmSync(poolDir, { recursive: true, force: true });
+});
+
+async function phonePage(browser: Browser) {
+  const context = await browser.newContext({
+    storageState: '.auth/admin.json',
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    deviceScaleFactor: 3,
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { page, errors };
+}
+
+test('upload an installer ISO at phone size: progress to 100 %, its SHA-256, then refusals and delete', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const { page, errors } = await phonePage(browser);
+  // Cold, as a typed URL.
+  await page.goto(`/hosts/${hostId}/images`);
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1, name: 'Images of local-images' })).toBeVisible();
+  await expect(page.getByText('No images yet.')).toBeVisible();
+
+  await page.getByLabel('File', { exact: true }).setInputFiles(iso);
+  // The name comes from the file's; the kind from its extension.
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('grub-rescue');
+  await expect(page.getByLabel('Kind')).toHaveValue('installer');
+  await page.getByLabel('Storage pool').selectOption(pool);
+  await page.getByLabel('SHA-256 (optional)').fill(sha256);
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  const bar = page.getByRole('progressbar', { name: 'Upload progress' });
+  await expect(bar).toHaveAttribute('value', '100');
+  await expect(page.getByText(/^100 % · /)).toBeVisible();
+  await expect(page.getByRole('status')).toContainText('Uploaded grub-rescue');
+  await expect(page.locator('code.sha256')).toHaveText(sha256);
+  const row = page.getByRole('row', { name: /grub-rescue/ });
+  await expect(row).toContainText('Installer ISO');
+  await expect(row).toContainText('ready');
+  await noSidewaysScroll(page);
+  await page.screenshot({ path: 'test-results/images-phone-uploaded.png', fullPage: true });
+
+  // The same file with another checksum: refused under its field, nothing kept.
+  await page.getByLabel('Name', { exact: true }).fill('second copy');
+  await page.getByLabel('SHA-256 (optional)').fill('0'.repeat(64));
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  await expect(page.locator('#image-sha-error')).toContainText(`The file's SHA-256 is ${sha256}`);
+  await expect(page.getByRole('row', { name: /second copy/ })).toHaveCount(0);
+  expect(virsh('vol-list', pool).split('\n').filter((l) => l.includes('stackyard-')).length).toBe(1);
+  await page.screenshot({ path: 'test-results/images-phone-refused.png', fullPage: true });
+
+  // Delete, after the confirmation.
+  await page.getByRole('button', { name: 'Delete grub-rescue…' }).click();
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(page.getByText('No images yet.')).toBeVisible();
+  expect(virsh('vol-list', pool).split('\n').filter((l) => l.includes('stackyard-')).length).toBe(0);
+  expect(errors).toEqual([]);
+});
+
+test('the library at desktop size, cold', async ({ browser }) => {
+  const context = await browser.newContext({ storageState: '.auth/admin.json', viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`/hosts/${hostId}`);
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Image library' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Images of local-images' })).toBeVisible();
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByRole('button', { name: 'Upload', exact: true })).toBeVisible();
+  await page.screenshot({ path: 'test-results/images-desktop.png', fullPage: true });
+  expect(errors).toEqual([]);
+});
