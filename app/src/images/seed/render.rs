@@ -113,11 +113,20 @@ pub(crate) fn cloud_config(spec: &SeedSpec) -> String {
 ///
 /// The card is matched by its MAC address and keeps the name the guest
 /// gives it (no `set-name`): cloud-init finds the card by its MAC, and the
-/// entry's own name (`primary`) is only a label. The default route is written as `0.0.0.0/0` (or
-/// `::/0`) rather than `to: default`: Debian 12's cloud-init (22.4) turns
-/// version 2 into its own network state before rendering it for ifupdown
-/// or networkd, and that parser accepts only addresses there (`default` is
-/// understood from cloud-init 25.3 on); `gateway4` is deprecated.
+/// entry's own name (`primary`) is only a label.
+///
+/// The default route is `gateway4` (or `gateway6`), which cloud-init calls
+/// deprecated since 22.4, rather than `routes:`, because only the former
+/// works on every renderer of Debian 12's cloud-init (22.4): its ifupdown
+/// renderer writes `routes:` as `post-up route add default gw … || true`,
+/// which needs net-tools' `route`, absent from a minimal image, so the VM
+/// silently comes up without a default route (seen booting a bookworm
+/// image with this seed); `gateway4` becomes ifupdown's own `gateway`
+/// line, networkd's `Gateway=` and netplan's (deprecated but working)
+/// `gateway4`. (`routes: [{to: default}]` is worse still: 22.4 refuses
+/// `default` outright.) From cloud-init 25.3 on, the ifupdown renderer
+/// writes `ip route` and `to: default` is understood, so `routes:` can
+/// replace this once the guests we make have that.
 pub(crate) fn network_config(net: &StaticNetwork) -> String {
     let mut out = String::from("version: 2\nethernets:\n");
     out.push_str("  primary:\n");
@@ -136,14 +145,12 @@ pub(crate) fn network_config(net: &StaticNetwork) -> String {
         &[format!("{}/{}", net.address, net.prefix)],
     );
     if let Some(gateway) = net.gateway {
-        let default = if gateway.is_ipv4() {
-            "0.0.0.0/0"
+        let key = if gateway.is_ipv4() {
+            "gateway4"
         } else {
-            "::/0"
+            "gateway6"
         };
-        out.push_str("    routes:\n");
-        let _ = writeln!(out, "      - to: {}", quote(default));
-        let _ = writeln!(out, "        via: {}", quote(&gateway.to_string()));
+        let _ = writeln!(out, "    {key}: {}", quote(&gateway.to_string()));
     }
     if !net.resolvers.is_empty() || !net.search.is_empty() {
         out.push_str("    nameservers:\n");

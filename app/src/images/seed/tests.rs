@@ -144,9 +144,7 @@ ethernets:
     dhcp6: false
     addresses:
       - "192.0.2.10/24"
-    routes:
-      - to: "0.0.0.0/0"
-        via: "192.0.2.1"
+    gateway4: "192.0.2.1"
     nameservers:
       addresses:
         - "192.0.2.53"
@@ -183,9 +181,7 @@ ethernets:
     dhcp6: false
     addresses:
       - "2001:db8:1::10/64"
-    routes:
-      - to: "::/0"
-        via: "fe80::1"
+    gateway6: "fe80::1"
 "#
     );
     // Without a gateway: no route at all.
@@ -193,7 +189,7 @@ ethernets:
     if let Some(n) = no_gw.network.as_mut() {
         n.gateway = None;
     }
-    assert!(!no_gw.network_config().unwrap().contains("routes"));
+    assert!(!no_gw.network_config().unwrap().contains("gateway"));
 }
 
 #[test]
@@ -370,7 +366,6 @@ fn no_value_changes_the_structure_of_a_document() {
             [
                 mac.as_str(),
                 "192.0.2.10/24",
-                "0.0.0.0/0",
                 "192.0.2.1",
                 "192.0.2.53",
                 "2001:db8::53",

@@ -211,7 +211,7 @@ fn pyyaml_reads_the_documents_as_meant() {
                 "dhcp4": false,
                 "dhcp6": false,
                 "addresses": ["192.0.2.10/24"],
-                "routes": [{"to": "0.0.0.0/0", "via": "192.0.2.1"}],
+                "gateway4": "192.0.2.1",
                 "nameservers": {
                     "addresses": ["192.0.2.53", "2001:db8::53"],
                     "search": ["example.org"],
