@@ -445,3 +445,151 @@ async fn a_layout_vm_boots_the_installer_iso_it_names() {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }
+
+/// The Debian 12 cloud image `scripts/cloud-image.sh` builds once from
+/// Debian's packages (cached outside the repository).
+fn cloud_image() -> std::path::PathBuf {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/cloud-image.sh");
+    let out = std::process::Command::new(script)
+        .output()
+        .expect("scripts/cloud-image.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    std::path::PathBuf::from(stdout.lines().last().unwrap_or_default().trim())
+}
+
+/// Reads `vm`'s serial line until a line holds `needle`; answers that line.
+async fn serial_line(vm: &str, needle: &str, within: std::time::Duration) -> String {
+    use app::consoles::service::{open_serial, SerialOutput};
+    let mut console = open_serial(SYSTEM_URI, vm)
+        .await
+        .expect("the VM's serial console");
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, console.output.recv()).await {
+            Ok(Some(SerialOutput::Data(bytes))) => {
+                seen.push_str(&String::from_utf8_lossy(&bytes));
+                if let Some(line) = seen
+                    .lines()
+                    .find(|l| l.contains(needle) && !l.contains("echo"))
+                {
+                    return line.trim().to_owned();
+                }
+            }
+            Ok(Some(SerialOutput::Closed(why))) => {
+                panic!("the serial console closed: {why}\n{seen}")
+            }
+            Ok(None) => panic!("the serial console ended\n{seen}"),
+            Err(_) => panic!(
+                "no line with {needle:?} on {vm}'s serial line within {within:?}; it said:\n{}",
+                &seen[seen.len().saturating_sub(3000)..]
+            ),
+        }
+    }
+}
+
+/// A fresh ed25519 public key line (`ssh-keygen`).
+fn public_key() -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id");
+    let status = std::process::Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "test@stackyard",
+            "-f",
+        ])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read_to_string(key.with_extension("pub"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs a running libvirtd with qemu (run with --include-ignored)"]
+async fn a_layout_vm_from_a_cloud_image_boots_with_its_seed() {
+    let _daemon = DAEMON.lock().await;
+    let image_path = cloud_image();
+    let image = std::fs::read(&image_path).unwrap();
+    let mut pool = ScratchPool::new("stackyard-cloud");
+    let app = TestApp::sqlite().await;
+    let op = app.with_user("op", Role::Operator).await;
+    let host = local_host(&app).await;
+    let query = format!("host={host}&pool={}&name=debian-12&kind=cloud", pool.name);
+    let r = upload(&app, &op, &query, image.clone(), image.len()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["format"], "qcow2");
+    let image_volume = r.json()["volume"].as_str().unwrap().to_owned();
+
+    let vm = app::testing::libvirt::unique("web").replace('-', "x");
+    pool.vms.push(vm.clone());
+    let mut entry = layout_vm(&vm, "local", "debian-12", 3);
+    entry.memory_mib = 512;
+    entry.commands =
+        vec!["echo \"STACKYARD hostname=$(hostname) user=$(id -un admin)\" > /dev/ttyS0".into()];
+    let spec = app::layouts::LayoutSpec {
+        name: app::testing::libvirt::unique("cloud layout"),
+        description: String::new(),
+        cloud_init: app::layouts::model::CloudInit {
+            admin: "admin".into(),
+            ssh_keys: vec![public_key()],
+        },
+        vms: vec![entry],
+    };
+    let run = apply_layout(&app, &spec, &pool.name).await;
+    let steps: Vec<String> = run.steps.iter().map(|s| s.line()).collect();
+    assert_eq!(
+        run.outcome,
+        app::layouts::RunOutcome::Succeeded,
+        "{steps:#?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("thin qcow2 on the cloud image debian-12")),
+        "{steps:#?}"
+    );
+    assert!(
+        steps.iter().any(|s| s.contains("cloud-init seed")),
+        "{steps:#?}"
+    );
+    // The disk is an overlay on the image, grown to the planned 3 GiB;
+    // the seed is in a read-only CD drive; the image itself is unchanged.
+    let vol = virsh(&["vol-dumpxml", "--pool", &pool.name, &format!("{vm}.qcow2")]).unwrap();
+    assert!(
+        vol.contains(&format!("{}/{image_volume}", pool.dir.display())),
+        "{vol}"
+    );
+    assert!(
+        vol.contains("<capacity unit='bytes'>3221225472</capacity>"),
+        "{vol}"
+    );
+    let xml = virsh(&["dumpxml", &vm]).unwrap();
+    assert!(xml.contains(&format!("{vm}-seed.iso")), "{xml}");
+
+    start_under_tcg(&vm);
+    let line = serial_line(
+        &vm,
+        "STACKYARD hostname=",
+        std::time::Duration::from_secs(240),
+    )
+    .await;
+    assert_eq!(line, format!("STACKYARD hostname={vm} user=admin"));
+    assert_eq!(
+        sha256sum(&pool.dir.join(&image_volume)),
+        sha256sum(&image_path)
+    );
+}
