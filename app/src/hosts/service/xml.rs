@@ -128,13 +128,14 @@ pub fn domain_xml(
             escape(&d.path)
         ));
     }
-    // CD drives on SATA (every machine type has it; IDE is gone from q35),
+    // CD drives on IDE (the `pc` machine type VMs get: Debian's cloud kernel
+    // has no AHCI driver, so a seed on SATA would not be seen),
     // read-only: an installer ISO, a cloud-init seed.
     for (i, (path, _)) in cdroms.iter().enumerate() {
         devices.push_str(&format!(
-            "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n      <source file='{}'/>\n      <target dev='sd{}' bus='sata'/>\n      <readonly/>\n    </disk>\n",
+            "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n      <source file='{}'/>\n      <target dev='hd{}' bus='ide'/>\n      <readonly/>\n    </disk>\n",
             escape(path),
-            char::from(b'a' + (i as u8).min(25))
+            char::from(b'c' + (i as u8).min(23))
         ));
     }
     let boot = if cdroms.iter().any(|(_, boot)| *boot) {
@@ -642,7 +643,7 @@ mod tests {
             .filter(|n| n.attribute("device") == Some("cdrom"))
             .collect();
         assert_eq!(drives.len(), 2);
-        for (d, dev) in drives.iter().zip(["sda", "sdb"]) {
+        for (d, dev) in drives.iter().zip(["hdc", "hdd"]) {
             assert!(child(*d, "readonly").is_some());
             assert_eq!(
                 child(*d, "target").and_then(|t| t.attribute("dev")),
