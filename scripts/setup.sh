@@ -21,10 +21,12 @@ if [ "$mode" = test ]; then
   # integration tests drive: libvirtd with QEMU (qemu-utils: qemu-img, which
   # libvirt needs to create the thin qcow2 volumes a layout apply makes), NSD,
   # Dovecot and Postfix; cpio packs the console tests' guest (scripts/guest-images.sh), and
-  # an sshd of the tests' own on loopback stands for a qemu+ssh:// host.
+  # an sshd of the tests' own on loopback stands for a qemu+ssh:// host. mmdebstrap and fdisk
+  # (sfdisk) build the cloud-init guest disk (scripts/cloud-image.sh), genisoimage its NoCloud
+  # seeds (scripts/cloud-image-smoke.sh).
   apt_packages+=(chromium postgresql libvirt-daemon-system dnsmasq-base qemu-system-x86 qemu-utils
                  nsd dnsutils dovecot-core dovecot-sqlite postfix postfix-sqlite postfix-pgsql sqlite3
-                 cpio openssh-server)
+                 cpio openssh-server mmdebstrap fdisk genisoimage)
 fi
 
 missing_packages() {
