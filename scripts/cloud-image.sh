@@ -254,9 +254,11 @@ in_image apt-get clean
 for fs in dev sys proc; do umount "$mnt/$fs"; unset 'mounts[-1]'; done
 
 # What must differ per VM: the machine id (empty: systemd makes one at first
-# boot), the SSH host keys (cloud-init makes them), the random seed.
+# boot), the SSH host keys (cloud-init makes them), the random seed. And
+# resolvconf's copy of the build host's resolv.conf, which nothing reads.
 : >"$mnt/etc/machine-id"
-rm -f "$mnt/var/lib/dbus/machine-id" "$mnt"/etc/ssh/ssh_host_*_key* "$mnt/var/lib/systemd/random-seed"
+rm -f "$mnt/var/lib/dbus/machine-id" "$mnt"/etc/ssh/ssh_host_*_key* "$mnt/var/lib/systemd/random-seed" \
+  "$mnt/etc/resolvconf/resolv.conf.d/original"
 rm -rf "$mnt"/var/lib/cloud/* "$mnt"/tmp/* "$mnt"/var/tmp/*
 find "$mnt/var/log" -type f -exec truncate -s 0 {} +
 
