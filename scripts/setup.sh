@@ -23,10 +23,11 @@ if [ "$mode" = test ]; then
   # Dovecot and Postfix; cpio packs the console tests' guest (scripts/guest-images.sh), and
   # an sshd of the tests' own on loopback stands for a qemu+ssh:// host. The cloud-init
   # seed's tests read it with isoinfo (genisoimage) and its YAML with PyYAML, as
-  # cloud-init does (python3-yaml).
+  # cloud-init does (python3-yaml); mmdebstrap and fdisk (sfdisk) build the cloud-init
+  # guest disk (scripts/cloud-image.sh), genisoimage its smoke test's seeds.
   apt_packages+=(chromium postgresql libvirt-daemon-system dnsmasq-base qemu-system-x86 qemu-utils
                  nsd dnsutils dovecot-core dovecot-sqlite postfix postfix-sqlite postfix-pgsql sqlite3
-                 cpio openssh-server genisoimage python3-yaml)
+                 cpio openssh-server genisoimage python3-yaml mmdebstrap fdisk)
 fi
 
 missing_packages() {
