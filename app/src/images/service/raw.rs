@@ -16,6 +16,9 @@ fn last_error() -> String {
     virt::error::Error::last_error().message().to_string()
 }
 
+/// The most one `virStreamSend` is given.
+const PIECE: usize = 256 * 1024;
+
 /// A blocking stream writing into one volume. Dropping it without
 /// [`UploadStream::finish`] aborts the upload.
 pub struct UploadStream {
@@ -49,8 +52,16 @@ impl UploadStream {
     }
 
     /// Writes all of `data` (a blocking stream takes what it can and
-    /// says how much; the rest is sent again).
-    pub fn send_all(&mut self, mut data: &[u8]) -> Result<(), String> {
+    /// says how much; the rest is sent again), in pieces libvirt's RPC
+    /// carries (one message holds at most 32 MiB).
+    pub fn send_all(&mut self, data: &[u8]) -> Result<(), String> {
+        for piece in data.chunks(PIECE) {
+            self.send_piece(piece)?;
+        }
+        Ok(())
+    }
+
+    fn send_piece(&mut self, mut data: &[u8]) -> Result<(), String> {
         while !data.is_empty() {
             // SAFETY: `data` is valid for `data.len()` bytes; the stream is live.
             let rc =
