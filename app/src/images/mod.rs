@@ -311,10 +311,7 @@ mod tests {
             check_name("  Debian 12 (cloud) ").ok().as_deref(),
             Some("Debian 12 (cloud)")
         );
-        assert_eq!(
-            check_name("").unwrap_err().for_field("name").is_some(),
-            true
-        );
+        assert!(check_name("").unwrap_err().for_field("name").is_some());
         assert!(check_name("a/b").unwrap_err().to_string().contains("'/'"));
         assert!(check_name(&"x".repeat(65)).is_err());
         let sum = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855";
