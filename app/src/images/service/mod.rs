@@ -36,6 +36,8 @@ const PREPARE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Chunks of the body waiting for the host at most (memory stays at a
 /// few of them, whatever the file's size).
 const QUEUE: usize = 8;
+/// What is handed to libvirt at once.
+const BATCH: usize = 1024 * 1024;
 
 fn to_info(row: image::Model) -> ImageInfo {
     ImageInfo {
@@ -535,6 +537,7 @@ fn write_all(
     let mut head: Vec<u8> = Vec::with_capacity(ImageFormat::HEAD);
     let mut format = None;
     let mut received: u64 = 0;
+    let mut batch: Vec<u8> = Vec::with_capacity(BATCH);
     while let Some(chunk) = chunks.blocking_recv() {
         received += chunk.len() as u64;
         if received > length {
@@ -554,9 +557,15 @@ fn write_all(
             }
         }
         hash.update(&chunk);
-        stream
-            .send_all(&chunk)
-            .map_err(|e| AppError::Refused(format!("the host stopped the upload: {e}")))?;
+        // The body arrives in pieces of a few KiB; libvirt is given them
+        // a MiB at a time (one RPC message each, not hundreds).
+        batch.extend_from_slice(&chunk);
+        if batch.len() >= BATCH || received == length {
+            stream
+                .send_all(&batch)
+                .map_err(|e| AppError::Refused(format!("the host stopped the upload: {e}")))?;
+            batch.clear();
+        }
         if received == length {
             break;
         }
