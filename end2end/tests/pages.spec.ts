@@ -46,6 +46,8 @@ function fill(path: string, o: Objects): string {
     '/hosts/{id}': [String(o.host)],
     // The demo host's ns1 (the test driver: neither screen nor serial).
     '/hosts/{id}/vms/{name}': [String(o.host), 'ns1'],
+    // The demo host's library (empty: the test driver takes no uploads).
+    '/hosts/{id}/images': [String(o.host)],
     '/layouts/{id}': [String(o.layout)],
     '/dns/zone/{id}': [String(o.zone)],
     '/mail/{domain}': [o.domain],
