@@ -441,6 +441,16 @@ impl LibvirtHost {
     /// them would break that volume.
     fn backing_files(&self) -> Result<BTreeMap<String, String>, HostError> {
         let mut backs = BTreeMap::new();
+        for (backing, on) in self.overlays()? {
+            backs.entry(backing).or_insert(on);
+        }
+        Ok(backs)
+    }
+
+    /// Every volume of the started pools built on another file: (that
+    /// backing file, the volume's path).
+    fn overlays(&self) -> Result<Vec<(String, String)>, HostError> {
+        let mut pairs = Vec::new();
         let pools = self
             .connection()?
             .list_all_storage_pools(0)
@@ -452,12 +462,11 @@ impl LibvirtHost {
             for vol in pool.list_all_volumes(0).unwrap_or_default() {
                 let Ok(desc) = vol.xml_desc(0) else { continue };
                 if let Some(backing) = xml::parse_backing_path(&desc) {
-                    let on = vol.path().unwrap_or_default();
-                    backs.entry(backing).or_insert(on);
+                    pairs.push((backing, vol.path().unwrap_or_default()));
                 }
             }
         }
-        Ok(backs)
+        Ok(pairs)
     }
 
     fn undefine(&self, dom: &Domain, name: &str) -> Result<(), HostError> {
@@ -625,21 +634,12 @@ impl LibvirtHost {
     /// disks (a cloud image under a VM's overlay).
     pub fn volume_users(&self, path: &str) -> Result<Vec<String>, HostError> {
         let mut paths: BTreeSet<String> = BTreeSet::from([path.to_owned()]);
-        let pools = self
-            .connection()?
-            .list_all_storage_pools(0)
-            .map_err(|e| self.err(&e))?;
-        for pool in pools {
-            if !pool.is_active().unwrap_or(false) {
-                continue;
-            }
-            for vol in pool.list_all_volumes(0).unwrap_or_default() {
-                let Ok(desc) = vol.xml_desc(0) else { continue };
-                if xml::parse_backing_path(&desc).as_deref() == Some(path) {
-                    paths.extend(vol.path().ok());
-                }
-            }
-        }
+        paths.extend(
+            self.overlays()?
+                .into_iter()
+                .filter(|(backing, _)| backing == path)
+                .map(|(_, on)| on),
+        );
         let mut users = Vec::new();
         let doms = self
             .connection()?
