@@ -13,8 +13,6 @@
 #[cfg(feature = "ssr")]
 pub mod entity;
 pub mod pages;
-/// The cloud-init NoCloud seed of a VM made from a cloud image: its
-/// documents and its `cidata` ISO9660 volume.
 #[cfg(feature = "ssr")]
 pub mod seed;
 #[cfg(feature = "ssr")]
