@@ -35,7 +35,7 @@ setup-test:
 # together from style/ first (scripts/style.sh), into the file cargo-leptos reads.
 build:
 	./scripts/style.sh
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 	@# noVNC and xterm.js for the consoles, loaded only by a console page.
 	./scripts/vendor.sh
 	@# cargo-leptos gzips at a fast level (its .gz of the wasm is larger than

@@ -69,10 +69,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-leptos_version=0.3.4
-if ! cargo leptos --version 2>/dev/null | grep -q " $leptos_version\$"; then
-  say "cargo: installing cargo-leptos $leptos_version"
-  cargo install cargo-leptos --version "$leptos_version" --locked
+# cargo-leptos 0.3.4 over the fixed wasm splitter (0.2.3), which splits the
+# browser bundle into one chunk per page: scripts/cargo-leptos/Cargo.toml
+# says why it is built here rather than installed from crates.io.
+if ! cargo install --list | grep -q '^stackyard-cargo-leptos v0.3.4 '; then
+  say "cargo: installing cargo-leptos 0.3.4 with wasm_split_cli_support 0.2.3"
+  build_dir=$(mktemp -d)
+  cargo install --path scripts/cargo-leptos --locked --force --target-dir "$build_dir"
+  rm -rf "$build_dir"
 fi
 
 # cargo-leptos calls wasm-bindgen from PATH; it must match the library

@@ -68,13 +68,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     auth::pages::provide_session();
+    let (is_routing, set_is_routing) = signal(false);
+    provide_context(ui::Routing(is_routing));
 
     view! {
         <Stylesheet id="stackyard-css" href="/pkg/stackyard.css"/>
         <Title formatter=|page: String| {
             if page.is_empty() { "Stackyard".to_owned() } else { format!("{page} · Stackyard") }
         }/>
-        <Router>
+        <Router set_is_routing>
             <ui::Layout>
                 <routes::PageRoutes/>
             </ui::Layout>

@@ -5,6 +5,10 @@
 //! - the router's `<Route>`s ([`PageRoutes`]), each page wrapped in
 //!   [`Protected`] unless it is public, so a caller without the access sees
 //!   the sign-in panel or the refusal in its place;
+//! - one lazy route per page (the name after `as`): in the browser the
+//!   page's code is a chunk of its own, fetched the first time the page is
+//!   opened (before hydration when it is the page the browser loaded), so a
+//!   phone that opens the sign-in page loads the shell and that page only;
 //! - [`PAGES`], which the server reads: `policy::page` for the access of
 //!   the route axum matched (answering 401/403 with the page), and
 //!   `stackyard routes` for the list the browser tests open;
@@ -21,6 +25,8 @@ use leptos::prelude::*;
 use leptos::tachys::view::iterators::StaticVec;
 use leptos_router::any_nested_route::{AnyNestedRoute, IntoAnyNestedRoute};
 use leptos_router::components::{Route, RouteChildren, RouteProps, Routes, RoutesProps};
+use leptos_router::{Lazy, LazyRoute};
+use ui::ChunkLoadError;
 
 /// One page of the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +40,7 @@ pub struct Page {
 }
 
 macro_rules! pages {
-    ($( [$($seg:tt)*] $access:expr => $view:path $(, nav $label:literal)? ; )*) => {
+    ($( [$($seg:tt)*] $access:expr => $view:path as $route:ident $(, nav $label:literal)? ; )*) => {
         /// Every page, in the router's order.
         pub const PAGES: &[Page] = &[$(
             Page {
@@ -44,13 +50,54 @@ macro_rules! pages {
             },
         )*];
 
+        $(
+            #[doc = concat!("`", stringify!($view), "` as a lazy route: its code is a chunk of its own.")]
+            #[allow(non_snake_case)]
+            mod $route {
+                use super::*;
+
+                /// The route's data: none (each page loads its own).
+                pub struct Route {}
+
+                #[doc = concat!("`", stringify!($view), "` behind its access. In the browser this is the \
+                    chunk's entry: the first call fetches the chunk (as [`fetch`] does), or fails with \
+                    [`ChunkLoadError`].")]
+                #[leptos::wasm_split::wasm_split($route, wasm_split_path = ::leptos::wasm_split, fallible, preload(fetch))]
+                pub fn page() -> Result<AnyView, ChunkLoadError> {
+                    Ok(guarded($access, $view))
+                }
+
+                impl LazyRoute for Route {
+                    fn data() -> Self {
+                        Route {}
+                    }
+
+                    // The router awaits this before drawing the page, and
+                    // hydration before hydrating it: the page's code must
+                    // be there by then. A failure shows in `view`, which
+                    // tries again.
+                    async fn preload() {
+                        let _ = fetch().await;
+                    }
+
+                    async fn view(_this: Self) -> AnyView {
+                        // The server names the chunk in the page it renders,
+                        // so the browser fetches it with the main module.
+                        #[cfg(feature = "ssr")]
+                        leptos::prefetch_lazy_fn_on_server(stringify!($route));
+                        page().await.unwrap_or_else(|ChunkLoadError| view! { <ui::ChunkFailed/> }.into_any())
+                    }
+                }
+            }
+        )*
+
         /// The router's routes, one per line of the table.
         fn routes() -> StaticVec<AnyNestedRoute> {
             vec![$(
                 Route(
                     RouteProps::builder()
                         .path(($(pages!(@leptos $seg),)*))
-                        .view(|| guarded($access, $view))
+                        .view(Lazy::<$route::Route>::new())
                         .build(),
                 )
                 .into_any_nested_route(),
@@ -67,23 +114,23 @@ macro_rules! pages {
 }
 
 pages! {
-    [] Access::Role(Role::Viewer) => dashboard::DashboardPage, nav "Dashboard";
-    [hosts] Access::Role(Role::Viewer) => hosts::pages::HostsPage, nav "Hosts";
-    [hosts {id}] Access::Role(Role::Viewer) => hosts::pages::HostPage;
-    [hosts {id} vms {name}] Access::Role(Role::Viewer) => consoles::pages::VmPage;
-    [hosts {id} images] Access::Role(Role::Viewer) => images::pages::ImagesPage;
-    [layouts] Access::Role(Role::Viewer) => layouts::pages::LayoutsPage, nav "Layouts";
-    [layouts {id}] Access::Role(Role::Viewer) => layouts::pages::LayoutPage;
-    [dns] Access::Role(Role::Viewer) => dns::pages::DnsPage, nav "DNS";
-    [dns zone {id}] Access::Role(Role::Viewer) => dns::pages::ZonePage;
-    [dns servers] Access::Role(Role::Viewer) => dns::pages::DnsServersPage;
-    [mail] Access::Role(Role::Viewer) => mail::pages::MailPage, nav "Mail";
-    [mail {domain}] Access::Role(Role::Viewer) => mail::pages::MailDomainPage;
-    [users] Access::Role(Role::Admin) => auth::pages::UsersPage, nav "Users";
-    [audit] Access::Role(Role::Operator) => auth::pages::AuditPage, nav "Audit";
-    [profile] Access::Role(Role::Viewer) => auth::pages::ProfilePage;
-    [login] Access::Public => auth::pages::LoginPage;
-    [setup] Access::Public => auth::pages::SetupPage;
+    [] Access::Role(Role::Viewer) => dashboard::DashboardPage as DashboardRoute, nav "Dashboard";
+    [hosts] Access::Role(Role::Viewer) => hosts::pages::HostsPage as HostsRoute, nav "Hosts";
+    [hosts {id}] Access::Role(Role::Viewer) => hosts::pages::HostPage as HostRoute;
+    [hosts {id} vms {name}] Access::Role(Role::Viewer) => consoles::pages::VmPage as VmRoute;
+    [hosts {id} images] Access::Role(Role::Viewer) => images::pages::ImagesPage as ImagesRoute;
+    [layouts] Access::Role(Role::Viewer) => layouts::pages::LayoutsPage as LayoutsRoute, nav "Layouts";
+    [layouts {id}] Access::Role(Role::Viewer) => layouts::pages::LayoutPage as LayoutRoute;
+    [dns] Access::Role(Role::Viewer) => dns::pages::DnsPage as DnsRoute, nav "DNS";
+    [dns zone {id}] Access::Role(Role::Viewer) => dns::pages::ZonePage as ZoneRoute;
+    [dns servers] Access::Role(Role::Viewer) => dns::pages::DnsServersPage as DnsServersRoute;
+    [mail] Access::Role(Role::Viewer) => mail::pages::MailPage as MailRoute, nav "Mail";
+    [mail {domain}] Access::Role(Role::Viewer) => mail::pages::MailDomainPage as MailDomainRoute;
+    [users] Access::Role(Role::Admin) => auth::pages::UsersPage as UsersRoute, nav "Users";
+    [audit] Access::Role(Role::Operator) => auth::pages::AuditPage as AuditRoute, nav "Audit";
+    [profile] Access::Role(Role::Viewer) => auth::pages::ProfilePage as ProfileRoute;
+    [login] Access::Public => auth::pages::LoginPage as LoginRoute;
+    [setup] Access::Public => auth::pages::SetupPage as SetupRoute;
 }
 
 /// `/` for the root, whose segment list is empty.

@@ -92,6 +92,9 @@ test('upload an installer ISO at phone size: progress to 100 %, its SHA-256, the
   await page.screenshot({ path: 'test-results/images-phone-uploaded.png', fullPage: true });
 
   // The same file with another checksum: refused under its field, nothing kept.
+  // (The library is read again after an upload, and its form starts afresh:
+  // the file is chosen again, as a person would.)
+  await page.getByLabel('File', { exact: true }).setInputFiles(iso);
   await page.getByLabel('Name', { exact: true }).fill('second copy');
   await page.getByLabel('SHA-256 (optional)').fill('0'.repeat(64));
   await page.getByRole('button', { name: 'Upload', exact: true }).click();

@@ -233,3 +233,34 @@ test('layouts: the VM table from the keyboard — Enter adds a row, removing can
   await expect(vmTable(page).getByRole('row', { name: /^demo · 2 VMs · 2512 MiB$/ })).toBeVisible();
   await noSidewaysScroll(page);
 });
+
+test('layouts: a pasted file is read by the server as it is typed, imported, and exported again', async ({ page }) => {
+  const name = `imp-${isPhone(page) ? 'ph' : 'dk'}${Date.now().toString(36).slice(-5)}`;
+  const file = (memory: string) =>
+    `name = "${name}"\n\n[[vm]]\nname = "dns-1"\nvcpus = 1\nmemory_mib = ${memory}\ndisk_gib = 1\nhost = "auto"\n`;
+  await page.goto('/layouts');
+  await hydrated(page);
+  const text = page.getByLabel('Or paste it');
+  await text.fill(file('"lots"'));
+  // The problem, with its line and field, under the text.
+  await expect(page.locator('#import-text-error')).toContainText('line 6');
+  await expect(page.locator('#import-text-error')).toContainText('memory_mib');
+  await expect(page.getByRole('button', { name: 'Import layout' })).toBeDisabled();
+  await text.fill(file('256'));
+  await expect(page.getByRole('status').filter({ hasText: 'Reads well' })).toHaveText(
+    `Reads well: layout ${name} with 1 VMs.`,
+  );
+  await page.getByRole('button', { name: 'Import layout' }).click();
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+  await hydrated(page);
+  await noSidewaysScroll(page);
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export TOML' }).click();
+  const saved = await download;
+  expect(saved.suggestedFilename()).toBe(`${name}.toml`);
+  const { readFile } = await import('node:fs/promises');
+  const body = await readFile((await saved.path())!, 'utf8');
+  expect(body).toContain(`name = "${name}"`);
+  expect(body).toContain('memory_mib = 256');
+});

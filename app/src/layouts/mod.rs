@@ -455,6 +455,45 @@ pub async fn delete_layout(id: i32) -> Result<(), AppError> {
         .await
 }
 
+/// What importing a file would create, read without saving anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportPreview {
+    /// The layout's name.
+    pub name: String,
+    /// How many VMs it has.
+    pub vms: usize,
+}
+
+api::access!(PreviewImport, Access::Role(Role::Operator));
+/// Reads a layout file as [`import_layout`] would, and saves nothing: the
+/// layout's name and VM count, or the problems with their line and field
+/// (under `text`). The import panel asks as the text changes, so the
+/// browser carries no TOML reader of its own.
+#[server(prefix = "/api", endpoint = "layouts/import_preview")]
+pub async fn preview_import(file_name: String, text: String) -> Result<ImportPreview, AppError> {
+    api::call::<PreviewImport>()
+        .run(|_| async move {
+            let spec = service::read_import(&file_name, &text)?;
+            Ok::<_, DomainError>(ImportPreview {
+                vms: spec.vms.len(),
+                name: spec.name,
+            })
+        })
+        .await
+}
+
+api::access!(ExportLayout, Access::Role(Role::Viewer));
+/// `spec` (the editor's layout as evaluated, saved or not) as a layout file
+/// in `format`: the text a download of it holds.
+#[server(prefix = "/api", endpoint = "layouts/export", input = Json)]
+pub async fn export_layout(spec: LayoutSpec, format: file::FileFormat) -> Result<String, AppError> {
+    api::call::<ExportLayout>()
+        .run(|_| async move {
+            file::render_layout(&spec, format).map_err(|e| DomainError::File(e.to_string()))
+        })
+        .await
+}
+
 api::access!(ImportLayout, Access::Role(Role::Operator));
 /// Creates a layout from a TOML or JSON file (format by the file name's
 /// extension, else by the content); returns its id. A file that does not

@@ -24,10 +24,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_location};
 
+/// Whether the router is on its way to another page: set while the next
+/// page's code (its chunk, the first time) and data load.
+#[derive(Clone, Copy)]
+pub struct Routing(pub ReadSignal<bool>);
+
 /// Header, navigation and the content frame around a routed page.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let menu_open = RwSignal::new(false);
+    let routing = use_context::<Routing>().map(|r| r.0);
+    let busy = move || routing.is_some_and(|r| r.get());
     // Set once the wasm bundle has taken over the server-rendered page, so
     // that tests (and curious people) can tell a hydrated page from a dead one.
     let hydrated = RwSignal::new(false);
@@ -37,6 +44,9 @@ pub fn Layout(children: Children) -> impl IntoView {
         <div class="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
             <a class="skip-link" href="#content">"Skip to content"</a>
             <header class="topbar">
+                // The page in front stays until the next one can be drawn;
+                // meanwhile a bar runs along the top edge.
+                <div class="route-progress" role="progressbar" aria-label="Opening the page" hidden=move || !busy()></div>
                 <A href="/" attr:class="brand">
                     <span class="brand-mark" aria-hidden="true"></span>
                     "Stackyard"
@@ -111,6 +121,46 @@ pub fn NotFound() -> impl IntoView {
             <p>"There is no page at " <code>{move || path.get()}</code> "."</p>
             <p><A href="/">"Back to the dashboard"</A></p>
         </section>
+    }
+}
+
+/// A page's code (its chunk) could not be fetched: the connection dropped,
+/// or the server was updated and the old chunk is gone.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkLoadError;
+
+impl From<leptos::wasm_split::SplitLoaderError> for ChunkLoadError {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        ChunkLoadError
+    }
+}
+
+/// Shown in a page's place when its code could not be fetched; reloading
+/// fetches the page (and the current code) again.
+#[component]
+pub fn ChunkFailed() -> impl IntoView {
+    view! {
+        <Title text="Page not loaded"/>
+        <section class="page error-page" aria-labelledby="error-title">
+            <h1 id="error-title">"This page could not be loaded"</h1>
+            <p>
+                "Its code did not arrive: the connection may have dropped, or Stackyard "
+                "was updated since this tab opened. Nothing was changed."
+            </p>
+            <p>
+                <button type="button" class="button primary" on:click=|_| reload()>
+                    "Reload"
+                </button>
+            </p>
+        </section>
+    }
+}
+
+/// Loads the current address again.
+fn reload() {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().reload();
     }
 }
 

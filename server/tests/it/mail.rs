@@ -10,7 +10,7 @@
 use crate::common;
 
 use app::auth::Role;
-use common::TestApp;
+use common::{form, TestApp};
 use http::StatusCode;
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt as _;
@@ -18,25 +18,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const MAILBOX_PASSWORD: &str = "correct horse battery staple";
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let v: String = v
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                        char::from(b).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{k}={v}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 async fn admin(app: &TestApp) -> String {
     app.with_user("root", Role::Admin).await

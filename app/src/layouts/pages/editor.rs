@@ -8,11 +8,11 @@ use super::row::{default_nic, slug, Row};
 use super::table::{focus_later, Column, Item, VmRow};
 use crate::auth::Role;
 use crate::error::AppError;
-use crate::layouts::file::{render_layout, FileFormat};
+use crate::layouts::file::FileFormat;
 use crate::layouts::plan::resolve;
 use crate::layouts::{
-    get_layout, layout_hosts, list_templates, HostChoice, HostsView, LayoutSpec, LayoutVm,
-    SaveLayout, TemplateDto,
+    export_layout, get_layout, layout_hosts, list_templates, HostChoice, HostsView, LayoutSpec,
+    LayoutVm, SaveLayout, TemplateDto,
 };
 use crate::ui::{at_least, FieldError, PageHeader};
 use leptos::prelude::*;
@@ -354,21 +354,7 @@ fn Editor(
             </article>
             }.into_any()}
             {view! {
-            <div class="export-row" role="group" aria-label="Export">
-                <span class="muted">"Export as evaluated:"</span>
-                {[FileFormat::Toml, FileFormat::Json].into_iter().map(|format| {
-                    let ext = format.extension();
-                    let mime = if ext == "json" { "application/json" } else { "application/toml" };
-                    view! {
-                        <a class="button secondary" download=move || format!("{}.{ext}", slug(&name.get()))
-                            href=move || good.with(|spec| render_layout(spec, format)
-                                .map(|t| data_url(mime, &t))
-                                .unwrap_or_default())>
-                            {format!("Export {}", ext.to_uppercase())}
-                        </a>
-                    }
-                }).collect_view()}
-            </div>
+            <ExportRow good=good name=name/>
             }.into_any()}
             {view! {
             <h2 class="section-title">{move || format!("Virtual machines ({})", vm_count())}</h2>
@@ -517,6 +503,62 @@ fn Editor(
 }
 
 /// A `data:` URL holding `text`, for download links.
+/// The layout as evaluated, saved as a TOML or JSON file: the server writes
+/// the text (the browser carries no TOML writer), the browser saves it.
+#[component]
+fn ExportRow(good: Memo<LayoutSpec>, name: RwSignal<String>) -> impl IntoView {
+    let export = Action::new(move |format: &FileFormat| {
+        let (spec, format) = (good.get_untracked(), *format);
+        async move { (format, export_layout(spec, format).await) }
+    });
+    Effect::new(move |_| {
+        if let Some((format, Ok(text))) = export.value().get() {
+            let ext = format.extension();
+            let mime = if ext == "json" {
+                "application/json"
+            } else {
+                "application/toml"
+            };
+            save_as(
+                &format!("{}.{ext}", slug(&name.get_untracked())),
+                &data_url(mime, &text),
+            );
+        }
+    });
+    let failed = move || match export.value().get() {
+        Some((_, Err(e))) => e.for_field("text").unwrap_or_else(|| e.to_string()),
+        _ => String::new(),
+    };
+    view! {
+        <div class="export-row" role="group" aria-label="Export">
+            <span class="muted">"Export as evaluated:"</span>
+            {[FileFormat::Toml, FileFormat::Json].into_iter().map(|format| view! {
+                <button type="button" class="button secondary" disabled=move || export.pending().get()
+                    on:click=move |_| { export.dispatch(format); }>
+                    {format!("Export {}", format.extension().to_uppercase())}
+                </button>
+            }).collect_view()}
+            <span class="field-error" role="alert">{failed}</span>
+        </div>
+    }
+}
+
+/// Saves `href` (a `data:` URL) under `file_name`, as a download link would.
+fn save_as(file_name: &str, href: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Ok(link) = document().create_element("a") {
+            let link: web_sys::HtmlAnchorElement = link.unchecked_into();
+            link.set_href(href);
+            link.set_download(file_name);
+            link.click();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (file_name, href);
+}
+
 pub(super) fn data_url(mime: &str, text: &str) -> String {
     crate::ui::download::data_url_of(mime, text)
 }

@@ -3,8 +3,9 @@
 
 use super::templates::TemplatesPanel;
 use crate::auth::Role;
-use crate::layouts::file::check_file;
-use crate::layouts::{list_layouts, CreateLayout, DeleteLayout, ImportLayout, LayoutSummary};
+use crate::layouts::{
+    list_layouts, preview_import, CreateLayout, DeleteLayout, ImportLayout, LayoutSummary,
+};
 use crate::ui::format::mib;
 use crate::ui::{at_least, field_error, Confirm, FieldError, FormError, PageHeader};
 use leptos::form::ActionForm;
@@ -75,22 +76,33 @@ fn LayoutsContent() -> impl IntoView {
     .into_any()
 }
 
-/// Import a layout from a TOML or JSON file, chosen or pasted. The text is
-/// checked in the browser as it changes (the same reader the server uses),
-/// so problems show, with their line and field, before anything is sent.
+/// Import a layout from a TOML or JSON file, chosen or pasted. The server
+/// reads the text as it changes (the reader the import uses, which stays out
+/// of the browser's code), so problems show, with their line and field,
+/// before anything is saved.
 #[component]
 fn ImportPanel() -> impl IntoView {
     let import = ServerAction::<ImportLayout>::new();
     let text = RwSignal::new(String::new());
     let file_name = RwSignal::new(String::new());
-    let check = Memo::new(move |_| {
-        let t = text.read();
-        if t.trim().is_empty() {
-            None
-        } else {
-            Some(check_file(&file_name.read(), &t).map(|s| (s.name.clone(), s.vms.len())))
+    let preview = LocalResource::new(move || {
+        let (name, t) = (file_name.get(), text.get());
+        async move {
+            if t.trim().is_empty() {
+                None
+            } else {
+                Some(preview_import(name, t).await)
+            }
         }
     });
+    // `None` while there is nothing to read (or the answer is on its way).
+    let check = move || {
+        preview.get().flatten().map(|answer| {
+            answer
+                .map(|p| (p.name, p.vms))
+                .map_err(|e| e.for_field("text").unwrap_or_else(|| e.to_string()))
+        })
+    };
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(id)) = import.value().get() {
@@ -121,17 +133,17 @@ fn ImportPanel() -> impl IntoView {
                     on:input=move |ev| text.set(event_target_value(&ev))
                     aria-describedby="import-text-error"></textarea>
                 <p id="import-text-error" class="field-error import-problems" role="alert" aria-live="polite">
-                    {move || match check.get() {
+                    {move || match check() {
                         Some(Err(m)) => m,
                         _ => import.value().get().and_then(|r| r.err()).and_then(|e| e.for_field("text").or_else(|| e.for_field("name").map(|m| format!("name: {m}")))).unwrap_or_default(),
                     }}
                 </p>
-                {move || check.get().and_then(|c| c.ok()).map(|(name, vms)| view! {
+                {move || check().and_then(|c| c.ok()).map(|(name, vms)| view! {
                     <p class="form-ok" role="status">{format!("Reads well: layout {name} with {vms} VMs.")}</p>
                 })}
                 <FormError value=import.value() fields=&["text", "name"]/>
                 <button type="button" class="button" on:click=on_import
-                    disabled=move || import.pending().get() || !matches!(check.get(), Some(Ok(_)))>"Import layout"</button>
+                    disabled=move || import.pending().get() || !matches!(check(), Some(Ok(_)))>"Import layout"</button>
             </div>
         </article>
     }
