@@ -73,6 +73,9 @@ async fn the_preview_reads_as_the_import_does_and_saves_nothing() {
     let message = message["message"].as_str().unwrap();
     assert!(message.contains("line 15"), "{message}");
     assert!(message.contains("memory_mib"), "{message}");
+    // Reading is not a change: nothing saved, nothing in the audit log.
+    assert_eq!(layouts(&app, &operator).await, before);
+    assert_eq!(app.audit_count().await, 0);
 
     // Like the import, it is an operator's.
     let forbidden = app
@@ -89,7 +92,6 @@ async fn the_preview_reads_as_the_import_does_and_saves_nothing() {
         forbidden.body
     );
     assert_eq!(layouts(&app, &operator).await, before);
-    assert_eq!(app.audit_count().await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
