@@ -115,8 +115,8 @@ impl AppState {
             database: self.database_name().to_owned(),
             schema,
             database_ok,
-            started_at: self.started_at,
-            checked_at: chrono::Utc::now(),
+            started_at: self.started_at.into(),
+            checked_at: crate::ui::Timestamp::now(),
         }
     }
 }

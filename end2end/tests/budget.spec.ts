@@ -13,12 +13,11 @@ const PAGE_BUDGET = 390 * 1024;
 // Pages still over the budget (issue 15 is open for them), held at what they
 // weigh today, so that they can only get lighter until they are under it.
 const STILL_OVER: Record<string, number> = {
-  '/layouts/{id}': 560,
-  '/dns/zone/{id}': 475,
-  '/mail/{domain}': 450,
+  '/layouts/{id}': 540,
+  '/mail/{domain}': 425,
 };
-// The small shared chunks are merged (scripts/cargo-leptos): 2 to 19 chunks a
-// page, with the main module, its glue, the loader and the stylesheet.
+// The small shared chunks are merged (scripts/cargo-leptos): up to 24 chunks
+// a page, with the main module, its glue, the loader and the stylesheet.
 const MAX_FILES = 30;
 const budgetOf = (path: string) => (path === '/login' ? LOGIN_BUDGET : (STILL_OVER[path] ?? PAGE_BUDGET / 1024) * 1024);
 

@@ -29,6 +29,8 @@ test('dns: an A record with its PTR through the form; a bad IPv4 address is refu
   );
   await expect(form.getByLabel('Address')).toHaveAttribute('aria-invalid', 'true');
   await expect(page.getByText('No records yet.')).toBeVisible();
+  // The history is opened on demand (its code is fetched then).
+  await page.getByRole('button', { name: 'Show the history…' }).click();
   await expect(page.getByRole('list', { name: 'History' }).getByRole('listitem')).toHaveCount(1);
   await noSidewaysScroll(page);
 
@@ -51,5 +53,63 @@ test('dns: an A record with its PTR through the form; a bad IPv4 address is refu
   await page.getByRole('link', { name: net.reverse, exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: net.reverse })).toBeVisible();
   await expect(page.getByRole('row', { name: `10 PTR www.${domain}.` })).toBeVisible();
+  await noSidewaysScroll(page);
+});
+
+test('dns: import and history are opened on demand; an internationalised owner is imported as punycode', async ({
+  page,
+}) => {
+  const domain = `${isPhone(page) ? 'phone' : 'desk'}-${Date.now().toString(36)}.import.test`;
+  await page.goto('/dns');
+  await hydrated(page);
+  await page.getByLabel('Domain').fill(domain);
+  await page.getByRole('button', { name: 'Create zone', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Created' })).toHaveText(`Created the zone ${domain}.`);
+  // Cold, by its address, as a person coming back to it would.
+  const link = page.getByRole('link', { name: `${domain}.`, exact: true });
+  await page.goto((await link.getAttribute('href'))!);
+  await hydrated(page);
+
+  // Neither panel's code is part of the page: each is fetched on its first click.
+  const chunks: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/pkg/')) chunks.push(r.url());
+  });
+  await expect(page.getByRole('textbox', { name: 'Zone file' })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Import a zone file…' }).click();
+  const text = page.getByRole('textbox', { name: 'Zone file' });
+  await expect(text).toBeVisible();
+  expect(chunks.some((u) => u.includes('split_ZoneRoute__Import'))).toBe(true);
+
+  // A broken line is reported with its number; nothing can be imported.
+  await text.fill('www 300 IN A 192.0.2.10\nmail 300 IN A 192.0.2.300\n');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'nothing can be imported' })).toContainText('line 2');
+  await expect(page.getByRole('button', { name: 'Import', exact: true })).toBeDisabled();
+  // An internationalised owner is stored as its punycode (UTS #46).
+  const soa = `@ 3600 IN SOA ns1.${domain}. hostmaster.${domain}. ( 1 7200 3600 1209600 300 )`;
+  await text.fill(`${soa}\nwww 300 IN A 192.0.2.10\nbücher 300 IN A 192.0.2.11\n`);
+  await page.getByRole('button', { name: 'Preview' }).click();
+  const preview = page.getByLabel('Import preview');
+  await expect(preview).toContainText('Added (2)');
+  await expect(preview).toContainText(`xn--bcher-kva.${domain}.`);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Imported' })).toContainText('Imported; serial');
+  await expect(page.getByRole('table', { name: 'Records' })).toContainText('xn--bcher-kva');
+
+  // The history: the import is the newest version; the one before can be restored.
+  await page.getByRole('button', { name: 'Show the history…' }).click();
+  const history = page.getByRole('list', { name: 'History' });
+  await expect(history.getByRole('listitem')).toHaveCount(2);
+  expect(chunks.some((u) => u.includes('split_ZoneRoute__History'))).toBe(true);
+  await history.getByRole('listitem').first().getByRole('button', { name: 'Show diff' }).click();
+  await expect(page.locator('.dns-diff')).toContainText('xn--bcher-kva');
+
+  // The export, also on demand: the file as NSD serves it.
+  await page.getByRole('button', { name: 'Export the zone…' }).click();
+  await page.getByRole('button', { name: 'Show the file' }).click();
+  await expect(page.locator('pre.dns-file:not(.dns-diff)')).toContainText('xn--bcher-kva');
+  await expect(page.getByRole('link', { name: /^Download / })).toBeVisible();
+  expect(chunks.some((u) => u.includes('split_ZoneRoute__Export'))).toBe(true);
   await noSidewaysScroll(page);
 });

@@ -27,7 +27,9 @@ test('mail: add a domain and its zone, build and publish SPF from choices, gener
   await page.getByRole('button', { name: `Create the zone ${domain}` }).click();
   await expect(page.getByText(`Records live in the zone ${domain}.`)).toBeVisible();
 
-  // SPF from choices; a bad address is answered next to its field.
+  // SPF from choices; a bad address is answered next to its field. The
+  // builder is opened first (its code is fetched then).
+  await page.getByRole('button', { name: 'Build an SPF record…' }).click();
   const spf = page.getByRole('form', { name: 'Build an SPF record' });
   await spf.getByLabel(/mx: the domain's mail servers/).check();
   await spf.getByLabel('ip4 addresses or networks').fill('192.0.2.300');
@@ -42,6 +44,21 @@ test('mail: add a domain and its zone, build and publish SPF from choices, gener
   await page.getByRole('button', { name: 'Publish this SPF record' }).click();
   await expect(page.getByText(/Published in .* \(serial \d+\)\./)).toBeVisible();
   await expect(page.locator('#spf-title ~ .mail-current')).toContainText('v=spf1 ip4:192.0.2.25 mx ~all');
+  await noSidewaysScroll(page);
+
+  // DMARC, built the same way; a percentage over 100 is refused by its field.
+  await page.getByRole('button', { name: 'Build a DMARC record…' }).click();
+  const dmarc = page.getByRole('form', { name: 'Build a DMARC record' });
+  await dmarc.getByLabel('Policy (p)').selectOption('quarantine');
+  await dmarc.getByLabel('Percentage (pct)').fill('150');
+  await dmarc.getByRole('button', { name: 'Build DMARC record' }).click();
+  await expect(page.locator('#dmarc-pct-error')).not.toBeEmpty();
+  await dmarc.getByLabel('Percentage (pct)').fill('');
+  await dmarc.getByLabel('Aggregate reports to (rua)').fill(`dmarc@${domain}`);
+  await dmarc.getByRole('button', { name: 'Build DMARC record' }).click();
+  await expect(page.locator('#dmarc-pct-error')).toBeEmpty();
+  await page.getByRole('button', { name: 'Publish this DMARC record' }).click();
+  await expect(page.locator('#dmarc-title ~ .mail-current')).toContainText(`v=DMARC1; p=quarantine; rua=mailto:dmarc@${domain}`);
   await noSidewaysScroll(page);
 
   // DKIM: RSA 2048 under a selector, published as TXT strings; the private
@@ -118,5 +135,27 @@ test('mail: add a domain and its zone, build and publish SPF from choices, gener
   await tokens.getByRole('button', { name: `Remove token ${token}…` }).click();
   await tokens.getByRole('button', { name: 'Remove', exact: true }).click();
   await expect(page.getByRole('list', { name: 'Verification tokens' })).toHaveCount(0);
+  await noSidewaysScroll(page);
+});
+
+test('mail: the Postfix and Dovecot configuration is made on the mail page, for every domain at once', async ({
+  page,
+}) => {
+  await page.goto('/mail');
+  await hydrated(page);
+  const form = page.getByRole('form', { name: 'Mail server configuration' });
+  await expect(form.getByLabel('Database', { exact: true })).toHaveValue('sqlite');
+  // A relative path is refused next to its field; nothing is made.
+  await form.getByLabel(/Mail database file/).fill('mail.db');
+  await form.getByRole('button', { name: 'Make configuration files' }).click();
+  await expect(page.locator('#cfg-sqlite-error')).toContainText('absolute path');
+  await expect(page.getByRole('list', { name: 'Configuration files' })).toHaveCount(0);
+  await form.getByLabel(/Mail database file/).fill('/var/lib/stackyard/mail.db');
+  await form.getByRole('button', { name: 'Make configuration files' }).click();
+  await expect(page.locator('#cfg-sqlite-error')).toBeEmpty();
+  const files = page.getByRole('list', { name: 'Configuration files' });
+  await expect(files.getByRole('link', { name: 'Download main.cf.snippet' })).toBeVisible();
+  await expect(files.getByRole('link', { name: 'Download dovecot-sql.conf.ext' })).toBeVisible();
+  await expect(files).toContainText('/var/lib/stackyard/mail.db');
   await noSidewaysScroll(page);
 });

@@ -24,7 +24,9 @@ test('hydration makes the page interactive', async ({ page }) => {
     page.getByRole('button', { name: 'Refresh' }).click(),
   ]);
   const body = await reply.json();
-  await expect(checked).toHaveAttribute('datetime', body.checked_at.replace(/Z$/, '+00:00'));
+  // Whole seconds since the epoch on the wire; ISO 8601 in the attribute.
+  const iso = new Date(body.checked_at * 1000).toISOString().replace(/\.000Z$/, 'Z');
+  await expect(checked).toHaveAttribute('datetime', iso);
 });
 
 test('navigation: every area is reachable and nothing scrolls sideways', async ({ page }) => {

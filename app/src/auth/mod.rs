@@ -39,14 +39,14 @@ pub struct AccountRow {
     pub username: String,
     pub role: Role,
     pub enabled: bool,
-    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub created_at: crate::ui::Timestamp,
 }
 
 /// One audit log line, as the audit page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
     pub id: i64,
-    pub at: chrono::DateTime<chrono::Utc>,
+    pub at: crate::ui::Timestamp,
     pub username: String,
     pub client_addr: String,
     pub action: String,

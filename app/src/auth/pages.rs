@@ -11,10 +11,10 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 /// The caller, loaded once per page load and shared by every component.
 #[derive(Clone, Copy)]
-pub struct SessionResource(pub Resource<Result<Option<CurrentUser>, AppError>>);
+pub struct SessionResource(pub crate::ui::JsonResource<Result<Option<CurrentUser>, AppError>>);
 
 pub fn provide_session() -> SessionResource {
-    let resource = SessionResource(Resource::new_blocking(|| (), |_| me()));
+    let resource = SessionResource(crate::ui::blocking_resource(|| (), |_| me()));
     provide_context(resource);
     resource
 }
@@ -204,7 +204,7 @@ pub fn UsersPage() -> impl IntoView {
     let role = ServerAction::<UpdateRole>::new();
     let enabled = ServerAction::<UpdateEnabled>::new();
     let reset = ServerAction::<ResetPassword>::new();
-    let users = Resource::new(
+    let users = crate::ui::resource(
         move || {
             (
                 create.version().get(),
@@ -360,7 +360,7 @@ pub fn AuditPage() -> impl IntoView {
             until: q.get("until").unwrap_or_default(),
         })
     };
-    let rows = Resource::new(filter, list_audit);
+    let rows = crate::ui::resource(filter, list_audit);
     let value = move |key: &'static str| move || query.with(|q| q.get(key).unwrap_or_default());
     // The same check the server makes, run on the query itself: the message
     // is in the server-rendered page and does not wait for the list.
@@ -434,7 +434,7 @@ pub fn AuditPage() -> impl IntoView {
                                                 .into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ");
                                             view! {
                                                 <tr>
-                                                    <td data-label="When">{r.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                                    <td data-label="When">{r.at.plain()}</td>
                                                     <td data-label="Who">{r.username}</td>
                                                     <td data-label="From">{r.client_addr}</td>
                                                     <td data-label="Action"><code>{r.action}</code></td>

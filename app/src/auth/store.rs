@@ -374,7 +374,7 @@ async fn newest<C: ConnectionTrait>(
 pub fn audit_row(r: audit_log::Model) -> AuditRow {
     AuditRow {
         id: r.id,
-        at: r.at,
+        at: r.at.into(),
         username: r.username,
         client_addr: r.client_addr,
         action: r.action,

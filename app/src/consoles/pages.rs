@@ -25,7 +25,7 @@ pub fn VmPage() -> impl IntoView {
         params.with_untracked(|p| p.get("id").and_then(|s| s.parse::<i32>().ok()).unwrap_or(0));
     let name = params.with_untracked(|p| p.get("name").unwrap_or_default());
     let tick = use_host_changes(Some(host));
-    let detail = Resource::new(move || tick.get(), move |_| get_host(host));
+    let detail = crate::ui::resource(move || tick.get(), move |_| get_host(host));
     // What the consoles need of the host's answer, copied out by an effect:
     // effects run after hydration, so the server's page and the browser's
     // first render agree (the resource, read outside its Transition, would

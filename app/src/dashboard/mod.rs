@@ -40,13 +40,13 @@ pub struct InstanceStatus {
     /// The newest schema migration applied.
     pub schema: Option<String>,
     pub database_ok: bool,
-    pub started_at: chrono::DateTime<chrono::Utc>,
-    pub checked_at: chrono::DateTime<chrono::Utc>,
+    pub started_at: crate::ui::Timestamp,
+    pub checked_at: crate::ui::Timestamp,
 }
 
 impl InstanceStatus {
     pub fn uptime(&self) -> String {
-        let secs = (self.checked_at - self.started_at).num_seconds().max(0);
+        let secs = (self.checked_at.0 - self.started_at.0).max(0);
         let (d, h, m, s) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60, secs % 60);
         match (d, h, m) {
             (0, 0, 0) => format!("{s} s"),
@@ -348,7 +348,7 @@ mod tests {
 
     #[test]
     fn a_check_run_counts_what_passed_failed_and_warned_but_not_what_was_skipped() {
-        let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        let at = crate::ui::Timestamp::EPOCH;
         let run = LastCheck::of_statuses(
             at,
             ["pass", "fail", "warn", "skipped", "pass", "warn", "pass"],

@@ -17,11 +17,11 @@ use leptos_router::components::A;
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
-    let status = Resource::new(move || refresh.get(), |_| system_status());
+    let status = crate::ui::resource(move || refresh.get(), |_| system_status());
     // Zero on the server and when the page hydrates; it moves only with
     // events the browser receives afterwards.
     let changes = use_host_changes(None);
-    let overview = Resource::new(move || changes.get(), |_| dashboard_overview());
+    let overview = crate::ui::resource(move || changes.get(), |_| dashboard_overview());
 
     view! {
         <section class="page dashboard">
@@ -200,8 +200,8 @@ fn MailItem(row: MailRow) -> impl IntoView {
                     {count(c.passed, "passed", "ok")} " · "
                     {count(c.failed, "failed", "bad")} " · "
                     {count(c.warned, "warned", "dash-warn")} " · "
-                    <time datetime=c.ran_at.to_rfc3339()>
-                        {c.ran_at.format("%Y-%m-%d %H:%M UTC").to_string()}
+                    <time datetime=c.ran_at.iso()>
+                        {c.ran_at.minutes()}
                     </time>
                 </p>
             }
@@ -247,8 +247,8 @@ fn RecentChanges(rows: Vec<AuditRow>) -> impl IntoView {
                                         view! {
                                             <tr>
                                                 <td data-label="When">
-                                                    <time datetime=r.at.to_rfc3339()>
-                                                        {r.at.format("%Y-%m-%d %H:%M:%S").to_string()}
+                                                    <time datetime=r.at.iso()>
+                                                        {r.at.plain()}
                                                     </time>
                                                 </td>
                                                 <td data-label="Who">{r.username}</td>
@@ -304,8 +304,8 @@ fn StatusList(status: InstanceStatus) -> impl IntoView {
             <dd>{uptime}</dd>
             <dt>"Checked"</dt>
             <dd>
-                <time datetime=status.checked_at.to_rfc3339() data-testid="checked-at">
-                    {status.checked_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}
+                <time datetime=status.checked_at.iso() data-testid="checked-at">
+                    {status.checked_at.seconds()}
                 </time>
             </dd>
         </dl>

@@ -57,7 +57,7 @@ pub struct VersionSummary {
     pub serial: u32,
     /// Who made the change.
     pub actor: String,
-    pub at: chrono::DateTime<chrono::Utc>,
+    pub at: crate::ui::Timestamp,
     /// What changed, in a few words.
     pub summary: String,
 }
@@ -255,7 +255,7 @@ impl ServerForm {
 pub struct KeyInfo {
     pub name: String,
     pub algorithm: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub created_at: crate::ui::Timestamp,
 }
 
 /// The DNS servers page.

@@ -563,7 +563,7 @@ pub async fn history<C: ConnectionTrait>(
                 id: v.id,
                 serial: as_u32(v.serial, "serial")?,
                 actor: v.actor.clone(),
-                at: v.at,
+                at: v.at.into(),
                 summary: v.summary.clone(),
             })
         })
@@ -594,7 +594,7 @@ pub async fn version_detail<C: ConnectionTrait>(
             id: v.id,
             serial: as_u32(v.serial, "serial")?,
             actor: v.actor.clone(),
-            at: v.at,
+            at: v.at.into(),
             summary: v.summary.clone(),
         },
         diff: v.diff,

@@ -87,7 +87,7 @@ fn HostsContent() -> impl IntoView {
             _ => tick.get(),
         },
     );
-    let hosts = Resource::new(
+    let hosts = crate::ui::resource(
         move || {
             (
                 changes.get(),
@@ -218,7 +218,7 @@ fn HostCard(
 
 #[component]
 fn AddHostForm(add: ServerAction<AddHost>) -> impl IntoView {
-    let local = Resource::new(|| (), |_| local_hypervisor());
+    let local = crate::ui::resource(|| (), |_| local_hypervisor());
     view! {
         <article class="panel add-host">
             <h2>"Add a host"</h2>
@@ -295,7 +295,7 @@ fn HostContent() -> impl IntoView {
         delete.version().track();
         asking.delete.set(None);
     });
-    let detail = Resource::new(
+    let detail = crate::ui::resource(
         move || {
             (
                 id(),

@@ -54,7 +54,7 @@ pub fn ImagesPage() -> impl IntoView {
         busy: RwSignal::new(false),
     };
     let uploaded = RwSignal::new(0u32);
-    let library = Resource::new(
+    let library = crate::ui::resource(
         move || {
             (
                 id(),

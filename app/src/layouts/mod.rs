@@ -224,7 +224,7 @@ pub struct ApplyStep {
     /// Order within the run, from 1.
     pub seq: i32,
     /// When.
-    pub at: chrono::DateTime<chrono::Utc>,
+    pub at: crate::ui::Timestamp,
     /// Host name (empty for the run as a whole).
     pub host: String,
     /// VM name (empty for the run as a whole).
@@ -293,9 +293,9 @@ pub struct ApplyRun {
     /// Who applied it.
     pub username: String,
     /// When it started.
-    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub started_at: crate::ui::Timestamp,
     /// When it ended (`None` while running).
-    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub finished_at: Option<crate::ui::Timestamp>,
     /// Where it stands.
     pub outcome: RunOutcome,
     /// The summary, or libvirt's message when it failed.

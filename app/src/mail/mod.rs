@@ -119,7 +119,7 @@ pub struct DkimKeyInfo {
     pub public_record: String,
     /// The record as published: strings of at most 255 octets.
     pub txt_strings: Vec<String>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub created_at: crate::ui::Timestamp,
 }
 
 /// Everything a mail domain's page shows.
@@ -187,7 +187,7 @@ pub struct CheckResult {
 /// (each run is stored; the dashboard shows the newest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastCheck {
-    pub ran_at: chrono::DateTime<chrono::Utc>,
+    pub ran_at: crate::ui::Timestamp,
     pub passed: u32,
     pub failed: u32,
     pub warned: u32,
@@ -196,7 +196,7 @@ pub struct LastCheck {
 impl LastCheck {
     /// Tallies a checklist's items by status; skipped items are not counted.
     pub fn of_statuses<'a>(
-        ran_at: chrono::DateTime<chrono::Utc>,
+        ran_at: crate::ui::Timestamp,
         statuses: impl IntoIterator<Item = &'a str>,
     ) -> Self {
         let mut run = Self {

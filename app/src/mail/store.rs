@@ -426,7 +426,7 @@ fn dkim_info(k: &mail_dkim_key::Model) -> DkimKeyInfo {
         owner: format!("{}._domainkey.{}", k.selector, k.domain),
         txt_strings: crate::mail::records::split_txt(&k.public_record),
         public_record: k.public_record.clone(),
-        created_at: k.created_at,
+        created_at: k.created_at.into(),
     }
 }
 
@@ -561,7 +561,7 @@ pub async fn record_check_run(
     let count = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
     mail_check_run::ActiveModel {
         domain: Set(domain.to_owned()),
-        ran_at: Set(run.ran_at),
+        ran_at: Set(run.ran_at.to_chrono()),
         passed: Set(count(run.passed)),
         failed: Set(count(run.failed)),
         warned: Set(count(run.warned)),
@@ -591,7 +591,7 @@ pub async fn last_checks<C: ConnectionTrait>(
         .into_iter()
         .map(|r| {
             let run = LastCheck {
-                ran_at: r.ran_at,
+                ran_at: r.ran_at.into(),
                 passed: count(r.passed),
                 failed: count(r.failed),
                 warned: count(r.warned),

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 /// the same.
 #[component]
 pub fn Loaded<T, V, F>(
-    resource: Resource<Result<T, AppError>>,
+    resource: crate::ui::JsonResource<Result<T, AppError>>,
     /// The error panel's title (`Could not load the zones`).
     #[prop(into)]
     title: String,

@@ -8,16 +8,22 @@ pub mod form;
 pub mod format;
 pub mod loaded;
 pub mod memory_bar;
+pub mod on_demand;
+pub mod resource;
 pub mod session;
 pub mod table;
+pub mod time;
 
 pub use confirm::Confirm;
 pub use download::{data_url, DownloadLink};
 pub use form::{field_error, ConfirmPassword, Field, FieldError, FormError};
 pub use loaded::{Empty, Loaded};
 pub use memory_bar::{MemoryBar, MemoryUse};
+pub use on_demand::{OnDemand, Opener};
+pub use resource::{blocking_resource, resource, JsonResource};
 pub use session::{at_least, role};
 pub use table::{Column, DataTable};
+pub use time::Timestamp;
 
 use crate::auth::pages::{use_session, AccountMenu};
 use leptos::prelude::*;

@@ -261,7 +261,7 @@ fn to_row(a: account::Model) -> super::AccountRow {
         role: Role::parse(&a.role).unwrap_or(Role::Viewer),
         username: a.username,
         enabled: a.enabled,
-        created_at: a.created_at,
+        created_at: a.created_at.into(),
     }
 }
 

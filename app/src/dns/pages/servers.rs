@@ -37,7 +37,7 @@ pub(super) fn ServersContent() -> impl IntoView {
     // The admin's password, typed once for the secret buttons (the key's
     // and each server's nsd.conf).
     let password = RwSignal::new(String::new());
-    let view_data = Resource::new(
+    let view_data = crate::ui::resource(
         move || {
             (
                 add.version().get(),
@@ -187,7 +187,7 @@ fn KeyPanel(
             <h2>"TSIG key"</h2>
             {match key {
                 Some(k) => view! {
-                    <p>{format!("{} ({}), created {}", k.name, k.algorithm, k.created_at.format("%Y-%m-%d %H:%M UTC"))}</p>
+                    <p>{format!("{} ({}), created {}", k.name, k.algorithm, k.created_at.minutes())}</p>
                     <Show when=is_admin>
                         <div class="form">{secret_password}</div>
                         <div class="record-actions">

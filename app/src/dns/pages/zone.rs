@@ -34,7 +34,7 @@ const RECORD_FIELDS: [&str; 14] = [
 ];
 
 /// Everything on a zone's page shares these actions, so any change
-/// refreshes the records, the history and the export.
+/// refreshes the records (and the history and export, when open).
 #[derive(Clone, Copy)]
 pub(super) struct ZoneActions {
     pub(super) save: ServerAction<SaveRecord>,
@@ -79,9 +79,7 @@ pub(super) fn ZoneContent() -> impl IntoView {
     // inside a resolved suspense renders differently on the server and in
     // the browser, and the page dies while hydrating (a cold load panicked
     // in tachys' hydration before this).
-    let detail = Resource::new(move || (id(), changes.get()), |(id, _)| get_zone(id));
-    let export = Resource::new(move || (id(), changes.get()), |(id, _)| export_zone(id));
-    let history = Resource::new(move || (id(), changes.get()), |(id, _)| zone_history(id));
+    let detail = crate::ui::resource(move || (id(), changes.get()), |(id, _)| get_zone(id));
     // The record being edited (None: the form adds a new one).
     let editing = RwSignal::new(None::<RecordRow>);
     Effect::new(move |_| {
@@ -93,7 +91,7 @@ pub(super) fn ZoneContent() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <ZoneView detail=d actions=actions editing=editing export=export history=history/> }.into_any(),
+                    Ok(d) => view! { <ZoneView detail=d actions=actions editing=editing changes=changes/> }.into_any(),
                     Err(e) => view! {
                         <section class="page">
                             <PageHeader title="Zone"/>
@@ -112,8 +110,7 @@ fn ZoneView(
     detail: ZoneDetail,
     actions: ZoneActions,
     editing: RwSignal<Option<RecordRow>>,
-    export: Resource<Result<ZoneExport, AppError>>,
-    history: Resource<Result<Vec<VersionSummary>, AppError>>,
+    changes: RwSignal<u32>,
 ) -> impl IntoView {
     let zone_id = detail.zone.id;
     let origin = detail.zone.origin.to_string();
@@ -163,8 +160,8 @@ fn ZoneView(
                 <ApplyPanel apply=actions.apply zone_id=Some(zone_id)/>
                 <ImportPanel zone_id=zone_id actions=actions/>
             </Show>
-            <ExportPanel export=export/>
-            <HistoryPanel zone_id=zone_id actions=actions history=history/>
+            <ExportPanel zone_id=zone_id changes=changes/>
+            <HistoryPanel zone_id=zone_id actions=actions changes=changes/>
             <Show when=is_admin>
                 <DeleteZonePanel zone_id=zone_id origin=origin.clone()/>
             </Show>

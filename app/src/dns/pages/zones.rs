@@ -12,7 +12,7 @@ use leptos_router::components::A;
 pub(super) fn ZonesContent() -> impl IntoView {
     let create = ServerAction::<CreateZone>::new();
     let apply = ServerAction::<ApplyZones>::new();
-    let zones = Resource::new(
+    let zones = crate::ui::resource(
         move || (create.version().get(), apply.version().get()),
         |_| crate::dns::list_zones(),
     );

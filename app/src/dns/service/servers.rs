@@ -142,7 +142,7 @@ pub async fn servers(db: &DatabaseConnection) -> Result<ServersView, DomainError
     let key = tsig_key::Entity::find().one(db).await?.map(|k| KeyInfo {
         name: k.name.clone(),
         algorithm: k.algorithm.clone(),
-        created_at: k.created_at,
+        created_at: k.created_at.into(),
     });
     Ok(ServersView {
         servers: rows.iter().map(info_of).collect(),
@@ -354,7 +354,7 @@ async fn store_new_key<C: ConnectionTrait>(
     Ok(KeyInfo {
         name: row.name,
         algorithm: row.algorithm,
-        created_at: row.created_at,
+        created_at: row.created_at.into(),
     })
 }
 

@@ -578,7 +578,7 @@ fn finish_label(labels: &mut Vec<Vec<u8>>, label: Vec<u8>, idna: bool) -> Result
     }
     let text = String::from_utf8(label)
         .map_err(|e| NameError::Idna(String::from_utf8_lossy(e.as_bytes()).into_owned()))?;
-    let ascii = idna::domain_to_ascii(&text).map_err(|_| NameError::Idna(text.clone()))?;
+    let ascii = domain_to_ascii(&text).ok_or_else(|| NameError::Idna(text.clone()))?;
     // UTS #46 maps ideographic full stops (U+3002 …) to '.', so one typed
     // label may become several.
     for part in ascii.split('.') {
@@ -588,6 +588,32 @@ fn finish_label(labels: &mut Vec<Vec<u8>>, label: Vec<u8>, idna: bool) -> Result
         labels.push(part.as_bytes().to_vec());
     }
     Ok(())
+}
+
+/// UTS #46 processing of one typed label (which may become several), as the
+/// URL standard does it for a host: lowercase, mapped, punycode.
+#[cfg(not(target_arch = "wasm32"))]
+fn domain_to_ascii(text: &str) -> Option<String> {
+    idna::domain_to_ascii(text).ok()
+}
+
+/// In the browser: its URL parser applies the same processing as
+/// `idna::domain_to_ascii` (both are the URL standard's "domain to ASCII"),
+/// so the wasm carries no mapping tables. The label is put before a last
+/// label `x` so that an all-digit result is never read as an IPv4 address,
+/// and the characters a host may not hold (which would end the host early)
+/// are refused first, as `idna` refuses them.
+#[cfg(target_arch = "wasm32")]
+fn domain_to_ascii(text: &str) -> Option<String> {
+    const FORBIDDEN: &str = " #/:<>?@[\\]^|%";
+    if text
+        .chars()
+        .any(|c| c.is_ascii_control() || FORBIDDEN.contains(c))
+    {
+        return None;
+    }
+    let url = web_sys::Url::new(&format!("http://{text}.x/")).ok()?;
+    url.hostname().strip_suffix(".x").map(str::to_owned)
 }
 
 /// Parses the owner field of a record form.

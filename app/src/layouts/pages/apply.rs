@@ -47,7 +47,7 @@ fn poll(layout_id: i32, run: RwSignal<Option<ApplyRun>>, finished: RwSignal<u32>
 #[component]
 pub fn ApplyPanel(layout_id: i32) -> impl IntoView {
     let finished = RwSignal::new(0u32);
-    let plan = Resource::new(move || finished.get(), move |_| plan_layout(layout_id));
+    let plan = crate::ui::resource(move || finished.get(), move |_| plan_layout(layout_id));
     let run = RwSignal::new(None::<ApplyRun>);
     let ticks = RwSignal::new(BTreeSet::<String>::new());
     let start = Action::new(move |remove: &Vec<String>| {
@@ -55,7 +55,7 @@ pub fn ApplyPanel(layout_id: i32) -> impl IntoView {
         async move { apply_layout(layout_id, remove).await }
     });
     // The latest run when the panel opens (an apply may be going on).
-    let first = Resource::new(|| (), move |_| apply_status(layout_id));
+    let first = crate::ui::resource(|| (), move |_| apply_status(layout_id));
     Effect::new(move |_| {
         if let Some(Ok(latest)) = first.get() {
             let running = latest
@@ -288,7 +288,7 @@ fn RunView(run: ApplyRun) -> impl IntoView {
     let outcome = run.outcome;
     view! {
         <div class="apply-run" aria-label="Apply progress">
-            <h3>{format!("Apply by {} at {}", run.username, run.started_at.format("%Y-%m-%d %H:%M:%S UTC"))}</h3>
+            <h3>{format!("Apply by {} at {}", run.username, run.started_at.seconds())}</h3>
             <ol class="apply-steps" aria-live="polite">
                 {run.steps.iter().map(|s| view! {
                     <li class=format!("apply-step step-{}", s.status.as_str())>

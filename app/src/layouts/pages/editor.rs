@@ -30,7 +30,7 @@ pub fn LayoutPage() -> impl IntoView {
 fn LayoutContent() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i32>().ok()).unwrap_or(0));
-    let data = Resource::new(id, |id| async move {
+    let data = crate::ui::resource(id, |id| async move {
         let spec = get_layout(id).await?;
         let hosts = layout_hosts().await?;
         let templates = list_templates().await?;

@@ -23,7 +23,7 @@ pub fn LayoutsPage() -> impl IntoView {
 fn LayoutsContent() -> impl IntoView {
     let create = ServerAction::<CreateLayout>::new();
     let delete = ServerAction::<DeleteLayout>::new();
-    let layouts = Resource::new(
+    let layouts = crate::ui::resource(
         move || (create.version().get(), delete.version().get()),
         |_| list_layouts(),
     );

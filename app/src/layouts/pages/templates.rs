@@ -15,7 +15,7 @@ pub(super) fn TemplatesPanel() -> impl IntoView {
     let add = ServerAction::<SaveTemplate>::new();
     let remove = ServerAction::<DeleteTemplate>::new();
     let changed = RwSignal::new(0u32);
-    let templates = Resource::new(
+    let templates = crate::ui::resource(
         move || (add.version().get(), remove.version().get(), changed.get()),
         |_| list_templates(),
     );
@@ -50,7 +50,7 @@ pub(super) fn TemplatesPanel() -> impl IntoView {
 #[component]
 fn ThinFill() -> impl IntoView {
     let set = ServerAction::<SetThinFill>::new();
-    let policy = Resource::new(move || set.version().get(), |_| layout_hosts());
+    let policy = crate::ui::resource(move || set.version().get(), |_| layout_hosts());
     let is_admin = move || at_least(Role::Admin);
     view! {
         <Transition fallback=|| ()>

@@ -373,7 +373,7 @@ async fn load_run(db: &DatabaseConnection, r: run::Model) -> Result<ApplyRun, Do
         .into_iter()
         .map(|e| ApplyStep {
             seq: e.seq,
-            at: e.at,
+            at: e.at.into(),
             host: e.host,
             vm: e.vm,
             step: e.step,
@@ -385,8 +385,8 @@ async fn load_run(db: &DatabaseConnection, r: run::Model) -> Result<ApplyRun, Do
         id: r.id,
         layout_id: r.layout_id,
         username: r.username,
-        started_at: r.started_at,
-        finished_at: r.finished_at,
+        started_at: r.started_at.into(),
+        finished_at: r.finished_at.map(Into::into),
         outcome: RunOutcome::parse(&r.outcome),
         message: r.message,
         steps,

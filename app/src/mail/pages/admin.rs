@@ -1,11 +1,14 @@
-//! What only admins see: the Postfix and Dovecot configuration files and
-//! removing the mail domain.
+//! What only admins see: the Postfix and Dovecot configuration files (on
+//! the mail page: one server serves every domain) and removing a mail
+//! domain (on its page).
 
 use super::*;
 use crate::ui::data_url;
 
 #[component]
-pub(super) fn ConfigPanel(defaults: Resource<Option<ConfigDefaults>>) -> impl IntoView {
+pub(super) fn ConfigPanel(
+    defaults: crate::ui::JsonResource<Option<ConfigDefaults>>,
+) -> impl IntoView {
     let make = ServerAction::<MailServerConfig>::new();
     view! {
         <article class="panel" aria-labelledby="config-title">

@@ -38,7 +38,21 @@ pub fn MailPage() -> impl IntoView {
 #[component]
 fn MailContent() -> impl IntoView {
     let add = ServerAction::<AddMailDomain>::new();
-    let domains = Resource::new(move || add.version().get(), |_| list_mail_domains());
+    let domains = crate::ui::resource(move || add.version().get(), |_| list_mail_domains());
+    // Made here, not in the admin's panel drawn once the domains have arrived: a
+    // resource first created inside a resolved suspense hydrates
+    // differently from the server's render (a cold load of this page
+    // panicked in tachys' hydration). Only an admin asks for it.
+    let config_defaults = crate::ui::resource(
+        move || at_least(Role::Admin),
+        |admin| async move {
+            if admin {
+                mail_config_defaults().await.ok()
+            } else {
+                None
+            }
+        },
+    );
     view! {
         <section class="page">
             <PageHeader title="Mail" summary="Mail domains: their records in DNS, the readiness check, mailboxes and aliases for Postfix and Dovecot."/>
@@ -85,6 +99,11 @@ fn MailContent() -> impl IntoView {
                         <button type="submit" class="button">"Add domain"</button>
                     </ActionForm>
                 </article>
+            </Show>
+            // One mail server serves every domain: its configuration is made
+            // here, not on each domain's page.
+            <Show when=move || at_least(Role::Admin)>
+                <ConfigPanel defaults=config_defaults/>
             </Show>
         </section>
     }
@@ -183,29 +202,15 @@ fn DomainContent() -> impl IntoView {
     let domain = move || params.with(|p| p.get("domain").unwrap_or_default());
     let actions = Actions::new();
     let changes = actions.changes();
-    let detail = Resource::new(
+    let detail = crate::ui::resource(
         move || (domain(), changes.get()),
         |(d, _)| get_mail_domain(d),
-    );
-    // Made here, not in the admin's panel drawn once `detail` has arrived: a
-    // resource first created inside a resolved suspense hydrates
-    // differently from the server's render (a cold load of this page
-    // panicked in tachys' hydration). Only an admin asks for it.
-    let config_defaults = Resource::new(
-        move || at_least(Role::Admin),
-        |admin| async move {
-            if admin {
-                mail_config_defaults().await.ok()
-            } else {
-                None
-            }
-        },
     );
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <DomainView detail=d actions=actions config_defaults=config_defaults/> }.into_any(),
+                    Ok(d) => view! { <DomainView detail=d actions=actions/> }.into_any(),
                     Err(e) => view! {
                         <section class="page">
                             <PageHeader title="Mail domain"/>
@@ -220,11 +225,7 @@ fn DomainContent() -> impl IntoView {
 }
 
 #[component]
-fn DomainView(
-    detail: MailDomainDetail,
-    actions: Actions,
-    config_defaults: Resource<Option<ConfigDefaults>>,
-) -> impl IntoView {
+fn DomainView(detail: MailDomainDetail, actions: Actions) -> impl IntoView {
     let name = detail.name.clone();
     let has_zone = detail.zone.zone.is_some();
     let zone_line = match (&detail.zone.zone, detail.zone.serial) {
@@ -250,7 +251,6 @@ fn DomainView(
                 <MailboxesPanel domain=name.clone() mailboxes=detail.mailboxes.clone() actions=actions/>
                 <AliasesPanel domain=name.clone() aliases=detail.aliases.clone() actions=actions/>
                 <Show when=move || at_least(Role::Admin)>
-                    <ConfigPanel defaults=config_defaults/>
                     <RemoveDomainPanel domain=name.clone()/>
                 </Show>
             </div>

@@ -1,8 +1,9 @@
-//! The record panels: MX, SPF and DMARC (built, previewed, published),
+//! The record panels: MX, SPF and DMARC (built, previewed, published; the
+//! builders are fetched when opened, see [`Opener`]),
 //! DKIM keys and verification tokens.
 
 use super::*;
-use crate::ui::data_url;
+use crate::ui::{data_url, ChunkLoadError, Opener};
 
 #[component]
 pub(super) fn MxPanel(
@@ -63,12 +64,77 @@ fn Preview(preview: RecordPreview) -> impl IntoView {
     .into_any()
 }
 
+/// A record made with a builder (SPF, DMARC): the record as published, then,
+/// for an operator, the builder (fetched when opened) and what publishing
+/// it said. That message is drawn here, outside the builder: a publish
+/// refreshes the page, which draws the builder closed again.
+#[component]
+fn BuiltRecordPanel<F, Fut>(
+    /// `spf`: the element ids' prefix.
+    kind: &'static str,
+    title: &'static str,
+    /// Where the record is published (`Published at the apex:`).
+    label: &'static str,
+    current: Option<String>,
+    hint: &'static str,
+    open_label: &'static str,
+    load: F,
+    #[prop(into)] published: Signal<Option<Result<Published, AppError>>>,
+) -> impl IntoView
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<AnyView, ChunkLoadError>> + 'static,
+{
+    let load = StoredValue::new(load);
+    view! {
+        <article class="panel" aria-labelledby=format!("{kind}-title")>
+            <h2 id=format!("{kind}-title")>{title}</h2>
+            <Current label=label values=current.into_iter().collect()/>
+            <Show when=move || at_least(Role::Operator)>
+                <Opener hint=hint open_label=open_label load=move || load.with_value(|f| f())/>
+            </Show>
+            <FieldError id=format!("{kind}-record-error") message=field_error(published, "record")/>
+            <FormError value=published fields=&["record"]/>
+            {move || published.get().and_then(|r| r.ok()).map(|p| view! {
+                <p class="form-ok" role="status">{format!("Published in {} (serial {}).", p.zone, p.serial)}</p>
+            })}
+        </article>
+    }
+    .into_any()
+}
+
 #[component]
 pub(super) fn SpfPanel(
     domain: String,
     current: Option<String>,
     publish: ServerAction<PublishSpf>,
 ) -> impl IntoView {
+    let domain = StoredValue::new(domain);
+    view! {
+        <BuiltRecordPanel
+            kind="spf"
+            title="SPF"
+            label="Published at the apex:"
+            current=current
+            hint="Build the record from who may send (or check a pasted one), then publish it."
+            open_label="Build an SPF record…"
+            load=move || spf_builder(domain.get_value(), publish)
+            published=publish.value()
+        />
+    }
+}
+
+/// The SPF builder: a chunk of its own, fetched when opened.
+#[leptos::wasm_split::wasm_split(MailDomainRoute__Spf, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn spf_builder(
+    domain: String,
+    publish: ServerAction<PublishSpf>,
+) -> Result<AnyView, ChunkLoadError> {
+    Ok(view! { <SpfBuilder domain=domain publish=publish/> }.into_any())
+}
+
+#[component]
+fn SpfBuilder(domain: String, publish: ServerAction<PublishSpf>) -> impl IntoView {
     let domain = StoredValue::new(domain);
     let build = ServerAction::<BuildSpf>::new();
     let check = ServerAction::<BuildSpf>::new();
@@ -83,64 +149,53 @@ pub(super) fn SpfPanel(
         }
     };
     view! {
-        <article class="panel" aria-labelledby="spf-title">
-            <h2 id="spf-title">"SPF"</h2>
-            <Current label="Published at the apex:" values=current.into_iter().collect()/>
-            <Show when=move || at_least(Role::Operator)>
-                <ActionForm action=build attr:class="form" attr:aria-label="Build an SPF record">
-                    <input type="hidden" name="domain" value=domain.get_value()/>
-                    <fieldset class="mail-choices">
-                        <legend>"Who may send mail for this domain"</legend>
-                        <label class="check"><input type="checkbox" name="a" value="on"/>" a: the domain's own addresses"</label>
-                        <label class="check"><input type="checkbox" name="mx" value="on"/>" mx: the domain's mail servers"</label>
-                    </fieldset>
-                    <label for="spf-ip4">"ip4 addresses or networks"</label>
-                    <textarea id="spf-ip4" name="ip4" rows="2" placeholder="192.0.2.25" aria-describedby="spf-ip4-error"></textarea>
-                    <FieldError id="spf-ip4-error" message=field_error(build.value(), "ip4")/>
-                    <label for="spf-ip6">"ip6 addresses or networks"</label>
-                    <textarea id="spf-ip6" name="ip6" rows="1" placeholder="2001:db8::25" aria-describedby="spf-ip6-error"></textarea>
-                    <FieldError id="spf-ip6-error" message=field_error(build.value(), "ip6")/>
-                    <label for="spf-include">"include (other senders' SPF records)"</label>
-                    <textarea id="spf-include" name="include" rows="1" placeholder="_spf.google.com" aria-describedby="spf-include-error"></textarea>
-                    <FieldError id="spf-include-error" message=field_error(build.value(), "include")/>
-                    <label for="spf-all">"Everyone else (all)"</label>
-                    <select id="spf-all" name="all" aria-describedby="spf-all-error">
-                        <option value="-">"-all: reject"</option>
-                        <option value="~">"~all: accept but mark (soft fail)"</option>
-                        <option value="?">"?all: neutral"</option>
-                    </select>
-                    <FieldError id="spf-all-error" message=field_error(build.value(), "all")/>
-                    <FormError value=build.value() fields=&["ip4", "ip6", "include", "all"]/>
-                    <button type="submit" class="button secondary">"Build SPF record"</button>
-                </ActionForm>
-                <ActionForm action=check attr:class="form" attr:aria-label="Check a pasted SPF record">
-                    <input type="hidden" name="domain" value=domain.get_value()/>
-                    <label for="spf-pasted">"Or paste a record"</label>
-                    <textarea id="spf-pasted" name="pasted" rows="2" placeholder="v=spf1 mx -all" required></textarea>
-                    <FormError value=check.value()/>
-                    <button type="submit" class="button secondary">"Check SPF record"</button>
-                </ActionForm>
-                {move || preview().map(|p| {
-                    let record = p.record.clone();
-                    let valid = p.valid;
-                    view! {
-                        <Preview preview=p/>
-                        {valid.then(|| view! {
-                            <ActionForm action=publish attr:class="inline-form">
-                                <input type="hidden" name="domain" value=domain.get_value()/>
-                                <input type="hidden" name="record" value=record.clone()/>
-                                <button type="submit" class="button">"Publish this SPF record"</button>
-                            </ActionForm>
-                        })}
-                    }
+        <ActionForm action=build attr:class="form" attr:aria-label="Build an SPF record">
+            <input type="hidden" name="domain" value=domain.get_value()/>
+            <fieldset class="mail-choices">
+                <legend>"Who may send mail for this domain"</legend>
+                <label class="check"><input type="checkbox" name="a" value="on"/>" a: the domain's own addresses"</label>
+                <label class="check"><input type="checkbox" name="mx" value="on"/>" mx: the domain's mail servers"</label>
+            </fieldset>
+            <label for="spf-ip4">"ip4 addresses or networks"</label>
+            <textarea id="spf-ip4" name="ip4" rows="2" placeholder="192.0.2.25" aria-describedby="spf-ip4-error"></textarea>
+            <FieldError id="spf-ip4-error" message=field_error(build.value(), "ip4")/>
+            <label for="spf-ip6">"ip6 addresses or networks"</label>
+            <textarea id="spf-ip6" name="ip6" rows="1" placeholder="2001:db8::25" aria-describedby="spf-ip6-error"></textarea>
+            <FieldError id="spf-ip6-error" message=field_error(build.value(), "ip6")/>
+            <label for="spf-include">"include (other senders' SPF records)"</label>
+            <textarea id="spf-include" name="include" rows="1" placeholder="_spf.google.com" aria-describedby="spf-include-error"></textarea>
+            <FieldError id="spf-include-error" message=field_error(build.value(), "include")/>
+            <label for="spf-all">"Everyone else (all)"</label>
+            <select id="spf-all" name="all" aria-describedby="spf-all-error">
+                <option value="-">"-all: reject"</option>
+                <option value="~">"~all: accept but mark (soft fail)"</option>
+                <option value="?">"?all: neutral"</option>
+            </select>
+            <FieldError id="spf-all-error" message=field_error(build.value(), "all")/>
+            <FormError value=build.value() fields=&["ip4", "ip6", "include", "all"]/>
+            <button type="submit" class="button secondary">"Build SPF record"</button>
+        </ActionForm>
+        <ActionForm action=check attr:class="form" attr:aria-label="Check a pasted SPF record">
+            <input type="hidden" name="domain" value=domain.get_value()/>
+            <label for="spf-pasted">"Or paste a record"</label>
+            <textarea id="spf-pasted" name="pasted" rows="2" placeholder="v=spf1 mx -all" required></textarea>
+            <FormError value=check.value()/>
+            <button type="submit" class="button secondary">"Check SPF record"</button>
+        </ActionForm>
+        {move || preview().map(|p| {
+            let record = p.record.clone();
+            let valid = p.valid;
+            view! {
+                <Preview preview=p/>
+                {valid.then(|| view! {
+                    <ActionForm action=publish attr:class="inline-form">
+                        <input type="hidden" name="domain" value=domain.get_value()/>
+                        <input type="hidden" name="record" value=record.clone()/>
+                        <button type="submit" class="button">"Publish this SPF record"</button>
+                    </ActionForm>
                 })}
-                <FieldError id="spf-record-error" message=field_error(publish.value(), "record")/>
-                <FormError value=publish.value() fields=&["record"]/>
-                {move || publish.value().get().and_then(|r| r.ok()).map(|p| view! {
-                    <p class="form-ok" role="status">{format!("Published in {} (serial {}).", p.zone, p.serial)}</p>
-                })}
-            </Show>
-        </article>
+            }
+        })}
     }
     .into_any()
 }
@@ -263,6 +318,32 @@ pub(super) fn DmarcPanel(
     publish: ServerAction<PublishDmarc>,
 ) -> impl IntoView {
     let domain = StoredValue::new(domain);
+    view! {
+        <BuiltRecordPanel
+            kind="dmarc"
+            title="DMARC"
+            label="Published at _dmarc:"
+            current=current
+            hint="Choose the policy and where reports go, then publish the record."
+            open_label="Build a DMARC record…"
+            load=move || dmarc_builder(domain.get_value(), publish)
+            published=publish.value()
+        />
+    }
+}
+
+/// The DMARC builder: a chunk of its own, fetched when opened.
+#[leptos::wasm_split::wasm_split(MailDomainRoute__Dmarc, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn dmarc_builder(
+    domain: String,
+    publish: ServerAction<PublishDmarc>,
+) -> Result<AnyView, ChunkLoadError> {
+    Ok(view! { <DmarcBuilder domain=domain publish=publish/> }.into_any())
+}
+
+#[component]
+fn DmarcBuilder(domain: String, publish: ServerAction<PublishDmarc>) -> impl IntoView {
+    let domain = StoredValue::new(domain);
     let build = ServerAction::<BuildDmarc>::new();
     let policy_options = || {
         view! {
@@ -279,66 +360,55 @@ pub(super) fn DmarcPanel(
         }
     };
     view! {
-        <article class="panel" aria-labelledby="dmarc-title">
-            <h2 id="dmarc-title">"DMARC"</h2>
-            <Current label="Published at _dmarc:" values=current.into_iter().collect()/>
-            <Show when=move || at_least(Role::Operator)>
-                <ActionForm action=build attr:class="form" attr:aria-label="Build a DMARC record">
-                    <input type="hidden" name="domain" value=domain.get_value()/>
-                    <label for="dmarc-p">"Policy (p)"</label>
-                    <select id="dmarc-p" name="p" aria-describedby="dmarc-p-error">{policy_options()}</select>
-                    <FieldError id="dmarc-p-error" message=field_error(build.value(), "p")/>
-                    <label for="dmarc-sp">"Subdomain policy (sp)"</label>
-                    <select id="dmarc-sp" name="sp" aria-describedby="dmarc-sp-error">
-                        <option value="">"same as p"</option>
-                        {policy_options()}
-                    </select>
-                    <FieldError id="dmarc-sp-error" message=field_error(build.value(), "sp")/>
-                    <label for="dmarc-pct">"Percentage (pct)"</label>
-                    <input id="dmarc-pct" name="pct" inputmode="numeric" placeholder="100" aria-describedby="dmarc-pct-error"/>
-                    <FieldError id="dmarc-pct-error" message=field_error(build.value(), "pct")/>
-                    <label for="dmarc-rua">"Aggregate reports to (rua)"</label>
-                    <input id="dmarc-rua" name="rua" placeholder="dmarc@example.org" autocapitalize="none" aria-describedby="dmarc-rua-error"/>
-                    <FieldError id="dmarc-rua-error" message=field_error(build.value(), "rua")/>
-                    <label for="dmarc-ruf">"Failure reports to (ruf)"</label>
-                    <input id="dmarc-ruf" name="ruf" autocapitalize="none" aria-describedby="dmarc-ruf-error"/>
-                    <FieldError id="dmarc-ruf-error" message=field_error(build.value(), "ruf")/>
-                    <label for="dmarc-adkim">"DKIM alignment (adkim)"</label>
-                    <select id="dmarc-adkim" name="adkim" aria-describedby="dmarc-adkim-error">{align_options()}</select>
-                    <FieldError id="dmarc-adkim-error" message=field_error(build.value(), "adkim")/>
-                    <label for="dmarc-aspf">"SPF alignment (aspf)"</label>
-                    <select id="dmarc-aspf" name="aspf" aria-describedby="dmarc-aspf-error">{align_options()}</select>
-                    <FieldError id="dmarc-aspf-error" message=field_error(build.value(), "aspf")/>
-                    <label for="dmarc-fo">"Failure report options (fo)"</label>
-                    <input id="dmarc-fo" name="fo" placeholder="1:d" aria-describedby="dmarc-fo-hint dmarc-fo-error"/>
-                    <p class="hint" id="dmarc-fo-hint">"0: all fail (default), 1: any fails, d: DKIM fails, s: SPF fails. Needs ruf."</p>
-                    <FieldError id="dmarc-fo-error" message=field_error(build.value(), "fo")/>
-                    <label for="dmarc-pasted">"Or paste a record"</label>
-                    <textarea id="dmarc-pasted" name="pasted" rows="2" placeholder="v=DMARC1; p=none; rua=mailto:dmarc@example.org"></textarea>
-                    <FormError value=build.value() fields=&["p", "sp", "pct", "rua", "ruf", "adkim", "aspf", "fo"]/>
-                    <button type="submit" class="button secondary">"Build DMARC record"</button>
-                </ActionForm>
-                {move || build.value().get().and_then(|r| r.ok()).map(|p| {
-                    let record = p.record.clone();
-                    let valid = p.valid;
-                    view! {
-                        <Preview preview=p/>
-                        {valid.then(|| view! {
-                            <ActionForm action=publish attr:class="inline-form">
-                                <input type="hidden" name="domain" value=domain.get_value()/>
-                                <input type="hidden" name="record" value=record.clone()/>
-                                <button type="submit" class="button">"Publish this DMARC record"</button>
-                            </ActionForm>
-                        })}
-                    }
+        <ActionForm action=build attr:class="form" attr:aria-label="Build a DMARC record">
+            <input type="hidden" name="domain" value=domain.get_value()/>
+            <label for="dmarc-p">"Policy (p)"</label>
+            <select id="dmarc-p" name="p" aria-describedby="dmarc-p-error">{policy_options()}</select>
+            <FieldError id="dmarc-p-error" message=field_error(build.value(), "p")/>
+            <label for="dmarc-sp">"Subdomain policy (sp)"</label>
+            <select id="dmarc-sp" name="sp" aria-describedby="dmarc-sp-error">
+                <option value="">"same as p"</option>
+                {policy_options()}
+            </select>
+            <FieldError id="dmarc-sp-error" message=field_error(build.value(), "sp")/>
+            <label for="dmarc-pct">"Percentage (pct)"</label>
+            <input id="dmarc-pct" name="pct" inputmode="numeric" placeholder="100" aria-describedby="dmarc-pct-error"/>
+            <FieldError id="dmarc-pct-error" message=field_error(build.value(), "pct")/>
+            <label for="dmarc-rua">"Aggregate reports to (rua)"</label>
+            <input id="dmarc-rua" name="rua" placeholder="dmarc@example.org" autocapitalize="none" aria-describedby="dmarc-rua-error"/>
+            <FieldError id="dmarc-rua-error" message=field_error(build.value(), "rua")/>
+            <label for="dmarc-ruf">"Failure reports to (ruf)"</label>
+            <input id="dmarc-ruf" name="ruf" autocapitalize="none" aria-describedby="dmarc-ruf-error"/>
+            <FieldError id="dmarc-ruf-error" message=field_error(build.value(), "ruf")/>
+            <label for="dmarc-adkim">"DKIM alignment (adkim)"</label>
+            <select id="dmarc-adkim" name="adkim" aria-describedby="dmarc-adkim-error">{align_options()}</select>
+            <FieldError id="dmarc-adkim-error" message=field_error(build.value(), "adkim")/>
+            <label for="dmarc-aspf">"SPF alignment (aspf)"</label>
+            <select id="dmarc-aspf" name="aspf" aria-describedby="dmarc-aspf-error">{align_options()}</select>
+            <FieldError id="dmarc-aspf-error" message=field_error(build.value(), "aspf")/>
+            <label for="dmarc-fo">"Failure report options (fo)"</label>
+            <input id="dmarc-fo" name="fo" placeholder="1:d" aria-describedby="dmarc-fo-hint dmarc-fo-error"/>
+            <p class="hint" id="dmarc-fo-hint">"0: all fail (default), 1: any fails, d: DKIM fails, s: SPF fails. Needs ruf."</p>
+            <FieldError id="dmarc-fo-error" message=field_error(build.value(), "fo")/>
+            <label for="dmarc-pasted">"Or paste a record"</label>
+            <textarea id="dmarc-pasted" name="pasted" rows="2" placeholder="v=DMARC1; p=none; rua=mailto:dmarc@example.org"></textarea>
+            <FormError value=build.value() fields=&["p", "sp", "pct", "rua", "ruf", "adkim", "aspf", "fo"]/>
+            <button type="submit" class="button secondary">"Build DMARC record"</button>
+        </ActionForm>
+        {move || build.value().get().and_then(|r| r.ok()).map(|p| {
+            let record = p.record.clone();
+            let valid = p.valid;
+            view! {
+                <Preview preview=p/>
+                {valid.then(|| view! {
+                    <ActionForm action=publish attr:class="inline-form">
+                        <input type="hidden" name="domain" value=domain.get_value()/>
+                        <input type="hidden" name="record" value=record.clone()/>
+                        <button type="submit" class="button">"Publish this DMARC record"</button>
+                    </ActionForm>
                 })}
-                <FieldError id="dmarc-record-error" message=field_error(publish.value(), "record")/>
-                <FormError value=publish.value() fields=&["record"]/>
-                {move || publish.value().get().and_then(|r| r.ok()).map(|p| view! {
-                    <p class="form-ok" role="status">{format!("Published in {} (serial {}).", p.zone, p.serial)}</p>
-                })}
-            </Show>
-        </article>
+            }
+        })}
     }
     .into_any()
 }

@@ -21,7 +21,7 @@ pub async fn run(db: &DatabaseConnection, keys: &SealingKey, domain: &str) -> Re
     let report = report(db, keys, &row.name).await?;
     let result = checklist(&report, resolver);
     let run = LastCheck::of_statuses(
-        chrono::Utc::now(),
+        crate::ui::Timestamp::now(),
         result.items.iter().map(|i| i.status.as_str()),
     );
     if let Err(e) = store::record_check_run(db, &row.name, &run).await {

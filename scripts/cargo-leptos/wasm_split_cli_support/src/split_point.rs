@@ -1,4 +1,4 @@
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hasher};
 
 use crate::dep_graph::{DepGraph, DepNode};
@@ -618,17 +618,25 @@ pub fn compute_split_modules(
 /// Shared chunks whose functions add up to fewer bytes than this are merged.
 const SMALL_CHUNK_BYTES: u64 = 4096;
 
-/// Stackyard's change to the splitter: the small shared chunks become one.
+/// Stackyard's change to the splitter: the small shared chunks are merged.
 ///
 /// A chunk is made for each set of split points that share some code, so a
-/// program with many split points (one per page) gets hundreds of chunks of a
-/// few hundred bytes: a page then fetches a hundred files or more, most of
-/// each one its module header and imports, which costs a phone more in
-/// requests and per-file overhead than the code itself. The shared chunks
-/// smaller than [`SMALL_CHUNK_BYTES`] are merged into one chunk, needed by
-/// every split point any of them was needed by (a page fetches some small
-/// code it does not run, in one file). A split point that needed none of
-/// them (the sign-in page, whose code is all its own) is left as it was.
+/// program with many split points (one per page, and panels a page fetches
+/// on demand) gets hundreds of chunks of a few hundred bytes: a page then
+/// fetches a hundred files or more, most of each one its module header and
+/// imports, which costs a phone more in requests and per-file overhead than
+/// the code itself. Two steps:
+///
+/// 1. A split point named `Page__Panel` belongs to the page `Page` (a panel
+///    the page opens on demand). Shared chunks needed by the same pages
+///    (counting a panel as its page) are one group: the small ones of a
+///    group go into the group's largest chunk. Without this, every
+///    combination of a page's panels would cut the code the pages share into
+///    slivers.
+/// 2. The shared chunks still smaller than [`SMALL_CHUNK_BYTES`] are merged
+///    into one, needed by every split point any of them was needed by (a
+///    page fetches some small code it does not run, in one file).
+///
 /// Functions of other modules are reached through the indirect function
 /// table, so a chunk instantiates whether or not the modules it calls into
 /// are loaded.
@@ -651,6 +659,57 @@ fn merge_small_chunks(
             })
             .sum()
     };
+    let pages = |splits: &BTreeSet<String>| -> BTreeSet<String> {
+        splits
+            .iter()
+            .map(|s| s.split("__").next().unwrap_or(s).to_owned())
+            .collect()
+    };
+    // 1. By pages. Sorted, so the same input gives the same chunks.
+    let mut groups: BTreeMap<BTreeSet<String>, Vec<(u64, BTreeSet<String>)>> = BTreeMap::new();
+    for (id, info) in contents.iter() {
+        if let SplitModuleIdentifier::Chunk(splits) = id {
+            groups
+                .entry(pages(splits))
+                .or_default()
+                .push((code_bytes(info), splits.clone()));
+        }
+    }
+    for (_, mut members) in groups {
+        if members.len() < 2 {
+            continue;
+        }
+        // The largest first; ties by name.
+        members.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let (first_bytes, ref first) = members[0];
+        let mut home = first.clone();
+        let mut symbols = HashSet::new();
+        let mut moved = false;
+        for (bytes, splits) in members.iter().skip(usize::from(first_bytes >= SMALL_CHUNK_BYTES)) {
+            if *bytes >= SMALL_CHUNK_BYTES {
+                continue;
+            }
+            if let Some(info) = contents.remove(&SplitModuleIdentifier::Chunk(splits.clone())) {
+                home.extend(splits.iter().cloned());
+                symbols.extend(info.included_symbols);
+                moved = true;
+            }
+        }
+        if !moved {
+            continue;
+        }
+        // The home chunk takes the union of the users.
+        let mut info = contents
+            .remove(&SplitModuleIdentifier::Chunk(first.clone()))
+            .unwrap_or_default();
+        info.included_symbols.extend(symbols);
+        contents
+            .entry(SplitModuleIdentifier::Chunk(home))
+            .or_default()
+            .included_symbols
+            .extend(info.included_symbols);
+    }
+    // 2. What is still small, into one.
     let mut small: Vec<SplitModuleIdentifier> = contents
         .iter()
         .filter(|(id, info)| {
@@ -663,20 +722,18 @@ fn merge_small_chunks(
     }
     small.sort();
     let mut needed_by = BTreeSet::new();
-    let mut merged = OutputModuleInfo::default();
+    let mut merged = HashSet::new();
     for id in &small {
         if let SplitModuleIdentifier::Chunk(splits) = id {
             needed_by.extend(splits.iter().cloned());
         }
         if let Some(info) = contents.remove(id) {
-            merged.included_symbols.extend(info.included_symbols);
+            merged.extend(info.included_symbols);
         }
     }
-    // At least two split points: each small chunk had two or more.
-    let key = SplitModuleIdentifier::Chunk(needed_by);
     contents
-        .entry(key)
+        .entry(SplitModuleIdentifier::Chunk(needed_by))
         .or_default()
         .included_symbols
-        .extend(merged.included_symbols);
+        .extend(merged);
 }
