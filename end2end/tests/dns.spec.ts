@@ -113,3 +113,36 @@ test('dns: import and history are opened on demand; an internationalised owner i
   expect(chunks.some((u) => u.includes('split_ZoneRoute__Export'))).toBe(true);
   await noSidewaysScroll(page);
 });
+
+test('dns: a tool whose code cannot be fetched says so in its panel, and the rest of the page keeps working', async ({
+  page,
+}) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const domain = `${isPhone(page) ? 'phone' : 'desk'}-${Date.now().toString(36)}.offline.test`;
+  await page.goto('/dns');
+  await hydrated(page);
+  await page.getByLabel('Domain').fill(domain);
+  await page.getByRole('button', { name: 'Create zone', exact: true }).click();
+  const link = page.getByRole('link', { name: `${domain}.`, exact: true });
+  await page.goto((await link.getAttribute('href'))!);
+  await hydrated(page);
+  // The import tool's chunk cannot be fetched (connection lost).
+  const chunk = (url: URL) => url.pathname.includes('/pkg/split_ZoneRoute__Import');
+  await page.route(chunk, (route) => route.abort('internetdisconnected'));
+  await page.getByRole('button', { name: 'Import a zone file…' }).click();
+  const panel = page.getByRole('article', { name: 'Import a zone file' });
+  await expect(panel.getByRole('alert')).toContainText('This part could not be loaded');
+  await expect(panel.getByRole('button', { name: 'Reload' })).toBeVisible();
+  // Another tool still opens; the splitter's loader may leave its own
+  // "Failed to fetch" unhandled, anything else (a panic) would show here.
+  await page.getByRole('button', { name: 'Show the history…' }).click();
+  await expect(page.getByRole('list', { name: 'History' })).toBeVisible();
+  expect(errors.filter((e) => e !== 'Failed to fetch')).toEqual([]);
+  // Reload, with the connection back: the tool opens.
+  await page.unroute(chunk);
+  await panel.getByRole('button', { name: 'Reload' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Import a zone file…' }).click();
+  await expect(page.getByRole('textbox', { name: 'Zone file' })).toBeVisible();
+});
