@@ -1,10 +1,17 @@
 import { expect, test, type Page } from '@playwright/test';
 import { hydrated, isPhone, noSidewaysScroll } from './helpers';
+import { objects } from './routes';
 
 // The desktop and phone runs share one server and its demo host (the paper's
 // 32 GiB server on libvirt's test driver): each run names its own layout and
 // VMs, and keeps disks small so runs leave room in the demo pool for each other.
 const vmTable = (page: Page) => page.getByRole('table', { name: 'Virtual machines of the layout' });
+
+/** Opens the editor: a layout's page shows it to read first. */
+async function edit(page: Page) {
+  await page.getByRole('button', { name: 'Edit layout' }).click();
+  await expect(page.getByRole('button', { name: 'Save layout' })).toBeVisible();
+}
 
 /** A VM's row; on a phone its card is opened for editing first. */
 async function vmRow(page: Page, name: string) {
@@ -33,6 +40,8 @@ test('layouts: build from templates on the demo host, see it break and fix it, s
   await create.getByRole('button', { name: 'Create layout' }).click();
   await expect(page.getByRole('heading', { level: 1, name: n.layout })).toBeVisible();
   await hydrated(page);
+  await expect(page.getByText('No VM yet')).toBeVisible();
+  await edit(page);
 
   const addFrom = async (template: string, count: number) => {
     await page.getByLabel('Add VMs from template').selectOption(template);
@@ -97,16 +106,24 @@ test('layouts: build from templates on the demo host, see it break and fix it, s
   await page.getByRole('button', { name: 'Save layout' }).click();
   await expect(page.getByText('Saved.')).toBeVisible();
 
-  // Saved as typed.
+  // Saved as typed: the page opens with the layout to read.
   await page.reload();
   await hydrated(page);
+  const read = page.getByRole('table', { name: 'VMs of the layout' });
+  await expect(read.locator('tbody tr')).toHaveCount(3);
+  await expect(read.locator('tbody tr').filter({ hasText: n.web })).toContainText('1024');
+  await expect(read.locator('tbody tr').filter({ hasText: n.dns2 })).toContainText('on demo');
+  await noSidewaysScroll(page);
+  await edit(page);
   await expect(vms.getByRole('row', { name: /^VM / })).toHaveCount(3);
   await expect((await vmRow(page, n.web)).getByLabel('Memory (MiB)')).toHaveValue('1024');
   await expect((await vmRow(page, n.dns2)).getByLabel('Host')).toHaveValue('demo');
   await noSidewaysScroll(page);
 
-  // Apply: the plan lists the VMs to create, then the steps run on the demo host.
-  const apply = page.getByRole('region', { name: 'Apply' });
+  // Apply (opened on demand: the plan and its code are fetched on the
+  // click): the plan lists the VMs to create, then the steps run on the demo host.
+  const apply = page.getByRole('article', { name: 'Apply' });
+  await apply.getByRole('button', { name: 'Review the plan…' }).click();
   const plan = apply.getByRole('list', { name: 'Plan' });
   for (const vm of [n.dns1, n.dns2, n.web]) {
     await expect(plan.getByRole('listitem').filter({ hasText: vm })).toContainText('Create');
@@ -137,6 +154,7 @@ test('layouts: 50 auto VMs are placed as typed; those that fit nowhere say why',
   await create.getByRole('button', { name: 'Create layout' }).click();
   await expect(page.getByRole('heading', { level: 1, name: `${n.layout}-50` })).toBeVisible();
   await hydrated(page);
+  await edit(page);
 
   await page.getByLabel('Add VMs from template').selectOption('Web Server');
   await page.getByLabel('How many').fill('50');
@@ -191,6 +209,7 @@ test('layouts: the VM table from the keyboard — Enter adds a row, removing can
   await create.getByRole('button', { name: 'Create layout' }).click();
   await expect(page.getByRole('heading', { level: 1, name: `${n.layout}-keys` })).toBeVisible();
   await hydrated(page);
+  await edit(page);
   await page.getByLabel('Add VMs from template').selectOption('Master DNS');
   await page.getByRole('button', { name: 'Add', exact: true }).click();
   const rows = vmTable(page).getByRole('row', { name: /^VM / });
@@ -263,4 +282,77 @@ test('layouts: a pasted file is read by the server as it is typed, imported, and
   const body = await readFile((await saved.path())!, 'utf8');
   expect(body).toContain(`name = "${name}"`);
   expect(body).toContain('memory_mib = 256');
+});
+
+test('layouts: a layout opens to read; the editor is fetched on Edit, the evaluator at the first change, and a chunk that cannot be fetched says so', async ({
+  page,
+  baseURL,
+}, info) => {
+  const o = await objects(page.request, baseURL!, info);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const chunks: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/pkg/')) chunks.push(r.url());
+  });
+  const fetched = (name: string) => chunks.some((u) => u.includes(`split_LayoutRoute__${name}`));
+  await page.goto(`/layouts/${o.layout}`);
+  await hydrated(page);
+  // Read: the VMs, where each goes and the hosts, as the server evaluated them.
+  const read = page.getByRole('table', { name: 'VMs of the layout' });
+  await expect(read.locator('tbody tr')).toHaveCount(15);
+  await expect(page.getByTestId('layout-verdict')).toContainText('The layout fits');
+  await expect(page.getByRole('img', { name: /^Memory of demo/ })).toBeVisible();
+  expect(['Editor', 'Evaluate', 'Apply', 'HostSettings'].filter(fetched)).toEqual([]);
+  await noSidewaysScroll(page);
+
+  // An admin's host settings, fetched when opened: a reserve that is not a
+  // number is answered by its field; the default written out changes nothing.
+  const demo = page.getByRole('article', { name: 'Host demo' });
+  await demo.getByRole('button', { name: 'Host settings…' }).click();
+  const settings = demo.getByRole('form', { name: 'Host settings' });
+  await settings.getByLabel(/OS reserve/).fill('lots');
+  await settings.getByRole('button', { name: 'Save host settings' }).click();
+  await expect(settings.locator('.field-error')).not.toBeEmpty();
+  await settings.getByLabel(/OS reserve/).fill('');
+  await settings.getByRole('button', { name: 'Save host settings' }).click();
+  await expect(settings.locator('.field-error')).toBeEmpty();
+  await expect(demo.getByTestId('host-verdict')).toContainText('Fits');
+  expect(fetched('HostSettings')).toBe(true);
+
+  // Edit: the editor's code, with the same layout; the evaluator only at
+  // the first change, which it then follows.
+  await edit(page);
+  expect(fetched('Editor')).toBe(true);
+  expect(fetched('Evaluate')).toBe(false);
+  const web = await vmRow(page, 'web5');
+  await web.getByLabel('Host').selectOption('demo');
+  await web.getByLabel('Memory (MiB)').fill('40000');
+  await expect(page.getByTestId('layout-verdict')).toContainText('does not fit');
+  expect(fetched('Evaluate')).toBe(true);
+
+  // The evaluator cannot be fetched: the editor says so, keeps what was
+  // typed, and offers a reload.
+  await page.reload();
+  await hydrated(page);
+  const evaluator = (url: URL) => url.pathname.includes('/pkg/split_LayoutRoute__Evaluate');
+  await page.route(evaluator, (route) => route.abort('internetdisconnected'));
+  await edit(page);
+  const again = await vmRow(page, 'web5');
+  await again.getByLabel('Memory (MiB)').fill('2048');
+  await expect(page.getByRole('alert').filter({ hasText: 'Changes cannot be evaluated' })).toBeVisible();
+  await expect(again.getByLabel('Memory (MiB)')).toHaveValue('2048');
+  await page.unroute(evaluator);
+
+  // The editor cannot be fetched: the page says so and keeps the layout to read.
+  await page.reload();
+  await hydrated(page);
+  const editor = (url: URL) => url.pathname.includes('/pkg/split_LayoutRoute__Editor');
+  await page.route(editor, (route) => route.abort('internetdisconnected'));
+  await page.getByRole('button', { name: 'Edit layout' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'The editor could not be loaded' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Reload' })).toBeVisible();
+  await expect(read.locator('tbody tr')).toHaveCount(15);
+  await page.unroute(editor);
+  expect(errors.filter((e) => e !== 'Failed to fetch')).toEqual([]);
 });

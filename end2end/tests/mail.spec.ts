@@ -61,8 +61,22 @@ test('mail: add a domain and its zone, build and publish SPF from choices, gener
   await expect(page.locator('#dmarc-title ~ .mail-current')).toContainText(`v=DMARC1; p=quarantine; rua=mailto:dmarc@${domain}`);
   await noSidewaysScroll(page);
 
+  // MX: the form is fetched when opened; a line that is not "preference
+  // host" is answered by its field, nothing published.
+  await page.getByRole('button', { name: 'Change the MX records…' }).click();
+  const mx = page.getByRole('form', { name: 'MX records' });
+  await mx.getByLabel('Mail servers').fill('ten mail');
+  await mx.getByRole('button', { name: 'Publish MX' }).click();
+  await expect(page.locator('#mx-error')).not.toBeEmpty();
+  await expect(page.locator('#mx-title ~ .mail-current')).toContainText('None published.');
+  await mx.getByLabel('Mail servers').fill('10 mail');
+  await mx.getByRole('button', { name: 'Publish MX' }).click();
+  await expect(page.locator('#mx-title ~ .mail-current')).toContainText(`10 mail.${domain}`);
+  await noSidewaysScroll(page);
+
   // DKIM: RSA 2048 under a selector, published as TXT strings; the private
-  // key is downloadable by an admin.
+  // key is downloadable by an admin. Each form is fetched when opened.
+  await page.getByRole('button', { name: 'Generate a DKIM key…' }).click();
   const dkim = page.getByRole('form', { name: 'Generate a DKIM key' });
   await dkim.getByLabel('Selector').fill('bad_selector');
   await dkim.getByRole('button', { name: 'Generate and publish key' }).click();
@@ -90,6 +104,7 @@ test('mail: add a domain and its zone, build and publish SPF from choices, gener
 
   // The readiness check with configured settings: every item is listed with
   // its status, and every failure with its fix (DNS here may answer nothing).
+  await page.getByRole('button', { name: 'Change the check settings…' }).click();
   const settings = page.getByRole('form', { name: 'Check settings' });
   await settings.getByLabel('Mail IP').fill('192.0.2.999');
   await settings.getByRole('button', { name: 'Save settings' }).click();
@@ -98,6 +113,7 @@ test('mail: add a domain and its zone, build and publish SPF from choices, gener
   await settings.getByLabel('Blocklists (DNSBL zones)').fill('zen.spamhaus.org bl.test');
   await settings.getByRole('button', { name: 'Save settings' }).click();
   await expect(page.getByText('Settings saved.')).toBeVisible();
+  await expect(page.getByRole('article', { name: 'Readiness check' })).toContainText('mail IP: 192.0.2.25');
   await page.getByRole('button', { name: 'Run the check' }).click();
   const checklist = page.getByRole('list', { name: 'Readiness checklist' });
   await expect(checklist).toBeVisible({ timeout: 60_000 });
@@ -127,6 +143,7 @@ test('mail: add a domain and its zone, build and publish SPF from choices, gener
 
   // A verification token, published and removed.
   const token = 'google-site-verification=rXOxyZounnZasA8Z7oaD3c14JdjS9aKSWvsR1EbUSIQ';
+  await page.getByRole('button', { name: 'Add a verification token…' }).click();
   const verify = page.getByRole('form', { name: 'Add a verification token' });
   await verify.getByLabel('Token').fill(token);
   await verify.getByRole('button', { name: 'Publish token' }).click();
@@ -135,6 +152,37 @@ test('mail: add a domain and its zone, build and publish SPF from choices, gener
   await tokens.getByRole('button', { name: `Remove token ${token}…` }).click();
   await tokens.getByRole('button', { name: 'Remove', exact: true }).click();
   await expect(page.getByRole('list', { name: 'Verification tokens' })).toHaveCount(0);
+  await noSidewaysScroll(page);
+
+  // A mailbox: added (a quota that is not a number is answered by its
+  // field), its quota changed, its password set; then an alias to it.
+  await page.getByRole('button', { name: 'Add a mailbox…' }).click();
+  const addMailbox = page.getByRole('form', { name: 'Add a mailbox' });
+  await addMailbox.getByLabel('Address').fill('alice');
+  await addMailbox.getByLabel('Password').fill('a long enough passphrase');
+  await addMailbox.getByLabel('Quota (MiB)').fill('lots');
+  await addMailbox.getByRole('button', { name: 'Add mailbox' }).click();
+  await expect(page.locator('#mb-quota-error')).not.toBeEmpty();
+  await addMailbox.getByLabel('Quota (MiB)').fill('100');
+  await addMailbox.getByRole('button', { name: 'Add mailbox' }).click();
+  const mailbox = page.getByRole('listitem', { name: `Mailbox alice@${domain}` });
+  await expect(mailbox).toContainText('Quota 100 MiB');
+  await mailbox.getByRole('button', { name: 'Edit…' }).click();
+  const edit = mailbox.getByRole('form', { name: `Edit mailbox alice@${domain}` });
+  await edit.getByLabel('Quota (MiB)').fill('200');
+  await edit.getByRole('button', { name: 'Save mailbox' }).click();
+  await expect(mailbox).toContainText('Quota 200 MiB');
+  await mailbox.getByRole('button', { name: 'Edit…' }).click();
+  const newPassword = mailbox.getByRole('form', { name: `New password for alice@${domain}` });
+  await newPassword.getByLabel('New password').fill('another long passphrase');
+  await newPassword.getByRole('button', { name: 'Set password' }).click();
+  await expect(mailbox.getByText('Password changed.')).toBeVisible();
+  await page.getByRole('button', { name: 'Add an alias…' }).click();
+  const alias = page.getByRole('form', { name: 'Add an alias' });
+  await alias.getByLabel('Alias').fill('postmaster');
+  await alias.getByLabel('Delivers to').fill(`alice@${domain}`);
+  await alias.getByRole('button', { name: 'Add alias' }).click();
+  await expect(page.getByRole('list', { name: 'Aliases' })).toContainText(`→ alice@${domain}`);
   await noSidewaysScroll(page);
 });
 

@@ -58,6 +58,10 @@ test("the paper's Table 2 on the demo host: bars to scale, the designer dense, t
   const o = await objects(page.request, baseURL!, info);
   await coldLoad(page, `/layouts/${o.layout}`);
   await expect(page.getByRole('heading', { level: 1, name: 'Paper, Table 2' })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'VMs of the layout' }).locator('tbody tr')).toHaveCount(15);
+  await noSidewaysScroll(page);
+  // The designer: fetched when asked for.
+  await page.getByRole('button', { name: 'Edit layout' }).click();
   const vms = page.getByRole('table', { name: 'Virtual machines of the layout' });
   await expect(vms.getByRole('row', { name: /^VM / })).toHaveCount(15);
   await expect(page.getByTestId('layout-verdict')).toContainText('The layout fits');

@@ -83,7 +83,7 @@ fn VmFacts(vm: Option<VmInfo>) -> impl IntoView {
                 .into_any()
         }
         Some(vm) => {
-            let state_class = format!("state state-{:?}", vm.state).to_lowercase();
+            let state_class = format!("state state-{:?}", vm.state).to_ascii_lowercase();
             view! {
                 <dl class="facts compact">
                     <dt>"State"</dt><dd><span class=state_class data-testid="vm-state">{vm.state.label()}</span></dd>

@@ -461,7 +461,7 @@ fn VmRow(
                     .with(|d| d.as_ref().is_some_and(|(n, _)| *n == vm))
         }
     };
-    let state_class = format!("state state-{:?}", vm.state).to_lowercase();
+    let state_class = format!("state state-{:?}", vm.state).to_ascii_lowercase();
     let disk = vm
         .disks
         .iter()
@@ -538,7 +538,7 @@ fn VmRow(
                                     // submit event would drop the submission. The list
                                     // re-renders when the action completes.
                                     <button type="submit" class="button danger">
-                                        {format!("Confirm {}", a.label().to_lowercase())}
+                                        {format!("Confirm {}", a.label().to_ascii_lowercase())}
                                     </button>
                                     <button type="button" class="button secondary" on:click=move |_| asking.action.set(None)>"Cancel"</button>
                                 </ActionForm>

@@ -405,6 +405,25 @@ pub async fn get_layout(id: i32) -> Result<LayoutSpec, AppError> {
         .await
 }
 
+/// What the layout editor opens with: the layout, the hosts and templates
+/// it is weighed against, and its evaluation made on the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditorView {
+    pub spec: LayoutSpec,
+    pub hosts: HostsView,
+    pub templates: Vec<TemplateDto>,
+    pub evaluation: evaluate::Evaluation,
+}
+
+api::access!(LayoutEditor, Access::Role(Role::Viewer));
+/// Layout `id` with everything its editor shows at first, in one answer.
+#[server(prefix = "/api", endpoint = "layouts/editor")]
+pub async fn layout_editor(id: i32) -> Result<EditorView, AppError> {
+    api::call::<LayoutEditor>()
+        .run(|c| async move { service::editor(&c.state, id).await })
+        .await
+}
+
 api::access!(LayoutHosts, Access::Role(Role::Viewer));
 /// The hosts as the capacity model sees them, for evaluating in the browser.
 #[server(prefix = "/api", endpoint = "layouts/hosts")]

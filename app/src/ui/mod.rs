@@ -163,7 +163,7 @@ pub fn ChunkFailed() -> impl IntoView {
 }
 
 /// Loads the current address again.
-fn reload() {
+pub fn reload() {
     #[cfg(feature = "hydrate")]
     {
         let _ = window().location().reload();

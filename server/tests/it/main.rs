@@ -18,6 +18,7 @@ mod hosts;
 mod http;
 mod images;
 mod layout_cli;
+mod layout_editor;
 mod layout_files;
 mod layouts_apply;
 mod limits;

@@ -3,12 +3,14 @@
 //! ticked), the Apply button for operators, the steps as they happen (the
 //! page polls `layouts/apply_status` while a run is going) and the result:
 //! libvirt's message and the steps done when it stopped, with "Apply again"
-//! to resume.
+//! to resume. Opened on demand ([`OnDemand`]): the plan, the run and their
+//! code (a chunk of its own) are fetched on the first click.
 
 use crate::layouts::plan::{resize_summary, PlanAction, PlanItem};
 use crate::layouts::{
     apply_layout, apply_status, plan_layout, ApplyRun, ApplyStep, PlanView, RunOutcome, StepStatus,
 };
+use crate::ui::{ChunkLoadError, OnDemand};
 use leptos::prelude::*;
 use std::collections::BTreeSet;
 
@@ -43,11 +45,35 @@ fn poll(layout_id: i32, run: RwSignal<Option<ApplyRun>>, finished: RwSignal<u32>
     });
 }
 
+/// The apply panel of a layout's page: closed until asked for. `saves`
+/// counts the editor's saves: the plan is asked for again after each.
+#[component]
+pub fn ApplyPanel(layout_id: i32, saves: Signal<usize>) -> impl IntoView {
+    view! {
+        <OnDemand
+            title="Apply"
+            hint="Applying works on the saved layout (save first). The plan lists what would be created, changed or left alone on the hosts before anything runs."
+            open_label="Review the plan…"
+            class="apply-panel"
+            load=move || apply_body(layout_id, saves)
+        />
+    }
+}
+
+/// The apply panel's body: a chunk of its own, fetched when opened.
+#[leptos::wasm_split::wasm_split(LayoutRoute__Apply, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn apply_body(layout_id: i32, saves: Signal<usize>) -> Result<AnyView, ChunkLoadError> {
+    Ok(view! { <ApplyBody layout_id=layout_id saves=saves/> }.into_any())
+}
+
 /// The plan, the Apply button and the progress of a layout's apply.
 #[component]
-pub fn ApplyPanel(layout_id: i32) -> impl IntoView {
+fn ApplyBody(layout_id: i32, saves: Signal<usize>) -> impl IntoView {
     let finished = RwSignal::new(0u32);
-    let plan = crate::ui::resource(move || finished.get(), move |_| plan_layout(layout_id));
+    let plan = crate::ui::resource(
+        move || (finished.get(), saves.get()),
+        move |_| plan_layout(layout_id),
+    );
     let run = RwSignal::new(None::<ApplyRun>);
     let ticks = RwSignal::new(BTreeSet::<String>::new());
     let start = Action::new(move |remove: &Vec<String>| {
@@ -88,8 +114,6 @@ pub fn ApplyPanel(layout_id: i32) -> impl IntoView {
     };
 
     view! {
-        <section class="panel apply-panel" aria-labelledby="apply-title">
-            <h2 id="apply-title">"Apply"</h2>
             <Transition fallback=|| view! { <p class="muted">"Asking the hosts…"</p> }>
                 {move || Suspend::new(async move {
                     match plan.await {
@@ -105,7 +129,6 @@ pub fn ApplyPanel(layout_id: i32) -> impl IntoView {
                 <p class="form-error" role="alert">{e.to_string()}</p>
             })}
             {move || run.get().map(|r| view! { <RunView run=r/> })}
-        </section>
     }
 }
 

@@ -3,18 +3,19 @@
 //! the hosts as the layout leaves them.
 
 use super::apply::ApplyPanel;
-use super::hosts::{HostBar, Placement};
+use super::hosts::{host_names, CapacitySide};
+use super::read::LayoutRead;
 use super::row::{default_nic, slug, Row};
 use super::table::{focus_later, Column, Item, VmRow};
 use crate::auth::Role;
 use crate::error::AppError;
+use crate::layouts::evaluate::Evaluation;
 use crate::layouts::file::FileFormat;
-use crate::layouts::plan::resolve;
 use crate::layouts::{
-    export_layout, get_layout, layout_hosts, list_templates, HostChoice, HostsView, LayoutSpec,
-    LayoutVm, SaveLayout, TemplateDto,
+    export_layout, layout_editor, EditorView, HostChoice, HostsView, LayoutSpec, LayoutVm,
+    SaveLayout, TemplateDto,
 };
-use crate::ui::{at_least, FieldError, PageHeader};
+use crate::ui::{at_least, ChunkLoadError, FieldError, PageHeader};
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 use std::collections::BTreeMap;
@@ -31,18 +32,13 @@ fn LayoutContent() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i32>().ok()).unwrap_or(0));
     let data = crate::ui::resource(id, |id| async move {
-        let spec = get_layout(id).await?;
-        let hosts = layout_hosts().await?;
-        let templates = list_templates().await?;
-        Ok::<_, AppError>((id, spec, hosts, templates))
+        layout_editor(id).await.map(|view| (id, view))
     });
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((id, spec, hosts, templates)) => view! {
-                        <Editor id=id spec=spec hosts=hosts templates=templates/>
-                    }.into_any(),
+                    Ok((id, view)) => view! { <LayoutRead id=id view=view/> }.into_any(),
                     Err(e) => view! {
                         <section class="page">
                             <PageHeader title="Layout"/>
@@ -56,15 +52,22 @@ fn LayoutContent() -> impl IntoView {
     }
 }
 
+/// The editor: a chunk of its own, fetched when "Edit layout" is clicked
+/// (the page opens with the layout to read, see [`super::read`]).
+#[leptos::wasm_split::wasm_split(LayoutRoute__Editor, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub(super) fn editor_body(id: i32, view: EditorView) -> Result<AnyView, ChunkLoadError> {
+    Ok(view! { <Editor id=id view=view/> }.into_any())
+}
+
 #[component]
-fn Editor(
-    id: i32,
-    spec: LayoutSpec,
-    hosts: HostsView,
-    templates: Vec<TemplateDto>,
-) -> impl IntoView {
+fn Editor(id: i32, view: EditorView) -> impl IntoView {
+    let EditorView {
+        spec,
+        hosts,
+        templates,
+        evaluation,
+    } = view;
     let can_edit = move || at_least(Role::Operator);
-    let is_admin = move || at_least(Role::Admin);
     let hosts = RwSignal::new(hosts);
     let templates = StoredValue::new(templates);
     let next_key = StoredValue::new(spec.vms.len() as u64);
@@ -90,8 +93,40 @@ fn Editor(
         vms: rows.with(|rs| rs.iter().map(|r| r.good.get()).collect()),
     });
     let problems = Memo::new(move |_| good.with(LayoutSpec::problems));
-    let eval =
-        Memo::new(move |_| hosts.with(|h| good.with(|spec| resolve(spec, &h.hosts, &h.policy))));
+    // Where it lands: the server's evaluation first, then each change
+    // evaluated here (the code for it is fetched at the first change).
+    let eval = RwSignal::new(evaluation);
+    let eval_failed = RwSignal::new(false);
+    let asked = StoredValue::new(0u64);
+    // What was last evaluated: the layout and hosts as the editor opened.
+    let evaluated = StoredValue::new(None::<(LayoutSpec, HostsView)>);
+    Effect::new(move |_| {
+        let spec = good.get();
+        let view = hosts.get();
+        let unchanged =
+            evaluated.with_value(|e| e.as_ref().is_some_and(|(s, h)| *s == spec && *h == view));
+        if evaluated.with_value(Option::is_none) || unchanged {
+            evaluated.set_value(Some((spec, view)));
+            return;
+        }
+        evaluated.set_value(Some((spec.clone(), view.clone())));
+        let n = asked.get_value() + 1;
+        asked.set_value(n);
+        let templates = templates.get_value();
+        leptos::task::spawn_local(async move {
+            match evaluate_here(spec, view, templates).await {
+                // Only the answer to the latest change is shown.
+                Ok(e) if asked.try_get_value() == Some(n) => {
+                    eval.try_set(e);
+                    eval_failed.try_set(false);
+                }
+                Ok(_) => {}
+                Err(ChunkLoadError) => {
+                    eval_failed.try_set(true);
+                }
+            }
+        });
+    });
 
     let add_template = RwSignal::new(
         templates.with_value(|t| t.first().map(|t| t.name.clone()).unwrap_or_default()),
@@ -211,7 +246,7 @@ fn Editor(
         let placed: BTreeMap<u64, String> = eval.with_untracked(|e| {
             rows.with_untracked(|rs| {
                 rs.iter()
-                    .zip(&e.placement)
+                    .zip(&e.vms)
                     .map(|(r, p)| (r.key, p.host.clone().unwrap_or_default()))
                     .collect()
             })
@@ -238,7 +273,7 @@ fn Editor(
         eval.with(|e| {
             for (i, r) in all.iter().enumerate() {
                 let host = e
-                    .placement
+                    .vms
                     .get(i)
                     .and_then(|p| p.host.clone())
                     .unwrap_or_else(|| "not placed".into());
@@ -259,8 +294,6 @@ fn Editor(
     });
 
     let save = ServerAction::<SaveLayout>::new();
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
     let do_save = move |_| {
         saved.set(None);
         let mut vms = Vec::new();
@@ -320,15 +353,7 @@ fn Editor(
                 })
         })
     };
-    let host_names = Memo::new(move |_| {
-        hosts.with(|h| {
-            h.hosts
-                .iter()
-                .map(|h| h.name.clone())
-                .collect::<Vec<String>>()
-        })
-    });
-    let fits = move || eval.with(|e| e.fits);
+    let host_names = host_names(hosts);
     let vm_count = move || rows.with(Vec::len);
 
     view! {
@@ -354,7 +379,7 @@ fn Editor(
             </article>
             }.into_any()}
             {view! {
-            <ExportRow good=good name=name/>
+            <ExportRow good=good name=name.into()/>
             }.into_any()}
             {view! {
             <h2 class="section-title">{move || format!("Virtual machines ({})", vm_count())}</h2>
@@ -466,35 +491,11 @@ fn Editor(
                 </div>
             </Show>
             }.into_any()}
-            <p class="muted">"Apply works on the saved layout: save first."</p>
-            {move || {
-                // A fresh plan after every save. Rendered in the browser only:
-                // hydrated inside the editor's own suspense, its buttons stayed
-                // inert (see the Playwright flow), while built in the browser
-                // it works.
-                save.version().get();
-                mounted.get().then(|| view! { <ApplyPanel layout_id=id/> }.into_any())
-            }}
+            <ApplyPanel layout_id=id saves=save.version().into()/>
             </div>
             }.into_any()}
             {view! {
-            <aside class="editor-side" aria-label="Capacity">
-                <h2 class="section-title">"Hosts"</h2>
-                <p class=move || if fits() { "verdict verdict-ok" } else { "verdict verdict-bad" } role="status" data-testid="layout-verdict">
-                    {move || if fits() {
-                        "✓ The layout fits: no condition of eq. (1) is broken."
-                    } else {
-                        "✗ The layout does not fit: see the marked hosts and VMs."
-                    }}
-                </p>
-                {move || hosts.with(|h| h.unreachable.iter().map(|u| view! {
-                    <p class="form-error">{format!("{} is unreachable and left out: {}", u.name, u.error)}</p>
-                }).collect_view())}
-                <For each=move || host_names.get() key=|n| n.clone() let:host>
-                    <HostBar host=host hosts=hosts eval=eval templates=templates is_admin=is_admin/>
-                </For>
-                <Placement eval=eval/>
-            </aside>
+            <CapacitySide hosts=hosts eval=eval eval_failed=eval_failed/>
             }.into_any()}
             </div>
         </section>
@@ -502,11 +503,22 @@ fn Editor(
     .into_any()
 }
 
+/// The layout evaluated in the browser: a chunk of its own (the placement
+/// search and the capacity model), fetched at the first change.
+#[leptos::wasm_split::wasm_split(LayoutRoute__Evaluate, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn evaluate_here(
+    spec: LayoutSpec,
+    hosts: HostsView,
+    templates: Vec<TemplateDto>,
+) -> Result<Evaluation, ChunkLoadError> {
+    Ok(Evaluation::of(&spec, &hosts, &templates))
+}
+
 /// A `data:` URL holding `text`, for download links.
 /// The layout as evaluated, saved as a TOML or JSON file: the server writes
 /// the text (the browser carries no TOML writer), the browser saves it.
 #[component]
-fn ExportRow(good: Memo<LayoutSpec>, name: RwSignal<String>) -> impl IntoView {
+pub(super) fn ExportRow(good: Memo<LayoutSpec>, name: Signal<String>) -> impl IntoView {
     let export = Action::new(move |format: &FileFormat| {
         let (spec, format) = (good.get_untracked(), *format);
         async move { (format, export_layout(spec, format).await) }
@@ -535,7 +547,7 @@ fn ExportRow(good: Memo<LayoutSpec>, name: RwSignal<String>) -> impl IntoView {
             {[FileFormat::Toml, FileFormat::Json].into_iter().map(|format| view! {
                 <button type="button" class="button secondary" disabled=move || export.pending().get()
                     on:click=move |_| { export.dispatch(format); }>
-                    {format!("Export {}", format.extension().to_uppercase())}
+                    {format!("Export {}", format.extension().to_ascii_uppercase())}
                 </button>
             }).collect_view()}
             <span class="field-error" role="alert">{failed}</span>

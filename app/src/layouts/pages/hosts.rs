@@ -2,92 +2,138 @@
 //! bar, verdict, eq. (3), the admin's host settings) and where the auto VMs
 //! went.
 
-use crate::capacity::{HostSpec, HostVerdict, MiB};
-use crate::layouts::evaluate::more_of;
-use crate::layouts::plan::Resolved;
-use crate::layouts::{layout_hosts, HostsView, SetHostCapacity, TemplateDto};
-use crate::ui::format::{gib, mib};
-use crate::ui::{field_error, FieldError, FormError, MemoryBar, MemoryUse};
+use crate::auth::Role;
+use crate::capacity::{HostSpec, MiB};
+use crate::layouts::evaluate::{Evaluation, HostEval};
+use crate::layouts::{layout_hosts, HostsView, SetHostCapacity};
+use crate::ui::at_least;
+use crate::ui::format::mib;
+use crate::ui::{field_error, ChunkLoadError, FieldError, FormError, MemoryBar, MemoryUse, Opener};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
+/// The names of the hosts, in their order.
+pub(super) fn host_names(hosts: RwSignal<HostsView>) -> Memo<Vec<String>> {
+    Memo::new(move |_| hosts.with(|h| h.hosts.iter().map(|h| h.name.clone()).collect()))
+}
+
+/// The side column: whether the layout fits, each host as it leaves it,
+/// where the auto VMs went. `eval_failed`: a change could not be evaluated.
 #[component]
-pub(super) fn HostBar(
+pub(super) fn CapacitySide(
+    hosts: RwSignal<HostsView>,
+    eval: RwSignal<Evaluation>,
+    eval_failed: RwSignal<bool>,
+) -> impl IntoView {
+    let is_admin = move || at_least(Role::Admin);
+    let fits = move || eval.with(|e| e.fits);
+    let host_names = host_names(hosts);
+    view! {
+        <aside class="editor-side" aria-label="Capacity">
+            <h2 class="section-title">"Hosts"</h2>
+            <p class=move || if fits() { "verdict verdict-ok" } else { "verdict verdict-bad" } role="status" data-testid="layout-verdict">
+                {move || if fits() {
+                    "✓ The layout fits: no condition of eq. (1) is broken."
+                } else {
+                    "✗ The layout does not fit: see the marked hosts and VMs."
+                }}
+            </p>
+            {move || eval_failed.get().then(|| view! {
+                <div class="form-error" role="alert">
+                    <p>
+                        "Changes cannot be evaluated: the code for it could not be loaded "
+                        "(the connection may have dropped, or Stackyard was updated since this tab opened). "
+                        "What you typed is kept; save it, then reload."
+                    </p>
+                    <button type="button" class="button secondary" on:click=|_| crate::ui::reload()>"Reload"</button>
+                </div>
+            })}
+            {move || hosts.with(|h| h.unreachable.iter().map(|u| view! {
+                <p class="form-error">{format!("{} is unreachable and left out: {}", u.name, u.error)}</p>
+            }).collect_view())}
+            <For each=move || host_names.get() key=|n| n.clone() let:host>
+                <HostBar host=host hosts=hosts eval=eval is_admin=is_admin/>
+            </For>
+            <Placement eval=eval/>
+        </aside>
+    }
+    .into_any()
+}
+
+#[component]
+fn HostBar(
     host: String,
     hosts: RwSignal<HostsView>,
-    eval: Memo<Resolved>,
-    templates: StoredValue<Vec<TemplateDto>>,
+    eval: RwSignal<Evaluation>,
     is_admin: impl Fn() -> bool + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let h = host.clone();
-    let verdict: Memo<Option<HostVerdict>> =
-        Memo::new(move |_| eval.with(|e| e.verdicts.iter().find(|v| v.host == h).cloned()));
+    let verdict: Memo<Option<HostEval>> =
+        Memo::new(move |_| eval.with(|e| e.hosts.iter().find(|v| v.host == h).cloned()));
     let h = host.clone();
     let spec = Memo::new(move |_| hosts.with(|v| v.hosts.iter().find(|s| s.name == h).cloned()));
     let h = host.clone();
     let host_id = Memo::new(move |_| hosts.with(|v| v.ids.get(&h).copied()));
-    let more = Memo::new(move |_| {
-        let (Some(s), Some(v)) = (spec.get(), verdict.get()) else {
-            return Vec::new();
-        };
-        let policy = hosts.with(|h| h.policy.clone());
-        templates.with_value(|ts| {
-            ts.iter()
-                .map(|t| (t.name.clone(), more_of(&s, &v, &t.to_template(), &policy)))
-                .collect::<Vec<_>>()
-        })
-    });
+    let more = move || verdict.with(|v| v.as_ref().map(|v| v.more.clone()).unwrap_or_default());
     let title = host.clone();
     view! {
         <article class="panel host-bar" aria-label=format!("Host {host}")>
             <h3>{title}</h3>
             {move || verdict.get().map(|v| {
-                let over = v.over_by.get() > 0;
                 let usage = MemoryUse {
-                    total: v.memory.get(),
-                    os: v.os_reserve.get(),
-                    existing: v.used_existing.get(),
-                    planned: v.used_planned.get(),
+                    total: v.memory,
+                    os: v.os_reserve,
+                    existing: v.used_existing,
+                    planned: v.used_planned,
                 };
-                let fits = v.fits();
                 view! {
                     <MemoryBar usage=usage name=format!("Memory of {}", v.host) show_planned=true/>
-                    <p class=if fits { "verdict verdict-ok" } else { "verdict verdict-bad" } data-testid="host-verdict">
-                        {if fits {
-                            format!("✓ Fits: y_a = {} − {} = {}", mib(v.memory.get()), mib(v.os_reserve.get()), mib(v.available.get()))
-                        } else if over {
-                            format!("✗ Does not fit: {} over y_a = {}", mib(v.over_by.get()), mib(v.available.get()))
+                    <p class=if v.fits { "verdict verdict-ok" } else { "verdict verdict-bad" } data-testid="host-verdict">
+                        {if v.fits {
+                            format!("✓ Fits: y_a = {} − {} = {}", mib(v.memory), mib(v.os_reserve), mib(v.available))
+                        } else if v.over_by > 0 {
+                            format!("✗ Does not fit: {} over y_a = {}", mib(v.over_by), mib(v.available))
                         } else {
                             "✗ Does not fit".to_owned()
                         }}
                     </p>
                     {(!v.violations.is_empty()).then(|| view! {
                         <ul class="violations" aria-label=format!("Broken conditions on {}", v.host)>
-                            {v.violations.iter().map(|x| view! { <li>{x.to_string()}</li> }).collect_view()}
+                            {v.violations.iter().map(|x| view! { <li>{x.clone()}</li> }).collect_view()}
                         </ul>
                     })}
-                    <p class="muted">{format!(
-                        "Pool: {} needed of {} ({} thin fill) · {} on {} CPUs{}",
-                        gib(v.storage_needed.get()), gib(v.storage_available.get()),
-                        v.thin_fill, v.vcpus, v.cpus,
-                        if v.emulated { " · emulated" } else { "" }
-                    )}</p>
+                    <p class="muted">{v.resources.clone()}</p>
                 }
             })}
             <details class="more-fit">
                 <summary>"How many more still fit (eq. 3)"</summary>
                 <ul class="plain-list">
-                    {move || more.get().into_iter().map(|(t, n)| view! {
+                    {move || more().into_iter().map(|(t, n)| view! {
                         <li>{format!("{t}: {}", if n == u64::MAX { "no limit".to_owned() } else { n.to_string() })}</li>
                     }).collect_view()}
                 </ul>
             </details>
             <Show when=is_admin>
-                {move || host_id.get().map(|id| view! { <HostSettings host_id=id spec=spec hosts=hosts/> })}
+                {move || host_id.get().map(|id| view! {
+                    <div class="host-settings">
+                        <Opener hint="" open_label="Host settings…" load=move || host_settings(id, spec, hosts)/>
+                    </div>
+                })}
             </Show>
         </article>
     }
     .into_any()
+}
+
+/// The admin's settings for one host: a chunk of their own, fetched when
+/// opened.
+#[leptos::wasm_split::wasm_split(LayoutRoute__HostSettings, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn host_settings(
+    host_id: i32,
+    spec: Memo<Option<HostSpec>>,
+    hosts: RwSignal<HostsView>,
+) -> Result<AnyView, ChunkLoadError> {
+    Ok(view! { <HostSettings host_id=host_id spec=spec hosts=hosts/> }.into_any())
 }
 
 /// The admin's settings for one host: its OS reserve and emulation.
@@ -126,9 +172,7 @@ fn HostSettings(
     };
     let p = format!("host-{host_id}");
     view! {
-        <details class="host-settings">
-            <summary>"Host settings"</summary>
-            <ActionForm action=action attr:class="form">
+            <ActionForm action=action attr:class="form" attr:aria-label="Host settings">
                 <input type="hidden" name="host_id" value=host_id.to_string()/>
                 <label for=format!("{p}-yos")>"OS reserve y_os (MiB; empty = default)"</label>
                 <input id=format!("{p}-yos") name="y_os_mib" inputmode="numeric" prop:value=y_os
@@ -141,36 +185,33 @@ fn HostSettings(
                 <FormError value=action.value() fields=&["y_os_mib"]/>
                 <button type="submit" class="button secondary">"Save host settings"</button>
             </ActionForm>
-        </details>
     }
 }
 
 #[component]
-pub(super) fn Placement(eval: Memo<Resolved>) -> impl IntoView {
+fn Placement(eval: RwSignal<Evaluation>) -> impl IntoView {
     view! {
         <article class="panel placement" aria-labelledby="placement-title">
             <h2 id="placement-title">"Placement of auto VMs"</h2>
             {move || eval.with(|e| {
-                let auto: Vec<_> = e.placement.iter().filter(|p| p.auto).collect();
+                let auto: Vec<_> = e.vms.iter().filter(|p| p.auto).collect();
                 if auto.is_empty() && e.unplaced.is_empty() {
                     return view! { <p class="muted">"No VM is left to placement."</p> }.into_any();
                 }
-                let used: std::collections::BTreeSet<&str> =
-                    e.placement.iter().filter_map(|p| p.host.as_deref()).collect();
                 view! {
                     <ul class="plain-list" aria-label="Placed VMs">
                         {auto.iter().filter_map(|p| p.host.as_ref().map(|h| view! {
                             <li>{format!("{} → {}{}", p.vm, h, if p.existing { " (already there)" } else { "" })}</li>
                         })).collect_view()}
                     </ul>
-                    <p class="muted">{format!("{} host(s) used", used.len())}</p>
+                    <p class="muted">{format!("{} host(s) used", e.hosts_used)}</p>
                     <p class="muted" data-testid="placement-bound">
-                        {format!("Hosts holding any VM, the layout's or others: {}", e.hosts_summary())}
+                        {format!("Hosts holding any VM, the layout's or others: {}", e.hosts_summary)}
                     </p>
                     {(!e.unplaced.is_empty()).then(|| view! {
                         <h4>"Fit nowhere"</h4>
                         <ul class="violations" aria-label="VMs that fit nowhere">
-                            {e.unplaced.iter().map(|u| view! { <li>{u.reason.clone()}</li> }).collect_view()}
+                            {e.unplaced.iter().map(|u| view! { <li>{u.clone()}</li> }).collect_view()}
                         </ul>
                     })}
                 }.into_any()

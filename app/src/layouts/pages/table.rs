@@ -5,7 +5,7 @@
 use super::row::Row;
 use crate::auth::Role;
 use crate::error::AppError;
-use crate::layouts::plan::Resolved;
+use crate::layouts::evaluate::{Evaluation, VmPlace};
 use crate::layouts::{LayoutProblem, TemplateDto};
 use crate::ui::{at_least, FieldError};
 use leptos::prelude::*;
@@ -82,7 +82,8 @@ impl Column {
         b: &Row,
         placed: &BTreeMap<u64, String>,
     ) -> std::cmp::Ordering {
-        let text = |r: &Row, s: fn(&Row) -> RwSignal<String>| s(r).get_untracked().to_lowercase();
+        let text =
+            |r: &Row, s: fn(&Row) -> RwSignal<String>| s(r).get_untracked().to_ascii_lowercase();
         let num = |r: &Row, s: fn(&Row) -> RwSignal<String>| {
             s(r).get_untracked()
                 .trim()
@@ -170,7 +171,7 @@ pub(super) fn focus_later(id: String) {
 pub(super) fn VmRow(
     row: Row,
     rows: RwSignal<Vec<Row>>,
-    eval: Memo<Resolved>,
+    eval: RwSignal<Evaluation>,
     host_names: Memo<Vec<String>>,
     templates: StoredValue<Vec<TemplateDto>>,
     server_error: RwSignal<Option<AppError>>,
@@ -208,22 +209,9 @@ pub(super) fn VmRow(
     let placement = Memo::new(move |_| {
         let i = index.get()?;
         let name = row.good.with(|g| g.name.clone());
-        eval.with(|e| {
-            let p = e.placement.get(i)?;
-            let broken: Vec<String> = e
-                .verdicts
-                .iter()
-                .flat_map(|v| v.violations.iter())
-                .filter(|v| violation_names(v, &name))
-                .map(ToString::to_string)
-                .collect();
-            let unplaced = e
-                .unplaced
-                .iter()
-                .find(|u| u.vm == name)
-                .map(|u| u.reason.clone());
-            Some((p.host.clone(), p.auto, broken, unplaced))
-        })
+        // The evaluation of the layout as last typed correctly (a change is
+        // evaluated a moment later): only the entry of this VM counts.
+        eval.with(|e| e.vms.get(i).filter(|p| p.vm == name).cloned())
     });
     let on_template = move |ev: leptos::ev::Event| {
         let chosen = event_target_value(&ev);
@@ -245,34 +233,13 @@ pub(super) fn VmRow(
         }
     };
     let has_error = move || row.parsed.with(Result::is_err);
-    let bad = move || {
-        has_error()
-            || placement.with(|p| {
-                p.as_ref().is_some_and(|(_, _, broken, unplaced)| {
-                    !broken.is_empty() || unplaced.is_some()
-                })
-            })
-    };
-    let verdict = move || {
-        placement.with(|p| match p {
-            None => String::new(),
-            Some((_, _, _, Some(reason))) => format!("✗ {reason}"),
-            Some((Some(h), auto, broken, None)) if broken.is_empty() => {
-                if *auto {
-                    format!("→ placed on {h}")
-                } else {
-                    format!("on {h}")
-                }
-            }
-            Some((Some(h), _, broken, None)) => format!("✗ on {h}: {}", broken.join("; ")),
-            Some((None, _, _, None)) => "not placed".into(),
-        })
-    };
+    let bad = move || has_error() || placement.with(|p| p.as_ref().is_some_and(VmPlace::is_bad));
+    let verdict = move || placement.with(|p| p.as_ref().map(VmPlace::verdict).unwrap_or_default());
     // The card's one line on a phone.
     let summary = move || {
         let host = placement.with(|p| {
             p.as_ref()
-                .and_then(|(h, _, _, _)| h.clone())
+                .and_then(|p| p.host.clone())
                 .unwrap_or_else(|| "not placed".into())
         });
         format!(
@@ -363,14 +330,4 @@ pub(super) fn VmRow(
         </tr>
     }
     .into_any()
-}
-
-/// Whether a violation is about the VM called `name`.
-fn violation_names(v: &crate::capacity::Violation, name: &str) -> bool {
-    use crate::capacity::Violation;
-    match v {
-        Violation::Memory { vm, .. } | Violation::Vcpus { vm, .. } => vm == name,
-        Violation::Storage { vms, .. } => vms.iter().any(|v| v == name),
-        Violation::NoVirtualization { .. } => false,
-    }
 }

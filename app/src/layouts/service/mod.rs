@@ -10,9 +10,11 @@
 
 pub mod apply;
 
+use super::evaluate::Evaluation;
 use super::file::check_file;
 use super::{
-    store, DomainError, HostsView, LayoutSpec, LayoutSummary, TemplateDto, TemplateFields,
+    store, DomainError, EditorView, HostsView, LayoutSpec, LayoutSummary, TemplateDto,
+    TemplateFields,
 };
 use crate::error::{parse_number, Invalid};
 use crate::state::AppState;
@@ -26,6 +28,20 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<LayoutSummary>, DomainE
 /// The layout with this id.
 pub async fn get(db: &DatabaseConnection, id: i32) -> Result<LayoutSpec, DomainError> {
     store::load(db, id).await
+}
+
+/// Layout `id`, the hosts, the templates, and the layout evaluated on them.
+pub async fn editor(state: &AppState, id: i32) -> Result<EditorView, DomainError> {
+    let spec = store::load(&state.db, id).await?;
+    let hosts = store::hosts_view(state).await?;
+    let templates = store::templates(&state.db).await?;
+    let evaluation = Evaluation::of(&spec, &hosts, &templates);
+    Ok(EditorView {
+        spec,
+        hosts,
+        templates,
+        evaluation,
+    })
 }
 
 /// The hosts as the capacity model sees them, for the editor.

@@ -1,7 +1,21 @@
-//! Mailboxes (admins: they hold passwords) and aliases.
+//! Mailboxes (admins: they hold passwords) and aliases. The forms that
+//! add one or edit a mailbox are fetched when opened ([`Opener`]): each
+//! makes its own action, and a change refetches the page.
 
 use super::*;
-use crate::ui::format;
+use crate::ui::{format, ChunkLoadError, Opener};
+
+/// Counts `value`'s successes into `changed` (the page refetches).
+fn bump_on_success<T, S>(value: S, changed: RwSignal<usize>)
+where
+    S: Get<Value = Option<Result<T, AppError>>> + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Ok(_))) {
+            changed.update(|n| *n += 1);
+        }
+    });
+}
 
 #[component]
 pub(super) fn MailboxesPanel(
@@ -10,7 +24,6 @@ pub(super) fn MailboxesPanel(
     actions: Actions,
 ) -> impl IntoView {
     let domain = StoredValue::new(domain);
-    let add = actions.add_mailbox;
     view! {
         <article class="panel" aria-labelledby="mailboxes-title">
             <h2 id="mailboxes-title">"Mailboxes"</h2>
@@ -23,28 +36,10 @@ pub(super) fn MailboxesPanel(
                     </ul>
                 }.into_any()
             }}
-            <FormError value=actions.update_mailbox.value()/>
             <FormError value=actions.remove_mailbox.value()/>
-            <FormError value=actions.password.value()/>
-            {move || actions.password.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="form-ok" role="status">"Password changed."</p> })}
             <Show when=move || at_least(Role::Admin)>
-                <ActionForm action=add attr:class="form" attr:aria-label="Add a mailbox">
-                    <input type="hidden" name="domain" value=domain.get_value()/>
-                    <label for="mb-address">"Address"</label>
-                    <input id="mb-address" name="address" required placeholder=format!("alice (@{})", domain.get_value())
-                        autocapitalize="none" spellcheck="false" aria-describedby="mb-address-error"/>
-                    <FieldError id="mb-address-error" message=field_error(add.value(), "address")/>
-                    <label for="mb-password">"Password"</label>
-                    <input id="mb-password" name="password" type="password" required autocomplete="new-password"
-                        aria-describedby="mb-password-error"/>
-                    <FieldError id="mb-password-error" message=field_error(add.value(), "password")/>
-                    <label for="mb-quota">"Quota (MiB)"</label>
-                    <input id="mb-quota" name="quota_mib" inputmode="numeric" placeholder="0 = no limit"
-                        aria-describedby="mb-quota-error"/>
-                    <FieldError id="mb-quota-error" message=field_error(add.value(), "quota_mib")/>
-                    <FormError value=add.value() fields=&["address", "password", "quota_mib"]/>
-                    <button type="submit" class="button">"Add mailbox"</button>
-                </ActionForm>
+                <Opener hint="" open_label="Add a mailbox…"
+                    load=move || add_mailbox_form(domain.get_value(), actions.changed)/>
             </Show>
         </article>
     }
@@ -56,7 +51,6 @@ fn MailboxRowView(mailbox: MailboxRow, actions: Actions) -> impl IntoView {
     let address = StoredValue::new(mailbox.address.clone());
     let quota = StoredValue::new((mailbox.quota_bytes / (1024 * 1024)).to_string());
     let active = mailbox.active;
-    let editing = RwSignal::new(false);
     view! {
         <li class="record" aria-label=format!("Mailbox {}", mailbox.address)>
             <div class="record-main">
@@ -66,7 +60,6 @@ fn MailboxRowView(mailbox: MailboxRow, actions: Actions) -> impl IntoView {
             <p class="muted">{format!("Quota {} · maildir {}", format::quota(mailbox.quota_bytes), mailbox.maildir)}</p>
             <Show when=move || at_least(Role::Admin)>
                 <div class="record-actions">
-                    <button type="button" class="button secondary small" on:click=move |_| editing.update(|e| *e = !*e)>"Edit…"</button>
                     <Confirm
                         label="Remove…"
                         small=true
@@ -78,26 +71,8 @@ fn MailboxRowView(mailbox: MailboxRow, actions: Actions) -> impl IntoView {
                         </ActionForm>
                     </Confirm>
                 </div>
-                <Show when=move || editing.get()>
-                    <ActionForm action=actions.update_mailbox attr:class="form">
-                        <input type="hidden" name="address" value=address.get_value()/>
-                        <label for=format!("q-{}", address.get_value())>"Quota (MiB)"</label>
-                        <input id=format!("q-{}", address.get_value()) name="quota_mib" value=quota.get_value() inputmode="numeric"/>
-                        <label for=format!("a-{}", address.get_value())>"State"</label>
-                        <select id=format!("a-{}", address.get_value()) name="active">
-                            <option value="true" selected=active>"active"</option>
-                            <option value="false" selected=!active>"disabled"</option>
-                        </select>
-                        <button type="submit" class="button secondary">"Save mailbox"</button>
-                    </ActionForm>
-                    <ActionForm action=actions.password attr:class="form">
-                        <input type="hidden" name="address" value=address.get_value()/>
-                        <label for=format!("p-{}", address.get_value())>"New password"</label>
-                        <input id=format!("p-{}", address.get_value()) name="password" type="password" autocomplete="new-password" required/>
-                        <FieldError id=format!("p-{}-error", address.get_value()) message=field_error(actions.password.value(), "password")/>
-                        <button type="submit" class="button secondary">"Set password"</button>
-                    </ActionForm>
-                </Show>
+                <Opener hint="" open_label="Edit…"
+                    load=move || edit_mailbox_form(address.get_value(), quota.get_value(), active, actions.changed)/>
             </Show>
         </li>
     }
@@ -111,7 +86,6 @@ pub(super) fn AliasesPanel(
     actions: Actions,
 ) -> impl IntoView {
     let domain = StoredValue::new(domain);
-    let add = actions.add_alias;
     view! {
         <article class="panel" aria-labelledby="aliases-title">
             <h2 id="aliases-title">"Aliases"</h2>
@@ -138,21 +112,129 @@ pub(super) fn AliasesPanel(
             }}
             <FormError value=actions.remove_alias.value()/>
             <Show when=move || at_least(Role::Operator)>
-                <ActionForm action=add attr:class="form" attr:aria-label="Add an alias">
-                    <input type="hidden" name="domain" value=domain.get_value()/>
-                    <label for="alias-source">"Alias"</label>
-                    <input id="alias-source" name="source" placeholder="postmaster (empty: catch-all)"
-                        autocapitalize="none" spellcheck="false" aria-describedby="alias-source-error"/>
-                    <FieldError id="alias-source-error" message=field_error(add.value(), "source")/>
-                    <label for="alias-destination">"Delivers to"</label>
-                    <input id="alias-destination" name="destination" required placeholder="alice@example.org"
-                        autocapitalize="none" spellcheck="false" aria-describedby="alias-destination-error"/>
-                    <FieldError id="alias-destination-error" message=field_error(add.value(), "destination")/>
-                    <FormError value=add.value() fields=&["source", "destination"]/>
-                    <button type="submit" class="button">"Add alias"</button>
-                </ActionForm>
+                <Opener hint="" open_label="Add an alias…"
+                    load=move || add_alias_form(domain.get_value(), actions.changed)/>
             </Show>
         </article>
     }
     .into_any()
+}
+
+/// The form adding a mailbox: a chunk of its own, fetched when opened.
+#[leptos::wasm_split::wasm_split(MailDomainRoute__AddMailbox, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn add_mailbox_form(domain: String, changed: RwSignal<usize>) -> Result<AnyView, ChunkLoadError> {
+    Ok(view! { <AddMailboxForm domain=domain changed=changed/> }.into_any())
+}
+
+#[component]
+fn AddMailboxForm(domain: String, changed: RwSignal<usize>) -> impl IntoView {
+    let add = ServerAction::<AddMailbox>::new();
+    bump_on_success(add.value(), changed);
+    view! {
+        <ActionForm action=add attr:class="form" attr:aria-label="Add a mailbox">
+            <input type="hidden" name="domain" value=domain.clone()/>
+            <label for="mb-address">"Address"</label>
+            <input id="mb-address" name="address" required placeholder=format!("alice (@{domain})")
+                autocapitalize="none" spellcheck="false" aria-describedby="mb-address-error"/>
+            <FieldError id="mb-address-error" message=field_error(add.value(), "address")/>
+            <label for="mb-password">"Password"</label>
+            <input id="mb-password" name="password" type="password" required autocomplete="new-password"
+                aria-describedby="mb-password-error"/>
+            <FieldError id="mb-password-error" message=field_error(add.value(), "password")/>
+            <label for="mb-quota">"Quota (MiB)"</label>
+            <input id="mb-quota" name="quota_mib" inputmode="numeric" placeholder="0 = no limit"
+                aria-describedby="mb-quota-error"/>
+            <FieldError id="mb-quota-error" message=field_error(add.value(), "quota_mib")/>
+            <FormError value=add.value() fields=&["address", "password", "quota_mib"]/>
+            <button type="submit" class="button">"Add mailbox"</button>
+        </ActionForm>
+    }
+}
+
+/// The forms editing a mailbox (quota and state; password): a chunk of
+/// their own, fetched when opened.
+#[leptos::wasm_split::wasm_split(MailDomainRoute__EditMailbox, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn edit_mailbox_form(
+    address: String,
+    quota: String,
+    active: bool,
+    changed: RwSignal<usize>,
+) -> Result<AnyView, ChunkLoadError> {
+    Ok(
+        view! { <EditMailboxForm address=address quota=quota active=active changed=changed/> }
+            .into_any(),
+    )
+}
+
+#[component]
+fn EditMailboxForm(
+    address: String,
+    quota: String,
+    active: bool,
+    changed: RwSignal<usize>,
+) -> impl IntoView {
+    let update = ServerAction::<UpdateMailbox>::new();
+    let password = ServerAction::<SetMailboxPassword>::new();
+    // A new quota or state refetches the page; a new password changes
+    // nothing shown, so the form stays open and says so.
+    bump_on_success(update.value(), changed);
+    let p = |what: &str| format!("{what}-{address}");
+    let (q, q_error, a, pw, pw_error) = (p("q"), p("q-error"), p("a"), p("p"), p("p-error"));
+    let edit_label = format!("Edit mailbox {address}");
+    let password_label = format!("New password for {address}");
+    let address2 = address.clone();
+    view! {
+        <ActionForm action=update attr:class="form" attr:aria-label=edit_label>
+            <input type="hidden" name="address" value=address/>
+            <label for=q.clone()>"Quota (MiB)"</label>
+            <input id=q name="quota_mib" value=quota inputmode="numeric" aria-describedby=q_error.clone()/>
+            <FieldError id=q_error message=field_error(update.value(), "quota_mib")/>
+            <label for=a.clone()>"State"</label>
+            <select id=a name="active">
+                <option value="true" selected=active>"active"</option>
+                <option value="false" selected=!active>"disabled"</option>
+            </select>
+            <FormError value=update.value() fields=&["quota_mib"]/>
+            <button type="submit" class="button secondary">"Save mailbox"</button>
+        </ActionForm>
+        <ActionForm action=password attr:class="form" attr:aria-label=password_label>
+            <input type="hidden" name="address" value=address2/>
+            <label for=pw.clone()>"New password"</label>
+            <input id=pw name="password" type="password" autocomplete="new-password" required
+                aria-describedby=pw_error.clone()/>
+            <FieldError id=pw_error message=field_error(password.value(), "password")/>
+            <FormError value=password.value() fields=&["password"]/>
+            {move || password.value().get().and_then(|r| r.ok()).map(|_| view! {
+                <p class="form-ok" role="status">"Password changed."</p>
+            })}
+            <button type="submit" class="button secondary">"Set password"</button>
+        </ActionForm>
+    }
+}
+
+/// The form adding an alias: a chunk of its own, fetched when opened.
+#[leptos::wasm_split::wasm_split(MailDomainRoute__AddAlias, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn add_alias_form(domain: String, changed: RwSignal<usize>) -> Result<AnyView, ChunkLoadError> {
+    Ok(view! { <AddAliasForm domain=domain changed=changed/> }.into_any())
+}
+
+#[component]
+fn AddAliasForm(domain: String, changed: RwSignal<usize>) -> impl IntoView {
+    let add = ServerAction::<AddAlias>::new();
+    bump_on_success(add.value(), changed);
+    view! {
+        <ActionForm action=add attr:class="form" attr:aria-label="Add an alias">
+            <input type="hidden" name="domain" value=domain/>
+            <label for="alias-source">"Alias"</label>
+            <input id="alias-source" name="source" placeholder="postmaster (empty: catch-all)"
+                autocapitalize="none" spellcheck="false" aria-describedby="alias-source-error"/>
+            <FieldError id="alias-source-error" message=field_error(add.value(), "source")/>
+            <label for="alias-destination">"Delivers to"</label>
+            <input id="alias-destination" name="destination" required placeholder="alice@example.org"
+                autocapitalize="none" spellcheck="false" aria-describedby="alias-destination-error"/>
+            <FieldError id="alias-destination-error" message=field_error(add.value(), "destination")/>
+            <FormError value=add.value() fields=&["source", "destination"]/>
+            <button type="submit" class="button">"Add alias"</button>
+        </ActionForm>
+    }
 }

@@ -130,12 +130,11 @@ pub(super) struct Actions {
     pub(super) dkim: ServerAction<GenerateDkim>,
     pub(super) remove_dkim: ServerAction<RemoveDkim>,
     pub(super) settings: ServerAction<SaveMailSettings>,
-    pub(super) add_mailbox: ServerAction<AddMailbox>,
-    pub(super) update_mailbox: ServerAction<UpdateMailbox>,
-    pub(super) password: ServerAction<SetMailboxPassword>,
     pub(super) remove_mailbox: ServerAction<RemoveMailbox>,
-    pub(super) add_alias: ServerAction<AddAlias>,
     pub(super) remove_alias: ServerAction<RemoveAlias>,
+    /// Bumped by the forms fetched on demand (adding a mailbox or an
+    /// alias, editing a mailbox), which make their own actions.
+    pub(super) changed: RwSignal<usize>,
 }
 
 impl Actions {
@@ -150,12 +149,9 @@ impl Actions {
             dkim: ServerAction::new(),
             remove_dkim: ServerAction::new(),
             settings: ServerAction::new(),
-            add_mailbox: ServerAction::new(),
-            update_mailbox: ServerAction::new(),
-            password: ServerAction::new(),
             remove_mailbox: ServerAction::new(),
-            add_alias: ServerAction::new(),
             remove_alias: ServerAction::new(),
+            changed: RwSignal::new(0),
         }
     }
 
@@ -186,13 +182,11 @@ impl Actions {
             last_success!(self.dkim),
             last_success!(self.remove_dkim),
             last_success!(self.settings),
-            last_success!(self.add_mailbox),
-            last_success!(self.update_mailbox),
             last_success!(self.remove_mailbox),
-            last_success!(self.add_alias),
             last_success!(self.remove_alias),
         ];
-        Memo::new(move |_| each.iter().map(|m| m.get()).sum())
+        let changed = self.changed;
+        Memo::new(move |_| each.iter().map(|m| m.get()).sum::<usize>() + changed.get())
     }
 }
 

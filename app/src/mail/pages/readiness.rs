@@ -1,6 +1,9 @@
-//! The readiness check: its settings, the run, and the checklist.
+//! The readiness check: its settings, the run, and the checklist. The
+//! settings form and the check itself (with its checklist) are fetched when
+//! first asked for ([`Opener`]).
 
 use super::*;
+use crate::ui::{ChunkLoadError, Opener};
 
 #[component]
 pub(super) fn ReadinessPanel(
@@ -9,50 +12,107 @@ pub(super) fn ReadinessPanel(
     save: ServerAction<SaveMailSettings>,
 ) -> impl IntoView {
     let domain = StoredValue::new(domain);
-    let run = ServerAction::<RunMailCheck>::new();
-    let zones = StoredValue::new(settings.dnsbl_zones.join(" "));
     let settings = StoredValue::new(settings);
     view! {
         <article class="panel mail-readiness" aria-labelledby="check-title">
             <h2 id="check-title">"Readiness check"</h2>
             <p class="hint">"What a receiving server checks (figure 3): the host's address, reverse DNS confirmed forward, MX, SPF, DKIM, DMARC and blocklists."</p>
             <Show when=move || at_least(Role::Operator)>
-                <ActionForm action=save attr:class="form" attr:aria-label="Check settings">
-                    <input type="hidden" name="domain" value=domain.get_value()/>
-                    <label for="check-host">"Mail host"</label>
-                    <input id="check-host" name="mail_host" value=settings.with_value(|s| s.mail_host.clone()) placeholder="the best MX"
-                        autocapitalize="none" spellcheck="false" aria-describedby="check-host-error"/>
-                    <FieldError id="check-host-error" message=field_error(save.value(), "mail_host")/>
-                    <label for="check-ip">"Mail IP"</label>
-                    <input id="check-ip" name="mail_ip" value=settings.with_value(|s| s.mail_ip.clone()) placeholder="the host's address"
-                        aria-describedby="check-ip-error"/>
-                    <FieldError id="check-ip-error" message=field_error(save.value(), "mail_ip")/>
-                    <label for="check-dnsbl">"Blocklists (DNSBL zones)"</label>
-                    <input id="check-dnsbl" name="dnsbl_zones" value=zones.get_value() autocapitalize="none"
-                        spellcheck="false" aria-describedby="check-dnsbl-error"/>
-                    <FieldError id="check-dnsbl-error" message=field_error(save.value(), "dnsbl_zones")/>
-                    <label for="check-resolver">"Resolver"</label>
-                    <input id="check-resolver" name="resolver" value=settings.with_value(|s| s.resolver.clone()) placeholder="the system's"
-                        aria-describedby="check-resolver-error"/>
-                    <FieldError id="check-resolver-error" message=field_error(save.value(), "resolver")/>
-                    <FormError value=save.value() fields=&["mail_host", "mail_ip", "dnsbl_zones", "resolver"]/>
-                    {move || save.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="form-ok" role="status">"Settings saved."</p> })}
-                    <button type="submit" class="button secondary">"Save settings"</button>
-                </ActionForm>
-                <ActionForm action=run attr:class="inline-form">
-                    <input type="hidden" name="domain" value=domain.get_value()/>
-                    <button type="submit" class="button" disabled=move || run.pending().get()>
-                        {move || if run.pending().get() { "Checking…" } else { "Run the check" }}
-                    </button>
-                </ActionForm>
+                <p class="muted">{move || settings.with_value(summary)}</p>
+                <Opener hint="" open_label="Change the check settings…"
+                    load=move || settings_form(domain.get_value(), settings.get_value(), save)/>
+                // Here, not in the form: saving refetches the page, which draws
+                // the form closed again.
+                {move || save.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="form-ok" role="status">"Settings saved."</p> })}
+                <Opener hint="" open_label="Run the check" load=move || run_check(domain.get_value())/>
             </Show>
-            {move || run.value().get().map(|r| match r {
-                Ok(result) => view! { <Checklist result=result/> }.into_any(),
-                Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-            })}
         </article>
     }
     .into_any()
+}
+
+/// The settings in a line, as the check will use them.
+fn summary(s: &MailSettings) -> String {
+    let or = |v: &str, default: &str| {
+        if v.trim().is_empty() {
+            default.to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
+    format!(
+        "Mail host: {} · mail IP: {} · blocklists: {} · resolver: {}",
+        or(&s.mail_host, "the best MX"),
+        or(&s.mail_ip, "the host's address"),
+        if s.dnsbl_zones.is_empty() {
+            "none".to_owned()
+        } else {
+            s.dnsbl_zones.join(" ")
+        },
+        or(&s.resolver, "the system's"),
+    )
+}
+
+/// The check's settings form: a chunk of its own, fetched when opened.
+#[leptos::wasm_split::wasm_split(MailDomainRoute__CheckSettings, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn settings_form(
+    domain: String,
+    settings: MailSettings,
+    save: ServerAction<SaveMailSettings>,
+) -> Result<AnyView, ChunkLoadError> {
+    let zones = settings.dnsbl_zones.join(" ");
+    Ok(view! {
+        <ActionForm action=save attr:class="form" attr:aria-label="Check settings">
+            <input type="hidden" name="domain" value=domain/>
+            <label for="check-host">"Mail host"</label>
+            <input id="check-host" name="mail_host" value=settings.mail_host placeholder="the best MX"
+                autocapitalize="none" spellcheck="false" aria-describedby="check-host-error"/>
+            <FieldError id="check-host-error" message=field_error(save.value(), "mail_host")/>
+            <label for="check-ip">"Mail IP"</label>
+            <input id="check-ip" name="mail_ip" value=settings.mail_ip placeholder="the host's address"
+                aria-describedby="check-ip-error"/>
+            <FieldError id="check-ip-error" message=field_error(save.value(), "mail_ip")/>
+            <label for="check-dnsbl">"Blocklists (DNSBL zones)"</label>
+            <input id="check-dnsbl" name="dnsbl_zones" value=zones autocapitalize="none"
+                spellcheck="false" aria-describedby="check-dnsbl-error"/>
+            <FieldError id="check-dnsbl-error" message=field_error(save.value(), "dnsbl_zones")/>
+            <label for="check-resolver">"Resolver"</label>
+            <input id="check-resolver" name="resolver" value=settings.resolver placeholder="the system's"
+                aria-describedby="check-resolver-error"/>
+            <FieldError id="check-resolver-error" message=field_error(save.value(), "resolver")/>
+            <FormError value=save.value() fields=&["mail_host", "mail_ip", "dnsbl_zones", "resolver"]/>
+            <button type="submit" class="button secondary">"Save settings"</button>
+        </ActionForm>
+    }
+    .into_any())
+}
+
+/// The check, run as soon as its code has arrived, and its checklist: a
+/// chunk of its own, fetched at the first run.
+#[leptos::wasm_split::wasm_split(MailDomainRoute__Check, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn run_check(domain: String) -> Result<AnyView, ChunkLoadError> {
+    Ok(view! { <RunCheck domain=domain/> }.into_any())
+}
+
+#[component]
+fn RunCheck(domain: String) -> impl IntoView {
+    let run = ServerAction::<RunMailCheck>::new();
+    let domain = StoredValue::new(domain);
+    run.dispatch(RunMailCheck {
+        domain: domain.get_value(),
+    });
+    view! {
+        <ActionForm action=run attr:class="inline-form">
+            <input type="hidden" name="domain" value=domain.get_value()/>
+            <button type="submit" class="button" disabled=move || run.pending().get()>
+                {move || if run.pending().get() { "Checking…" } else { "Run the check again" }}
+            </button>
+        </ActionForm>
+        {move || run.value().get().map(|r| match r {
+            Ok(result) => view! { <Checklist result=result/> }.into_any(),
+            Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+        })}
+    }
 }
 
 #[component]

@@ -1,6 +1,7 @@
 //! The record panels: MX, SPF and DMARC (built, previewed, published; the
 //! builders are fetched when opened, see [`Opener`]),
-//! DKIM keys and verification tokens.
+//! DKIM keys and verification tokens (the forms adding one, and a key's
+//! private half, fetched when opened too).
 
 use super::*;
 use crate::ui::{data_url, ChunkLoadError, Opener};
@@ -23,19 +24,33 @@ pub(super) fn MxPanel(
             <h2 id="mx-title">"MX"</h2>
             <Current label="Published in the zone:" values=current/>
             <Show when=move || at_least(Role::Operator)>
-                <ActionForm action=action attr:class="form" attr:aria-label="MX records">
-                    <input type="hidden" name="domain" value=domain.get_value()/>
-                    <label for="mx-lines">"Mail servers"</label>
-                    <textarea id="mx-lines" name="mx" rows="2" placeholder="10 mail" aria-describedby="mx-hint mx-error">{prefill.get_value()}</textarea>
-                    <p class="hint" id="mx-hint">"One per line: preference and host, e.g. 10 mail (relative to the domain) or 20 mx.example.net. Empty removes the MX records."</p>
-                    <FieldError id="mx-error" message=field_error(action.value(), "mx")/>
-                    <FormError value=action.value() fields=&["mx"]/>
-                    <button type="submit" class="button">"Publish MX"</button>
-                </ActionForm>
+                <Opener hint="" open_label="Change the MX records…"
+                    load=move || mx_form(domain.get_value(), prefill.get_value(), action)/>
             </Show>
         </article>
     }
     .into_any()
+}
+
+/// The MX form: a chunk of its own, fetched when opened.
+#[leptos::wasm_split::wasm_split(MailDomainRoute__Mx, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn mx_form(
+    domain: String,
+    prefill: String,
+    action: ServerAction<PublishMx>,
+) -> Result<AnyView, ChunkLoadError> {
+    Ok(view! {
+        <ActionForm action=action attr:class="form" attr:aria-label="MX records">
+            <input type="hidden" name="domain" value=domain/>
+            <label for="mx-lines">"Mail servers"</label>
+            <textarea id="mx-lines" name="mx" rows="2" placeholder="10 mail" aria-describedby="mx-hint mx-error">{prefill}</textarea>
+            <p class="hint" id="mx-hint">"One per line: preference and host, e.g. 10 mail (relative to the domain) or 20 mx.example.net. Empty removes the MX records."</p>
+            <FieldError id="mx-error" message=field_error(action.value(), "mx")/>
+            <FormError value=action.value() fields=&["mx"]/>
+            <button type="submit" class="button">"Publish MX"</button>
+        </ActionForm>
+    }
+    .into_any())
 }
 
 #[component]
@@ -208,9 +223,6 @@ pub(super) fn DkimPanel(
     remove: ServerAction<RemoveDkim>,
 ) -> impl IntoView {
     let domain = StoredValue::new(domain);
-    let download = ServerAction::<DkimPrivateKey>::new();
-    // The key whose private half is being asked for (the password form open).
-    let asking = RwSignal::new(None::<String>);
     view! {
         <article class="panel" aria-labelledby="dkim-title">
             <h2 id="dkim-title">"DKIM"</h2>
@@ -225,21 +237,13 @@ pub(super) fn DkimPanel(
                                 <li class="record" aria-label=format!("DKIM key {}", k.selector)>
                                     <div class="record-main">
                                         <strong>{k.selector.clone()}</strong>
-                                        <span class="badge">{match k.bits { Some(b) => format!("{} {b}", k.algorithm.to_uppercase()), None => k.algorithm.clone() }}</span>
+                                        <span class="badge">{match k.bits { Some(b) => format!("{} {b}", k.algorithm.to_ascii_uppercase()), None => k.algorithm.clone() }}</span>
                                     </div>
                                     <p class="hint">{format!("TXT at {}, {} string{}:", k.owner, k.txt_strings.len(), if k.txt_strings.len() == 1 { "" } else { "s" })}</p>
                                     <ol class="mail-strings">
                                         {k.txt_strings.iter().map(|s| view! { <li><code class="mail-record">{format!("\"{s}\"")}</code></li> }).collect_view()}
                                     </ol>
                                     <div class="record-actions">
-                                        <Show when=move || at_least(Role::Admin)>
-                                            <button type="button" class="button secondary small"
-                                                aria-expanded=move || (asking.get() == Some(selector.get_value())).to_string()
-                                                on:click=move |_| asking.update(|a| {
-                                                    let s = selector.get_value();
-                                                    *a = if a.as_ref() == Some(&s) { None } else { Some(s) };
-                                                })>"Private key…"</button>
-                                        </Show>
                                         <Show when=move || at_least(Role::Operator)>
                                             <Confirm
                                                 label="Remove…"
@@ -254,15 +258,9 @@ pub(super) fn DkimPanel(
                                             </Confirm>
                                         </Show>
                                     </div>
-                                    <Show when=move || at_least(Role::Admin) && asking.get() == Some(selector.get_value())>
-                                        <ActionForm action=download attr:class="form"
-                                            attr:aria-label=format!("Private key of {}", selector.get_value())>
-                                            <input type="hidden" name="domain" value=domain.get_value()/>
-                                            <input type="hidden" name="selector" value=selector.get_value()/>
-                                            <ConfirmPassword id=format!("dkim-password-{}", selector.get_value())
-                                                error=field_error(download.value(), "confirm_password")/>
-                                            <button type="submit" class="button secondary small">"Get the private key"</button>
-                                        </ActionForm>
+                                    <Show when=move || at_least(Role::Admin)>
+                                        <Opener hint="" open_label="Private key…"
+                                            load=move || private_key_form(domain.get_value(), selector.get_value())/>
                                     </Show>
                                 </li>
                             }
@@ -271,44 +269,82 @@ pub(super) fn DkimPanel(
                 }.into_any()
             }}
             <FormError value=remove.value()/>
-            {move || download.value().get().map(|r| match r {
-                Ok(file) => view! {
-                    <p class="form-ok" role="status">
-                        <a href=data_url(&file.contents) download=file.name.clone()>{format!("Download {}", file.name)}</a>
-                        " (the download is in the audit log)"
-                    </p>
-                }.into_any(),
-                // A wrong password is shown by its field.
-                Err(e) if e.for_field("confirm_password").is_some() => ().into_any(),
-                Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-            })}
             <Show when=move || at_least(Role::Operator)>
-                <ActionForm action=generate attr:class="form" attr:aria-label="Generate a DKIM key">
-                    <input type="hidden" name="domain" value=domain.get_value()/>
-                    <label for="dkim-selector">"Selector"</label>
-                    <input id="dkim-selector" name="selector" required placeholder="mail" autocapitalize="none"
-                        spellcheck="false" aria-describedby="dkim-selector-error"/>
-                    <FieldError id="dkim-selector-error" message=field_error(generate.value(), "selector")/>
-                    <label for="dkim-algorithm">"Key"</label>
-                    <select id="dkim-algorithm" name="algorithm" aria-describedby="dkim-algorithm-error">
-                        <option value="rsa2048" selected>"RSA 2048 (works everywhere)"</option>
-                        <option value="rsa3072">"RSA 3072"</option>
-                        <option value="rsa4096">"RSA 4096"</option>
-                        <option value="ed25519">"Ed25519 (RFC 8463; add beside an RSA key)"</option>
-                    </select>
-                    <FieldError id="dkim-algorithm-error" message=field_error(generate.value(), "algorithm")/>
-                    <FormError value=generate.value() fields=&["selector", "algorithm"]/>
-                    {move || generate.value().get().and_then(|r| r.ok()).map(|k| view! {
-                        <p class="form-ok" role="status">{format!("Generated and published {}.", k.owner)}</p>
-                    })}
-                    <button type="submit" class="button" disabled=move || generate.pending().get()>
-                        {move || if generate.pending().get() { "Generating…" } else { "Generate and publish key" }}
-                    </button>
-                </ActionForm>
+                <Opener hint="" open_label="Generate a DKIM key…"
+                    load=move || dkim_form(domain.get_value(), generate)/>
             </Show>
+            // Here, not in the form: a new key refetches the page, which draws
+            // the form closed again.
+            {move || generate.value().get().and_then(|r| r.ok()).map(|k| view! {
+                <p class="form-ok" role="status">{format!("Generated and published {}.", k.owner)}</p>
+            })}
         </article>
     }
     .into_any()
+}
+
+/// The form generating a DKIM key: a chunk of its own, fetched when opened.
+#[leptos::wasm_split::wasm_split(MailDomainRoute__Dkim, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn dkim_form(
+    domain: String,
+    generate: ServerAction<GenerateDkim>,
+) -> Result<AnyView, ChunkLoadError> {
+    Ok(view! {
+        <ActionForm action=generate attr:class="form" attr:aria-label="Generate a DKIM key">
+            <input type="hidden" name="domain" value=domain/>
+            <label for="dkim-selector">"Selector"</label>
+            <input id="dkim-selector" name="selector" required placeholder="mail" autocapitalize="none"
+                spellcheck="false" aria-describedby="dkim-selector-error"/>
+            <FieldError id="dkim-selector-error" message=field_error(generate.value(), "selector")/>
+            <label for="dkim-algorithm">"Key"</label>
+            <select id="dkim-algorithm" name="algorithm" aria-describedby="dkim-algorithm-error">
+                <option value="rsa2048" selected>"RSA 2048 (works everywhere)"</option>
+                <option value="rsa3072">"RSA 3072"</option>
+                <option value="rsa4096">"RSA 4096"</option>
+                <option value="ed25519">"Ed25519 (RFC 8463; add beside an RSA key)"</option>
+            </select>
+            <FieldError id="dkim-algorithm-error" message=field_error(generate.value(), "algorithm")/>
+            <FormError value=generate.value() fields=&["selector", "algorithm"]/>
+            <button type="submit" class="button" disabled=move || generate.pending().get()>
+                {move || if generate.pending().get() { "Generating…" } else { "Generate and publish key" }}
+            </button>
+        </ActionForm>
+    }
+    .into_any())
+}
+
+/// The form handing out a key's private half (the admin's password again):
+/// a chunk of its own, fetched when opened.
+#[leptos::wasm_split::wasm_split(MailDomainRoute__PrivateKey, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn private_key_form(domain: String, selector: String) -> Result<AnyView, ChunkLoadError> {
+    Ok(view! { <PrivateKeyForm domain=domain selector=selector/> }.into_any())
+}
+
+#[component]
+fn PrivateKeyForm(domain: String, selector: String) -> impl IntoView {
+    let download = ServerAction::<DkimPrivateKey>::new();
+    let label = format!("Private key of {selector}");
+    let password_id = format!("dkim-password-{selector}");
+    view! {
+        <ActionForm action=download attr:class="form" attr:aria-label=label>
+            <input type="hidden" name="domain" value=domain/>
+            <input type="hidden" name="selector" value=selector/>
+            <ConfirmPassword id=password_id
+                error=field_error(download.value(), "confirm_password")/>
+            <button type="submit" class="button secondary small">"Get the private key"</button>
+        </ActionForm>
+        {move || download.value().get().map(|r| match r {
+            Ok(file) => view! {
+                <p class="form-ok" role="status">
+                    <a href=data_url(&file.contents) download=file.name.clone()>{format!("Download {}", file.name)}</a>
+                    " (the download is in the audit log)"
+                </p>
+            }.into_any(),
+            // A wrong password is shown by its field.
+            Err(e) if e.for_field("confirm_password").is_some() => ().into_any(),
+            Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+        })}
+    }
 }
 
 #[component]
@@ -455,17 +491,31 @@ pub(super) fn VerificationPanel(
             }}
             <FormError value=remove.value()/>
             <Show when=move || at_least(Role::Operator)>
-                <ActionForm action=action attr:class="form" attr:aria-label="Add a verification token">
-                    <input type="hidden" name="domain" value=domain.get_value()/>
-                    <label for="verify-value">"Token"</label>
-                    <input id="verify-value" name="value" required placeholder="google-site-verification=…"
-                        autocapitalize="none" spellcheck="false" aria-describedby="verify-value-error"/>
-                    <FieldError id="verify-value-error" message=field_error(action.value(), "value")/>
-                    <FormError value=action.value() fields=&["value"]/>
-                    <button type="submit" class="button">"Publish token"</button>
-                </ActionForm>
+                <Opener hint="" open_label="Add a verification token…"
+                    load=move || verification_form(domain.get_value(), action)/>
             </Show>
         </article>
     }
     .into_any()
+}
+
+/// The form publishing a verification token: a chunk of its own, fetched
+/// when opened.
+#[leptos::wasm_split::wasm_split(MailDomainRoute__Verification, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn verification_form(
+    domain: String,
+    action: ServerAction<PublishVerification>,
+) -> Result<AnyView, ChunkLoadError> {
+    Ok(view! {
+        <ActionForm action=action attr:class="form" attr:aria-label="Add a verification token">
+            <input type="hidden" name="domain" value=domain/>
+            <label for="verify-value">"Token"</label>
+            <input id="verify-value" name="value" required placeholder="google-site-verification=…"
+                autocapitalize="none" spellcheck="false" aria-describedby="verify-value-error"/>
+            <FieldError id="verify-value-error" message=field_error(action.value(), "value")/>
+            <FormError value=action.value() fields=&["value"]/>
+            <button type="submit" class="button">"Publish token"</button>
+        </ActionForm>
+    }
+    .into_any())
 }
