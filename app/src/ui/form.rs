@@ -21,6 +21,20 @@ where
     })
 }
 
+/// Counts `value`'s successes into `changes`: a page whose data is fetched
+/// again when `changes` grows is refreshed after a change and never after a
+/// refusal, so a refused form keeps what was typed into it.
+pub fn bump_on_success<T, S>(value: S, changes: RwSignal<usize>)
+where
+    S: Get<Value = Option<Result<T, AppError>>> + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Ok(_))) {
+            changes.update(|n| *n += 1);
+        }
+    });
+}
+
 /// A form field's error message, announced when it appears. The input names
 /// it with `aria-describedby` (its id is the input's id plus `-error`).
 #[component]

@@ -16,7 +16,7 @@ pub mod time;
 
 pub use confirm::Confirm;
 pub use download::{data_url, DownloadLink};
-pub use form::{field_error, ConfirmPassword, Field, FieldError, FormError};
+pub use form::{bump_on_success, field_error, ConfirmPassword, Field, FieldError, FormError};
 pub use loaded::{Empty, Loaded};
 pub use memory_bar::{MemoryBar, MemoryUse};
 pub use on_demand::{OnDemand, Opener};

@@ -117,7 +117,7 @@ fn ImportPreviewView(preview: ImportPreview) -> impl IntoView {
 }
 
 #[component]
-pub(super) fn ExportPanel(zone_id: i32, changes: RwSignal<u32>) -> impl IntoView {
+pub(super) fn ExportPanel(zone_id: i32, changes: RwSignal<usize>) -> impl IntoView {
     view! {
         <OnDemand
             title="Export"
@@ -131,12 +131,12 @@ pub(super) fn ExportPanel(zone_id: i32, changes: RwSignal<u32>) -> impl IntoView
 
 /// The export panel's body: a chunk of its own, fetched when opened.
 #[leptos::wasm_split::wasm_split(ZoneRoute__Export, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn export_body(zone_id: i32, changes: RwSignal<u32>) -> Result<AnyView, ChunkLoadError> {
+fn export_body(zone_id: i32, changes: RwSignal<usize>) -> Result<AnyView, ChunkLoadError> {
     Ok(view! { <ExportBody zone_id=zone_id changes=changes/> }.into_any())
 }
 
 #[component]
-fn ExportBody(zone_id: i32, changes: RwSignal<u32>) -> impl IntoView {
+fn ExportBody(zone_id: i32, changes: RwSignal<usize>) -> impl IntoView {
     // Made when the panel opens (after hydration): only the browser asks.
     let export = LocalResource::new(move || {
         changes.track();
@@ -170,7 +170,7 @@ fn ExportBody(zone_id: i32, changes: RwSignal<u32>) -> impl IntoView {
 pub(super) fn HistoryPanel(
     zone_id: i32,
     actions: ZoneActions,
-    changes: RwSignal<u32>,
+    changes: RwSignal<usize>,
 ) -> impl IntoView {
     view! {
         <OnDemand
@@ -188,13 +188,13 @@ pub(super) fn HistoryPanel(
 fn history_body(
     zone_id: i32,
     actions: ZoneActions,
-    changes: RwSignal<u32>,
+    changes: RwSignal<usize>,
 ) -> Result<AnyView, ChunkLoadError> {
     Ok(view! { <HistoryBody zone_id=zone_id actions=actions changes=changes/> }.into_any())
 }
 
 #[component]
-fn HistoryBody(zone_id: i32, actions: ZoneActions, changes: RwSignal<u32>) -> impl IntoView {
+fn HistoryBody(zone_id: i32, actions: ZoneActions, changes: RwSignal<usize>) -> impl IntoView {
     // Made when the panel opens (after hydration): only the browser asks.
     let history = LocalResource::new(move || {
         changes.track();

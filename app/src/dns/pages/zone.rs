@@ -6,8 +6,7 @@ use super::panels::{DeleteZonePanel, ExportPanel, HistoryPanel, ImportPanel};
 use super::zones::ApplyPanel;
 use super::{can_edit, is_admin};
 use crate::dns::*;
-use crate::error::AppError;
-use crate::ui::{field_error, Confirm, FieldError, FormError, PageHeader};
+use crate::ui::{bump_on_success, field_error, Confirm, FieldError, FormError, PageHeader};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
@@ -44,19 +43,6 @@ pub(super) struct ZoneActions {
     pub(super) apply: ServerAction<ApplyZones>,
 }
 
-/// Counts successful changes made from a zone's page; the page refetches
-/// only then, so a refused form keeps what was typed into it.
-fn bump_on_success<T, S>(value: S, changes: RwSignal<u32>)
-where
-    S: Get<Value = Option<Result<T, AppError>>> + 'static,
-{
-    Effect::new(move |_| {
-        if matches!(value.get(), Some(Ok(_))) {
-            changes.update(|n| *n += 1);
-        }
-    });
-}
-
 #[component]
 pub(super) fn ZoneContent() -> impl IntoView {
     let params = use_params_map();
@@ -68,7 +54,7 @@ pub(super) fn ZoneContent() -> impl IntoView {
         revert: ServerAction::new(),
         apply: ServerAction::new(),
     };
-    let changes = RwSignal::new(0u32);
+    let changes = RwSignal::new(0usize);
     bump_on_success(actions.save.value(), changes);
     bump_on_success(actions.delete.value(), changes);
     bump_on_success(actions.import.value(), changes);
@@ -110,7 +96,7 @@ fn ZoneView(
     detail: ZoneDetail,
     actions: ZoneActions,
     editing: RwSignal<Option<RecordRow>>,
-    changes: RwSignal<u32>,
+    changes: RwSignal<usize>,
 ) -> impl IntoView {
     let zone_id = detail.zone.id;
     let origin = detail.zone.origin.to_string();

@@ -3,19 +3,7 @@
 //! makes its own action, and a change refetches the page.
 
 use super::*;
-use crate::ui::{format, ChunkLoadError, Opener};
-
-/// Counts `value`'s successes into `changed` (the page refetches).
-fn bump_on_success<T, S>(value: S, changed: RwSignal<usize>)
-where
-    S: Get<Value = Option<Result<T, AppError>>> + 'static,
-{
-    Effect::new(move |_| {
-        if matches!(value.get(), Some(Ok(_))) {
-            changed.update(|n| *n += 1);
-        }
-    });
-}
+use crate::ui::{bump_on_success, format, ChunkLoadError, Opener};
 
 #[component]
 pub(super) fn MailboxesPanel(
