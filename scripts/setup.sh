@@ -72,7 +72,7 @@ fi
 # cargo-leptos 0.3.4 over the fixed wasm splitter (0.2.3), which splits the
 # browser bundle into one chunk per page: scripts/cargo-leptos/Cargo.toml
 # says why it is built here rather than installed from crates.io.
-if ! cargo install --list | grep -q '^stackyard-cargo-leptos v0.3.4-stackyard.3 '; then
+if ! cargo install --list | grep -q '^stackyard-cargo-leptos v0.3.4-stackyard.4 '; then
   say "cargo: installing cargo-leptos 0.3.4 with wasm_split_cli_support 0.2.3"
   build_dir=$(mktemp -d)
   cargo install --path scripts/cargo-leptos --locked --force --target-dir "$build_dir"

@@ -292,6 +292,64 @@ mod tests {
     }
 
     #[test]
+    fn the_reading_puts_each_vm_and_host_in_words() {
+        use crate::layouts::{EditorView, HostsView, LayoutReading};
+        let mut web = vm("web-3", 2000, HostChoice::Host("proliant-1".into()));
+        web.network = Nic::Bridge("br0".into());
+        web.ip = Some("192.0.2.20".parse().unwrap());
+        web.start = false;
+        web.vcpus = 2;
+        let mut dns = vm("dns", 512, HostChoice::Auto);
+        dns.template = Some("Master DNS".into());
+        let spec = layout(vec![
+            dns,
+            vm("big", 29_000, HostChoice::Host("proliant-1".into())),
+            web,
+        ]);
+        let hosts = HostsView {
+            hosts: vec![paper_host()],
+            ids: [("proliant-1".to_owned(), 7)].into(),
+            ..Default::default()
+        };
+        let evaluation = Evaluation::of(&spec, &hosts, &[]);
+        let view = EditorView {
+            spec,
+            hosts,
+            templates: Vec::new(),
+            evaluation,
+        };
+        let r = LayoutReading::of(&view);
+        assert_eq!(r.name, "l");
+        assert_eq!(r.evaluation, view.evaluation);
+        let line = |i: usize| &r.vms[i];
+        assert_eq!(line(0).template, "Master DNS");
+        assert_eq!(line(0).size, "1 vCPU · 512 MiB · 20 GiB");
+        assert_eq!(line(0).host_and_network, "auto · network:default");
+        assert_eq!(line(0).placement, "→ placed on proliant-1");
+        assert!(!line(0).bad);
+        assert_eq!(line(2).template, "custom size");
+        assert_eq!(line(2).size, "2 vCPUs · 2000 MiB · 20 GiB");
+        assert_eq!(
+            line(2).host_and_network,
+            "proliant-1 · bridge:br0 · 192.0.2.20 · not started"
+        );
+        // Pinned to a host where eq. (1) leaves no room for it: said, and marked.
+        let placement = &line(2).placement;
+        assert!(placement.starts_with('✗'), "{placement}");
+        assert!(
+            placement.ends_with("web-3 needs 2000 MiB, 1208 MiB left on proliant-1"),
+            "{placement}"
+        );
+        assert!(line(2).bad);
+        // The host's settings as its form opens: none set, the default
+        // reserve for 32 GiB, and its id for the form.
+        assert_eq!(r.hosts.len(), 1);
+        assert_eq!(r.hosts[0].id, Some(7));
+        assert_eq!(r.hosts[0].settings.os_reserve, None);
+        assert_eq!(r.hosts[0].settings.default_reserve, 2048);
+    }
+
+    #[test]
     fn more_of_agrees_with_how_many_more() {
         let policy = CapacityPolicy::default();
         let host = paper_host();

@@ -415,6 +415,154 @@ pub struct EditorView {
     pub evaluation: evaluate::Evaluation,
 }
 
+/// A layout as its page opens, to read: drawn from the server's evaluation
+/// (see [`EditorView`]) in words and numbers, so the page carries no code to
+/// read a layout, its hosts or its templates; the editor fetches those when
+/// "Edit layout" is clicked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayoutReading {
+    pub name: String,
+    pub description: String,
+    /// One line per VM, in layout order.
+    pub vms: Vec<VmReading>,
+    pub evaluation: evaluate::Evaluation,
+    /// The hosts' settings, in host order.
+    pub hosts: Vec<HostReading>,
+    /// Registered hosts that did not answer.
+    pub unreachable: Vec<UnreachableHost>,
+}
+
+/// One VM of a layout, as its line in the table reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmReading {
+    pub name: String,
+    /// Its template, or "custom size".
+    pub template: String,
+    /// "2 vCPUs · 2048 MiB · 20 GiB".
+    pub size: String,
+    /// "auto · network:default · 192.0.2.10 · not started".
+    pub host_and_network: String,
+    /// Where it goes, in words ([`evaluate::VmPlace::verdict`]).
+    pub placement: String,
+    /// A condition is broken because of it, or it fits nowhere.
+    pub bad: bool,
+}
+
+/// A host's settings, as its form opens with them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostReading {
+    pub name: String,
+    /// `None`: not registered (the embedded demo host of a test run).
+    pub id: Option<i32>,
+    pub settings: HostSettingsNow,
+}
+
+/// What the host settings form shows before it is changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HostSettingsNow {
+    /// `y_os` set by the admin, MiB.
+    pub os_reserve: Option<u64>,
+    pub allow_emulation: bool,
+    /// `y_os` when none is set, MiB.
+    pub default_reserve: u64,
+}
+
+impl HostSettingsNow {
+    pub fn of(host: &HostSpec, policy: &CapacityPolicy) -> Self {
+        Self {
+            os_reserve: host.os_reserve.map(|m| m.get()),
+            allow_emulation: host.allow_emulation,
+            default_reserve: policy.default_os_reserve.for_memory(host.memory).get(),
+        }
+    }
+}
+
+impl VmReading {
+    /// `vm`'s line, with where it goes.
+    pub fn of(vm: &LayoutVm, place: Option<&evaluate::VmPlace>) -> Self {
+        let mut where_ = vec![match &vm.host {
+            HostChoice::Auto => "auto".to_owned(),
+            HostChoice::Host(h) => h.clone(),
+        }];
+        where_.push(vm.network.to_string());
+        where_.extend(vm.ip.map(|ip| ip.to_string()));
+        if !vm.start {
+            where_.push("not started".into());
+        }
+        Self {
+            name: vm.name.clone(),
+            template: vm.template.clone().unwrap_or_else(|| "custom size".into()),
+            size: format!(
+                "{} vCPU{} · {} MiB · {} GiB",
+                vm.vcpus,
+                if vm.vcpus == 1 { "" } else { "s" },
+                vm.memory_mib,
+                vm.disk_gib
+            ),
+            host_and_network: where_.join(" · "),
+            placement: place.map(evaluate::VmPlace::verdict).unwrap_or_default(),
+            bad: place.is_some_and(evaluate::VmPlace::is_bad),
+        }
+    }
+}
+
+impl LayoutReading {
+    /// What a reader of `view`'s layout sees.
+    pub fn of(view: &EditorView) -> Self {
+        let EditorView {
+            spec,
+            hosts,
+            evaluation,
+            ..
+        } = view;
+        Self {
+            name: spec.name.clone(),
+            description: spec.description.clone(),
+            vms: spec
+                .vms
+                .iter()
+                .enumerate()
+                .map(|(i, vm)| {
+                    let place = evaluation.vms.get(i).filter(|p| p.vm == vm.name);
+                    VmReading::of(vm, place)
+                })
+                .collect(),
+            evaluation: evaluation.clone(),
+            hosts: hosts
+                .hosts
+                .iter()
+                .map(|h| HostReading {
+                    name: h.name.clone(),
+                    id: hosts.ids.get(&h.name).copied(),
+                    settings: HostSettingsNow::of(h, &hosts.policy),
+                })
+                .collect(),
+            unreachable: hosts.unreachable.clone(),
+        }
+    }
+}
+
+api::access!(ReadLayout, Access::Role(Role::Viewer));
+/// Layout `id` as its page opens, to read.
+#[server(prefix = "/api", endpoint = "layouts/read")]
+pub async fn read_layout(id: i32) -> Result<LayoutReading, AppError> {
+    api::call::<ReadLayout>()
+        .run(|c| async move { service::reading(&c.state, id).await })
+        .await
+}
+
+api::access!(ExportSavedLayout, Access::Role(Role::Viewer));
+/// Layout `id` as saved, as a layout file in `format`.
+#[server(prefix = "/api", endpoint = "layouts/export-saved")]
+pub async fn export_saved_layout(id: i32, format: file::FileFormat) -> Result<String, AppError> {
+    api::call::<ExportSavedLayout>()
+        .run(|c| async move {
+            let spec = service::get(c.db(), id).await?;
+            file::render_layout(&spec, format).map_err(|e| DomainError::File(e.to_string()))
+        })
+        .await
+}
+
 api::access!(LayoutEditor, Access::Role(Role::Viewer));
 /// Layout `id` with everything its editor shows at first, in one answer.
 #[server(prefix = "/api", endpoint = "layouts/editor")]

@@ -3,7 +3,7 @@
 //! the hosts as the layout leaves them.
 
 use super::apply::ApplyPanel;
-use super::hosts::{host_names, CapacitySide};
+use super::hosts::{host_names, CapacitySide, HostBars};
 use super::read::LayoutRead;
 use super::row::{default_nic, slug, Row};
 use super::table::{focus_later, Column, Item, VmRow};
@@ -12,13 +12,15 @@ use crate::error::AppError;
 use crate::layouts::evaluate::Evaluation;
 use crate::layouts::file::FileFormat;
 use crate::layouts::{
-    export_layout, layout_editor, EditorView, HostChoice, HostsView, LayoutSpec, LayoutVm,
-    SaveLayout, TemplateDto,
+    export_layout, layout_editor, read_layout, EditorView, HostChoice, HostsView, LayoutSpec,
+    LayoutVm, SaveLayout, TemplateDto,
 };
 use crate::ui::{at_least, ChunkLoadError, FieldError, PageHeader};
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 
 #[component]
 pub fn LayoutPage() -> impl IntoView {
@@ -32,13 +34,13 @@ fn LayoutContent() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<i32>().ok()).unwrap_or(0));
     let data = crate::ui::resource(id, |id| async move {
-        layout_editor(id).await.map(|view| (id, view))
+        read_layout(id).await.map(|reading| (id, reading))
     });
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((id, view)) => view! { <LayoutRead id=id view=view/> }.into_any(),
+                    Ok((id, reading)) => view! { <LayoutRead id=id reading=reading/> }.into_any(),
                     Err(e) => view! {
                         <section class="page">
                             <PageHeader title="Layout"/>
@@ -52,11 +54,20 @@ fn LayoutContent() -> impl IntoView {
     }
 }
 
+/// What the editor's chunk hands back: the editor, or why the layout could
+/// not be opened in it.
+pub(super) type EditorArrival = Pin<Box<dyn Future<Output = Result<AnyView, AppError>>>>;
+
 /// The editor: a chunk of its own, fetched when "Edit layout" is clicked
-/// (the page opens with the layout to read, see [`super::read`]).
+/// (the page opens with the layout to read, see [`super::read`]). It asks
+/// for the layout, the hosts and the templates itself, so the code that
+/// reads them comes with it rather than with the page.
 #[leptos::wasm_split::wasm_split(LayoutRoute__Editor, wasm_split_path = ::leptos::wasm_split, fallible)]
-pub(super) fn editor_body(id: i32, view: EditorView) -> Result<AnyView, ChunkLoadError> {
-    Ok(view! { <Editor id=id view=view/> }.into_any())
+pub(super) fn editor_body(id: i32) -> Result<EditorArrival, ChunkLoadError> {
+    Ok(Box::pin(async move {
+        let view = layout_editor(id).await?;
+        Ok(view! { <Editor id=id view=view/> }.into_any())
+    }))
 }
 
 #[component]
@@ -379,7 +390,7 @@ fn Editor(id: i32, view: EditorView) -> impl IntoView {
             </article>
             }.into_any()}
             {view! {
-            <ExportRow good=good name=name.into()/>
+            <ExportRow export=move |format| export_layout(good.get_untracked(), format) name=name.into()/>
             }.into_any()}
             {view! {
             <h2 class="section-title">{move || format!("Virtual machines ({})", vm_count())}</h2>
@@ -495,7 +506,10 @@ fn Editor(id: i32, view: EditorView) -> impl IntoView {
             </div>
             }.into_any()}
             {view! {
-            <CapacitySide hosts=hosts eval=eval eval_failed=eval_failed/>
+            <CapacitySide eval=eval unreachable=Signal::derive(move || hosts.with(|h| h.unreachable.clone()))
+                eval_failed=eval_failed>
+                <HostBars hosts=hosts eval=eval/>
+            </CapacitySide>
             }.into_any()}
             </div>
         </section>
@@ -514,14 +528,19 @@ fn evaluate_here(
     Ok(Evaluation::of(&spec, &hosts, &templates))
 }
 
-/// A `data:` URL holding `text`, for download links.
-/// The layout as evaluated, saved as a TOML or JSON file: the server writes
-/// the text (the browser carries no TOML writer), the browser saves it.
+/// The layout as evaluated, saved as a TOML or JSON file: `export` asks the
+/// server for the text (the browser carries no TOML writer), the browser
+/// saves it.
 #[component]
-pub(super) fn ExportRow(good: Memo<LayoutSpec>, name: Signal<String>) -> impl IntoView {
+pub(super) fn ExportRow<F, Fut>(export: F, name: Signal<String>) -> impl IntoView
+where
+    F: Fn(FileFormat) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<String, AppError>> + Send + 'static,
+{
     let export = Action::new(move |format: &FileFormat| {
-        let (spec, format) = (good.get_untracked(), *format);
-        async move { (format, export_layout(spec, format).await) }
+        let format = *format;
+        let text = export(format);
+        async move { (format, text.await) }
     });
     Effect::new(move |_| {
         if let Some((format, Ok(text))) = export.value().get() {
@@ -571,6 +590,7 @@ fn save_as(file_name: &str, href: &str) {
     let _ = (file_name, href);
 }
 
+/// A `data:` URL holding `text`, for download links.
 pub(super) fn data_url(mime: &str, text: &str) -> String {
     crate::ui::download::data_url_of(mime, text)
 }

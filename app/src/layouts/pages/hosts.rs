@@ -1,11 +1,10 @@
-//! The editor's side column: each host as the layout leaves it (memory
-//! bar, verdict, eq. (3), the admin's host settings) and where the auto VMs
-//! went.
+//! A layout page's side column, in the read view and in the editor: each
+//! host as the layout leaves it (memory bar, verdict, eq. (3), the admin's
+//! host settings) and where the auto VMs went.
 
 use crate::auth::Role;
-use crate::capacity::{HostSpec, MiB};
 use crate::layouts::evaluate::{Evaluation, HostEval};
-use crate::layouts::{layout_hosts, HostsView, SetHostCapacity};
+use crate::layouts::{layout_hosts, HostSettingsNow, HostsView, SetHostCapacity, UnreachableHost};
 use crate::ui::at_least;
 use crate::ui::format::mib;
 use crate::ui::{field_error, ChunkLoadError, FieldError, FormError, MemoryBar, MemoryUse, Opener};
@@ -17,17 +16,18 @@ pub(super) fn host_names(hosts: RwSignal<HostsView>) -> Memo<Vec<String>> {
     Memo::new(move |_| hosts.with(|h| h.hosts.iter().map(|h| h.name.clone()).collect()))
 }
 
-/// The side column: whether the layout fits, each host as it leaves it,
-/// where the auto VMs went. `eval_failed`: a change could not be evaluated.
+/// The side column: whether the layout fits, each host as it leaves it
+/// (`children`: a [`HostCard`] each), where the auto VMs went.
+/// `eval_failed`: a change could not be evaluated. Drawn from signals, so
+/// the read view and the editor share one copy of it.
 #[component]
 pub(super) fn CapacitySide(
-    hosts: RwSignal<HostsView>,
-    eval: RwSignal<Evaluation>,
-    eval_failed: RwSignal<bool>,
+    #[prop(into)] eval: Signal<Evaluation>,
+    #[prop(into)] unreachable: Signal<Vec<UnreachableHost>>,
+    #[prop(into)] eval_failed: Signal<bool>,
+    children: Children,
 ) -> impl IntoView {
-    let is_admin = move || at_least(Role::Admin);
     let fits = move || eval.with(|e| e.fits);
-    let host_names = host_names(hosts);
     view! {
         <aside class="editor-side" aria-label="Capacity">
             <h2 class="section-title">"Hosts"</h2>
@@ -48,38 +48,62 @@ pub(super) fn CapacitySide(
                     <button type="button" class="button secondary" on:click=|_| crate::ui::reload()>"Reload"</button>
                 </div>
             })}
-            {move || hosts.with(|h| h.unreachable.iter().map(|u| view! {
+            {move || unreachable.with(|u| u.iter().map(|u| view! {
                 <p class="form-error">{format!("{} is unreachable and left out: {}", u.name, u.error)}</p>
             }).collect_view())}
-            <For each=move || host_names.get() key=|n| n.clone() let:host>
-                <HostBar host=host hosts=hosts eval=eval is_admin=is_admin/>
-            </For>
+            {children()}
             <Placement eval=eval/>
         </aside>
     }
     .into_any()
 }
 
+/// The editor's hosts: a [`HostCard`] each, following the hosts and the
+/// evaluation as they change; saved host settings fetch the hosts again.
 #[component]
-fn HostBar(
+pub(super) fn HostBars(hosts: RwSignal<HostsView>, eval: RwSignal<Evaluation>) -> impl IntoView {
+    let host_names = host_names(hosts);
+    let saved = Callback::new(move |()| {
+        leptos::task::spawn_local(async move {
+            if let Ok(view) = layout_hosts().await {
+                hosts.set(view);
+            }
+        });
+    });
+    view! {
+        <For each=move || host_names.get() key=|n| n.clone() let:host>
+            {
+                let h = host.clone();
+                let figures = Memo::new(move |_| eval.with(|e| e.hosts.iter().find(|v| v.host == h).cloned()));
+                let h = host.clone();
+                let settings = Signal::derive(move || hosts.with(|v| {
+                    v.hosts.iter().find(|s| s.name == h).map(|s| HostSettingsNow::of(s, &v.policy))
+                }));
+                let id = hosts.with_untracked(|v| v.ids.get(&host).copied());
+                view! { <HostCard host=host figures=figures id=id settings=settings saved=saved/> }
+            }
+        </For>
+    }
+}
+
+/// One host as the layout leaves it: its memory bar and verdict (eq. 1),
+/// how many more of each template fit (eq. 3), and for an admin its
+/// settings (`id`: registered hosts only), opened on demand; `saved` runs
+/// after they are saved.
+#[component]
+pub(super) fn HostCard(
     host: String,
-    hosts: RwSignal<HostsView>,
-    eval: RwSignal<Evaluation>,
-    is_admin: impl Fn() -> bool + Copy + Send + Sync + 'static,
+    #[prop(into)] figures: Signal<Option<HostEval>>,
+    id: Option<i32>,
+    #[prop(into)] settings: Signal<Option<HostSettingsNow>>,
+    saved: Callback<()>,
 ) -> impl IntoView {
-    let h = host.clone();
-    let verdict: Memo<Option<HostEval>> =
-        Memo::new(move |_| eval.with(|e| e.hosts.iter().find(|v| v.host == h).cloned()));
-    let h = host.clone();
-    let spec = Memo::new(move |_| hosts.with(|v| v.hosts.iter().find(|s| s.name == h).cloned()));
-    let h = host.clone();
-    let host_id = Memo::new(move |_| hosts.with(|v| v.ids.get(&h).copied()));
-    let more = move || verdict.with(|v| v.as_ref().map(|v| v.more.clone()).unwrap_or_default());
+    let more = move || figures.with(|v| v.as_ref().map(|v| v.more.clone()).unwrap_or_default());
     let title = host.clone();
     view! {
         <article class="panel host-bar" aria-label=format!("Host {host}")>
             <h3>{title}</h3>
-            {move || verdict.get().map(|v| {
+            {move || figures.get().map(|v| {
                 let usage = MemoryUse {
                     total: v.memory,
                     os: v.os_reserve,
@@ -113,10 +137,11 @@ fn HostBar(
                     }).collect_view()}
                 </ul>
             </details>
-            <Show when=is_admin>
-                {move || host_id.get().map(|id| view! {
+            <Show when=move || at_least(Role::Admin)>
+                {id.map(|id| view! {
                     <div class="host-settings">
-                        <Opener hint="" open_label="Host settings…" load=move || host_settings(id, spec, hosts)/>
+                        <Opener hint="" open_label="Host settings…"
+                            load=move || host_settings(id, settings.get_untracked().unwrap_or_default(), saved)/>
                     </div>
                 })}
             </Show>
@@ -130,56 +155,33 @@ fn HostBar(
 #[leptos::wasm_split::wasm_split(LayoutRoute__HostSettings, wasm_split_path = ::leptos::wasm_split, fallible)]
 fn host_settings(
     host_id: i32,
-    spec: Memo<Option<HostSpec>>,
-    hosts: RwSignal<HostsView>,
+    now: HostSettingsNow,
+    saved: Callback<()>,
 ) -> Result<AnyView, ChunkLoadError> {
-    Ok(view! { <HostSettings host_id=host_id spec=spec hosts=hosts/> }.into_any())
+    Ok(view! { <HostSettings host_id=host_id now=now saved=saved/> }.into_any())
 }
 
-/// The admin's settings for one host: its OS reserve and emulation.
+/// The admin's settings for one host: its OS reserve and emulation, as
+/// `now`; `saved` runs after each save.
 #[component]
-fn HostSettings(
-    host_id: i32,
-    spec: Memo<Option<HostSpec>>,
-    hosts: RwSignal<HostsView>,
-) -> impl IntoView {
+fn HostSettings(host_id: i32, now: HostSettingsNow, saved: Callback<()>) -> impl IntoView {
     let action = ServerAction::<SetHostCapacity>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
-            leptos::task::spawn_local(async move {
-                if let Ok(view) = layout_hosts().await {
-                    hosts.set(view);
-                }
-            });
+            saved.run(());
         }
     });
-    let y_os = move || {
-        spec.with(|s| {
-            s.as_ref()
-                .and_then(|s| s.os_reserve)
-                .map(|m: MiB| m.get().to_string())
-                .unwrap_or_default()
-        })
-    };
-    let emulation = move || spec.with(|s| s.as_ref().is_some_and(|s| s.allow_emulation));
-    let default_reserve = move || {
-        let policy = hosts.with(|h| h.policy.clone());
-        spec.with(|s| {
-            s.as_ref()
-                .map(|s| policy.default_os_reserve.for_memory(s.memory).to_string())
-                .unwrap_or_default()
-        })
-    };
+    let y_os = now.os_reserve.map(|m| m.to_string()).unwrap_or_default();
     let p = format!("host-{host_id}");
     view! {
             <ActionForm action=action attr:class="form" attr:aria-label="Host settings">
                 <input type="hidden" name="host_id" value=host_id.to_string()/>
                 <label for=format!("{p}-yos")>"OS reserve y_os (MiB; empty = default)"</label>
-                <input id=format!("{p}-yos") name="y_os_mib" inputmode="numeric" prop:value=y_os
-                    placeholder=default_reserve/>
+                <input id=format!("{p}-yos") name="y_os_mib" inputmode="numeric" value=y_os
+                    placeholder=now.default_reserve.to_string()/>
                 <FieldError id=format!("{p}-yos-error") message=field_error(action.value(), "y_os_mib")/>
                 <label class="check">
-                    <input type="checkbox" name="allow_emulation" value="on" prop:checked=emulation/>
+                    <input type="checkbox" name="allow_emulation" value="on" checked=now.allow_emulation/>
                     " Allow emulation without hardware virtualization"
                 </label>
                 <FormError value=action.value() fields=&["y_os_mib"]/>
@@ -189,7 +191,7 @@ fn HostSettings(
 }
 
 #[component]
-fn Placement(eval: RwSignal<Evaluation>) -> impl IntoView {
+fn Placement(eval: Signal<Evaluation>) -> impl IntoView {
     view! {
         <article class="panel placement" aria-labelledby="placement-title">
             <h2 id="placement-title">"Placement of auto VMs"</h2>

@@ -13,8 +13,8 @@ pub mod apply;
 use super::evaluate::Evaluation;
 use super::file::check_file;
 use super::{
-    store, DomainError, EditorView, HostsView, LayoutSpec, LayoutSummary, TemplateDto,
-    TemplateFields,
+    store, DomainError, EditorView, HostsView, LayoutReading, LayoutSpec, LayoutSummary,
+    TemplateDto, TemplateFields,
 };
 use crate::error::{parse_number, Invalid};
 use crate::state::AppState;
@@ -42,6 +42,11 @@ pub async fn editor(state: &AppState, id: i32) -> Result<EditorView, DomainError
         templates,
         evaluation,
     })
+}
+
+/// Layout `id` as its page opens, to read.
+pub async fn reading(state: &AppState, id: i32) -> Result<LayoutReading, DomainError> {
+    editor(state, id).await.map(|view| LayoutReading::of(&view))
 }
 
 /// The hosts as the capacity model sees them, for the editor.

@@ -630,7 +630,9 @@ const SMALL_CHUNK_BYTES: u64 = 4096;
 /// 1. A split point named `Page__Panel` belongs to the page `Page` (a panel
 ///    the page opens on demand). Shared chunks needed by the same pages
 ///    (counting a panel as its page) are one group: the small ones of a
-///    group go into the group's largest chunk. Without this, every
+///    group go into the group's largest chunk, unless that would make a page
+///    fetch the largest chunk at its first load when only one of its panels
+///    needs it (those small ones are merged apart). Without this, every
 ///    combination of a page's panels would cut the code the pages share into
 ///    slivers.
 /// 2. The shared chunks still smaller than [`SMALL_CHUNK_BYTES`] are merged
@@ -665,6 +667,11 @@ fn merge_small_chunks(
             .map(|s| s.split("__").next().unwrap_or(s).to_owned())
             .collect()
     };
+    // The split points that are pages, not panels: what a page fetches
+    // when it is opened.
+    let first_load = |splits: &BTreeSet<String>| -> BTreeSet<String> {
+        splits.iter().filter(|s| !s.contains("__")).cloned().collect()
+    };
     // 1. By pages. Sorted, so the same input gives the same chunks.
     let mut groups: BTreeMap<BTreeSet<String>, Vec<(u64, BTreeSet<String>)>> = BTreeMap::new();
     for (id, info) in contents.iter() {
@@ -685,15 +692,36 @@ fn merge_small_chunks(
         let mut home = first.clone();
         let mut symbols = HashSet::new();
         let mut moved = false;
+        // A small chunk that a page needs at its first load goes into a
+        // large home only if that page needs the home at first load too;
+        // else the page would fetch the whole home (code of its panels,
+        // shared with another page) to get a sliver. Those are merged among
+        // themselves instead.
+        let home_first = first_load(first);
+        let mut apart: Option<(BTreeSet<String>, HashSet<DepNode>)> = None;
         for (bytes, splits) in members.iter().skip(usize::from(first_bytes >= SMALL_CHUNK_BYTES)) {
             if *bytes >= SMALL_CHUNK_BYTES {
                 continue;
             }
-            if let Some(info) = contents.remove(&SplitModuleIdentifier::Chunk(splits.clone())) {
-                home.extend(splits.iter().cloned());
-                symbols.extend(info.included_symbols);
-                moved = true;
+            let Some(info) = contents.remove(&SplitModuleIdentifier::Chunk(splits.clone())) else {
+                continue;
+            };
+            if first_bytes >= SMALL_CHUNK_BYTES && !first_load(splits).is_subset(&home_first) {
+                let (users, code) = apart.get_or_insert_with(Default::default);
+                users.extend(splits.iter().cloned());
+                code.extend(info.included_symbols);
+                continue;
             }
+            home.extend(splits.iter().cloned());
+            symbols.extend(info.included_symbols);
+            moved = true;
+        }
+        if let Some((users, code)) = apart {
+            contents
+                .entry(SplitModuleIdentifier::Chunk(users))
+                .or_default()
+                .included_symbols
+                .extend(code);
         }
         if !moved {
             continue;
