@@ -284,6 +284,76 @@ test('layouts: a pasted file is read by the server as it is typed, imported, and
   expect(body).toContain('memory_mib = 256');
 });
 
+test('layouts: a template names its image and packages; VMs added from it carry them', async ({ page }) => {
+  const name = `tpl-${isPhone(page) ? 'ph' : 'dk'}${Date.now().toString(36).slice(-5)}`;
+  await page.goto('/layouts');
+  await hydrated(page);
+  // The paper's templates come with their services' packages.
+  await expect(page.getByRole('listitem', { name: 'Template Master DNS' })).toContainText('Blank disk · packages: nsd');
+
+  // A package name Debian cannot have is refused by its field; nothing is added.
+  const form = page.getByRole('form', { name: 'Add a template' });
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByLabel(/^Image/).fill('debian-12');
+  await form.getByLabel(/^Packages/).fill('nginx Bad_Name');
+  await form.getByRole('button', { name: 'Add template' }).click();
+  await expect(form.locator(`#new-template-packages-error`)).toContainText('"Bad_Name" is not a Debian package name');
+  await expect(page.getByRole('listitem', { name: `Template ${name}` })).toHaveCount(0);
+  await form.getByLabel(/^Packages/).fill('nginx certbot');
+  await form.getByRole('button', { name: 'Add template' }).click();
+  await expect(page.getByRole('listitem', { name: `Template ${name}` })).toContainText(
+    'Made from the image debian-12 · packages: nginx certbot',
+  );
+  await noSidewaysScroll(page);
+
+  // A layout with a VM from it: the VM is made from that image, with those packages.
+  const create = page.getByRole('form', { name: 'New layout' });
+  await create.getByLabel('Name').fill(name);
+  await create.getByRole('button', { name: 'Create layout' }).click();
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+  await hydrated(page);
+  await edit(page);
+  await page.getByLabel('Add VMs from template').selectOption(name);
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('button', { name: 'Save layout' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  const id = Number(new URL(page.url()).pathname.split('/').pop());
+  const saved = await (
+    await page.request.post('/api/layouts/get', { form: { id: String(id) }, headers: { origin: new URL(page.url()).origin } })
+  ).json();
+  expect(saved.vm.map((v: { image: string; packages: string[] }) => [v.image, v.packages])).toEqual([
+    ['debian-12', ['nginx', 'certbot']],
+  ]);
+
+  // The template goes; the layout keeps what it copied.
+  await page.goto('/layouts');
+  await hydrated(page);
+  await page.getByRole('button', { name: `Remove template ${name}` }).click();
+  await expect(page.getByRole('listitem', { name: `Template ${name}` })).toHaveCount(0);
+});
+
+test('layouts: the plan names a VM whose image its host does not hold, before anything runs', async ({ page }) => {
+  const name = `img-${isPhone(page) ? 'ph' : 'dk'}${Date.now().toString(36).slice(-5)}`;
+  await page.goto('/layouts');
+  await hydrated(page);
+  await page
+    .getByLabel('Or paste it')
+    .fill(
+      `name = "${name}"\n\n[[vm]]\nname = "${name}-vm"\nvcpus = 1\nmemory_mib = 256\ndisk_gib = 1\nhost = "demo"\nimage = "no-such-image"\n`,
+    );
+  await expect(page.getByRole('status').filter({ hasText: 'Reads well' })).toBeVisible();
+  await page.getByRole('button', { name: 'Import layout' }).click();
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+  await hydrated(page);
+  const apply = page.getByRole('article', { name: 'Apply' });
+  await apply.getByRole('button', { name: 'Review the plan…' }).click();
+  await expect(apply.getByRole('list', { name: 'Plan' }).getByRole('listitem').first()).toContainText('Create');
+  await expect(apply.getByTestId('missing-images')).toContainText(
+    `${name}-vm is to be made from the image no-such-image, which demo's image library does not hold`,
+  );
+  await noSidewaysScroll(page);
+});
+
 test('layouts: a layout opens to read; the editor is fetched on Edit, the evaluator at the first change, and a chunk that cannot be fetched says so', async ({
   page,
   baseURL,

@@ -21,6 +21,7 @@ mod m20261205_000011_journal_intent;
 mod m20261205_000012_console_ticket;
 mod m20261205_000013_image;
 mod m20261205_000014_layout_images;
+mod m20261206_000015_template_packages;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_console_ticket::Migration),
             Box::new(m20261205_000013_image::Migration),
             Box::new(m20261205_000014_layout_images::Migration),
+            Box::new(m20261206_000015_template_packages::Migration),
         ]
     }
 }

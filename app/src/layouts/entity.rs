@@ -22,6 +22,10 @@ pub mod vm_template {
         pub thin: bool,
         pub position: i32,
         pub updated_at: DateTimeUtc,
+        /// The image its VMs are made from, by name in each host's library.
+        pub image: Option<String>,
+        /// Debian packages (a JSON array) its VMs get from a cloud image.
+        pub packages: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -301,6 +301,7 @@ mod tests {
         web.vcpus = 2;
         let mut dns = vm("dns", 512, HostChoice::Auto);
         dns.template = Some("Master DNS".into());
+        dns.image = Some("debian-12".into());
         let spec = layout(vec![
             dns,
             vm("big", 29_000, HostChoice::Host("proliant-1".into())),
@@ -322,7 +323,7 @@ mod tests {
         assert_eq!(r.name, "l");
         assert_eq!(r.evaluation, view.evaluation);
         let line = |i: usize| &r.vms[i];
-        assert_eq!(line(0).template, "Master DNS");
+        assert_eq!(line(0).template, "Master DNS · image debian-12");
         assert_eq!(line(0).size, "1 vCPU · 512 MiB · 20 GiB");
         assert_eq!(line(0).host_and_network, "auto · network:default");
         assert_eq!(line(0).placement, "→ placed on proliant-1");
@@ -385,6 +386,8 @@ mod tests {
             vcpus: t.vcpus.0,
             disk_gib: t.disk.get() / (1 << 30),
             thin: t.thin,
+            image: None,
+            packages: Vec::new(),
         }
     }
 

@@ -56,6 +56,12 @@ pub struct TemplateFields {
     /// Present when the box "thin-provisioned disk" was ticked.
     #[serde(default)]
     pub thin: Option<String>,
+    /// An image's name; empty for none.
+    #[serde(default)]
+    pub image: String,
+    /// Debian packages, separated by spaces or lines.
+    #[serde(default)]
+    pub packages: String,
 }
 
 /// A VM template as pages and server functions see it.
@@ -71,6 +77,15 @@ pub struct TemplateDto {
     pub disk_gib: u64,
     /// The disk is thin-provisioned (counted at the expected fill).
     pub thin: bool,
+    /// What its VMs are made from: an image of each host's library, by
+    /// name (`None`: a blank disk).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Debian packages cloud-init installs on its VMs when they are made
+    /// from a cloud image (the paper's Table 2 services as packages, for
+    /// its templates).
+    #[serde(default)]
+    pub packages: Vec<String>,
 }
 
 /// Most services a template lists.
@@ -146,6 +161,17 @@ impl TemplateDto {
             push(
                 "disk_gib",
                 format!("{} GiB; at most {} GiB", self.disk_gib, model::MAX_DISK_GIB),
+            );
+        }
+        if let Some(image) = &self.image {
+            if let Err(e) = crate::images::check_name(image) {
+                push("image", e.to_string());
+            }
+        }
+        if let Some(p) = self.packages.iter().find(|p| !model::is_package_name(p)) {
+            push(
+                "packages",
+                format!("\"{p}\" is not a Debian package name (lowercase letters, digits, + - .)"),
             );
         }
         out
@@ -330,6 +356,10 @@ pub struct PlanView {
     pub plan: Plan,
     /// Hosts that did not answer (left out of the plan), with the reason.
     pub unreachable: Vec<String>,
+    /// VMs to create from an image their host's library does not hold, in
+    /// words: the apply would stop at each one's image step.
+    #[serde(default)]
+    pub missing_images: Vec<String>,
     /// The caller may apply (operator or admin).
     pub can_apply: bool,
     /// Each host's id by name, for links to the VMs' pages.
@@ -436,7 +466,8 @@ pub struct LayoutReading {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VmReading {
     pub name: String,
-    /// Its template, or "custom size".
+    /// Its template, or "custom size", and the image it is made from
+    /// ("Web Server · image debian-12").
     pub template: String,
     /// "2 vCPUs · 2048 MiB · 20 GiB".
     pub size: String,
@@ -491,7 +522,13 @@ impl VmReading {
         }
         Self {
             name: vm.name.clone(),
-            template: vm.template.clone().unwrap_or_else(|| "custom size".into()),
+            template: {
+                let template = vm.template.as_deref().unwrap_or("custom size");
+                match &vm.image {
+                    Some(image) => format!("{template} · image {image}"),
+                    None => template.to_owned(),
+                }
+            },
             size: format!(
                 "{} vCPU{} · {} MiB · {} GiB",
                 vm.vcpus,

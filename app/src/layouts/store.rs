@@ -248,8 +248,9 @@ pub async fn delete(db: &DatabaseConnection, id: i32) -> Result<String, DomainEr
     Ok(row.name)
 }
 
-fn template_from_row(row: vm_template::Model) -> TemplateDto {
-    TemplateDto {
+fn template_from_row(row: vm_template::Model) -> Result<TemplateDto, DomainError> {
+    let packages = json_list(&format!("template {}", row.name), &row.packages)?;
+    Ok(TemplateDto {
         id: row.id,
         name: row.name,
         services: row
@@ -263,19 +264,21 @@ fn template_from_row(row: vm_template::Model) -> TemplateDto {
         vcpus: to_u32(row.vcpus),
         disk_gib: to_u64(row.disk_gib),
         thin: row.thin,
-    }
+        image: row.image,
+        packages,
+    })
 }
 
 /// Every template, in their order.
 pub async fn templates(db: &DatabaseConnection) -> Result<Vec<TemplateDto>, DomainError> {
-    Ok(vm_template::Entity::find()
+    vm_template::Entity::find()
         .order_by_asc(vm_template::Column::Position)
         .order_by_asc(vm_template::Column::Id)
         .all(db)
         .await?
         .into_iter()
         .map(template_from_row)
-        .collect())
+        .collect()
 }
 
 /// Saves a template (new when `t.id == 0`), refusing invalid values by field
@@ -303,6 +306,7 @@ pub async fn save_template(
         .map(|s| s.trim())
         .collect::<Vec<_>>()
         .join("\n");
+    let packages = serde_json::to_string(&t.packages).unwrap_or_else(|_| "[]".into());
     let now = chrono::Utc::now();
     let row = if t.id == 0 {
         let last = vm_template::Entity::find()
@@ -317,6 +321,8 @@ pub async fn save_template(
             vcpus: Set(to_i32("vcpus", t.vcpus)?),
             disk_gib: Set(to_i64("disk_gib", t.disk_gib)?),
             thin: Set(t.thin),
+            image: Set(t.image.clone()),
+            packages: Set(packages),
             position: Set(last.saturating_add(1)),
             updated_at: Set(now),
             ..Default::default()
@@ -335,10 +341,12 @@ pub async fn save_template(
         active.vcpus = Set(to_i32("vcpus", t.vcpus)?);
         active.disk_gib = Set(to_i64("disk_gib", t.disk_gib)?);
         active.thin = Set(t.thin);
+        active.image = Set(t.image.clone());
+        active.packages = Set(packages);
         active.updated_at = Set(now);
         active.update(db).await?
     };
-    Ok(template_from_row(row))
+    template_from_row(row)
 }
 
 /// Removes a template; layouts keep their sizes (they copy them). Returns
@@ -742,9 +750,29 @@ mod tests {
             vcpus: 1,
             disk_gib: 40,
             thin: true,
+            image: Some("debian-12".into()),
+            packages: vec!["nagios4".into(), "amanda-server".into()],
         };
         let saved = save_template(&db, &t).await.unwrap();
         assert!(saved.id > 0);
+        assert_eq!(templates(&db).await.unwrap().last(), Some(&saved));
+        assert_eq!(saved.packages, ["nagios4", "amanda-server"]);
+        assert_eq!(saved.image.as_deref(), Some("debian-12"));
+        // A package name Debian cannot have, an image name a library
+        // cannot hold: each refused by its field, nothing changed.
+        for (field, image, package) in [
+            ("packages", "debian-12", "Nagios 4"),
+            ("image", "../etc/passwd", "nagios4"),
+        ] {
+            let bad = TemplateDto {
+                id: saved.id,
+                image: Some(image.into()),
+                packages: vec![package.into()],
+                ..t.clone()
+            };
+            let err = AppError::from(save_template(&db, &bad).await.unwrap_err());
+            assert!(err.for_field(field).is_some(), "{field}: {err:?}");
+        }
         assert_eq!(templates(&db).await.unwrap().last(), Some(&saved));
         t.name = "Master DNS".into();
         let err = AppError::from(save_template(&db, &t).await.unwrap_err());
@@ -756,6 +784,34 @@ mod tests {
         assert!(err.for_field("vcpus").is_some(), "{err:?}");
         assert_eq!(delete_template(&db, saved.id).await.unwrap(), "Monitoring");
         assert_eq!(templates(&db).await.unwrap().len(), 6);
+    }
+
+    #[tokio::test]
+    async fn the_papers_templates_name_their_services_packages() {
+        let (_dir, db) = db().await;
+        let all = templates(&db).await.unwrap();
+        let packages = |name: &str| {
+            all.iter()
+                .find(|t| t.name == name)
+                .map(|t| t.packages.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(packages("Master DNS"), ["nsd"]);
+        let mail = packages("Mail Server");
+        for p in ["postfix", "dovecot-imapd", "spamassassin", "roundcube"] {
+            assert!(mail.iter().any(|m| m == p), "{p} in {mail:?}");
+        }
+        let web = packages("Web Server");
+        for p in ["apache2", "php"] {
+            assert!(web.iter().any(|m| m == p), "{p} in {web:?}");
+        }
+        // Every one a Debian package name, no image yet (an admin names the
+        // image the site uploaded).
+        for t in &all {
+            assert!(!t.packages.is_empty(), "{}", t.name);
+            assert!(t.problems().is_empty(), "{}: {:?}", t.name, t.problems());
+            assert_eq!(t.image, None);
+        }
     }
 
     #[test]

@@ -336,3 +336,44 @@ fn connect_errors_say_what_to_do() {
     let e = LibvirtHost::connect("test:///default\0").unwrap_err();
     assert!(e.to_string().contains("NUL"), "{e}");
 }
+
+#[test]
+fn delete_with_volumes_takes_the_vms_seed_and_leaves_other_media() {
+    let h = host();
+    h.create_volume("default", "lone.qcow2", GIB).unwrap();
+    h.create_volume("default", "lone-seed.iso", 1 << 20)
+        .unwrap();
+    h.create_volume("default", "installer.iso", 1 << 20)
+        .unwrap();
+    let conn = h.raw_connection().unwrap();
+    // Its disk, its cloud-init seed in one CD drive (by path), an installer
+    // ISO of the library in another (by pool and volume).
+    conn.define_domain_xml(
+        "<domain type='test'><name>lone</name><memory unit='MiB'>256</memory>\
+         <os><type>hvm</type></os><devices>\
+         <disk type='file' device='disk'><source file='/var/lib/libvirt/images/lone.qcow2'/>\
+         <target dev='vda'/></disk>\
+         <disk type='file' device='cdrom'><source file='/var/lib/libvirt/images/lone-seed.iso'/>\
+         <target dev='sda'/><readonly/></disk>\
+         <disk type='volume' device='cdrom'><source pool='default' volume='installer.iso'/>\
+         <target dev='sdb'/><readonly/></disk>\
+         </devices></domain>",
+    )
+    .unwrap();
+    let r = h.delete("lone", true).unwrap();
+    assert_eq!(
+        r.deleted_volumes,
+        [
+            "/var/lib/libvirt/images/lone.qcow2",
+            "/var/lib/libvirt/images/lone-seed.iso"
+        ],
+        "{r:?}"
+    );
+    assert!(r.kept.is_empty(), "{r:?}");
+    // The seed's name is free again; the installer is still in the pool.
+    assert!(h.create_volume("default", "lone-seed.iso", 1 << 20).is_ok());
+    assert!(matches!(
+        h.create_volume("default", "installer.iso", 1 << 20),
+        Err(HostError::AlreadyExists(_))
+    ));
+}

@@ -28,6 +28,19 @@ fn vm(name: &str, memory_mib: u64, host: &str) -> LayoutVm {
     }
 }
 
+/// Layout `id`'s plan, as `cookie`'s caller sees it.
+async fn plan_of(app: &TestApp, id: i32, cookie: &str) -> serde_json::Value {
+    let r = app
+        .post(
+            "/api/layouts/plan",
+            &format!("layout_id={id}"),
+            Some(cookie),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()
+}
+
 async fn wait_demo(app: &TestApp) {
     let (_, handle) = app.hosts.all().into_iter().next().unwrap();
     assert!(handle.wait_reachable(Duration::from_secs(10)).await);
@@ -49,16 +62,9 @@ async fn viewers_plan_operators_apply_and_the_page_follows_the_steps() {
     let viewer = app.with_user("vera", Role::Viewer).await;
     let operator = app.with_user("otto", Role::Operator).await;
 
-    let plan = app
-        .post(
-            "/api/layouts/plan",
-            &format!("layout_id={id}"),
-            Some(&viewer),
-        )
-        .await;
-    assert_eq!(plan.status, StatusCode::OK, "{}", plan.body);
-    let plan = plan.json();
+    let plan = plan_of(&app, id, &viewer).await;
     assert_eq!(plan["can_apply"], false);
+    assert_eq!(plan["missing_images"], serde_json::json!([]));
     assert_eq!(plan["plan"]["resolved"]["fits"], true, "{plan}");
     assert_eq!(plan["plan"]["items"][0]["action"]["kind"], "create");
     assert_eq!(plan["plan"]["items"][1]["host"], "demo");
@@ -128,14 +134,7 @@ async fn viewers_plan_operators_apply_and_the_page_follows_the_steps() {
 
     // The plan now says nothing is left to do, and the apply is audited
     // once (the task writes the row just after the run is finished).
-    let plan = app
-        .post(
-            "/api/layouts/plan",
-            &format!("layout_id={id}"),
-            Some(&operator),
-        )
-        .await
-        .json();
+    let plan = plan_of(&app, id, &operator).await;
     assert_eq!(plan["can_apply"], true);
     let kinds: Vec<&str> = plan["plan"]["items"]
         .as_array()
@@ -166,4 +165,64 @@ async fn viewers_plan_operators_apply_and_the_page_follows_the_steps() {
         "{}",
         ok[0].summary
     );
+}
+
+/// A VM to be made from an image its host's library does not hold: the
+/// plan says so before anything runs (the run would stop at its image
+/// step); once the library holds it (ready), the plan says nothing more.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plan_names_the_vms_whose_image_the_host_does_not_hold() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = TestApp::sqlite().await;
+    wait_demo(&app).await;
+    let mut from_image = vm("cloud-a", 512, "demo");
+    from_image.image = Some("debian-12".into());
+    let spec = LayoutSpec {
+        cloud_init: Default::default(),
+        name: "images".into(),
+        description: String::new(),
+        vms: vec![from_image, vm("blank-b", 512, "demo")],
+    };
+    let id = app::layouts::store::save(&app.db, None, &spec)
+        .await
+        .unwrap();
+    let viewer = app.with_user("vera", Role::Viewer).await;
+    let p = plan_of(&app, id, &viewer).await;
+    assert_eq!(
+        p["missing_images"],
+        serde_json::json!([
+            "cloud-a is to be made from the image debian-12, which demo's image library does not hold \
+             (ready): upload it on the host's Images page, or choose another image or host"
+        ]),
+        "{p}"
+    );
+
+    // An upload still under way does not count; a ready one does.
+    let (demo, _) = app.hosts.all().into_iter().next().unwrap();
+    let row = app::images::entity::image::ActiveModel {
+        host_id: Set(demo.id),
+        name: Set("debian-12".into()),
+        kind: Set("cloud".into()),
+        format: Set("qcow2".into()),
+        pool: Set("default".into()),
+        volume: Set("debian-12.qcow2".into()),
+        path: Set("/var/lib/libvirt/images/debian-12.qcow2".into()),
+        size_bytes: Set(1 << 20),
+        sha256: Set(String::new()),
+        state: Set("uploading".into()),
+        created_by: Set("tester".into()),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let p = plan_of(&app, id, &viewer).await;
+    assert_eq!(p["missing_images"].as_array().unwrap().len(), 1, "{p}");
+    let mut ready: app::images::entity::image::ActiveModel = row.into();
+    ready.state = Set("ready".into());
+    ready.sha256 = Set("00".repeat(32));
+    ready.update(&app.db).await.unwrap();
+    let p = plan_of(&app, id, &viewer).await;
+    assert_eq!(p["missing_images"], serde_json::json!([]), "{p}");
 }

@@ -840,7 +840,22 @@ impl Hypervisor for LibvirtHost {
         let xml = dom
             .xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)
             .map_err(|e| self.err(&e))?;
-        let disks = xml::parse_domain_disks(&xml)?;
+        let mut disks = xml::parse_domain_disks(&xml)?;
+        if delete_volumes {
+            // Its cloud-init seed in a CD drive is the VM's own too; other
+            // media (an installer ISO of the library) stay.
+            let seed = crate::images::seed::volume_name(name);
+            let seeds: Vec<_> = xml::parse_domain_media(&xml)?
+                .into_iter()
+                .filter(|m| {
+                    let file = m.path.as_deref().and_then(|p| p.rsplit('/').next());
+                    let volume = m.pool_volume.as_ref().map(|(_, v)| v.as_str());
+                    (file == Some(seed.as_str()) || volume == Some(seed.as_str()))
+                        && !disks.iter().any(|d| d.target == m.target)
+                })
+                .collect();
+            disks.extend(seeds);
+        }
         let (shared, backing) = if delete_volumes {
             (self.paths_used_by_others(name)?, self.backing_files()?)
         } else {

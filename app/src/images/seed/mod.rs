@@ -41,6 +41,12 @@ use sha2::{Digest, Sha256};
 /// is written in this spelling, as `genisoimage -V cidata` does.
 pub const VOLUME_LABEL: &str = "cidata";
 
+/// The name of VM `vm`'s seed volume in its pool: the VM's own, deleted
+/// with its disks.
+pub fn volume_name(vm: &str) -> String {
+    format!("{vm}-seed.iso")
+}
+
 /// Name of the file with the instance-id and the local host name.
 pub const META_DATA: &str = "meta-data";
 /// Name of the file with the `#cloud-config` (or script) for the guest.

@@ -209,6 +209,12 @@ fn PlanChecklist(
                 <ul class="plain-list">{view.unreachable.iter().map(|u| view! { <li>{u.clone()}</li> }).collect_view()}</ul>
             </div>
         })}
+        {(!view.missing_images.is_empty()).then(|| view! {
+            <div class="notice" role="status" data-testid="missing-images">
+                <p>"Images missing: the apply would stop at these VMs' image step."</p>
+                <ul class="plain-list">{view.missing_images.iter().map(|m| view! { <li>{m.clone()}</li> }).collect_view()}</ul>
+            </div>
+        })}
         {(!fits).then(|| view! {
             <div class="panel error-panel" role="alert">
                 <p>"The layout does not fit; nothing can be applied until it does:"</p>

@@ -166,18 +166,23 @@ fn Editor(id: i32, view: EditorView) -> impl IntoView {
             }
             let vm_name = format!("{prefix}-{n}");
             taken.insert(vm_name.clone());
+            // Packages only come with an image (a blank disk has no
+            // cloud-init to install them).
+            let image = template.as_ref().and_then(|t| t.image.clone());
+            let packages = template
+                .as_ref()
+                .filter(|_| image.is_some())
+                .map(|t| t.packages.clone())
+                .unwrap_or_default();
             let vm = match &like {
                 Some(l) => LayoutVm {
-                    image: None,
-                    packages: Vec::new(),
-                    commands: Vec::new(),
                     name: vm_name,
                     ip: None,
                     ..l.clone()
                 },
                 None => LayoutVm {
-                    image: None,
-                    packages: Vec::new(),
+                    image,
+                    packages,
                     commands: Vec::new(),
                     name: vm_name,
                     template: template.as_ref().map(|t| t.name.clone()),

@@ -106,6 +106,7 @@ fn TemplateItem(
                     if template.thin { "" } else { " thick" })}</span>
             </div>
             <p class="muted">{template.services.join(", ")}</p>
+            <p class="muted template-made-from">{made_from(&template)}</p>
             <Show when=is_admin>
                 <div class="record-actions">
                     <button type="button" class="button secondary" on:click=move |_| editing.update(|e| *e = !*e)>"Edit…"</button>
@@ -142,6 +143,8 @@ fn TemplateForm(
         vcpus: 1,
         disk_gib: 20,
         thin: true,
+        image: None,
+        packages: Vec::new(),
     });
     let v = action.value();
     let label = if id == 0 {
@@ -179,7 +182,13 @@ fn TemplateForm(
                 <input type="checkbox" name="thin" value="on" checked=t.thin/>
                 " Thin-provisioned disk"
             </label>
-            <FormError value=v fields=&["name", "services", "memory_mib", "vcpus", "disk_gib"]/>
+            <label for=format!("{p}-image")>"Image (its name in each host's library; empty: a blank disk)"</label>
+            <input id=format!("{p}-image") name="image" value=t.image.clone().unwrap_or_default() maxlength="64"/>
+            <FieldError id=format!("{p}-image-error") message=field_error(v, "image")/>
+            <label for=format!("{p}-packages")>"Packages (Debian, separated by spaces; installed from a cloud image)"</label>
+            <textarea id=format!("{p}-packages") name="packages" rows="2">{t.packages.join(" ")}</textarea>
+            <FieldError id=format!("{p}-packages-error") message=field_error(v, "packages")/>
+            <FormError value=v fields=&["name", "services", "memory_mib", "vcpus", "disk_gib", "image", "packages"]/>
             {move || matches!(v.get(), Some(Ok(_))).then(|| view! { <p class="form-ok" role="status">"Saved."</p> })}
             <button type="submit" class="button" disabled=move || action.pending().get()>
                 {if id == 0 { "Add template" } else { "Save template" }}
@@ -187,4 +196,17 @@ fn TemplateForm(
         </ActionForm>
     }
     .into_any()
+}
+
+/// What a template's VMs are made from, in a line.
+fn made_from(t: &TemplateDto) -> String {
+    let image = t.image.as_deref().map_or_else(
+        || "Blank disk".to_owned(),
+        |i| format!("Made from the image {i}"),
+    );
+    if t.packages.is_empty() {
+        image
+    } else {
+        format!("{image} · packages: {}", t.packages.join(" "))
+    }
 }

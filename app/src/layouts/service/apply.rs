@@ -204,8 +204,10 @@ pub async fn plan_view(
     let spec = store::load(&state.db, layout_id).await?;
     let live = live_hosts(&state.db, &state.hosts, None, Freshness::Cached).await;
     let plan = plan_for(&state.db, layout_id, &live, &spec).await?;
+    let missing_images = missing_images(&state.db, &state.hosts, &spec, &plan).await?;
     Ok(PlanView {
         plan,
+        missing_images,
         unreachable: live.unreachable_lines(),
         can_apply: role.is_some_and(|r| r >= Role::Operator),
         host_ids: state
@@ -1070,15 +1072,60 @@ async fn vm_image(
             uri: row.uri,
         }),
         _ => {
-            let m = format!(
-                "{vm} is to be made from the image {name}, which {host}'s image library does not hold \
-                 (ready): upload it on the host's Images page, or choose another image or host"
-            );
+            let m = missing_image(vm, name, host);
             rec.step(host, vm, "image", StepStatus::Failed, m.clone())
                 .await?;
             Err(Stop(m))
         }
     }
+}
+
+/// What the plan and the run say of a VM whose image its host's library
+/// does not hold.
+fn missing_image(vm: &str, image: &str, host: &str) -> String {
+    format!(
+        "{vm} is to be made from the image {image}, which {host}'s image library does not hold \
+         (ready): upload it on the host's Images page, or choose another image or host"
+    )
+}
+
+/// The VMs the plan creates from an image their host's library does not
+/// hold (ready), each in words: the run would stop at each one's image step.
+async fn missing_images(
+    db: &DatabaseConnection,
+    registry: &HostRegistry,
+    spec: &LayoutSpec,
+    plan: &Plan,
+) -> Result<Vec<String>, DbErr> {
+    let hosts: BTreeMap<String, i32> = registry
+        .all()
+        .into_iter()
+        .map(|(row, _)| (row.name, row.id))
+        .collect();
+    let mut out = Vec::new();
+    for item in &plan.items {
+        if !matches!(item.action, PlanAction::Create { .. }) {
+            continue;
+        }
+        let Some(image) = spec
+            .vms
+            .iter()
+            .find(|v| v.name == item.vm)
+            .and_then(|v| v.image.as_deref())
+        else {
+            continue;
+        };
+        let held = match hosts.get(&item.host) {
+            Some(&id) => crate::images::service::ready_by_name(db, id, image)
+                .await?
+                .is_some(),
+            None => false,
+        };
+        if !held {
+            out.push(missing_image(&item.vm, image, &item.host));
+        }
+    }
+    Ok(out)
 }
 
 /// Builds `vm`'s cloud-init seed and writes it as `<vm>-seed.iso` in
@@ -1107,7 +1154,7 @@ async fn write_seed(
         raw_user_data: None,
         network: None,
     };
-    let volume = format!("{}-seed.iso", vm.name);
+    let volume = crate::images::seed::volume_name(&vm.name);
     let written = match seed.files() {
         Err(e) => Err(format!("{}: {}", e.field(), e.message())),
         Ok(files) => {

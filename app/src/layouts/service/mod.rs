@@ -102,6 +102,12 @@ impl TemplateFields {
             vcpus: parse_number("vcpus", &self.vcpus, "vCPUs")?,
             disk_gib: parse_number("disk_gib", &self.disk_gib, "GiB")?,
             thin: self.thin.is_some(),
+            image: Some(self.image.trim().to_owned()).filter(|i| !i.is_empty()),
+            packages: self
+                .packages
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
         })
     }
 }
