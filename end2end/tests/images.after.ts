@@ -111,6 +111,40 @@ test('upload an installer ISO at phone size: progress to 100 %, its SHA-256, the
   expect(errors).toEqual([]);
 });
 
+test('upload the Debian cloud image at phone size: progress to 100 %, its SHA-256, a cloud image ready', async ({
+  browser,
+}) => {
+  test.setTimeout(300_000);
+  // Built once from Debian's packages by the script (cached outside the repository).
+  const image = execFileSync('../scripts/cloud-image.sh', { encoding: 'utf8', maxBuffer: 1 << 20 })
+    .trim()
+    .split('\n')
+    .pop()!;
+  const digest = createHash('sha256').update(readFileSync(image)).digest('hex');
+  const { page, errors } = await phonePage(browser);
+  await page.goto(`/hosts/${hostId}/images`);
+  await hydrated(page);
+  await page.getByLabel('File', { exact: true }).setInputFiles(image);
+  await expect(page.getByLabel('Kind')).toHaveValue('cloud');
+  await page.getByLabel('Name', { exact: true }).fill('debian-12');
+  await page.getByLabel('Storage pool').selectOption(pool);
+  await page.getByLabel('SHA-256 (optional)').fill(digest);
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  const bar = page.getByRole('progressbar', { name: 'Upload progress' });
+  await expect(bar).toHaveAttribute('value', '100', { timeout: 120_000 });
+  await expect(page.getByRole('status')).toContainText('Uploaded debian-12', { timeout: 60_000 });
+  await expect(page.locator('code.sha256')).toHaveText(digest);
+  const row = page.getByRole('row', { name: /debian-12/ });
+  await expect(row).toContainText('Cloud image');
+  await expect(row).toContainText('ready');
+  await noSidewaysScroll(page);
+  await page.screenshot({ path: 'test-results/images-phone-cloud.png', fullPage: true });
+  await page.getByRole('button', { name: 'Delete debian-12…' }).click();
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(page.getByRole('row', { name: /debian-12/ })).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
 test('the library at desktop size, cold', async ({ browser }) => {
   const context = await browser.newContext({ storageState: '.auth/admin.json', viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();

@@ -445,3 +445,114 @@ test('layouts: a layout opens to read; the editor is fetched on Edit, the evalua
   await page.unroute(editor);
   expect(errors.filter((e) => e !== 'Failed to fetch')).toEqual([]);
 });
+
+test('layouts: VMs named and addressed — a network described in the editor, auto addresses, their records planned and written', async ({
+  page,
+  baseURL,
+}) => {
+  const p = `${isPhone(page) ? 'ph' : 'dk'}${Date.now().toString(36).slice(-5)}`;
+  // A subnet and zones of this run's own (the two projects run at once).
+  const [a, b] = [1 + Math.floor(Math.random() * 250), 1 + Math.floor(Math.random() * 250)];
+  const net = `10.${a}.${b}`;
+  const zone = `${p}.test`;
+  const reverse = `${b}.${a}.10.in-addr.arpa`;
+  const ns = `${p}-ns`;
+  const web = `${p}-web`;
+  const post = (path: string, form: Record<string, string>) =>
+    page.request.post(path, { form, headers: { origin: baseURL! } });
+  expect((await post('/api/dns/create_zone', { kind: 'forward', origin: zone })).status()).toBe(200);
+  await post('/api/dns/create_zone', { kind: 'reverse', network: `${net}.0/24` });
+
+  await page.goto('/layouts');
+  await hydrated(page);
+  const vm = (name: string) =>
+    `[[vm]]\nname = "${name}"\nvcpus = 1\nmemory_mib = 256\ndisk_gib = 1\nhost = "demo"\nnetwork = "network:br0"\n`;
+  await page.getByLabel('Or paste it').fill(`name = "net-${p}"\n\n${vm(ns)}\n${vm(web)}`);
+  await expect(page.getByRole('status').filter({ hasText: 'Reads well' })).toBeVisible();
+  await page.getByRole('button', { name: 'Import layout' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: `net-${p}` })).toBeVisible();
+  await hydrated(page);
+
+  // The editor: auto needs its network described; the network is typed
+  // with a gateway outside its subnet first, each refusal by its field.
+  await edit(page);
+  const nsRow = await vmRow(page, ns);
+  await nsRow.getByLabel('Address: auto or an IP (optional)').fill('auto');
+  await expect(nsRow.locator('[id$="-ip-error"]')).toContainText(
+    "auto takes the next free address of network:br0's range: describe that network (its subnet) first",
+  );
+  const fold = page.locator('details.layout-networks');
+  if (!(await fold.evaluate((d) => (d as HTMLDetailsElement).open))) await fold.locator('summary').click();
+  await page.getByLabel('Zone', { exact: true }).fill(zone);
+  await page.getByRole('button', { name: 'Add a network' }).click();
+  const group = page.getByRole('group', { name: /^Network/ });
+  await group.getByLabel('Network', { exact: true }).fill('network:br0');
+  await group.getByLabel('Subnet').fill(`${net}.7/24`);
+  await expect(group.locator('[id$="-subnet-error"]')).toContainText(`has host bits set: the subnet is ${net}.0/24`);
+  await group.getByLabel('Subnet').fill(`${net}.0/24`);
+  await group.getByLabel('Gateway').fill('192.0.2.1');
+  await expect(group.locator('[id$="-gateway-error"]')).toContainText(`192.0.2.1 is outside ${net}.0/24`);
+  await group.getByLabel('Gateway').fill(`${net}.1`);
+  await group.getByLabel('Auto range').fill(`${net}.10-${net}.20`);
+  await expect(group.locator('.field-error').filter({ hasText: /\S/ })).toHaveCount(0);
+  await expect(nsRow.locator('[id$="-ip-error"]')).toBeEmpty();
+  // A typed address outside the subnet is refused by its field too.
+  const webRow = await vmRow(page, web);
+  const address = webRow.getByLabel('Address: auto or an IP (optional)');
+  await address.fill('192.0.2.50');
+  await expect(webRow.locator('[id$="-ip-error"]')).toContainText(`192.0.2.50 is outside ${net}.0/24 (network:br0)`);
+  await address.fill('auto');
+  await noSidewaysScroll(page);
+  await page.getByRole('button', { name: 'Save layout' }).click();
+  await expect(page.getByText('Saved.')).toBeVisible();
+
+  // Cold: the page reads the zone and the network.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('.layout-addressing')).toContainText(`Names in the zone ${zone}`);
+  await expect(page.locator('.layout-addressing')).toContainText(
+    `network:br0 · ${net}.0/24 · gateway ${net}.1 · auto from ${net}.10-${net}.20`,
+  );
+
+  // The plan gives the addresses and lists the records; no NSD primary
+  // here, so they are kept in the zones.
+  const apply = page.getByRole('article', { name: 'Apply' });
+  await apply.getByRole('button', { name: 'Review the plan…' }).click();
+  const plan = apply.getByRole('list', { name: 'Plan' });
+  await expect(plan.getByRole('listitem').filter({ hasText: ns })).toContainText(`address ${net}.10`);
+  await expect(plan.getByRole('listitem').filter({ hasText: web })).toContainText(`address ${net}.11`);
+  const dns = apply.getByTestId('dns-plan');
+  await expect(dns.getByRole('listitem').filter({ hasText: 'Create' })).toHaveCount(4);
+  await expect(dns).toContainText(`${web}.${zone}. A ${net}.11`);
+  await expect(dns).toContainText(`11.${reverse}. PTR ${web}.${zone}.`);
+  await expect(dns).toContainText('No NSD primary yet');
+  await noSidewaysScroll(page);
+  await apply.getByRole('button', { name: 'Apply', exact: true }).click();
+  await expect(apply.getByText(/^records: 4 records written in Stackyard's zones/)).toBeVisible({ timeout: 20_000 });
+  await expect(apply.getByText(/^dns: no NSD primary yet/)).toBeVisible();
+
+  // The zone holds them.
+  const zones: { zone: { id: number; origin: string } }[] = await (await post('/api/dns/zones', {})).json();
+  const id = zones.find((z) => z.zone.origin === `${zone}.`)!.zone.id;
+  await page.goto(`/dns/zone/${id}`);
+  await hydrated(page);
+  await expect(page.getByText(`${net}.11`)).toBeVisible();
+  await noSidewaysScroll(page);
+
+  // A mail domain picks the web VM as its mail host from the layout: its
+  // name and address come without typing.
+  expect((await post('/api/mail/add_domain', { name: zone })).status()).toBe(200);
+  await page.goto(`/mail/${zone}`);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Change the check settings…' }).click();
+  const settings = page.getByRole('form', { name: 'Check settings' });
+  await settings
+    .getByLabel('Mail host from a layout')
+    .selectOption({ label: `${web} of net-${p} · ${web}.${zone} · ${net}.11` });
+  await settings.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByText('Settings saved.')).toBeVisible();
+  await expect(page.getByRole('article', { name: 'Readiness check' })).toContainText(
+    `Mail host: ${web}.${zone} (a layout's VM) · mail IP: ${net}.11`,
+  );
+  await noSidewaysScroll(page);
+});

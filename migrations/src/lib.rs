@@ -22,6 +22,8 @@ mod m20261205_000012_console_ticket;
 mod m20261205_000013_image;
 mod m20261205_000014_layout_images;
 mod m20261206_000015_template_packages;
+mod m20261206_000016_layout_addresses;
+mod m20261206_000017_mail_host_vm;
 
 pub struct Migrator;
 
@@ -44,6 +46,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_image::Migration),
             Box::new(m20261205_000014_layout_images::Migration),
             Box::new(m20261206_000015_template_packages::Migration),
+            Box::new(m20261206_000016_layout_addresses::Migration),
+            Box::new(m20261206_000017_mail_host_vm::Migration),
         ]
     }
 }

@@ -49,6 +49,10 @@ pub mod layout {
         pub updated_at: DateTimeUtc,
         /// JSON of the layout's `CloudInit`; empty for the default.
         pub cloud_init: String,
+        /// The zone VMs are named in by default.
+        pub zone: Option<String>,
+        /// JSON array of the layout's `LayoutNetwork`s.
+        pub networks: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -86,7 +90,10 @@ pub mod layout_vm {
         pub host: String,
         /// `network:NAME`, `bridge:NAME` or `none`.
         pub network: String,
+        /// An address or `auto`.
         pub ip: Option<String>,
+        /// Its full name in DNS, when not `<name>.<zone>`.
+        pub fqdn: Option<String>,
         pub start: bool,
         /// The library image it is made from, by name.
         pub image: Option<String>,

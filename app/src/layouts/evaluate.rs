@@ -222,12 +222,15 @@ mod tests {
             host,
             network: Nic::default(),
             ip: None,
+            fqdn: None,
             start: true,
         }
     }
 
     fn layout(vms: Vec<LayoutVm>) -> LayoutSpec {
         LayoutSpec {
+            zone: None,
+            networks: Vec::new(),
             cloud_init: Default::default(),
             name: "l".into(),
             description: String::new(),

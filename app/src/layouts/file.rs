@@ -199,16 +199,18 @@ pub fn parse_layout(file_name: Option<&str>, text: &str) -> Result<LayoutSpec, V
         .collect())
 }
 
-/// Best-effort line of `vm[i].key` (or a top-level `key`) in a TOML layout
-/// written the usual way (`[[vm]]` tables, one `key = value` per line).
+/// Best-effort line of `vm[i].key`, `network[i].key` (or a top-level
+/// `key`) in a TOML layout written the usual way (`[[vm]]` and
+/// `[[network]]` tables, one `key = value` per line).
 fn toml_line_of_field(text: &str, field: &str) -> Option<usize> {
-    let (index, key) = match field.strip_prefix("vm[") {
-        Some(rest) => {
+    let (array, index, key) = match field.split_once('[') {
+        Some((array @ ("vm" | "network"), rest)) => {
             let (i, key) = rest.split_once("].")?;
-            (Some(i.parse::<usize>().ok()?), key)
+            (array, Some(i.parse::<usize>().ok()?), key)
         }
-        None => (None, field),
+        _ => ("", None, field),
     };
+    let header = format!("[[{array}]]");
     let is_key = |line: &str| {
         line.trim_start()
             .strip_prefix(key)
@@ -219,7 +221,7 @@ fn toml_line_of_field(text: &str, field: &str) -> Option<usize> {
     for (n, line) in text.lines().enumerate() {
         let t = line.trim();
         if t.starts_with('[') {
-            table = if t.starts_with("[[vm]]") {
+            table = if index.is_some() && t.starts_with(&header) {
                 seen += 1;
                 Some(seen - 1)
             } else {
@@ -238,7 +240,7 @@ fn toml_line_of_field(text: &str, field: &str) -> Option<usize> {
     // The table itself when the key is missing.
     let mut seen = 0usize;
     for (n, line) in text.lines().enumerate() {
-        if line.trim().starts_with("[[vm]]") {
+        if index.is_some() && line.trim().starts_with(&header) {
             if Some(seen) == index {
                 return Some(n + 1);
             }
@@ -634,6 +636,27 @@ start = false
     }
 
     #[test]
+    fn address_problems_carry_their_toml_line() {
+        let text = "name = \"services\"\nzone = \"example.org\"\n\n[[network]]\nnic = \"network:lan\"\nsubnet = \"192.0.2.0/24\"\ngateway = \"198.51.100.1\"\n\n[[vm]]\nname = \"ns2\"\nvcpus = 1\nmemory_mib = 512\ndisk_gib = 4\nnetwork = \"network:lan\"\nip = \"192.0.2.10\"\n\n[[vm]]\nname = \"web1\"\nvcpus = 1\nmemory_mib = 512\ndisk_gib = 4\nnetwork = \"network:lan\"\nip = \"192.0.2.10\"\n\n[[vm]]\nname = \"web2\"\nvcpus = 1\nmemory_mib = 512\ndisk_gib = 4\nnetwork = \"network:lan\"\nip = \"203.0.113.5\"\n";
+        let e = parse_layout(Some("l.toml"), text).unwrap_err();
+        let got: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            got,
+            [
+                "line 7: network[0].gateway: 198.51.100.1 is outside 192.0.2.0/24",
+                "line 23: vm[1].ip: 192.0.2.10 is already the address of ns2 (VM 1)",
+                "line 31: vm[2].ip: 203.0.113.5 is outside 192.0.2.0/24 (network:lan)",
+            ]
+        );
+        let bad_subnet = text.replace("192.0.2.0/24", "192.0.2.7/24");
+        let e = parse_layout(Some("l.toml"), &bad_subnet).unwrap_err();
+        assert_eq!(
+            e[0].to_string(),
+            "line 6, column 10: network[0].subnet: 192.0.2.7/24 has host bits set: the subnet is 192.0.2.0/24"
+        );
+    }
+
+    #[test]
     fn json_errors_name_line_and_field() {
         let json = "{\n  \"name\": \"x\",\n  \"vm\": [\n    {\"name\": \"a\", \"vcpus\": 1, \"memory_mib\": -5, \"disk_gib\": 1}\n  ]\n}";
         let e = parse_layout(Some("x.json"), json).unwrap_err();
@@ -653,20 +676,46 @@ start = false
             },
             name: "all".into(),
             description: "every field".into(),
-            vms: vec![LayoutVm {
-                image: Some("Debian 12 (cloud)".into()),
-                packages: vec!["apache2".into(), "php".into()],
-                commands: vec!["echo 'it: works' > /etc/motd".into()],
-                name: "web-1".into(),
-                template: None,
-                vcpus: 2,
-                memory_mib: 2000,
-                disk_gib: 0,
-                host: HostChoice::Auto,
-                network: Nic::None,
-                ip: Some("2001:db8::1".parse().unwrap()),
-                start: true,
+            zone: Some("example.org".into()),
+            networks: vec![crate::layouts::model::LayoutNetwork {
+                nic: Nic::Network("lan".into()),
+                subnet: "2001:db8::/64".parse().unwrap(),
+                gateway: Some("fe80::1".parse().unwrap()),
+                resolvers: vec!["2001:db8::53".parse().unwrap()],
+                range: Some("2001:db8::10-2001:db8::ff".parse().unwrap()),
             }],
+            vms: vec![
+                LayoutVm {
+                    image: Some("Debian 12 (cloud)".into()),
+                    packages: vec!["apache2".into(), "php".into()],
+                    commands: vec!["echo 'it: works' > /etc/motd".into()],
+                    name: "web-1".into(),
+                    template: None,
+                    vcpus: 2,
+                    memory_mib: 2000,
+                    disk_gib: 0,
+                    host: HostChoice::Auto,
+                    network: Nic::Network("lan".into()),
+                    ip: Some("2001:db8::1".parse().unwrap()),
+                    fqdn: Some("www.example.org".into()),
+                    start: true,
+                },
+                LayoutVm {
+                    image: None,
+                    packages: Vec::new(),
+                    commands: Vec::new(),
+                    name: "web-2".into(),
+                    template: None,
+                    vcpus: 1,
+                    memory_mib: 512,
+                    disk_gib: 1,
+                    host: HostChoice::Auto,
+                    network: Nic::Network("lan".into()),
+                    ip: Some(crate::layouts::model::AddressChoice::Auto),
+                    fqdn: None,
+                    start: false,
+                },
+            ],
         };
         for f in [FileFormat::Toml, FileFormat::Json] {
             let text = render_layout(&spec, f).unwrap();

@@ -18,9 +18,11 @@
 //! delete, import and apply layouts; admins edit templates, hosts' capacity
 //! settings and the thin-disk fill.
 
+pub mod addressing;
 pub mod evaluate;
 pub mod file;
 pub mod model;
+pub mod names;
 pub mod pages;
 pub mod plan;
 
@@ -31,7 +33,7 @@ pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-pub use model::{HostChoice, LayoutProblem, LayoutSpec, LayoutVm, Nic};
+pub use model::{AddressChoice, HostChoice, LayoutProblem, LayoutSpec, LayoutVm, Nic};
 
 use crate::api;
 use crate::auth::{Access, Role};
@@ -360,11 +362,41 @@ pub struct PlanView {
     /// words: the apply would stop at each one's image step.
     #[serde(default)]
     pub missing_images: Vec<String>,
+    /// Each VM's address as the apply gives it (`auto` ones resolved), by
+    /// VM name.
+    #[serde(default)]
+    pub addresses: std::collections::BTreeMap<String, String>,
+    /// What stops the apply at its check: `auto` VMs without a free
+    /// address, records that conflict, each in words.
+    #[serde(default)]
+    pub refusals: Vec<String>,
+    /// The VMs' records in Stackyard's zones.
+    #[serde(default)]
+    pub names: names::NamePlan,
+    /// The zones the apply installs on the NSD primary.
+    #[serde(default)]
+    pub publish: Vec<String>,
+    /// No NSD primary is set up: the records are kept in Stackyard's zones
+    /// until there is one.
+    #[serde(default)]
+    pub no_primary: bool,
     /// The caller may apply (operator or admin).
     pub can_apply: bool,
     /// Each host's id by name, for links to the VMs' pages.
     #[serde(default)]
     pub host_ids: std::collections::BTreeMap<String, i32>,
+}
+
+/// A layout's VM with a name in DNS and an address, as a mail domain's
+/// settings offer it for the mail host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedVm {
+    /// `LAYOUT_ID/VM`.
+    pub key: String,
+    /// "mail of Paper, Table 2 · mail.example.org · 192.0.2.25".
+    pub label: String,
+    pub fqdn: String,
+    pub ip: String,
 }
 
 /// What goes wrong in the layouts area on the server. Services and the
@@ -397,6 +429,10 @@ pub enum DomainError {
     /// A stored row that does not read back.
     #[error("{0}")]
     Corrupt(String),
+    /// The VMs' records could not be written or published (a conflict,
+    /// a zone NSD refused, NSD not answering): the message says which.
+    #[error("{0}")]
+    Dns(String),
     #[error("The database did not answer; try again, and check /healthz.")]
     Database(#[from] sea_orm::DbErr),
 }
@@ -411,7 +447,7 @@ impl From<DomainError> for AppError {
             e @ DomainError::NameTaken { .. } => AppError::invalid("name", e.to_string()),
             DomainError::NotFound(what) => AppError::NotFound(what),
             DomainError::Busy(why) => AppError::Refused(why),
-            DomainError::Corrupt(what) => AppError::Failed(what),
+            DomainError::Corrupt(what) | DomainError::Dns(what) => AppError::Failed(what),
             DomainError::Database(db) => db.into(),
         }
     }
@@ -460,6 +496,10 @@ pub struct LayoutReading {
     pub hosts: Vec<HostReading>,
     /// Registered hosts that did not answer.
     pub unreachable: Vec<UnreachableHost>,
+    /// The zone the VMs are named in and each network described for their
+    /// addresses, a line each.
+    #[serde(default)]
+    pub addressing: Vec<String>,
 }
 
 /// One VM of a layout, as its line in the table reads.
@@ -510,13 +550,18 @@ impl HostSettingsNow {
 
 impl VmReading {
     /// `vm`'s line, with where it goes.
-    pub fn of(vm: &LayoutVm, place: Option<&evaluate::VmPlace>) -> Self {
+    /// `fqdn`: its name in DNS, if the layout gives it one.
+    pub fn of(vm: &LayoutVm, fqdn: Option<String>, place: Option<&evaluate::VmPlace>) -> Self {
         let mut where_ = vec![match &vm.host {
             HostChoice::Auto => "auto".to_owned(),
             HostChoice::Host(h) => h.clone(),
         }];
         where_.push(vm.network.to_string());
-        where_.extend(vm.ip.map(|ip| ip.to_string()));
+        where_.extend(vm.ip.map(|ip| match ip {
+            AddressChoice::Auto => "address auto".to_owned(),
+            AddressChoice::Fixed(ip) => ip.to_string(),
+        }));
+        where_.extend(fqdn);
         if !vm.start {
             where_.push("not started".into());
         }
@@ -561,8 +606,24 @@ impl LayoutReading {
                 .enumerate()
                 .map(|(i, vm)| {
                     let place = evaluation.vms.get(i).filter(|p| p.vm == vm.name);
-                    VmReading::of(vm, place)
+                    VmReading::of(vm, spec.fqdn_of(vm), place)
                 })
+                .collect(),
+            addressing: spec
+                .zone
+                .iter()
+                .map(|z| format!("Names in the zone {z}: <vm>.{z} unless a VM names its own"))
+                .chain(spec.networks.iter().map(|n| {
+                    let mut parts = vec![n.nic.to_string(), n.subnet.to_string()];
+                    parts.extend(n.gateway.map(|g| format!("gateway {g}")));
+                    if !n.resolvers.is_empty() {
+                        let r: Vec<String> = n.resolvers.iter().map(ToString::to_string).collect();
+                        parts.push(format!("resolvers {}", r.join(", ")));
+                    }
+                    let (first, last) = n.pool();
+                    parts.push(format!("auto from {first}-{last}"));
+                    parts.join(" · ")
+                }))
                 .collect(),
             evaluation: evaluation.clone(),
             hosts: hosts
@@ -816,6 +877,16 @@ api::access!(PlanLayout, Access::Role(Role::Viewer));
 pub async fn plan_layout(layout_id: i32) -> Result<PlanView, AppError> {
     api::call::<PlanLayout>()
         .run(|c| async move { service::apply::plan_view(&c.state, layout_id, c.auth.role()).await })
+        .await
+}
+
+api::access!(NamedVms, Access::Role(Role::Viewer));
+/// Every layout VM with a name in DNS and an address, for a mail domain's
+/// choice of its mail host.
+#[server(prefix = "/api", endpoint = "layouts/named_vms")]
+pub async fn named_vms() -> Result<Vec<NamedVm>, AppError> {
+    api::call::<NamedVms>()
+        .run(|c| async move { service::names::named_vms(c.db()).await })
         .await
 }
 

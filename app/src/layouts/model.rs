@@ -6,10 +6,10 @@
 //! command line (`stackyard layout check`) and as the input of plan/apply.
 //! It is plain data plus validation; nothing here does IO.
 
+pub use super::addressing::{AddressChoice, AddressRange, LayoutNetwork, Subnet};
 use crate::capacity::{Bytes, MiB, PlacementRequest, VmDemand};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::net::IpAddr;
 
 /// A named plan of VMs.
 // Unknown fields are refused: a misspelt `strat = false` in a file must not
@@ -22,6 +22,14 @@ pub struct LayoutSpec {
     /// Free text: what the layout is for.
     #[serde(default)]
     pub description: String,
+    /// The DNS zone the VMs are named in by default (`<vm>.<zone>`), one
+    /// of Stackyard's zones for their A/AAAA and PTR records to be written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    /// The networks the VMs attach to, described for their addresses
+    /// (`[[network]]` in a layout file).
+    #[serde(default, rename = "network", skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<LayoutNetwork>,
     /// The account cloud-init makes on VMs from a cloud image.
     #[serde(default, skip_serializing_if = "CloudInit::is_default")]
     pub cloud_init: CloudInit,
@@ -85,9 +93,14 @@ pub struct LayoutVm {
     /// `default` network.
     #[serde(default)]
     pub network: Nic,
-    /// Optional static address, recorded with the plan (for DNS and DHCP).
+    /// Its address: typed, or `auto` (the next free address of its
+    /// network's range); given to a cloud image by cloud-init and written
+    /// in DNS with its name. None: the network's DHCP, no records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip: Option<IpAddr>,
+    pub ip: Option<AddressChoice>,
+    /// Its full name in DNS; default `<name>.<the layout's zone>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fqdn: Option<String>,
     /// Start the VM after defining it.
     #[serde(default = "yes")]
     pub start: bool,
@@ -361,6 +374,7 @@ impl LayoutSpec {
                 );
             }
         }
+        self.addressing_problems(&mut push);
         let admin = &self.cloud_init.admin;
         let valid_admin = !admin.is_empty()
             && admin.len() <= 32
@@ -468,11 +482,14 @@ impl LayoutSpec {
                         host: HostChoice::Auto,
                         network: network.clone(),
                         ip: None,
+                        fqdn: None,
                         start: true,
                     })
             })
             .collect();
         LayoutSpec {
+            zone: None,
+            networks: Vec::new(),
             cloud_init: Default::default(),
             name: PAPER_LAYOUT_NAME.into(),
             description: "The paper's virtualized network services (Table 2) with ten web \
@@ -500,6 +517,7 @@ mod tests {
             host: HostChoice::Auto,
             network: Nic::default(),
             ip: None,
+            fqdn: None,
             start: true,
         }
     }
@@ -528,6 +546,8 @@ mod tests {
     #[test]
     fn problems_name_each_field() {
         let mut spec = LayoutSpec {
+            zone: None,
+            networks: Vec::new(),
             cloud_init: Default::default(),
             name: " ".into(),
             description: String::new(),
@@ -553,6 +573,8 @@ mod tests {
     #[test]
     fn valid_layout_has_no_problems_and_demands_thin_disks() {
         let spec = LayoutSpec {
+            zone: None,
+            networks: Vec::new(),
             cloud_init: Default::default(),
             name: "paper".into(),
             description: String::new(),

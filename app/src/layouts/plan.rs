@@ -464,6 +464,7 @@ mod tests {
             host: host.to_string().into(),
             network: Nic::default(),
             ip: None,
+            fqdn: None,
             start: true,
         }
     }
@@ -508,6 +509,8 @@ mod tests {
 
     fn layout(vms: Vec<LayoutVm>) -> LayoutSpec {
         LayoutSpec {
+            zone: None,
+            networks: Vec::new(),
             cloud_init: Default::default(),
             name: "t".into(),
             description: String::new(),

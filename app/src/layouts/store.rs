@@ -86,6 +86,7 @@ fn vm_from_row(row: layout_vm::Model) -> Result<LayoutVm, DomainError> {
         host: HostChoice::from(row.host),
         network,
         ip,
+        fqdn: row.fqdn.filter(|f| !f.is_empty()),
         start: row.start,
     })
 }
@@ -114,7 +115,16 @@ pub async fn load(db: &DatabaseConnection, id: i32) -> Result<LayoutSpec, Domain
             ))
         })?
     };
+    let networks = if row.networks.trim().is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_str(&row.networks).map_err(|e| {
+            DomainError::Corrupt(format!("layout {}: stored networks: {e}", row.name))
+        })?
+    };
     Ok(LayoutSpec {
+        zone: row.zone.filter(|z| !z.is_empty()),
+        networks,
         cloud_init,
         name: row.name,
         description: row.description,
@@ -175,6 +185,7 @@ pub async fn save(
             host: Set(vm.host.to_string()),
             network: Set(vm.network.to_string()),
             ip: Set(vm.ip.map(|ip| ip.to_string())),
+            fqdn: Set(vm.fqdn.clone()),
             start: Set(vm.start),
             image: Set(vm.image.clone()),
             packages: Set(serde_json::to_string(&vm.packages).unwrap_or_else(|_| "[]".into())),
@@ -188,6 +199,7 @@ pub async fn save(
     } else {
         serde_json::to_string(&spec.cloud_init).unwrap_or_default()
     };
+    let networks = serde_json::to_string(&spec.networks).unwrap_or_else(|_| "[]".into());
     let now = chrono::Utc::now();
     let txn = db.begin().await?;
     let id = match id {
@@ -200,6 +212,8 @@ pub async fn save(
             active.name = Set(name);
             active.description = Set(spec.description.clone());
             active.cloud_init = Set(cloud_init.clone());
+            active.zone = Set(spec.zone.clone());
+            active.networks = Set(networks);
             active.updated_at = Set(now);
             active.update(&txn).await?;
             layout_vm::Entity::delete_many()
@@ -213,6 +227,8 @@ pub async fn save(
                 name: Set(name),
                 description: Set(spec.description.clone()),
                 cloud_init: Set(cloud_init),
+                zone: Set(spec.zone.clone()),
+                networks: Set(networks),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -664,6 +680,7 @@ mod tests {
             host: HostChoice::Auto,
             network: Nic::default(),
             ip: None,
+            fqdn: None,
             start: true,
         }
     }
@@ -687,6 +704,8 @@ mod tests {
     async fn layouts_round_trip_and_bad_ones_are_refused_by_field() {
         let (_dir, db) = db().await;
         let mut spec = LayoutSpec {
+            zone: None,
+            networks: Vec::new(),
             cloud_init: Default::default(),
             name: "paper".into(),
             description: "Table 2".into(),
@@ -713,6 +732,8 @@ mod tests {
             &db,
             None,
             &LayoutSpec {
+                zone: None,
+                networks: Vec::new(),
                 cloud_init: Default::default(),
                 name: "other".into(),
                 ..spec.clone()

@@ -13,6 +13,8 @@ pub mod mail_domain {
         pub active: bool,
         pub mail_host: String,
         pub mail_ip: String,
+        /// `LAYOUT_ID/VM` when the mail host is a layout's VM, else empty.
+        pub mail_vm: String,
         pub dnsbl_zones: String,
         pub resolver: String,
         pub created_at: DateTimeUtc,

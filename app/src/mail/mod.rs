@@ -55,6 +55,10 @@ pub struct MailDomainSummary {
 pub struct MailSettings {
     pub mail_host: String,
     pub mail_ip: String,
+    /// `LAYOUT_ID/VM` when the mail host is a layout's VM (its name and
+    /// address then come from the layout), else empty.
+    #[serde(default)]
+    pub mail_vm: String,
     pub dnsbl_zones: Vec<String>,
     pub resolver: String,
 }
@@ -64,6 +68,9 @@ pub struct MailSettings {
 pub struct SettingsFields {
     pub mail_host: String,
     pub mail_ip: String,
+    /// A layout's VM (`LAYOUT_ID/VM`) as the mail host; empty: as typed.
+    #[serde(default)]
+    pub mail_vm: String,
     /// One blocklist zone per line, or separated by spaces or commas.
     pub dnsbl_zones: String,
     /// `IP`, `IP:PORT` or `[IPv6]:PORT`; empty for the system's resolver.
@@ -132,6 +139,10 @@ pub struct MailDomainDetail {
     pub aliases: Vec<AliasRow>,
     pub dkim: Vec<DkimKeyInfo>,
     pub zone: ZoneState,
+    /// The layouts' VMs with a name and an address, which the check
+    /// settings offer as the mail host.
+    #[serde(default)]
+    pub mail_hosts: Vec<crate::layouts::NamedVm>,
 }
 
 /// The mail records in the domain's zone, as Stackyard holds them.
@@ -464,12 +475,17 @@ pub async fn save_mail_settings(
                 form.dnsbl_zones.trim(),
                 form.resolver.trim()
             ));
-            let settings = input::check_settings(
-                &form.mail_host,
-                &form.mail_ip,
-                &form.dnsbl_zones,
-                &form.resolver,
-            )?;
+            // A layout's VM: its full name and address, as the layout has them.
+            let vm = form.mail_vm.trim();
+            let (host, ip) = if vm.is_empty() {
+                (form.mail_host.clone(), form.mail_ip.clone())
+            } else {
+                let (fqdn, ip) = mail_vm(c.db(), vm)
+                    .await
+                    .map_err(|m| DomainError::invalid("mail_vm", m))?;
+                (fqdn, ip.to_string())
+            };
+            let settings = input::check_settings(&host, &ip, &form.dnsbl_zones, &form.resolver)?;
             // Whom the check asks is an admin's choice, within what the
             // server's configuration allows.
             if let Some(resolver) = settings.resolver {
@@ -484,9 +500,24 @@ pub async fn save_mail_settings(
                     ));
                 }
             }
-            store::save_settings(c.db(), &domain, &settings).await
+            store::save_settings(c.db(), &domain, &settings, vm).await
         })
         .await
+}
+
+/// The full name and address of the layout VM `key` (`LAYOUT_ID/VM`), or
+/// why it has none.
+#[cfg(feature = "ssr")]
+pub async fn mail_vm(
+    db: &sea_orm::DatabaseConnection,
+    key: &str,
+) -> Result<(String, std::net::IpAddr), String> {
+    let Some((layout, vm)) = crate::layouts::service::names::parse_vm_key(key) else {
+        return Err(format!("\"{key}\" is not a layout's VM (LAYOUT_ID/VM)."));
+    };
+    crate::layouts::service::names::named_vm(db, layout, vm)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 // --- mailboxes (admin: they hold passwords) ----------------------------------

@@ -53,6 +53,7 @@ pub fn settings_of(row: &mail_domain::Model) -> MailSettings {
     MailSettings {
         mail_host: row.mail_host.clone(),
         mail_ip: row.mail_ip.clone(),
+        mail_vm: row.mail_vm.clone(),
         dnsbl_zones: input::list(&row.dnsbl_zones),
         resolver: row.resolver.clone(),
     }
@@ -120,6 +121,7 @@ pub async fn add_domain(db: &DatabaseConnection, name: &str) -> Result<mail_doma
         active: Set(true),
         mail_host: Set(String::new()),
         mail_ip: Set(String::new()),
+        mail_vm: Set(String::new()),
         dnsbl_zones: Set(DEFAULT_DNSBL.to_owned()),
         resolver: Set(String::new()),
         created_at: Set(now),
@@ -161,9 +163,11 @@ pub async fn save_settings(
     db: &DatabaseConnection,
     name: &str,
     settings: &CheckSettings,
+    mail_vm: &str,
 ) -> Result<MailSettings> {
     let row = find_domain(db, name).await?;
     let mut active: mail_domain::ActiveModel = row.into();
+    active.mail_vm = Set(mail_vm.trim().to_owned());
     active.mail_host = Set(settings.mail_host.clone().unwrap_or_default());
     active.mail_ip = Set(settings
         .mail_ip

@@ -324,3 +324,37 @@ impl Drop for ScratchPool {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A transient libvirt network of its own on [`SYSTEM_URI`]: a bridge with
+/// no address on the host side and no forwarding, so its VMs reach only
+/// each other; destroyed on drop.
+pub struct IsolatedNetwork {
+    pub name: String,
+}
+
+impl IsolatedNetwork {
+    pub fn new(prefix: &str) -> IsolatedNetwork {
+        ensure_libvirtd();
+        let name = unique(prefix);
+        // A bridge name has at most 15 characters.
+        let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        let bridge = format!("sy{:08x}", hash & 0xffff_ffff);
+        let xml = format!(
+            "<network>\n  <name>{name}</name>\n  <bridge name='{bridge}' stp='off' delay='0'/>\n</network>\n"
+        );
+        let file = std::env::temp_dir().join(format!("{name}.xml"));
+        std::fs::write(&file, xml).expect("the network's XML");
+        let made = virsh(&["net-create", &file.display().to_string()]);
+        let _ = std::fs::remove_file(&file);
+        made.expect("virsh net-create");
+        IsolatedNetwork { name }
+    }
+}
+
+impl Drop for IsolatedNetwork {
+    fn drop(&mut self) {
+        let _ = virsh(&["net-destroy", &self.name]);
+    }
+}

@@ -107,11 +107,27 @@ impl Nsd {
     fn spawn(dir: tempfile::TempDir, cfg: NsdServerConfig, zones_part: &str) -> Nsd {
         let conf = dir.path().join("nsd.conf");
         fs::write(&conf, standalone_nsd_conf(&cfg, zones_part).unwrap()).unwrap();
-        let out = fs::File::create(dir.path().join("stderr.log")).unwrap();
-        let child = Command::new("nsd")
+        let child = Nsd::launch(dir.path(), &conf);
+        Nsd {
+            child,
+            dir,
+            cfg,
+            conf,
+        }
+    }
+
+    /// `nsd -d -c conf` in its own process group, its output appended to
+    /// `dir/stderr.log`.
+    fn launch(dir: &Path, conf: &Path) -> Child {
+        let out = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("stderr.log"))
+            .unwrap();
+        Command::new("nsd")
             .arg("-d")
             .arg("-c")
-            .arg(&conf)
+            .arg(conf)
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
             .stderr(out)
@@ -119,13 +135,42 @@ impl Nsd {
             // the guard stops them all by group id.
             .process_group(0)
             .spawn()
-            .expect("start nsd (apt-get install -y nsd)");
-        Nsd {
-            child,
-            dir,
-            cfg,
-            conf,
+            .expect("start nsd (apt-get install -y nsd)")
+    }
+
+    /// Stops NSD (its whole process group), keeping its directory, zone
+    /// files and configuration for [`Nsd::restart`].
+    pub fn stop(&mut self) {
+        let Ok(raw) = i32::try_from(self.child.id()) else {
+            return;
+        };
+        let group = Pid::from_raw(raw);
+        // SIGTERM first so NSD shuts down its children itself; then SIGKILL
+        // the group for anything left.
+        let _ = killpg(group, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            sleep(Duration::from_millis(20));
         }
+        let _ = killpg(group, Signal::SIGKILL);
+        let _ = self.child.wait();
+        // Wait (briefly) until no member of the group can be signalled.
+        // Children that already exited but wait to be reaped by init still
+        // count, so this is bounded rather than asserted.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while killpg(group, None).is_ok() && Instant::now() < deadline {
+            sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts NSD again after [`Nsd::stop`], on the same port, files and
+    /// configuration; returns once it is ready.
+    pub fn restart(&mut self) {
+        self.child = Nsd::launch(self.dir.path(), &self.conf);
+        self.wait_ready();
     }
 
     /// Whether NSD answers `origin SOA` within 15 seconds (false at once
@@ -197,29 +242,7 @@ impl Drop for Nsd {
         if std::thread::panicking() {
             eprintln!("{}", self.logs());
         }
-        let Ok(raw) = i32::try_from(self.child.id()) else {
-            return;
-        };
-        let group = Pid::from_raw(raw);
-        // SIGTERM first so NSD shuts down its children itself; then SIGKILL
-        // the group for anything left.
-        let _ = killpg(group, Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            sleep(Duration::from_millis(20));
-        }
-        let _ = killpg(group, Signal::SIGKILL);
-        let _ = self.child.wait();
-        // Wait (briefly) until no member of the group can be signalled.
-        // Children that already exited but wait to be reaped by init still
-        // count, so this is bounded rather than asserted.
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while killpg(group, None).is_ok() && Instant::now() < deadline {
-            sleep(Duration::from_millis(20));
-        }
+        self.stop();
     }
 }
 
@@ -304,4 +327,20 @@ pub fn axfr(port: u16, zone: &str, key: Option<(&str, String)>) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// The DNS servers page's form for an NSD primary on `cfg`, reloaded by
+/// `nsd-control` with the `nsd.conf` at `conf`, named `ns1` (`ns_name` in
+/// the NS records).
+pub fn primary_form(cfg: &NsdServerConfig, conf: &Path, ns_name: &str) -> crate::dns::ServerForm {
+    crate::dns::ServerForm {
+        name: "ns1".into(),
+        role: "primary".into(),
+        ns_name: ns_name.into(),
+        address: "127.0.0.1".into(),
+        port: cfg.port.to_string(),
+        zones_dir: cfg.zonesdir.display().to_string(),
+        reload_kind: "nsd_control".into(),
+        reload_value: conf.display().to_string(),
+    }
 }

@@ -45,16 +45,7 @@ async fn zones_made_in_stackyard_reach_the_secondary() {
     let primary = service::add_server(
         &db,
         allowed,
-        &ServerForm {
-            name: "ns1".into(),
-            role: "primary".into(),
-            ns_name: "ns1.example.test".into(),
-            address: "127.0.0.1".into(),
-            port: pcfg.port.to_string(),
-            zones_dir: pcfg.zonesdir.display().to_string(),
-            reload_kind: "nsd_control".into(),
-            reload_value: pconf.display().to_string(),
-        },
+        &primary_form(&pcfg, &pconf, "ns1.example.test"),
     )
     .await
     .unwrap();

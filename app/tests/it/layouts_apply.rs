@@ -28,7 +28,7 @@ async fn database() -> (DatabaseConnection, tempfile::TempDir) {
     (db, dir)
 }
 
-fn registry(name: &str, uri: &str) -> (HostRegistry, HostHandle) {
+pub(crate) fn registry(name: &str, uri: &str) -> (HostRegistry, HostHandle) {
     let reg = HostRegistry::default();
     let now = chrono::Utc::now();
     reg.start(app::hosts::entity::host::Model {
@@ -47,6 +47,7 @@ fn registry(name: &str, uri: &str) -> (HostRegistry, HostHandle) {
 
 fn vm(name: &str, memory_mib: u64, vcpus: u32, disk_gib: u64, host: &str, nic: Nic) -> LayoutVm {
     LayoutVm {
+        fqdn: None,
         image: None,
         packages: Vec::new(),
         commands: Vec::new(),
@@ -62,7 +63,9 @@ fn vm(name: &str, memory_mib: u64, vcpus: u32, disk_gib: u64, host: &str, nic: N
     }
 }
 
-async fn run(
+/// Applies `spec` as layout `layout_id` on `reg`'s hosts and answers the
+/// finished run (also used by [`super::layouts_names`]).
+pub(crate) async fn run(
     db: &DatabaseConnection,
     reg: &HostRegistry,
     layout_id: i32,
@@ -74,6 +77,7 @@ async fn run(
         .await
         .unwrap();
     let request = ApplyRequest {
+        dns: Default::default(),
         layout_id,
         spec: spec.clone(),
         remove,
@@ -82,7 +86,7 @@ async fn run(
     apply::execute(db, reg, id, &request).await.unwrap()
 }
 
-fn lines(run: &ApplyRun) -> String {
+pub(crate) fn lines(run: &ApplyRun) -> String {
     run.steps
         .iter()
         .map(|s| format!("[{}] {}", s.status.as_str(), s.line()))
@@ -131,6 +135,8 @@ async fn three_vm_layout_on_the_test_driver() {
     assert!(handle.wait_reachable(Duration::from_secs(10)).await);
     let br0 = || Nic::Network("br0".into());
     let spec = LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         cloud_init: Default::default(),
         name: "three".into(),
         description: String::new(),
@@ -190,6 +196,8 @@ async fn three_vm_layout_on_the_test_driver() {
 
     // A volume we created is reused after a later step failed.
     let mut broken = LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         cloud_init: Default::default(),
         name: "reuse".into(),
         description: String::new(),
@@ -225,6 +233,8 @@ async fn three_vm_layout_on_the_test_driver() {
         .await
         .unwrap();
     let spec3 = LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         cloud_init: Default::default(),
         name: "obstacle".into(),
         description: String::new(),
@@ -391,6 +401,8 @@ async fn calls_that_timed_out_but_completed_are_taken_as_this_layouts() {
     assert!(handle.wait_reachable(Duration::from_secs(10)).await);
     let br0 = || Nic::Network("br0".into());
     let spec = LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         cloud_init: Default::default(),
         name: "late".into(),
         description: String::new(),
@@ -497,6 +509,8 @@ async fn an_intent_whose_call_was_refused_is_taken_back() {
     let (reg, handle, _delays) = slowed_registry(Duration::from_secs(15));
     assert!(handle.wait_reachable(Duration::from_secs(10)).await);
     let spec = LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         cloud_init: Default::default(),
         name: "refused".into(),
         description: String::new(),
@@ -556,6 +570,8 @@ async fn a_layout_that_does_not_fit_creates_nothing() {
     let (reg, handle) = registry("demo", &common::demo());
     assert!(handle.wait_reachable(Duration::from_secs(10)).await);
     let spec = LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         cloud_init: Default::default(),
         name: "too-big".into(),
         description: String::new(),
@@ -717,6 +733,8 @@ async fn three_vm_layout_on_a_real_libvirtd() {
     let (reg, handle) = registry("local", URI);
     assert!(handle.wait_reachable(Duration::from_secs(15)).await);
     let spec = LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         cloud_init: Default::default(),
         name: "real".into(),
         description: String::new(),
@@ -793,12 +811,15 @@ async fn libvirtd_killed_during_an_apply_then_applying_again_completes() {
     let (reg, handle) = registry("local", URI);
     assert!(handle.wait_reachable(Duration::from_secs(15)).await);
     let spec = LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         cloud_init: Default::default(),
         name: "killed".into(),
         description: String::new(),
         vms: names
             .iter()
             .map(|n| LayoutVm {
+                fqdn: None,
                 image: None,
                 packages: Vec::new(),
                 commands: Vec::new(),
@@ -811,6 +832,7 @@ async fn libvirtd_killed_during_an_apply_then_applying_again_completes() {
 
     let id = apply::begin(&db, 1, &spec.name, "tester").await.unwrap();
     let request = ApplyRequest {
+        dns: Default::default(),
         layout_id: 1,
         spec: spec.clone(),
         remove: vec![],

@@ -13,6 +13,7 @@ mod hosts_real_libvirtd;
 mod hosts_test_driver;
 mod hosts_worker;
 mod layouts_apply;
+mod layouts_names;
 mod mail_mailserver;
 mod mail_nsd_check;
 mod nsd_nsd;

@@ -318,6 +318,7 @@ async fn apply_layout(
         .await
         .unwrap();
     let request = ApplyRequest {
+        dns: Default::default(),
         layout_id,
         spec: spec.clone(),
         remove: Vec::new(),
@@ -331,6 +332,7 @@ async fn apply_layout(
 /// One layout VM on `host`, without a NIC, not started by the apply.
 fn layout_vm(name: &str, host: &str, image: &str, disk_gib: u64) -> app::layouts::LayoutVm {
     app::layouts::LayoutVm {
+        fqdn: None,
         name: name.into(),
         template: None,
         vcpus: 1,
@@ -386,6 +388,8 @@ async fn a_layout_vm_boots_the_installer_iso_it_names() {
     let vm = app::testing::libvirt::unique("inst");
     pool.vms.push(vm.clone());
     let spec = app::layouts::LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         name: app::testing::libvirt::unique("installer layout"),
         description: String::new(),
         cloud_init: Default::default(),
@@ -518,19 +522,34 @@ fn public_key() -> String {
         .to_owned()
 }
 
-#[tokio::test]
-#[ignore = "needs a running libvirtd with qemu (run with --include-ignored)"]
-async fn a_layout_vm_from_a_cloud_image_boots_with_its_seed() {
-    let _daemon = DAEMON.lock().await;
+/// A test app with the local daemon as host `local` and the cloud image
+/// uploaded (as `debian-12`, through `/images/upload`) into a scratch pool
+/// of its own; answers the image's path and the upload's answer too.
+async fn cloud_app(
+    prefix: &str,
+) -> (
+    TestApp,
+    ScratchPool,
+    std::path::PathBuf,
+    crate::common::Response,
+) {
     let image_path = cloud_image();
     let image = std::fs::read(&image_path).unwrap();
-    let mut pool = ScratchPool::new("stackyard-cloud");
+    let pool = ScratchPool::new(prefix);
     let app = TestApp::sqlite().await;
     let op = app.with_user("op", Role::Operator).await;
     let host = local_host(&app).await;
     let query = format!("host={host}&pool={}&name=debian-12&kind=cloud", pool.name);
     let r = upload(&app, &op, &query, image.clone(), image.len()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    (app, pool, image_path, r)
+}
+
+#[tokio::test]
+#[ignore = "needs a running libvirtd with qemu (run with --include-ignored)"]
+async fn a_layout_vm_from_a_cloud_image_boots_with_its_seed() {
+    let _daemon = DAEMON.lock().await;
+    let (app, mut pool, image_path, r) = cloud_app("stackyard-cloud").await;
     assert_eq!(r.json()["format"], "qcow2");
     let image_volume = r.json()["volume"].as_str().unwrap().to_owned();
 
@@ -541,6 +560,8 @@ async fn a_layout_vm_from_a_cloud_image_boots_with_its_seed() {
     entry.commands =
         vec!["echo \"STACKYARD hostname=$(hostname) user=$(id -un admin)\" > /dev/ttyS0".into()];
     let spec = app::layouts::LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         name: app::testing::libvirt::unique("cloud layout"),
         description: String::new(),
         cloud_init: app::layouts::model::CloudInit {
@@ -591,5 +612,141 @@ async fn a_layout_vm_from_a_cloud_image_boots_with_its_seed() {
     assert_eq!(
         sha256sum(&pool.dir.join(&image_volume)),
         sha256sum(&image_path)
+    );
+}
+
+/// From layout to living service: two VMs from the cloud image, `auto`
+/// addresses from a documentation subnet on an isolated network the test
+/// makes (no address on the host side), their names in Stackyard's zones
+/// published to a real NSD primary. Each VM says on its own serial line
+/// (a cloud-init command) the host name and address it was given; NSD
+/// answers the A records and the PTRs back. Nothing is sent to the VMs.
+#[tokio::test]
+#[ignore = "needs a running libvirtd with qemu and nsd (run with --include-ignored)"]
+async fn a_layout_of_two_vms_boots_named_and_addressed_in_dns() {
+    use app::dns::service as dns;
+    use app::layouts::model::{AddressChoice, LayoutNetwork};
+    use app::testing::libvirt::IsolatedNetwork;
+    use app::testing::nsd::{free_port, wait_for, Nsd};
+
+    let _daemon = DAEMON.lock().await;
+    let (app, mut pool, _, _) = cloud_app("stackyard-living").await;
+    let net = IsolatedNetwork::new("sy-iso");
+
+    // The NSD primary and the zones, made in Stackyard.
+    let keys = app::sealed::SealingKey::generate();
+    let commands = app::dns::nsd::ReloadCommands::new(["true"]);
+    let (pdir, pcfg) = Nsd::prepare(free_port());
+    let pconf = pdir.path().join("nsd.conf");
+    let primary = dns::add_server(
+        &app.db,
+        dns::Allowed {
+            keys: &keys,
+            commands: &commands,
+        },
+        &app::testing::nsd::primary_form(&pcfg, &pconf, "ns1.example.test"),
+    )
+    .await
+    .unwrap();
+    dns::create_forward(&app.db, "alice", "example.test")
+        .await
+        .unwrap();
+    dns::create_reverse(&app.db, "alice", "192.0.2.0/24")
+        .await
+        .unwrap();
+    let conf = dns::server_conf(&app.db, &keys, primary.id).await.unwrap();
+    let nsd = Nsd::start(pdir, pcfg, &conf);
+
+    let ns2 = app::testing::libvirt::unique("ns2").replace('-', "x");
+    let web1 = app::testing::libvirt::unique("web1").replace('-', "x");
+    // The address may come up a moment after the command starts on a
+    // loaded machine: it waits for it (at most a minute).
+    let say = "for i in $(seq 60); do a=$(ip -4 -o addr show scope global | awk '{print $4}'); [ -n \"$a\" ] && break; sleep 1; done; echo \"STACKYARD hostname=$(hostname) fqdn=$(hostname -f) address=$a\" > /dev/ttyS0";
+    let vms: Vec<app::layouts::LayoutVm> = [&ns2, &web1]
+        .into_iter()
+        .map(|name| {
+            pool.vms.push(name.clone());
+            let mut vm = layout_vm(name, "local", "debian-12", 3);
+            vm.memory_mib = 512;
+            vm.network = app::layouts::Nic::Network(net.name.clone());
+            vm.ip = Some(AddressChoice::Auto);
+            vm.commands = vec![say.into()];
+            vm
+        })
+        .collect();
+    let spec = app::layouts::LayoutSpec {
+        name: app::testing::libvirt::unique("living layout"),
+        description: String::new(),
+        zone: Some("example.test".into()),
+        networks: vec![LayoutNetwork {
+            nic: app::layouts::Nic::Network(net.name.clone()),
+            subnet: "192.0.2.0/24".parse().unwrap(),
+            gateway: Some("192.0.2.1".parse().unwrap()),
+            resolvers: Vec::new(),
+            range: Some("192.0.2.10-192.0.2.99".parse().unwrap()),
+        }],
+        cloud_init: app::layouts::model::CloudInit {
+            admin: "admin".into(),
+            ssh_keys: vec![public_key()],
+        },
+        vms,
+    };
+    let run = apply_layout(&app, &spec, &pool.name).await;
+    let steps: Vec<String> = run.steps.iter().map(|s| s.line()).collect();
+    assert_eq!(
+        run.outcome,
+        app::layouts::RunOutcome::Succeeded,
+        "{steps:#?}"
+    );
+    assert!(
+        steps.iter().any(|s| s.contains(&format!(
+            "host name {ns2}.example.test, address 192.0.2.10/24"
+        ))),
+        "{steps:#?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.starts_with("records: 4 records written")),
+        "{steps:#?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.starts_with("dns: installed on the NSD primary")),
+        "{steps:#?}"
+    );
+
+    // Both boot (under TCG) and say what they were given.
+    start_under_tcg(&ns2);
+    start_under_tcg(&web1);
+    let within = std::time::Duration::from_secs(300);
+    let (a, b) = tokio::join!(
+        serial_line(&ns2, "STACKYARD hostname=", within),
+        serial_line(&web1, "STACKYARD hostname=", within)
+    );
+    assert_eq!(
+        a,
+        format!("STACKYARD hostname={ns2} fqdn={ns2}.example.test address=192.0.2.10/24")
+    );
+    assert_eq!(
+        b,
+        format!("STACKYARD hostname={web1} fqdn={web1}.example.test address=192.0.2.11/24")
+    );
+
+    // NSD answers their names and the PTRs back.
+    wait_for(&nsd, &format!("{web1}.example.test"), "A", &["192.0.2.11"]);
+    wait_for(
+        &nsd,
+        "11.2.0.192.in-addr.arpa",
+        "PTR",
+        &[&format!("{web1}.example.test.")],
+    );
+    wait_for(&nsd, &format!("{ns2}.example.test"), "A", &["192.0.2.10"]);
+    wait_for(
+        &nsd,
+        "10.2.0.192.in-addr.arpa",
+        "PTR",
+        &[&format!("{ns2}.example.test.")],
     );
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 fn vm(name: &str, memory_mib: u64, host: &str) -> LayoutVm {
     LayoutVm {
+        fqdn: None,
         image: None,
         packages: Vec::new(),
         commands: Vec::new(),
@@ -51,6 +52,8 @@ async fn viewers_plan_operators_apply_and_the_page_follows_the_steps() {
     let app = TestApp::sqlite().await;
     wait_demo(&app).await;
     let spec = LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         cloud_init: Default::default(),
         name: "http".into(),
         description: String::new(),
@@ -178,6 +181,8 @@ async fn the_plan_names_the_vms_whose_image_the_host_does_not_hold() {
     let mut from_image = vm("cloud-a", 512, "demo");
     from_image.image = Some("debian-12".into());
     let spec = LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         cloud_init: Default::default(),
         name: "images".into(),
         description: String::new(),

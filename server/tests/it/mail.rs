@@ -181,6 +181,36 @@ async fn mailboxes_and_aliases_by_form_with_roles_and_audit() {
         )
         .await;
     assert_eq!(settings.json()["Invalid"]["field"], "mail_ip");
+    // A layout's VM as the mail host: one that is not there, or has no
+    // address yet, is refused by its field and nothing is saved.
+    for (vm, says) in [
+        ("999/mail", "Layout 999 was not found"),
+        ("Paper/mail", "is not a layout's VM (LAYOUT_ID/VM)"),
+        ("1/mail", "has no name in DNS"),
+    ] {
+        let r = app
+            .post(
+                "/api/mail/settings",
+                &form(&[
+                    ("domain", "example.test"),
+                    ("mail_vm", vm),
+                    ("mail_host", ""),
+                    ("mail_ip", ""),
+                    ("dnsbl_zones", "bl.test"),
+                    ("resolver", ""),
+                ]),
+                Some(&op),
+            )
+            .await;
+        assert_eq!(r.json()["Invalid"]["field"], "mail_vm", "{vm}: {}", r.body);
+        assert!(r.body.contains(says), "{vm}: {}", r.body);
+    }
+    let d = app
+        .post("/api/mail/get", "domain=example.test", Some(&viewer))
+        .await
+        .json();
+    assert_eq!(d["settings"]["mail_vm"], "");
+    assert_eq!(d["settings"]["dnsbl_zones"][0], "zen.spamhaus.org");
     // Not even an admin points the check at the server's own neighbourhood
     // unless the server's configuration says so.
     for (resolver, says) in [

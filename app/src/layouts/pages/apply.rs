@@ -3,9 +3,11 @@
 //! ticked), the Apply button for operators, the steps as they happen (the
 //! page polls `layouts/apply_status` while a run is going) and the result:
 //! libvirt's message and the steps done when it stopped, with "Apply again"
-//! to resume. Opened on demand ([`OnDemand`]): the plan, the run and their
+//! to resume. Under the VMs, the records the apply writes for their names
+//! and addresses (and what conflicts with them, which stops the apply). Opened on demand ([`OnDemand`]): the plan, the run and their
 //! code (a chunk of its own) are fetched on the first click.
 
+use crate::layouts::names::{DnsAction, NamePlan};
 use crate::layouts::plan::{resize_summary, PlanAction, PlanItem};
 use crate::layouts::{
     apply_layout, apply_status, plan_layout, ApplyRun, ApplyStep, PlanView, RunOutcome, StepStatus,
@@ -198,6 +200,9 @@ fn PlanChecklist(
     let mut seen = BTreeSet::new();
     problems.retain(|p| seen.insert(p.clone()));
     let can_apply = view.can_apply;
+    let refused = !view.refusals.is_empty();
+    // Zones waiting for an NSD primary that is not there are no work.
+    let noop = noop && !view.names.writes() && (view.publish.is_empty() || view.no_primary);
     let nothing_to_do = move || noop && ticks.with(BTreeSet::is_empty);
     view! {
         <p class="plan-summary">
@@ -213,6 +218,12 @@ fn PlanChecklist(
             <div class="notice" role="status" data-testid="missing-images">
                 <p>"Images missing: the apply would stop at these VMs' image step."</p>
                 <ul class="plain-list">{view.missing_images.iter().map(|m| view! { <li>{m.clone()}</li> }).collect_view()}</ul>
+            </div>
+        })}
+        {refused.then(|| view! {
+            <div class="panel error-panel" role="alert" data-testid="plan-refusals">
+                <p>"Addresses and names: the apply stops at its check until these are resolved:"</p>
+                <ul class="plain-list">{view.refusals.iter().map(|p| view! { <li>{p.clone()}</li> }).collect_view()}</ul>
             </div>
         })}
         {(!fits).then(|| view! {
@@ -246,7 +257,10 @@ fn PlanChecklist(
                             }
                             " on "{item.host.clone()}
                             {item.auto.then_some(" (auto)")}</span>
-                        <span class="plan-detail muted">{item_detail(item)}</span>
+                        <span class="plan-detail muted">
+                            {item_detail(item)}
+                            {view.addresses.get(&item.vm).map(|ip| format!("; address {ip}"))}
+                        </span>
                     </li>
                 }
             }).collect_view()}
@@ -276,11 +290,12 @@ fn PlanChecklist(
                 }
             }).collect_view()}
         </ul>
+        <PlanNames names=view.names publish=view.publish no_primary=view.no_primary/>
         {if can_apply {
             view! {
                 <div class="apply-actions">
                     <button type="button" class="button"
-                        disabled=move || !fits || running.get() || nothing_to_do()
+                        disabled=move || !fits || refused || running.get() || nothing_to_do()
                         on:click=on_apply>
                         {move || if running.get() {
                             "Applying…"
@@ -301,6 +316,54 @@ fn PlanChecklist(
             view! { <p class="muted">"Operators apply layouts."</p> }.into_any()
         }}
     }
+}
+
+/// The VMs' records the apply writes in Stackyard's zones, and the zones
+/// it gives NSD.
+#[component]
+fn PlanNames(names: NamePlan, publish: Vec<String>, no_primary: bool) -> impl IntoView {
+    if names.changes.is_empty() && names.notes.is_empty() && publish.is_empty() {
+        return None;
+    }
+    Some(view! {
+        <section class="plan-names" data-testid="dns-plan" aria-label="Names in DNS">
+            <h3>"Names in DNS"</h3>
+            <ul class="plan-list">
+                {names.changes.iter().map(|c| {
+                    let kind = match c.action {
+                        DnsAction::Create => "create",
+                        DnsAction::Change => "change",
+                        DnsAction::Unchanged => "unchanged",
+                        DnsAction::Remove | DnsAction::Conflict => "extra",
+                    };
+                    let label = match c.action {
+                        DnsAction::Create => "Create",
+                        DnsAction::Change => "Change",
+                        DnsAction::Unchanged => "Unchanged",
+                        DnsAction::Remove => "Remove",
+                        DnsAction::Conflict => "Conflict",
+                    };
+                    view! {
+                        <li class=format!("plan-item plan-{kind}")>
+                            <span class=format!("badge plan-badge plan-badge-{kind}")>{label}</span>
+                            <span class="plan-vm"><strong>{c.owner.clone()}</strong>" "{c.rtype.clone()}" "{c.value.clone()}</span>
+                            {(c.action != DnsAction::Unchanged).then(|| view! {
+                                <span class="plan-detail muted">{c.line()}</span>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            {names.notes.iter().map(|n| view! { <p class="muted plan-note">{n.clone()}</p> }).collect_view()}
+            {(!publish.is_empty()).then(|| view! {
+                <p class="muted">{if no_primary {
+                    format!("No NSD primary yet: the records are kept in {} until one is added on the DNS servers page.", publish.join(", "))
+                } else {
+                    format!("Installed on the NSD primary after the VM steps: {}", publish.join(", "))
+                }}</p>
+            })}
+        </section>
+    })
 }
 
 fn step_mark(s: &ApplyStep) -> &'static str {

@@ -4,6 +4,7 @@
 
 use super::apply::ApplyPanel;
 use super::hosts::{host_names, CapacitySide, HostBars};
+use super::networks::{NetRow, NetworksForm};
 use super::read::LayoutRead;
 use super::row::{default_nic, slug, Row};
 use super::table::{focus_later, Column, Item, VmRow};
@@ -11,6 +12,7 @@ use crate::auth::Role;
 use crate::error::AppError;
 use crate::layouts::evaluate::Evaluation;
 use crate::layouts::file::FileFormat;
+use crate::layouts::model::{AddressChoice, LayoutNetwork};
 use crate::layouts::{
     export_layout, layout_editor, read_layout, EditorView, HostChoice, HostsView, LayoutSpec,
     LayoutVm, SaveLayout, TemplateDto,
@@ -93,11 +95,33 @@ fn Editor(id: i32, view: EditorView) -> impl IntoView {
     let description = RwSignal::new(spec.description.clone());
     // Set in a layout file; the editor keeps it as it is.
     let cloud_init = StoredValue::new(spec.cloud_init.clone());
+    let zone = RwSignal::new(spec.zone.clone().unwrap_or_default());
+    let nets = RwSignal::new(
+        spec.networks
+            .iter()
+            .enumerate()
+            .map(|(i, n)| NetRow::new(i as u64, Some(n)))
+            .collect::<Vec<_>>(),
+    );
+    let zone_now = move || {
+        let z = zone.get();
+        let z = z.trim();
+        (!z.is_empty()).then(|| z.to_owned())
+    };
+    // The networks as last typed correctly (a row being typed keeps the
+    // last good set, so the layout's checks keep their row numbers).
+    let networks = Memo::new(move |prev: Option<&Vec<LayoutNetwork>>| {
+        let all: Option<Vec<LayoutNetwork>> =
+            nets.with(|ns| ns.iter().map(|r| r.parsed.get().ok()).collect());
+        all.unwrap_or_else(|| prev.cloned().unwrap_or_default())
+    });
     let server_error = RwSignal::new(None::<AppError>);
     let saved = RwSignal::new(None::<String>);
 
     // The layout as last typed correctly, and where it lands.
     let good = Memo::new(move |_| LayoutSpec {
+        zone: zone_now(),
+        networks: networks.get(),
         cloud_init: cloud_init.get_value(),
         name: name.get(),
         description: description.get(),
@@ -175,9 +199,12 @@ fn Editor(id: i32, view: EditorView) -> impl IntoView {
                 .map(|t| t.packages.clone())
                 .unwrap_or_default();
             let vm = match &like {
+                // Like it: "auto" stays (each VM gets its own address), a
+                // typed address and a full name are the other VM's own.
                 Some(l) => LayoutVm {
                     name: vm_name,
-                    ip: None,
+                    ip: l.ip.filter(|a| *a == AddressChoice::Auto),
+                    fqdn: None,
                     ..l.clone()
                 },
                 None => LayoutVm {
@@ -192,6 +219,7 @@ fn Editor(id: i32, view: EditorView) -> impl IntoView {
                     host: HostChoice::Auto,
                     network: network.clone(),
                     ip: None,
+                    fqdn: None,
                     start: true,
                 },
             };
@@ -334,10 +362,26 @@ fn Editor(id: i32, view: EditorView) -> impl IntoView {
             )));
             return;
         }
+        let mut networks = Vec::new();
+        for (i, r) in nets.get_untracked().iter().enumerate() {
+            match r.parsed.get_untracked() {
+                Ok(n) => networks.push(n),
+                Err(p) => {
+                    let (field, message) = p.into_iter().next().unwrap_or(("nic", String::new()));
+                    server_error.set(Some(AppError::invalid(
+                        format!("network[{i}].{field}"),
+                        format!("{message} (fix the marked fields before saving)"),
+                    )));
+                    return;
+                }
+            }
+        }
         server_error.set(None);
         save.dispatch(SaveLayout {
             id,
             spec: LayoutSpec {
+                zone: zone.with_untracked(|z| Some(z.trim().to_owned()).filter(|z| !z.is_empty())),
+                networks,
                 cloud_init: cloud_init.get_value(),
                 name: name.get_untracked(),
                 description: description.get_untracked(),
@@ -393,6 +437,7 @@ fn Editor(id: i32, view: EditorView) -> impl IntoView {
                         on:input=move |ev| description.set(event_target_value(&ev))/>
                 </div>
             </article>
+            <NetworksForm zone=zone nets=nets field_error=field_error can_edit=can_edit/>
             }.into_any()}
             {view! {
             <ExportRow export=move |format| export_layout(good.get_untracked(), format) name=name.into()/>

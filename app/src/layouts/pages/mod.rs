@@ -23,6 +23,7 @@ mod apply;
 mod editor;
 mod hosts;
 mod list;
+mod networks;
 mod read;
 mod row;
 mod table;

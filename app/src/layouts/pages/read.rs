@@ -87,6 +87,9 @@ fn ReadView(
 ) -> impl IntoView {
     let (name, description, hosts) =
         reading.with_untracked(|r| (r.name.clone(), r.description.clone(), r.hosts.clone()));
+    // The zone and networks, a line each (as the description: what the
+    // page opened with; editing the layout reloads it).
+    let addressing = reading.with_untracked(|r| r.addressing.join("\n"));
     // Host settings saved: the layout read again, weighed on the new figures.
     let reread = Callback::new(move |()| {
         leptos::task::spawn_local(async move {
@@ -125,6 +128,7 @@ fn ReadView(
             <div class="editor-grid">
                 <div class="editor-main">
                     {(!description.is_empty()).then(|| view! { <p class="layout-description">{description}</p> })}
+                    {(!addressing.is_empty()).then(|| view! { <p class="layout-addressing">{addressing}</p> })}
                     <ExportRow export=move |format| export_saved_layout(id, format) name=Signal::stored(file_name)/>
                     {move || reading.with(|r| {
                         let count = r.vms.len();

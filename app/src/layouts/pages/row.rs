@@ -65,8 +65,8 @@ pub(super) fn parse_vm(
         "" => None,
         s => match s.parse() {
             Ok(ip) => Some(ip),
-            Err(_) => {
-                problems.push(("ip", format!("\"{s}\" is not an IPv4 or IPv6 address")));
+            Err(m) => {
+                problems.push(("ip", m));
                 None
             }
         },
@@ -83,10 +83,14 @@ pub(super) fn parse_vm(
         host: HostChoice::from(host.to_owned()),
         network,
         ip,
+        fqdn: None,
         start,
     };
-    // The VM's own limits (names across VMs are checked on the whole layout).
+    // The VM's own limits (names and addresses across VMs, and addresses
+    // against the layout's networks, are checked on the whole layout).
     let one = LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         cloud_init: Default::default(),
         name: "layout".into(),
         description: String::new(),
@@ -94,10 +98,12 @@ pub(super) fn parse_vm(
     };
     for p in one.problems() {
         let field = p.field.trim_start_matches("vm[0].");
-        let field = ["name", "vcpus", "memory_mib", "disk_gib", "host"]
+        let Some(field) = ["name", "vcpus", "memory_mib", "disk_gib", "host"]
             .into_iter()
             .find(|f| *f == field)
-            .unwrap_or("name");
+        else {
+            continue;
+        };
         if !problems.iter().any(|(f, _)| *f == field) {
             problems.push((field, p.message));
         }
@@ -120,10 +126,16 @@ impl Row {
         let network = RwSignal::new(vm.network.to_string());
         let ip = RwSignal::new(vm.ip.map(|i| i.to_string()).unwrap_or_default());
         let start = RwSignal::new(vm.start);
-        // What the editor has no field for yet (the image and cloud-init's
-        // packages and commands, set in a layout file) travels with the VM
-        // untouched, so saving from the editor never drops it.
-        let kept = StoredValue::new((vm.image.clone(), vm.packages.clone(), vm.commands.clone()));
+        // What the editor has no field for yet (the image, cloud-init's
+        // packages and commands, the full name, set in a layout file)
+        // travels with the VM untouched, so saving from the editor never
+        // drops it.
+        let kept = StoredValue::new((
+            vm.image.clone(),
+            vm.packages.clone(),
+            vm.commands.clone(),
+            vm.fqdn.clone(),
+        ));
         let parsed = Memo::new(move |_| {
             parse_vm(
                 &name.read(),
@@ -137,10 +149,11 @@ impl Row {
                 start.get(),
             )
             .map(|mut vm| {
-                kept.with_value(|(image, packages, commands)| {
+                kept.with_value(|(image, packages, commands, fqdn)| {
                     vm.image = image.clone();
                     vm.packages = packages.clone();
                     vm.commands = commands.clone();
+                    vm.fqdn = fqdn.clone();
                 });
                 vm
             })

@@ -49,7 +49,7 @@ impl Column {
             Column::Disk => "Disk (GiB)",
             Column::Host => "Host",
             Column::Network => "Network",
-            Column::Ip => "Static IP",
+            Column::Ip => "Address",
             Column::Start => "Start",
             Column::Verdict => "Verdict",
         }
@@ -311,7 +311,7 @@ pub(super) fn VmRow(
                     autocapitalize="none" spellcheck="false" aria-describedby=format!("vm-{key}-network-error")/>
                 <FieldError id=format!("vm-{key}-network-error") message=error("network")/>
             </td>
-            <td class="col-ip" data-label="Static IP">{cell("ip", "Static IP (optional)", row.ip, false, Some("ip"))}</td>
+            <td class="col-ip" data-label="Address">{cell("ip", "Address: auto or an IP (optional)", row.ip, false, Some("ip"))}</td>
             <td class="col-start" data-label="Start">
                 <input type="checkbox" id=id("start") aria-label="Start after creating"
                     prop:checked=move || row.start.get() disabled=move || !can_edit()

@@ -10,7 +10,14 @@
 //!    serial console: [`HostHandle::define_vm`]), then a start if asked;
 //! 3. per VM to change: its memory and vCPUs in the persistent definition
 //!    (a running VM takes them when next started from off);
-//! 4. per VM that should run and does not: a start.
+//! 4. per VM that should run and does not: a start;
+//! 5. the VMs' records in Stackyard's zones (`records`), then those zones
+//!    installed on the NSD primary (`dns`): see [`super::names`].
+//!
+//! Before step 1 the check also gives each `auto` VM its address (kept in
+//! the journal, so later applies give the same one) and stops when one has
+//! none left or a record conflicts; a cloud image's seed carries the
+//! address and the VM's full name.
 //!
 //! Every step is recorded as it happens (`layout_apply_event`, what the page
 //! streams), and what was created is journaled per layout/host/VM/step
@@ -30,14 +37,16 @@ use crate::hosts::service::{CdRom, HostError, HostHandle, NetworkAttach, VmSpec}
 use crate::hosts::types::VmInfo;
 use crate::images::{ImageInfo, ImageKind};
 use crate::layouts::model::{check_name, LayoutSpec, Nic};
+use crate::layouts::names::DnsAction;
 use crate::layouts::plan::{self, Plan, PlanAction};
+use crate::layouts::service::names;
 pub use crate::layouts::store::Freshness;
 use crate::layouts::{store, ApplyRun, ApplyStep, DomainError, PlanView, RunOutcome, StepStatus};
 use crate::state::AppState;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -192,6 +201,35 @@ pub struct ApplyRequest {
     pub remove: Vec<Removal>,
     /// Pool for volumes on every host, instead of the default choice.
     pub pool: Option<String>,
+    /// How the VMs' zones reach NSD.
+    pub dns: DnsPublish,
+}
+
+/// How an apply gives NSD the zones its records are in: the check every
+/// zone file passes first, and how long the reload may take.
+#[derive(Clone)]
+pub struct DnsPublish {
+    /// `nsd-checkzone`, or a stand-in in tests.
+    pub checker: std::sync::Arc<dyn crate::dns::nsd::ZoneChecker>,
+    /// The reload's time limit.
+    pub reload_timeout: std::time::Duration,
+}
+
+impl Default for DnsPublish {
+    fn default() -> Self {
+        DnsPublish {
+            checker: std::sync::Arc::new(crate::dns::nsd::NsdCheckzone::default()),
+            reload_timeout: crate::dns::nsd::RELOAD_TIMEOUT,
+        }
+    }
+}
+
+impl std::fmt::Debug for DnsPublish {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DnsPublish")
+            .field("reload_timeout", &self.reload_timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What applying layout `layout_id` would do, from what the hosts report
@@ -205,9 +243,19 @@ pub async fn plan_view(
     let live = live_hosts(&state.db, &state.hosts, None, Freshness::Cached).await;
     let plan = plan_for(&state.db, layout_id, &live, &spec).await?;
     let missing_images = missing_images(&state.db, &state.hosts, &spec, &plan).await?;
+    let addressing = names::addressing(&state.db, layout_id, &spec).await?;
     Ok(PlanView {
         plan,
         missing_images,
+        refusals: addressing.refusals(),
+        addresses: addressing
+            .addresses
+            .iter()
+            .map(|(vm, ip)| (vm.clone(), ip.to_string()))
+            .collect(),
+        publish: addressing.publish.keys().cloned().collect(),
+        no_primary: addressing.no_primary,
+        names: addressing.names,
         unreachable: live.unreachable_lines(),
         can_apply: role.is_some_and(|r| r >= Role::Operator),
         host_ids: state
@@ -253,6 +301,10 @@ pub async fn start(
             spec,
             remove,
             pool: None,
+            dns: DnsPublish {
+                reload_timeout: task_state.policy.dns_reload_timeout,
+                ..DnsPublish::default()
+            },
         };
         let done = execute(&task_state.db, &task_state.hosts, run, &request).await;
         let entry = audit_entry(
@@ -551,6 +603,19 @@ async fn steps(
             .await?;
         return Err(Stop(m));
     }
+    let addressing = names::addressing(rec.db, request.layout_id, spec)
+        .await
+        .map_err(|e| Stop(e.to_string()))?;
+    let refusals = addressing.refusals();
+    if !refusals.is_empty() {
+        let m = format!(
+            "the layout's addresses and names cannot be given: {}",
+            refusals.join("; ")
+        );
+        rec.step("", "", "check", StepStatus::Failed, m.clone())
+            .await?;
+        return Err(Stop(m));
+    }
     let (c, ch, u) = full.counts();
     rec.step(
         "",
@@ -563,6 +628,9 @@ async fn steps(
         ),
     )
     .await?;
+    names::keep_addresses(rec.db, request.layout_id, spec, &addressing.addresses)
+        .await
+        .map_err(|e| Stop(e.to_string()))?;
 
     let mut tally = Tally::default();
     let handle = |host: &str| -> Result<&HostHandle, Stop> {
@@ -663,12 +731,15 @@ async fn steps(
                         if let Some(image) = cloud {
                             let seed = write_seed(
                                 rec,
-                                request.layout_id,
-                                &item.host,
-                                &image.uri,
-                                &pool,
-                                &spec.cloud_init,
-                                vm,
+                                SeedOf {
+                                    layout_id: request.layout_id,
+                                    host: &item.host,
+                                    uri: &image.uri,
+                                    pool: &pool,
+                                    spec,
+                                    vm,
+                                    address: addressing.addresses.get(&vm.name).copied(),
+                                },
                             )
                             .await?;
                             cdroms.push(CdRom {
@@ -743,11 +814,16 @@ async fn steps(
                             "define",
                             StepStatus::Done,
                             format!(
-                                "defined: {} MiB, {} vCPU{}, {}, VNC on localhost, serial console",
+                                "defined: {} MiB, {} vCPU{}, {}{}, VNC on localhost, serial console",
                                 item.memory_mib,
                                 item.vcpus,
                                 if item.vcpus == 1 { "" } else { "s" },
-                                item.network
+                                item.network,
+                                addressing
+                                    .addresses
+                                    .get(&item.vm)
+                                    .map(|ip| format!(" {ip}"))
+                                    .unwrap_or_default()
                             ),
                         )
                         .await?;
@@ -820,8 +896,87 @@ async fn steps(
             }
         }
     }
+    let records = if addressing.names.writes() {
+        match names::write_records(rec.db, request.layout_id, &spec.name, &addressing).await {
+            Ok(n) => {
+                let lines: Vec<String> = addressing
+                    .names
+                    .changes
+                    .iter()
+                    .filter(|c| c.action != DnsAction::Unchanged)
+                    .map(|c| c.line())
+                    .collect();
+                rec.step(
+                    "",
+                    "",
+                    "records",
+                    StepStatus::Done,
+                    format!(
+                        "{n} record{} written in Stackyard's zones: {}",
+                        if n == 1 { "" } else { "s" },
+                        lines.join("; ")
+                    ),
+                )
+                .await?;
+                n
+            }
+            Err(e) => {
+                let m = e.to_string();
+                rec.step("", "", "records", StepStatus::Failed, m.clone())
+                    .await?;
+                return Err(Stop(format!("records failed: {m}")));
+            }
+        }
+    } else {
+        0
+    };
+    if !addressing.publish.is_empty() && addressing.no_primary {
+        // Said once, when records were written; later applies wait quietly.
+        if records > 0 {
+            rec.step(
+            "",
+            "",
+            "dns",
+            StepStatus::Skipped,
+            format!(
+                "no NSD primary yet: the records are kept in Stackyard's zones ({}); add the primary on the DNS servers page, then apply again",
+                addressing.publish.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .await?;
+        }
+    } else if !addressing.publish.is_empty() {
+        match names::publish(
+            rec.db,
+            request.layout_id,
+            &addressing,
+            std::sync::Arc::clone(&request.dns.checker),
+            request.dns.reload_timeout,
+        )
+        .await
+        {
+            Ok(m) => {
+                rec.step(
+                    "",
+                    "",
+                    "dns",
+                    StepStatus::Done,
+                    format!("installed on the NSD primary: {m}"),
+                )
+                .await?;
+            }
+            Err(e) => {
+                let m = e.to_string();
+                rec.step("", "", "dns", StepStatus::Failed, m.clone())
+                    .await?;
+                return Err(Stop(format!(
+                    "dns failed: {m}; the records are saved in Stackyard's zones: apply again once the primary answers"
+                )));
+            }
+        }
+    }
     Ok(format!(
-        "applied: {} volume{} and {} VM{} created, {} reused, {} resized, {} started, {} removed",
+        "applied: {} volume{} and {} VM{} created, {} reused, {} resized, {} started, {} removed{}",
         tally.volumes,
         if tally.volumes == 1 { "" } else { "s" },
         tally.defined,
@@ -829,7 +984,12 @@ async fn steps(
         tally.reused,
         tally.resized,
         tally.started,
-        tally.removed
+        tally.removed,
+        match records {
+            0 => String::new(),
+            1 => ", 1 record written".into(),
+            n => format!(", {n} records written"),
+        }
     ))
 }
 
@@ -863,17 +1023,21 @@ async fn fail<T>(
     Err(Stop(format!("{vm} on {host}: {step} failed: {m}")))
 }
 
-/// One journal row's key: a step of a layout's VM on a host.
+/// One journal row's key: a step of a layout's VM on a host (`""` for what
+/// is not on a host: addresses and records, [`super::names`]).
 #[derive(Clone, Copy)]
-struct Entry<'a> {
-    layout_id: i32,
-    host: &'a str,
-    vm: &'a str,
-    step: &'a str,
+pub(super) struct Entry<'a> {
+    pub(super) layout_id: i32,
+    pub(super) host: &'a str,
+    pub(super) vm: &'a str,
+    pub(super) step: &'a str,
 }
 
 impl Entry<'_> {
-    async fn find(self, db: &DatabaseConnection) -> Result<Option<journal::Model>, DbErr> {
+    pub(super) async fn find(
+        self,
+        db: &impl ConnectionTrait,
+    ) -> Result<Option<journal::Model>, DbErr> {
         journal::Entity::find()
             .filter(journal::Column::LayoutId.eq(self.layout_id))
             .filter(journal::Column::Host.eq(self.host))
@@ -885,9 +1049,9 @@ impl Entry<'_> {
 
     /// Writes the row over `existing` (or anew): its detail when `detail`
     /// is given, and whether it is a pending intent.
-    async fn put(
+    pub(super) async fn put(
         self,
-        db: &DatabaseConnection,
+        db: &impl ConnectionTrait,
         existing: Option<journal::Model>,
         detail: Option<&str>,
         pending: bool,
@@ -1132,19 +1296,44 @@ async fn missing_images(
 /// `pool`; answers the volume's name. The seed is made again at every
 /// create (it holds nothing but what the layout says), so it is journaled
 /// as done, never reused.
-async fn write_seed(
-    rec: &mut Recorder<'_>,
-    layout_id: i32,
-    host: &str,
-    uri: &str,
-    pool: &str,
-    cloud: &crate::layouts::model::CloudInit,
-    vm: &crate::layouts::LayoutVm,
-) -> Result<String, Stop> {
-    use crate::images::seed::{iso::iso9660, AdminAccount, SeedSpec, VOLUME_LABEL};
+async fn write_seed(rec: &mut Recorder<'_>, of: SeedOf<'_>) -> Result<String, Stop> {
+    use crate::images::seed::{iso::iso9660, AdminAccount, SeedSpec, StaticNetwork, VOLUME_LABEL};
+    let SeedOf {
+        layout_id,
+        host,
+        uri,
+        pool,
+        spec,
+        vm,
+        address,
+    } = of;
+    let cloud = &spec.cloud_init;
+    let fqdn = spec.fqdn_of(vm);
+    // The guest's host name is its DNS name's first label (the VM's name
+    // unless a full name says otherwise).
+    let hostname = fqdn
+        .as_deref()
+        .and_then(|f| f.split('.').next())
+        .map_or_else(|| vm.name.clone(), str::to_owned);
+    // A static address where the layout describes the VM's network;
+    // otherwise the network's DHCP.
+    let network = address.and_then(|ip| {
+        spec.network_of(&vm.network).map(|net| StaticNetwork {
+            mac: crate::hosts::service::xml::mac_for_name(&vm.name),
+            address: ip,
+            prefix: net.subnet.prefix,
+            gateway: net.gateway,
+            resolvers: net.resolvers.clone(),
+            search: spec
+                .zone
+                .iter()
+                .map(|z| z.trim_end_matches('.').to_owned())
+                .collect(),
+        })
+    });
     let seed = SeedSpec {
-        hostname: vm.name.clone(),
-        fqdn: None,
+        hostname: hostname.clone(),
+        fqdn: fqdn.clone().filter(|f| f.contains('.')),
         admin: AdminAccount {
             name: cloud.admin.clone(),
             ssh_authorized_keys: cloud.ssh_keys.clone(),
@@ -1152,7 +1341,11 @@ async fn write_seed(
         packages: vm.packages.clone(),
         commands: vm.commands.clone(),
         raw_user_data: None,
-        network: None,
+        network,
+    };
+    let addressed = match &seed.network {
+        Some(n) => format!(", address {}/{}", n.address, n.prefix),
+        None => String::new(),
     };
     let volume = crate::images::seed::volume_name(&vm.name);
     let written = match seed.files() {
@@ -1176,9 +1369,9 @@ async fn write_seed(
                 "seed",
                 StepStatus::Done,
                 format!(
-                    "cloud-init seed {pool}/{volume} (instance {}): host name {}, account {}, {} package{}, {} command{}",
+                    "cloud-init seed {pool}/{volume} (instance {}): host name {}{addressed}, account {}, {} package{}, {} command{}",
                     seed.instance_id().as_str(),
-                    vm.name,
+                    fqdn.unwrap_or(hostname),
                     cloud.admin,
                     vm.packages.len(),
                     if vm.packages.len() == 1 { "" } else { "s" },
@@ -1195,6 +1388,19 @@ async fn write_seed(
             Err(Stop(format!("{} on {host}: seed failed: {m}", vm.name)))
         }
     }
+}
+
+/// Whose seed [`write_seed`] makes, and where.
+struct SeedOf<'a> {
+    layout_id: i32,
+    host: &'a str,
+    /// The host's libvirt URI.
+    uri: &'a str,
+    pool: &'a str,
+    spec: &'a LayoutSpec,
+    vm: &'a crate::layouts::LayoutVm,
+    /// The VM's address, typed or given.
+    address: Option<std::net::IpAddr>,
 }
 
 /// Which volume [`create_volume`] makes.

@@ -9,6 +9,7 @@
 //! the browser's error in one place.
 
 pub mod apply;
+pub mod names;
 
 use super::evaluate::Evaluation;
 use super::file::check_file;
@@ -66,6 +67,8 @@ pub async fn create(
     description: String,
 ) -> Result<i32, DomainError> {
     let spec = LayoutSpec {
+        zone: None,
+        networks: Vec::new(),
         cloud_init: Default::default(),
         name: name.trim().to_owned(),
         description,

@@ -236,7 +236,7 @@ fn DomainView(detail: MailDomainDetail, actions: Actions) -> impl IntoView {
                 view! { <ZoneMissing domain=name.clone() action=actions.create_zone/> }.into_any()
             }}
             <div class="mail-sections">
-                <ReadinessPanel domain=name.clone() settings=detail.settings.clone() save=actions.settings/>
+                <ReadinessPanel domain=name.clone() settings=detail.settings.clone() hosts=detail.mail_hosts.clone() save=actions.settings/>
                 <MxPanel domain=name.clone() current=detail.zone.mx.clone() action=actions.mx/>
                 <SpfPanel domain=name.clone() current=detail.zone.spf.clone() publish=actions.spf/>
                 <DkimPanel domain=name.clone() keys=detail.dkim.clone() generate=actions.dkim remove=actions.remove_dkim/>

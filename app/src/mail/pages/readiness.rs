@@ -9,10 +9,13 @@ use crate::ui::{ChunkLoadError, Opener};
 pub(super) fn ReadinessPanel(
     domain: String,
     settings: MailSettings,
+    /// The layouts' VMs the mail host can be picked from.
+    hosts: Vec<crate::layouts::NamedVm>,
     save: ServerAction<SaveMailSettings>,
 ) -> impl IntoView {
     let domain = StoredValue::new(domain);
     let settings = StoredValue::new(settings);
+    let hosts = StoredValue::new(hosts);
     view! {
         <article class="panel mail-readiness" aria-labelledby="check-title">
             <h2 id="check-title">"Readiness check"</h2>
@@ -20,7 +23,7 @@ pub(super) fn ReadinessPanel(
             <Show when=move || at_least(Role::Operator)>
                 <p class="muted">{move || settings.with_value(summary)}</p>
                 <Opener hint="" open_label="Change the check settings…"
-                    load=move || settings_form(domain.get_value(), settings.get_value(), save)/>
+                    load=move || settings_form(domain.get_value(), settings.get_value(), hosts.get_value(), save)/>
                 // Here, not in the form: saving refetches the page, which draws
                 // the form closed again.
                 {move || save.value().get().and_then(|r| r.ok()).map(|_| view! { <p class="form-ok" role="status">"Settings saved."</p> })}
@@ -40,8 +43,13 @@ fn summary(s: &MailSettings) -> String {
             v.to_owned()
         }
     };
+    let vm = if s.mail_vm.is_empty() {
+        String::new()
+    } else {
+        " (a layout's VM)".to_owned()
+    };
     format!(
-        "Mail host: {} · mail IP: {} · blocklists: {} · resolver: {}",
+        "Mail host: {}{vm} · mail IP: {} · blocklists: {} · resolver: {}",
         or(&s.mail_host, "the best MX"),
         or(&s.mail_ip, "the host's address"),
         if s.dnsbl_zones.is_empty() {
@@ -58,12 +66,23 @@ fn summary(s: &MailSettings) -> String {
 fn settings_form(
     domain: String,
     settings: MailSettings,
+    hosts: Vec<crate::layouts::NamedVm>,
     save: ServerAction<SaveMailSettings>,
 ) -> Result<AnyView, ChunkLoadError> {
     let zones = settings.dnsbl_zones.join(" ");
+    let chosen = settings.mail_vm.clone();
     Ok(view! {
         <ActionForm action=save attr:class="form" attr:aria-label="Check settings">
             <input type="hidden" name="domain" value=domain/>
+            <label for="check-vm">"Mail host from a layout"</label>
+            <select id="check-vm" name="mail_vm" aria-describedby="check-vm-error">
+                <option value="" selected=chosen.is_empty()>"None: as typed below"</option>
+                {hosts.into_iter().map(|v| {
+                    let selected = v.key == chosen;
+                    view! { <option value=v.key selected=selected>{v.label}</option> }
+                }).collect_view()}
+            </select>
+            <FieldError id="check-vm-error" message=field_error(save.value(), "mail_vm")/>
             <label for="check-host">"Mail host"</label>
             <input id="check-host" name="mail_host" value=settings.mail_host placeholder="the best MX"
                 autocapitalize="none" spellcheck="false" aria-describedby="check-host-error"/>
@@ -80,7 +99,7 @@ fn settings_form(
             <input id="check-resolver" name="resolver" value=settings.resolver placeholder="the system's"
                 aria-describedby="check-resolver-error"/>
             <FieldError id="check-resolver-error" message=field_error(save.value(), "resolver")/>
-            <FormError value=save.value() fields=&["mail_host", "mail_ip", "dnsbl_zones", "resolver"]/>
+            <FormError value=save.value() fields=&["mail_vm", "mail_host", "mail_ip", "dnsbl_zones", "resolver"]/>
             <button type="submit" class="button secondary">"Save settings"</button>
         </ActionForm>
     }

@@ -82,7 +82,15 @@ pub async fn report(
 ) -> Result<check::Report> {
     use crate::mail::check::{CheckOptions, HickoryDns, ResolverSettings};
     let row = store::find_domain(db, domain).await?;
-    let settings = store::check_settings_of(&row)?;
+    let mut settings = store::check_settings_of(&row)?;
+    // A layout's VM as the mail host: its name and address as the layout
+    // has them now (what was saved with the settings otherwise).
+    if !row.mail_vm.is_empty() {
+        if let Ok((fqdn, ip)) = crate::mail::mail_vm(db, &row.mail_vm).await {
+            settings.mail_host = Some(fqdn);
+            settings.mail_ip = Some(ip);
+        }
+    }
     let dkim: Vec<(String, Option<String>)> = store::dkim_rows(db, &row.name)
         .await?
         .iter()

@@ -34,6 +34,11 @@ pub async fn detail(db: &DatabaseConnection, domain: &str) -> Result<MailDomainD
         aliases: store::aliases(db, &row.name).await?,
         dkim: store::dkim_keys(db, &row.name).await?,
         zone: zone::zone_state(db, &row.name).await?,
+        // Offered, not needed: the page opens without them if the layouts
+        // cannot be read.
+        mail_hosts: crate::layouts::service::names::named_vms(db)
+            .await
+            .unwrap_or_default(),
         name: row.name,
         active: row.active,
     })
