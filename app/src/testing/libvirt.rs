@@ -333,7 +333,9 @@ pub struct IsolatedNetwork {
 }
 
 impl IsolatedNetwork {
-    pub fn new(prefix: &str) -> IsolatedNetwork {
+    /// Creates the network; `Err` with virsh's message (or the file's
+    /// error) when it cannot.
+    pub fn new(prefix: &str) -> Result<IsolatedNetwork, String> {
         ensure_libvirtd();
         let name = unique(prefix);
         // A bridge name has at most 15 characters.
@@ -345,11 +347,10 @@ impl IsolatedNetwork {
             "<network>\n  <name>{name}</name>\n  <bridge name='{bridge}' stp='off' delay='0'/>\n</network>\n"
         );
         let file = std::env::temp_dir().join(format!("{name}.xml"));
-        std::fs::write(&file, xml).expect("the network's XML");
+        std::fs::write(&file, xml).map_err(|e| format!("{}: {e}", file.display()))?;
         let made = virsh(&["net-create", &file.display().to_string()]);
         let _ = std::fs::remove_file(&file);
-        made.expect("virsh net-create");
-        IsolatedNetwork { name }
+        made.map(|_| IsolatedNetwork { name })
     }
 }
 

@@ -631,7 +631,7 @@ async fn a_layout_of_two_vms_boots_named_and_addressed_in_dns() {
 
     let _daemon = DAEMON.lock().await;
     let (app, mut pool, _, _) = cloud_app("stackyard-living").await;
-    let net = IsolatedNetwork::new("sy-iso");
+    let net = IsolatedNetwork::new("sy-iso").unwrap();
 
     // The NSD primary and the zones, made in Stackyard.
     let keys = app::sealed::SealingKey::generate();
