@@ -478,7 +478,9 @@ async fn serial_line(vm: &str, needle: &str, within: std::time::Duration) -> Str
         match tokio::time::timeout_at(deadline, console.output.recv()).await {
             Ok(Some(SerialOutput::Data(bytes))) => {
                 seen.push_str(&String::from_utf8_lossy(&bytes));
-                if let Some(line) = seen
+                // Whole lines only: the last one may still be arriving.
+                let complete = seen.rfind('\n').map_or("", |end| &seen[..end]);
+                if let Some(line) = complete
                     .lines()
                     .find(|l| l.contains(needle) && !l.contains("echo"))
                 {
