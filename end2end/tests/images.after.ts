@@ -1,7 +1,9 @@
 import { expect, test, type Browser } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { callServerFn, hydrated, noSidewaysScroll, PASSWORD } from './helpers';
 
 // The image library against the local libvirtd: an upload from the
@@ -143,6 +145,154 @@ test('upload the Debian cloud image at phone size: progress to 100 %, its SHA-25
   await page.getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(page.getByRole('row', { name: /debian-12/ })).toHaveCount(0);
   expect(errors).toEqual([]);
+});
+
+// A file server of the test's own on loopback: the ISO, 64 KiB every
+// 20 ms (the bar has time to be seen moving); anything else is a 404.
+async function slowFileServer(file: Buffer): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    if (req.url !== '/grub-rescue.iso') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': file.length });
+    let at = 0;
+    const next = () => {
+      if (at >= file.length) {
+        res.end();
+        return;
+      }
+      res.write(file.subarray(at, at + 65536));
+      at += 65536;
+      setTimeout(next, 20);
+    };
+    next();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+test('fetch an installer ISO from an address at phone size: its progress to 100 %, its SHA-256; a 404 refused by the field', async ({
+  browser,
+}) => {
+  test.setTimeout(90_000);
+  const { server, base } = await slowFileServer(readFileSync(iso));
+  const { page, errors } = await phonePage(browser);
+  await page.goto(`/hosts/${hostId}/images`);
+  await hydrated(page);
+  await page.getByLabel('From').selectOption('url');
+  await expect(page.getByLabel('File', { exact: true })).toHaveCount(0);
+  const address = page.getByLabel('Address');
+
+  // A wrong address: refused under its field, nothing made.
+  await address.fill(`${base}/missing.iso`);
+  await page.getByLabel('Name', { exact: true }).fill('missing');
+  await page.getByLabel('Storage pool').selectOption(pool);
+  await page.getByRole('button', { name: 'Fetch', exact: true }).click();
+  await expect(page.locator('#image-url-error')).toContainText('answered 404 Not Found');
+  await expect(page.getByRole('row', { name: /missing/ })).toHaveCount(0);
+
+  // The right one: the name and kind come from the address.
+  await page.getByLabel('Name', { exact: true }).fill('');
+  await address.fill(`${base}/grub-rescue.iso`);
+  await address.blur();
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('grub-rescue');
+  await expect(page.getByLabel('Kind')).toHaveValue('installer');
+  await page.getByLabel('SHA-256 (optional)').fill(sha256);
+  await page.getByRole('button', { name: 'Fetch', exact: true }).click();
+  const bar = page.getByRole('progressbar', { name: 'Fetch progress' });
+  await expect(bar).toBeVisible();
+  // Seen part-way, then whole.
+  await expect
+    .poll(async () => Number(await bar.getAttribute('value')), { timeout: 30_000 })
+    .toBeGreaterThan(0);
+  await page.screenshot({ path: 'test-results/images-phone-fetching.png', fullPage: true });
+  await expect(bar).toHaveAttribute('value', '100', { timeout: 60_000 });
+  await expect(page.getByRole('status')).toContainText('Fetched grub-rescue');
+  await expect(page.locator('code.sha256')).toHaveText(sha256);
+  const row = page.getByRole('row', { name: /grub-rescue/ });
+  await expect(row).toContainText('ready');
+  await expect(row).toContainText('from 127.0.0.1');
+  await noSidewaysScroll(page);
+  await page.screenshot({ path: 'test-results/images-phone-fetched.png', fullPage: true });
+  expect(virsh('vol-list', pool).split('\n').filter((l) => l.includes('stackyard-')).length).toBe(1);
+
+  await page.getByRole('button', { name: 'Delete grub-rescue…' }).click();
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(page.getByRole('row', { name: /grub-rescue/ })).toHaveCount(0);
+  server.close();
+  expect(errors).toEqual([]);
+});
+
+test("a VM's CD drive: a drive added with an ISO while shut off, ejected while it runs (phone, then desktop)", async ({
+  browser,
+  baseURL,
+}) => {
+  test.setTimeout(90_000);
+  const { page, errors } = await phonePage(browser);
+  const r = await page.request.post(
+    `/images/upload?host=${hostId}&pool=${pool}&name=grub-media&kind=installer`,
+    { data: readFileSync(iso), headers: { 'Content-Type': 'application/octet-stream', Origin: baseURL! } },
+  );
+  expect(r.status(), await r.text()).toBe(201);
+  const imageId = String((await r.json()).id);
+  const vm = `sy-e2e-media-${process.pid}`;
+  const file = `/tmp/${vm}.xml`;
+  writeFileSync(
+    file,
+    `<domain type='qemu'><name>${vm}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+     <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='cdrom'/></os><devices></devices></domain>`,
+  );
+  virsh('define', file);
+  rmSync(file);
+  try {
+    await page.goto(`/hosts/${hostId}/vms/${vm}`);
+    await hydrated(page);
+    const panel = page.locator('.media-panel');
+    await expect(panel.getByRole('heading', { name: 'CD/DVD' })).toBeVisible();
+    await expect(panel.getByText('No CD drive.')).toBeVisible();
+    await panel.getByLabel('ISO for a new drive').selectOption({ label: 'grub-media' });
+    await panel.getByRole('button', { name: 'Add a CD drive with it' }).click();
+    await expect(panel.locator('.media-drive')).toContainText('hdc · grub-media');
+    expect(virsh('domblklist', vm)).toContain(`stackyard-grub-media-${imageId}.iso`);
+    await noSidewaysScroll(page);
+    await page.screenshot({ path: 'test-results/media-phone-added.png', fullPage: true });
+
+    virsh('start', vm);
+    await page.reload();
+    await hydrated(page);
+    await expect(page.getByTestId('vm-state')).toHaveText('running');
+    await expect(panel.getByRole('button', { name: 'Add a CD drive with it' })).toHaveCount(0);
+    await panel.getByRole('button', { name: 'Eject hdc' }).click();
+    await expect(panel.locator('.media-drive')).toContainText('hdc · empty');
+    expect(virsh('domblklist', vm)).not.toContain('grub-media');
+    await page.screenshot({ path: 'test-results/media-phone-ejected.png', fullPage: true });
+    // And in again, while it runs.
+    await panel.getByLabel('ISO for hdc').selectOption({ label: 'grub-media' });
+    await panel.getByRole('button', { name: 'Insert' }).click();
+    await expect(panel.locator('.media-drive')).toContainText('hdc · grub-media');
+    expect(errors).toEqual([]);
+
+    const desk = await browser.newContext({ storageState: '.auth/admin.json', viewport: { width: 1280, height: 800 } });
+    const deskPage = await desk.newPage();
+    const deskErrors: string[] = [];
+    deskPage.on('pageerror', (e) => deskErrors.push(e.message));
+    await deskPage.goto(`/hosts/${hostId}/vms/${vm}`);
+    await hydrated(deskPage);
+    await expect(deskPage.locator('.media-drive')).toContainText('hdc · grub-media');
+    await deskPage.screenshot({ path: 'test-results/media-desktop.png', fullPage: true });
+    expect(deskErrors).toEqual([]);
+    await desk.close();
+  } finally {
+    for (const step of ['destroy', 'undefine']) {
+      try {
+        virsh(step, vm);
+      } catch {
+        // Already off, or gone.
+      }
+    }
+    await callServerFn(page.request, baseURL!, '/api/images/delete', { host_id: hostId, id: imageId });
+  }
 });
 
 test('the library at desktop size, cold', async ({ browser }) => {

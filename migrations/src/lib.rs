@@ -24,6 +24,8 @@ mod m20261205_000014_layout_images;
 mod m20261206_000015_template_packages;
 mod m20261206_000016_layout_addresses;
 mod m20261206_000017_mail_host_vm;
+mod m20261206_000018_image_fetch;
+mod m20261206_000019_vm_user_data;
 
 pub struct Migrator;
 
@@ -48,6 +50,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_template_packages::Migration),
             Box::new(m20261206_000016_layout_addresses::Migration),
             Box::new(m20261206_000017_mail_host_vm::Migration),
+            Box::new(m20261206_000018_image_fetch::Migration),
+            Box::new(m20261206_000019_vm_user_data::Migration),
         ]
     }
 }

@@ -78,6 +78,14 @@ pub async fn serve(args: config::ServeArgs) -> Result<(), ServerError> {
         state.mail_db = Some(mail_db);
     }
     state.hosts.load(&state.db).await?;
+    {
+        // Fetches the last run of the server left under way.
+        let (db, hosts) = (state.db.clone(), state.hosts.clone());
+        tokio::spawn(async move {
+            app::images::service::recover_stopped(&db, &hosts, std::time::Duration::from_secs(5))
+                .await;
+        });
+    }
     let router = web::router(state.clone());
     tokio::spawn(audit_retention(state.db.clone(), args.audit_retention_days));
 

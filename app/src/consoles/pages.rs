@@ -69,7 +69,11 @@ pub fn VmPage() -> impl IntoView {
                 }
             </Transition>
             <Show when=move || !missing.get()>
+                // The console first: on a phone it is what the page is
+                // opened for (and xterm draws only what is in view).
                 <ConsolePanel host=host vm=panel_name.get_value() info=vm loaded=loaded/>
+                <crate::images::pages::MediaPanel host=host vm=panel_name.get_value()
+                    running=Memo::new(move |_| vm.with(|v| v.as_ref().map(|v| v.state == VmState::Running)))/>
             </Show>
         </section>
     }
@@ -180,8 +184,16 @@ fn ConsolePanel(
     };
     let operator = move || at_least(Role::Operator);
     let live = move || matches!(link.get(), Link::Connected | Link::Connecting);
+    // A VM without a screen or a serial port has nothing to connect to:
+    // the buttons and the frame are left out of sight.
+    let none = move || {
+        info.with(|v| {
+            v.as_ref()
+                .is_some_and(|v| !v.consoles.screen && !v.consoles.serial)
+        })
+    };
     view! {
-        <article class="panel console" aria-labelledby="console-title">
+        <article class="panel console" class:console-none=none aria-labelledby="console-title">
             <h2 id="console-title">"Console"</h2>
             {move || {
                 let c = consoles.get();

@@ -21,10 +21,16 @@ pub mod image {
         pub size_bytes: i64,
         /// Lowercase hex; empty while uploading.
         pub sha256: String,
-        /// `uploading` or `ready`.
+        /// `uploading`, `ready` or `failed` (a fetch that did not finish).
         pub state: String,
         pub created_by: String,
         pub created_at: DateTimeUtc,
+        /// Where the server fetched it from; empty for an upload.
+        pub source_url: String,
+        /// Bytes in so far, while it is fetched.
+        pub received_bytes: i64,
+        /// Why its fetch failed (state `failed`).
+        pub error: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

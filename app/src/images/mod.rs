@@ -5,7 +5,10 @@
 //! (operators) streams the request body through the server into libvirt's
 //! volume upload, so it works on a remote `qemu+ssh` host and needs nothing
 //! there, and a body of several GB never sits in memory; the SHA-256 is
-//! computed on the way and checked against the one given. The library is
+//! computed on the way and checked against the one given. Or the server
+//! fetches it from an address (`http://` or `https://`, [`fetch_image`])
+//! in the background, through the same path into the volume; the library
+//! shows how far it is. The library is
 //! listed, renamed and deleted with the server functions below; an image a
 //! VM still uses (as its CD-ROM, its disk, or the backing file of its
 //! disk) is not deleted.
@@ -127,6 +130,9 @@ pub enum ImageState {
     Uploading,
     /// Complete and checked.
     Ready,
+    /// A fetch that did not finish: its volume is gone, the row says why
+    /// until it is removed (or its name is taken again).
+    Failed,
 }
 
 impl ImageState {
@@ -134,6 +140,7 @@ impl ImageState {
         match self {
             ImageState::Uploading => "uploading",
             ImageState::Ready => "ready",
+            ImageState::Failed => "failed",
         }
     }
 
@@ -141,6 +148,7 @@ impl ImageState {
         match s {
             "uploading" => Some(ImageState::Uploading),
             "ready" => Some(ImageState::Ready),
+            "failed" => Some(ImageState::Failed),
             _ => None,
         }
     }
@@ -165,6 +173,19 @@ pub struct ImageInfo {
     pub created_by: String,
     /// When it was added, seconds since the Unix epoch.
     pub created_at: i64,
+    /// The address the server fetched it from; empty for an upload.
+    pub source_url: String,
+    /// Bytes in so far while it is fetched.
+    pub received_bytes: u64,
+    /// Why its fetch failed (state [`ImageState::Failed`]).
+    pub error: String,
+}
+
+impl ImageInfo {
+    /// Whether the server is fetching it now.
+    pub fn fetching(&self) -> bool {
+        self.state == ImageState::Uploading && !self.source_url.is_empty()
+    }
 }
 
 /// A host's library and where an upload can go.
@@ -177,6 +198,27 @@ pub struct ImageLibrary {
     pub images: Vec<ImageInfo>,
     /// Why the pools could not be read (the host is unreachable), if so.
     pub pools_error: Option<String>,
+}
+
+/// A CD drive of a VM, as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaDrive {
+    /// The guest's device, e.g. `hdc`.
+    pub target: String,
+    /// The file in it on the host; none: empty.
+    pub path: Option<String>,
+    /// The library's name for that file, when it is one of its images.
+    pub image: Option<String>,
+}
+
+/// A VM's CD drives and the discs that can go in them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmMedia {
+    pub drives: Vec<MediaDrive>,
+    /// Running: a disc can be changed, a drive cannot be added.
+    pub running: bool,
+    /// The host's ready installer ISOs: (id, name).
+    pub isos: Vec<(i32, String)>,
 }
 
 /// The longest image name.
@@ -244,8 +286,12 @@ pub fn human_size(bytes: u64) -> String {
 pub const UPLOAD_PATH: &str = "/images/upload";
 
 api::access!(ImageLibraryOf, Access::Role(Role::Viewer));
+api::access!(ImagesOf, Access::Role(Role::Viewer));
 api::access!(RenameImage, Access::Role(Role::Operator));
 api::access!(DeleteImage, Access::Role(Role::Operator));
+api::access!(FetchImage, Access::Role(Role::Operator));
+api::access!(VmMediaOf, Access::Role(Role::Viewer));
+api::access!(ChangeMedia, Access::Role(Role::Operator));
 crate::route_access!("/images/upload", Access::Role(Role::Operator));
 
 /// Host `host_id`'s images and storage pools.
@@ -253,6 +299,85 @@ crate::route_access!("/images/upload", Access::Role(Role::Operator));
 pub async fn image_library_of(host_id: i32) -> Result<ImageLibrary, AppError> {
     api::call::<ImageLibraryOf>()
         .run(|c| async move { service::library(c.db(), &c.state.hosts, host_id).await })
+        .await
+}
+
+/// Has the server fetch an image from `url` into `pool`: answers once the
+/// address answered with the file's length and the volume is made; the
+/// bytes then arrive in the background ([`ImageInfo::received_bytes`]).
+#[server(prefix = "/api", endpoint = "images/fetch")]
+pub async fn fetch_image(
+    host_id: i32,
+    url: String,
+    name: String,
+    kind: String,
+    pool: String,
+    sha256: String,
+) -> Result<ImageInfo, AppError> {
+    api::call::<FetchImage>()
+        .audit(
+            "image.fetch",
+            format!("host {host_id} image {}", name.trim()),
+        )
+        .run(|c| async move {
+            let request = service::FetchRequest {
+                url,
+                upload: service::UploadRequest {
+                    host_id,
+                    pool,
+                    name,
+                    kind,
+                    sha256,
+                    length: None,
+                    username: c.username().to_owned(),
+                },
+            };
+            let image = service::fetch(c.db(), &c.state.hosts, request).await?;
+            c.summary(format!(
+                "{} ({} bytes) from {} into pool {} as {}",
+                image.name, image.size_bytes, image.source_url, image.pool, image.volume
+            ));
+            Ok::<_, AppError>(image)
+        })
+        .await
+}
+
+/// Host `host_id`'s images alone (what the library page asks for while
+/// a fetch is under way).
+#[server(prefix = "/api", endpoint = "images/list")]
+pub async fn images_of(host_id: i32) -> Result<Vec<ImageInfo>, AppError> {
+    api::call::<ImagesOf>()
+        .run(|c| async move { service::list(c.db(), host_id).await })
+        .await
+}
+
+/// VM `vm`'s CD drives, and the installer ISOs of its host.
+#[server(prefix = "/api", endpoint = "images/media")]
+pub async fn vm_media_of(host_id: i32, vm: String) -> Result<VmMedia, AppError> {
+    api::call::<VmMediaOf>()
+        .run(|c| async move { service::media::media(c.db(), &c.state.hosts, host_id, &vm).await })
+        .await
+}
+
+/// Puts installer ISO `image_id` (0: none, an eject) in VM `vm`'s CD
+/// drive `target` (empty: a new drive, the VM shut off); answers the
+/// drives as they are then.
+#[server(prefix = "/api", endpoint = "images/media/change")]
+pub async fn change_media(
+    host_id: i32,
+    vm: String,
+    target: String,
+    image_id: i32,
+) -> Result<VmMedia, AppError> {
+    api::call::<ChangeMedia>()
+        .audit("vm.media", format!("host {host_id} {vm}"))
+        .run(|c| async move {
+            let (said, media) =
+                service::media::change(c.db(), &c.state.hosts, host_id, &vm, &target, image_id)
+                    .await?;
+            c.summary(said);
+            Ok::<_, AppError>(media)
+        })
         .await
 }
 

@@ -101,6 +101,8 @@ pub mod layout_vm {
         pub packages: String,
         /// JSON array of command lines.
         pub commands: String,
+        /// Its own cloud-init user-data, written to its seed as it is.
+        pub user_data: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -657,6 +657,36 @@ start = false
     }
 
     #[test]
+    fn a_vms_own_user_data_is_checked_by_field_and_line() {
+        let text = "name = \"own\"\n\n[[vm]]\nname = \"web1\"\nvcpus = 1\nmemory_mib = 512\ndisk_gib = 4\nimage = \"debian-12\"\nuser_data = '''\n#cloud-config\nruncmd:\n  - echo hi\n'''\n";
+        let spec = parse_layout(Some("l.toml"), text).unwrap();
+        assert_eq!(
+            spec.vms[0].user_data.as_deref(),
+            Some("#cloud-config\nruncmd:\n  - echo hi\n")
+        );
+        for (bad, says) in [
+            (
+                text.replace("#cloud-config\n", "packages: [nginx]\n"),
+                "line 9: vm[0].user_data: user-data starts with #cloud-config",
+            ),
+            (
+                text.replace("image = \"debian-12\"\n", ""),
+                "line 8: vm[0].user_data: user-data needs a cloud image",
+            ),
+            (
+                text.replace("image = \"debian-12\"\n", "image = \"debian-12\"\npackages = [\"nsd\"]\n"),
+                "line 10: vm[0].user_data: with its own user-data a VM takes no packages or commands",
+            ),
+        ] {
+            let e = parse_layout(Some("l.toml"), &bad).unwrap_err();
+            assert!(e[0].to_string().starts_with(says), "{}", e[0]);
+        }
+        let huge = text.replace("  - echo hi\n", &"# padding\n".repeat(7000));
+        let e = parse_layout(Some("l.toml"), &huge).unwrap_err();
+        assert!(e[0].to_string().contains("at most 65536"), "{}", e[0]);
+    }
+
+    #[test]
     fn json_errors_name_line_and_field() {
         let json = "{\n  \"name\": \"x\",\n  \"vm\": [\n    {\"name\": \"a\", \"vcpus\": 1, \"memory_mib\": -5, \"disk_gib\": 1}\n  ]\n}";
         let e = parse_layout(Some("x.json"), json).unwrap_err();
@@ -689,6 +719,7 @@ start = false
                     image: Some("Debian 12 (cloud)".into()),
                     packages: vec!["apache2".into(), "php".into()],
                     commands: vec!["echo 'it: works' > /etc/motd".into()],
+                    user_data: None,
                     name: "web-1".into(),
                     template: None,
                     vcpus: 2,
@@ -701,9 +732,12 @@ start = false
                     start: true,
                 },
                 LayoutVm {
-                    image: None,
+                    image: Some("Debian 12 (cloud)".into()),
                     packages: Vec::new(),
                     commands: Vec::new(),
+                    user_data: Some(
+                        "#cloud-config\n# 'quoted' and \"double\" and ''' and \\ kept\nruncmd:\n  - [sh, -c, \"echo hi > /dev/ttyS0\"]\n".into(),
+                    ),
                     name: "web-2".into(),
                     template: None,
                     vcpus: 1,

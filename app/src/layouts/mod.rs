@@ -569,8 +569,13 @@ impl VmReading {
             name: vm.name.clone(),
             template: {
                 let template = vm.template.as_deref().unwrap_or("custom size");
+                let own = if vm.user_data.is_some() {
+                    " · its own user-data"
+                } else {
+                    ""
+                };
                 match &vm.image {
-                    Some(image) => format!("{template} · image {image}"),
+                    Some(image) => format!("{template} · image {image}{own}"),
                     None => template.to_owned(),
                 }
             },

@@ -115,6 +115,36 @@ pub struct LayoutVm {
     /// Commands cloud-init runs once at first boot (a cloud image only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
+    /// For experts: the VM's own cloud-init user-data (`#cloud-config` or
+    /// a `#!` script), written to its seed as it is instead of the one made
+    /// from the layout's admin account and keys and the VM's packages and
+    /// commands (which it must then leave empty). The address, the host
+    /// name and the instance-id still come from the layout; the full name
+    /// in `/etc/hosts` is the user-data's to set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+}
+
+/// The longest user-data a VM may bring (it is written to a small seed).
+pub const USER_DATA_MAX: usize = 64 * 1024;
+
+/// What is wrong with a VM's own user-data, if anything.
+pub fn user_data_problem(raw: &str) -> Option<String> {
+    if !(raw.starts_with("#cloud-config") || raw.starts_with("#!")) {
+        return Some(
+            "user-data starts with #cloud-config (a cloud-config document) or #! (a script), on its first line".into(),
+        );
+    }
+    if raw.contains('\0') {
+        return Some("user-data is text: it has a NUL character".into());
+    }
+    if raw.len() > USER_DATA_MAX {
+        return Some(format!(
+            "user-data is {} bytes; at most {USER_DATA_MAX}",
+            raw.len()
+        ));
+    }
+    None
 }
 
 fn yes() -> bool {
@@ -373,6 +403,21 @@ impl LayoutSpec {
                     "packages and commands need a cloud image (set image)".into(),
                 );
             }
+            if let Some(raw) = &vm.user_data {
+                if let Some(m) = user_data_problem(raw) {
+                    push(f("user_data"), m);
+                } else if vm.image.is_none() {
+                    push(
+                        f("user_data"),
+                        "user-data needs a cloud image (set image)".into(),
+                    );
+                } else if !vm.packages.is_empty() || !vm.commands.is_empty() {
+                    push(
+                        f("user_data"),
+                        "with its own user-data a VM takes no packages or commands: put them in the user-data".into(),
+                    );
+                }
+            }
         }
         self.addressing_problems(&mut push);
         let admin = &self.cloud_init.admin;
@@ -474,6 +519,7 @@ impl LayoutSpec {
                         image: None,
                         packages: Vec::new(),
                         commands: Vec::new(),
+                        user_data: None,
                         name,
                         template: Some(t.name.clone()),
                         vcpus: t.vcpus.get(),
@@ -509,6 +555,7 @@ mod tests {
             image: None,
             packages: Vec::new(),
             commands: Vec::new(),
+            user_data: None,
             name: name.into(),
             template: Some("Master DNS".into()),
             vcpus: 1,

@@ -456,6 +456,7 @@ mod tests {
             image: None,
             packages: Vec::new(),
             commands: Vec::new(),
+            user_data: None,
             name: name.into(),
             template: None,
             vcpus: 1,

@@ -88,6 +88,7 @@ fn vm_from_row(row: layout_vm::Model) -> Result<LayoutVm, DomainError> {
         ip,
         fqdn: row.fqdn.filter(|f| !f.is_empty()),
         start: row.start,
+        user_data: row.user_data.filter(|u| !u.is_empty()),
     })
 }
 
@@ -190,6 +191,7 @@ pub async fn save(
             image: Set(vm.image.clone()),
             packages: Set(serde_json::to_string(&vm.packages).unwrap_or_else(|_| "[]".into())),
             commands: Set(serde_json::to_string(&vm.commands).unwrap_or_else(|_| "[]".into())),
+            user_data: Set(vm.user_data.clone()),
             ..Default::default()
         });
     }
@@ -672,6 +674,7 @@ mod tests {
             image: None,
             packages: Vec::new(),
             commands: Vec::new(),
+            user_data: None,
             name: name.into(),
             template: Some("Web Server".into()),
             vcpus: 1,

@@ -51,6 +51,7 @@ fn vm(name: &str, memory_mib: u64, vcpus: u32, disk_gib: u64, host: &str, nic: N
         image: None,
         packages: Vec::new(),
         commands: Vec::new(),
+        user_data: None,
         name: name.into(),
         template: None,
         vcpus,

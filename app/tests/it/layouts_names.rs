@@ -34,6 +34,7 @@ fn vm(name: &str) -> LayoutVm {
         image: None,
         packages: Vec::new(),
         commands: Vec::new(),
+        user_data: None,
         name: name.into(),
         template: None,
         vcpus: 1,

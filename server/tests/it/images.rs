@@ -345,6 +345,7 @@ fn layout_vm(name: &str, host: &str, image: &str, disk_gib: u64) -> app::layouts
         image: Some(image.into()),
         packages: Vec::new(),
         commands: Vec::new(),
+        user_data: None,
     }
 }
 
@@ -676,6 +677,16 @@ async fn a_layout_of_two_vms_boots_named_and_addressed_in_dns() {
             vm
         })
         .collect();
+    // web1 brings its own user-data (for experts), used as it is: the same
+    // command says so; its address and host name still come from the
+    // layout (the network-config and meta-data are Stackyard's), its full
+    // name from what the user-data says (as an expert's would).
+    let mut vms = vms;
+    vms[1].commands.clear();
+    vms[1].user_data = Some(format!(
+        "#cloud-config\n# web1's own\nfqdn: {web1}.example.test\nmanage_etc_hosts: true\nruncmd:\n  - |\n    {}\n",
+        say.replace("address=$a\"", "address=$a user-data=own\"")
+    ));
     let spec = app::layouts::LayoutSpec {
         name: app::testing::libvirt::unique("living layout"),
         description: String::new(),
@@ -733,7 +744,7 @@ async fn a_layout_of_two_vms_boots_named_and_addressed_in_dns() {
     );
     assert_eq!(
         b,
-        format!("STACKYARD hostname={web1} fqdn={web1}.example.test address=192.0.2.11/24")
+        format!("STACKYARD hostname={web1} fqdn={web1}.example.test address=192.0.2.11/24 user-data=own")
     );
 
     // NSD answers their names and the PTRs back.
@@ -750,5 +761,159 @@ async fn a_layout_of_two_vms_boots_named_and_addressed_in_dns() {
         "10.2.0.192.in-addr.arpa",
         "PTR",
         &[&format!("{ns2}.example.test.")],
+    );
+}
+
+/// VM `vm`'s CD drives as its live definition has them: (target, source).
+fn cd_sources(vm: &str) -> Vec<(String, String)> {
+    virsh(&["domblklist", vm, "--details"])
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("cdrom"))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[2].to_owned(), f.get(3).copied().unwrap_or("-").to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs a running libvirtd with qemu (run with --include-ignored)"]
+async fn a_vm_takes_an_iso_in_a_new_drive_changes_and_ejects_it_while_running() {
+    let _daemon = DAEMON.lock().await;
+    let iso_path = guest_images().join("grub-rescue.iso");
+    let iso = std::fs::read(&iso_path).unwrap();
+    let mut pool = ScratchPool::new("stackyard-media");
+    let app = TestApp::sqlite().await;
+    let op = app.with_user("op", Role::Operator).await;
+    let viewer = app.with_user("viewer", Role::Viewer).await;
+    let host = local_host(&app).await;
+    let mut ids = Vec::new();
+    let mut paths = Vec::new();
+    for name in ["grub", "grub-two"] {
+        let q = format!("host={host}&pool={}&name={name}&kind=installer", pool.name);
+        let r = upload(&app, &op, &q, iso.clone(), iso.len()).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(r.json()["id"].as_i64().unwrap());
+        paths.push(
+            pool.dir
+                .join(r.json()["volume"].as_str().unwrap())
+                .display()
+                .to_string(),
+        );
+    }
+    // A VM without a CD drive, shut off.
+    let vm = app::testing::libvirt::unique("media");
+    pool.vms.push(vm.clone());
+    let xml = format!(
+        "<domain type='qemu'><name>{vm}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
+         <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='cdrom'/></os><devices>\
+         </devices></domain>"
+    );
+    let file = std::env::temp_dir().join(format!("{vm}.xml"));
+    std::fs::write(&file, xml).unwrap();
+    virsh(&["define", &file.display().to_string()]).unwrap();
+    let _ = std::fs::remove_file(&file);
+    let change = |target: &str, image: i64, who: &str| {
+        let body = format!("host_id={host}&vm={vm}&target={target}&image_id={image}");
+        let who = who.to_owned();
+        let app = &app;
+        async move {
+            app.post("/api/images/media/change", &body, Some(&who))
+                .await
+        }
+    };
+
+    let r = app
+        .post(
+            "/api/images/media",
+            &format!("host_id={host}&vm={vm}"),
+            Some(&viewer),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["drives"], serde_json::json!([]));
+    assert_eq!(r.json()["running"], false);
+    assert_eq!(r.json()["isos"].as_array().unwrap().len(), 2);
+
+    // A viewer may not; a new drive needs its ISO.
+    assert_eq!(
+        change("", ids[0], &viewer).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = change("", 0, &op).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["Invalid"]["field"], "image");
+    let r = change("", 999, &op).await;
+    assert_eq!(r.json()["Invalid"]["field"], "image", "{}", r.body);
+    assert!(cd_sources(&vm).is_empty());
+
+    // Shut off: a new drive with the first ISO.
+    let r = change("", ids[0], &op).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["drives"][0]["target"], "hdc");
+    assert_eq!(r.json()["drives"][0]["image"], "grub");
+    assert_eq!(cd_sources(&vm), vec![("hdc".to_owned(), paths[0].clone())]);
+
+    // Running: the disc changes in the running VM and in its definition.
+    start_under_tcg(&vm);
+    let r = change("", ids[1], &op).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("shut it down to add a CD drive"),
+        "{}",
+        r.body
+    );
+    let r = change("hdc", ids[1], &op).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["running"], true);
+    assert_eq!(r.json()["drives"][0]["image"], "grub-two");
+    assert_eq!(cd_sources(&vm), vec![("hdc".to_owned(), paths[1].clone())]);
+    let inactive = virsh(&["dumpxml", "--inactive", &vm]).unwrap();
+    assert!(inactive.contains(&paths[1]), "{inactive}");
+    // The ISO in the drive is in use; the other one is not.
+    let r = app
+        .post(
+            "/api/images/delete",
+            &format!("host_id={host}&id={}", ids[1]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+
+    // Ejected: the drive stays, empty, live and defined.
+    let r = change("hdc", 0, &op).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["drives"][0]["path"], serde_json::Value::Null);
+    assert_eq!(cd_sources(&vm), vec![("hdc".to_owned(), "-".to_owned())]);
+    let inactive = virsh(&["dumpxml", "--inactive", &vm]).unwrap();
+    assert!(!inactive.contains(&paths[1]), "{inactive}");
+    let r = app
+        .post(
+            "/api/images/delete",
+            &format!("host_id={host}&id={}", ids[1]),
+            Some(&op),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = change("hdx", ids[0], &op).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("no CD drive hdx"), "{}", r.body);
+
+    let audit: Vec<String> = app
+        .audit_rows()
+        .await
+        .into_iter()
+        .filter(|a| a.action == "vm.media" && a.outcome == "success")
+        .map(|a| a.summary)
+        .collect();
+    assert_eq!(
+        audit,
+        vec![
+            "new CD drive hdc with grub",
+            "hdc: grub-two",
+            "hdc: ejected"
+        ],
+        "what the audit log says"
     );
 }

@@ -17,6 +17,7 @@ fn vm(name: &str, memory_mib: u64, host: &str) -> LayoutVm {
         image: None,
         packages: Vec::new(),
         commands: Vec::new(),
+        user_data: None,
         name: name.into(),
         template: Some("Master DNS".into()),
         vcpus: 1,

@@ -16,6 +16,7 @@ mod faults;
 mod files;
 mod hosts;
 mod http;
+mod image_fetch;
 mod images;
 mod layout_cli;
 mod layout_editor;

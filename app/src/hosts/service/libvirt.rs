@@ -115,6 +115,60 @@ impl LibvirtHost {
         HostError::from_virt(&self.uri, e)
     }
 
+    /// The CD drives of VM `name`, and whether it runs.
+    pub fn cd_drives(&self, name: &str) -> Result<(Vec<xml::CdDriveXml>, bool), HostError> {
+        let dom = self.lookup(name)?;
+        let xml = dom.xml_desc(0).map_err(|e| self.err(&e))?;
+        let active = dom.is_active().map_err(|e| self.err(&e))?;
+        Ok((xml::parse_cd_drives(&xml)?, active))
+    }
+
+    /// Puts the file at `path` (none: nothing, an eject) in VM `name`'s
+    /// CD drive `target`, in its definition and, while it runs, in the
+    /// running VM (forced: a guest that locked its tray does not hold the
+    /// disc). Without a target a new drive is added with `path`, which
+    /// needs the VM shut off (IDE and SATA drives are not hot-plugged).
+    /// Answers the drive's target.
+    pub fn set_cd_media(
+        &self,
+        name: &str,
+        target: Option<&str>,
+        path: Option<&str>,
+    ) -> Result<String, HostError> {
+        let dom = self.lookup(name)?;
+        let xml = dom.xml_desc(0).map_err(|e| self.err(&e))?;
+        let active = dom.is_active().map_err(|e| self.err(&e))?;
+        let persistent = dom.is_persistent().map_err(|e| self.err(&e))?;
+        let mut flags = 0;
+        if active {
+            flags |= sys::VIR_DOMAIN_AFFECT_LIVE;
+        }
+        if persistent {
+            flags |= sys::VIR_DOMAIN_AFFECT_CONFIG;
+        }
+        let Some(target) = target else {
+            if active {
+                return Err(HostError::InvalidState(format!(
+                    "{name} is running: shut it down to add a CD drive (a drive's disc can be changed while it runs)"
+                )));
+            }
+            let (target, bus) = xml::free_cd_target(&xml)?;
+            dom.attach_device_flags(&xml::cdrom_xml(&target, &bus, path), flags)
+                .map_err(|e| self.action_err(name, "add a CD drive to", &e))?;
+            return Ok(target);
+        };
+        let drive = xml::parse_cd_drives(&xml)?
+            .into_iter()
+            .find(|d| d.target == target)
+            .ok_or_else(|| HostError::InvalidInput(format!("{name} has no CD drive {target}")))?;
+        if active {
+            flags |= sys::VIR_DOMAIN_DEVICE_MODIFY_FORCE;
+        }
+        dom.update_device_flags(&xml::cdrom_xml(target, &drive.bus, path), flags)
+            .map_err(|e| self.action_err(name, "change the disc of", &e))?;
+        Ok(drive.target)
+    }
+
     /// VM `name` on this connection (for a console's own connection).
     pub(crate) fn domain(&self, name: &str) -> Result<Domain, HostError> {
         self.lookup(name)

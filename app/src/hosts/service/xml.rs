@@ -477,6 +477,90 @@ fn domain_disks(xml: &str, media: bool) -> Result<Vec<DomainDisk>, HostError> {
     Ok(out)
 }
 
+/// A CD drive of a domain: its target, its bus, the file in it (none:
+/// empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CdDriveXml {
+    pub target: String,
+    pub bus: String,
+    pub path: Option<String>,
+}
+
+/// The CD drives (`<disk device='cdrom'>`) of a domain XML, in order.
+pub fn parse_cd_drives(xml: &str) -> Result<Vec<CdDriveXml>, HostError> {
+    let doc = parse(xml)?;
+    let Some(devices) = child(doc.root_element(), "devices") else {
+        return Ok(Vec::new());
+    };
+    Ok(devices
+        .children()
+        .filter(|c| c.has_tag_name("disk") && c.attribute("device") == Some("cdrom"))
+        .map(|disk| {
+            let target = child(disk, "target");
+            CdDriveXml {
+                target: target
+                    .and_then(|t| t.attribute("dev"))
+                    .unwrap_or_default()
+                    .to_string(),
+                bus: target
+                    .and_then(|t| t.attribute("bus"))
+                    .unwrap_or("ide")
+                    .to_string(),
+                path: child(disk, "source")
+                    .and_then(|s| s.attribute("file"))
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_string),
+            }
+        })
+        .collect())
+}
+
+/// Where a new CD drive of this domain goes: IDE on the `pc` machine,
+/// SATA on `q35` (which has no IDE), at the first free target.
+pub fn free_cd_target(xml: &str) -> Result<(String, String), HostError> {
+    let doc = parse(xml)?;
+    let root = doc.root_element();
+    let q35 = child(root, "os")
+        .and_then(|os| child(os, "type"))
+        .and_then(|t| t.attribute("machine"))
+        .is_some_and(|m| m.contains("q35"));
+    let used: Vec<String> = child(root, "devices")
+        .map(|d| {
+            d.descendants()
+                .filter(|n| n.has_tag_name("target"))
+                .filter_map(|t| t.attribute("dev").map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let (bus, candidates): (&str, &[&str]) = if q35 {
+        ("sata", &["sda", "sdb", "sdc", "sdd", "sde", "sdf"])
+    } else {
+        // hdc first: the secondary master, where installers' drives sit.
+        ("ide", &["hdc", "hdd", "hdb", "hda"])
+    };
+    candidates
+        .iter()
+        .find(|c| !used.iter().any(|u| u == *c))
+        .map(|c| (c.to_string(), bus.to_string()))
+        .ok_or_else(|| {
+            HostError::InvalidState(format!(
+                "this VM has no free {bus} slot for another CD drive"
+            ))
+        })
+}
+
+/// A CD drive's `<disk>` with `path` in it (none: empty, ejected).
+pub fn cdrom_xml(target: &str, bus: &str, path: Option<&str>) -> String {
+    let source = path
+        .map(|p| format!("<source file='{}'/>", escape(p)))
+        .unwrap_or_default();
+    format!(
+        "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>{source}<target dev='{}' bus='{}'/><readonly/></disk>",
+        escape(target),
+        escape(bus)
+    )
+}
+
 /// The backing file of a storage volume's XML (`<backingStore><path>`),
 /// if it has one.
 pub fn parse_backing_path(xml: &str) -> Option<String> {
@@ -621,6 +705,46 @@ mod tests {
         assert!(!xml.contains("<interface"));
         assert!(!xml.contains("<cpu"));
         assert!(xml.contains("<boot dev='hd'/>\n  </os>"));
+    }
+
+    #[test]
+    fn cd_drives_are_read_and_a_new_one_finds_a_free_slot() {
+        let pc = "<domain><os><type machine='pc-i440fx-7.2'>hvm</type></os><devices>\
+            <disk type='file' device='disk'><source file='/v/a.qcow2'/><target dev='vda' bus='virtio'/></disk>\
+            <disk type='file' device='cdrom'><source file='/v/grub.iso'/><target dev='hdc' bus='ide'/><readonly/></disk>\
+            <disk type='file' device='cdrom'><target dev='hdd' bus='ide'/><readonly/></disk>\
+            </devices></domain>";
+        let drives = parse_cd_drives(pc).expect("drives");
+        assert_eq!(
+            drives,
+            vec![
+                CdDriveXml {
+                    target: "hdc".into(),
+                    bus: "ide".into(),
+                    path: Some("/v/grub.iso".into())
+                },
+                CdDriveXml {
+                    target: "hdd".into(),
+                    bus: "ide".into(),
+                    path: None
+                },
+            ]
+        );
+        assert_eq!(
+            free_cd_target(pc).expect("free"),
+            ("hdb".to_string(), "ide".to_string())
+        );
+        let q35 = "<domain><os><type machine='pc-q35-7.2'>hvm</type></os><devices>\
+            <disk type='file' device='disk'><target dev='sda' bus='sata'/></disk></devices></domain>";
+        assert_eq!(
+            free_cd_target(q35).expect("free"),
+            ("sdb".to_string(), "sata".to_string())
+        );
+        assert_eq!(
+            cdrom_xml("hdc", "ide", Some("/v/it's.iso")),
+            "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='/v/it&apos;s.iso'/><target dev='hdc' bus='ide'/><readonly/></disk>"
+        );
+        assert!(!cdrom_xml("hdc", "ide", None).contains("<source"));
     }
 
     #[test]

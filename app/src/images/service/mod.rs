@@ -14,7 +14,11 @@
 //! 4. when every byte arrived and the SHA-256 is the one given (if any),
 //!    the row becomes `ready`. Any failure deletes the volume and the row.
 
+mod fetch;
+pub mod media;
 mod raw;
+
+pub use fetch::{fetch, recover_stopped, FetchRequest};
 
 use std::time::Duration;
 
@@ -53,6 +57,9 @@ fn to_info(row: image::Model) -> ImageInfo {
         state: ImageState::parse(&row.state).unwrap_or(ImageState::Uploading),
         created_by: row.created_by,
         created_at: row.created_at.timestamp(),
+        source_url: row.source_url,
+        received_bytes: u64::try_from(row.received_bytes).unwrap_or(0),
+        error: row.error,
     }
 }
 
@@ -78,6 +85,18 @@ where
     .map_err(host_error)
 }
 
+/// The images of host `host_id`, newest first.
+pub async fn list(db: &DatabaseConnection, host_id: i32) -> Result<Vec<ImageInfo>, AppError> {
+    Ok(image::Entity::find()
+        .filter(image::Column::HostId.eq(host_id))
+        .order_by_desc(image::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_info)
+        .collect())
+}
+
 /// The images of host `host_id`, newest first, with its pools.
 pub async fn library(
     db: &DatabaseConnection,
@@ -87,14 +106,7 @@ pub async fn library(
     let (row, handle) = hosts
         .get(host_id)
         .ok_or_else(|| AppError::NotFound(format!("Host {host_id}")))?;
-    let images = image::Entity::find()
-        .filter(image::Column::HostId.eq(host_id))
-        .order_by_desc(image::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(to_info)
-        .collect();
+    let images = list(db, host_id).await?;
     let (pools, pools_error) = match handle.capacity().await {
         Ok(cap) => (
             cap.pools
@@ -186,6 +198,27 @@ pub async fn delete(
     let (host, _) = hosts
         .get(host_id)
         .ok_or_else(|| AppError::NotFound(format!("Host {host_id}")))?;
+    match ImageState::parse(&row.state) {
+        // A failed fetch has no volume left.
+        Some(ImageState::Failed) => {
+            image::Entity::delete_by_id(row.id).exec(db).await?;
+            return Ok(row);
+        }
+        // Arriving (or stopped arriving): no VM uses it yet. The row goes
+        // first, which stops a fetch under way, then the volume (the
+        // fetch's own cleanup may have taken it already).
+        Some(ImageState::Uploading) | None => {
+            image::Entity::delete_by_id(row.id).exec(db).await?;
+            let (pool, volume) = (row.pool.clone(), row.volume.clone());
+            if !volume.is_empty() {
+                if let Err(e) = on_host(&host.uri, move |h| h.delete_volume(&pool, &volume)).await {
+                    tracing::info!("image {}: its partial volume: {e}", row.id);
+                }
+            }
+            return Ok(row);
+        }
+        Some(ImageState::Ready) => {}
+    }
     let (pool, volume, path) = (row.pool.clone(), row.volume.clone(), row.path.clone());
     let users = on_host(&host.uri, move |h| {
         let users = h.volume_users(&path)?;
@@ -331,13 +364,22 @@ mod bytes_chunk {
     pub type Chunk = axum::body::Bytes;
 }
 
-/// Checks the form and makes the volume; the body is read only after this
-/// answers.
-pub async fn begin(
+/// The form's values, checked.
+struct Checked {
+    name: String,
+    kind: ImageKind,
+    expected_sha256: Option<String>,
+}
+
+/// Checks an upload's or a fetch's form against the host (its pool, with
+/// room for `length` bytes when known) and the library (the name free; a
+/// failed fetch holding it is cleared).
+async fn check_form(
     db: &DatabaseConnection,
     hosts: &HostRegistry,
-    req: UploadRequest,
-) -> Result<Upload, AppError> {
+    req: &UploadRequest,
+    length: Option<u64>,
+) -> Result<Checked, AppError> {
     let (host, handle) = hosts
         .get(req.host_id)
         .ok_or_else(|| AppError::NotFound(format!("Host {}", req.host_id)))?;
@@ -349,16 +391,6 @@ pub async fn begin(
         )
     })?;
     let expected_sha256 = super::check_sha256(&req.sha256)?;
-    let length = match req.length {
-        Some(0) => return Err(AppError::invalid("file", "The file is empty.")),
-        Some(n) => n,
-        None => {
-            return Err(AppError::invalid(
-                "file",
-                "The upload must say its length (Content-Length).",
-            ))
-        }
-    };
     if req.pool.trim().is_empty() {
         return Err(AppError::invalid("pool", "Choose a storage pool."));
     }
@@ -378,23 +410,73 @@ pub async fn begin(
                     format!("Storage pool {} is not started.", p.name),
                 ))
             }
-            Some(p) if p.available < length => {
+            Some(p) if length.is_some_and(|n| p.available < n) => {
                 return Err(AppError::invalid(
                     "pool",
                     format!(
                         "Storage pool {} has {} free; the file needs {}.",
                         p.name,
                         super::human_size(p.available),
-                        super::human_size(length)
+                        super::human_size(length.unwrap_or(0))
                     ),
                 ))
             }
             Some(_) => {}
         }
     }
+    // A failed fetch only says why it failed: taking its name again is
+    // trying again.
+    image::Entity::delete_many()
+        .filter(image::Column::HostId.eq(req.host_id))
+        .filter(image::Column::Name.eq(name.as_str()))
+        .filter(image::Column::State.eq(ImageState::Failed.as_str()))
+        .exec(db)
+        .await?;
     if name_taken(db, req.host_id, &name, None).await? {
         return Err(taken(&name));
     }
+    Ok(Checked {
+        name,
+        kind,
+        expected_sha256,
+    })
+}
+
+/// Checks the form and makes the volume; the body is read only after this
+/// answers.
+pub async fn begin(
+    db: &DatabaseConnection,
+    hosts: &HostRegistry,
+    req: UploadRequest,
+) -> Result<Upload, AppError> {
+    begin_from(db, hosts, req, "").await
+}
+
+/// [`begin`] for bytes coming from `source_url` (empty: the request).
+async fn begin_from(
+    db: &DatabaseConnection,
+    hosts: &HostRegistry,
+    req: UploadRequest,
+    source_url: &str,
+) -> Result<Upload, AppError> {
+    let length = match req.length {
+        Some(0) => return Err(AppError::invalid("file", "The file is empty.")),
+        Some(n) => n,
+        None => {
+            return Err(AppError::invalid(
+                "file",
+                "The upload must say its length (Content-Length).",
+            ))
+        }
+    };
+    let Checked {
+        name,
+        kind,
+        expected_sha256,
+    } = check_form(db, hosts, &req, Some(length)).await?;
+    let (host, _) = hosts
+        .get(req.host_id)
+        .ok_or_else(|| AppError::NotFound(format!("Host {}", req.host_id)))?;
     let now = chrono::Utc::now();
     let row = image::ActiveModel {
         host_id: Set(req.host_id),
@@ -415,6 +497,9 @@ pub async fn begin(
         state: Set(ImageState::Uploading.as_str().to_owned()),
         created_by: Set(req.username.clone()),
         created_at: Set(now),
+        source_url: Set(source_url.to_owned()),
+        received_bytes: Set(0),
+        error: Set(String::new()),
         ..Default::default()
     }
     .insert(db)
@@ -675,6 +760,7 @@ impl Upload {
         active.sha256 = Set(done.sha256);
         active.format = Set(done.format.as_str().to_owned());
         active.state = Set(ImageState::Ready.as_str().to_owned());
+        active.received_bytes = Set(i64::try_from(done.received).unwrap_or(i64::MAX));
         match active.update(&self.db).await {
             Ok(row) => {
                 self.cleaned = true;

@@ -211,6 +211,7 @@ fn Editor(id: i32, view: EditorView) -> impl IntoView {
                     image,
                     packages,
                     commands: Vec::new(),
+                    user_data: None,
                     name: vm_name,
                     template: template.as_ref().map(|t| t.name.clone()),
                     vcpus: template.as_ref().map_or(1, |t| t.vcpus),

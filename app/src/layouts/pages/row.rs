@@ -75,6 +75,7 @@ pub(super) fn parse_vm(
         image: None,
         packages: Vec::new(),
         commands: Vec::new(),
+        user_data: None,
         name: name.trim().to_owned(),
         template: Some(template.to_owned()).filter(|t| !t.is_empty()),
         vcpus: u32::try_from(vcpus).unwrap_or(u32::MAX),
@@ -127,15 +128,10 @@ impl Row {
         let ip = RwSignal::new(vm.ip.map(|i| i.to_string()).unwrap_or_default());
         let start = RwSignal::new(vm.start);
         // What the editor has no field for yet (the image, cloud-init's
-        // packages and commands, the full name, set in a layout file)
-        // travels with the VM untouched, so saving from the editor never
-        // drops it.
-        let kept = StoredValue::new((
-            vm.image.clone(),
-            vm.packages.clone(),
-            vm.commands.clone(),
-            vm.fqdn.clone(),
-        ));
+        // packages, commands and user-data, the full name, set in a
+        // layout file) travels with the VM untouched, so saving from the
+        // editor never drops it.
+        let kept = StoredValue::new(vm.clone());
         let parsed = Memo::new(move |_| {
             parse_vm(
                 &name.read(),
@@ -149,11 +145,12 @@ impl Row {
                 start.get(),
             )
             .map(|mut vm| {
-                kept.with_value(|(image, packages, commands, fqdn)| {
-                    vm.image = image.clone();
-                    vm.packages = packages.clone();
-                    vm.commands = commands.clone();
-                    vm.fqdn = fqdn.clone();
+                kept.with_value(|k| {
+                    vm.image = k.image.clone();
+                    vm.packages = k.packages.clone();
+                    vm.commands = k.commands.clone();
+                    vm.fqdn = k.fqdn.clone();
+                    vm.user_data = k.user_data.clone();
                 });
                 vm
             })

@@ -1336,11 +1336,16 @@ async fn write_seed(rec: &mut Recorder<'_>, of: SeedOf<'_>) -> Result<String, St
         fqdn: fqdn.clone().filter(|f| f.contains('.')),
         admin: AdminAccount {
             name: cloud.admin.clone(),
-            ssh_authorized_keys: cloud.ssh_keys.clone(),
+            // A VM's own user-data replaces the layout's account and keys.
+            ssh_authorized_keys: if vm.user_data.is_some() {
+                Vec::new()
+            } else {
+                cloud.ssh_keys.clone()
+            },
         },
         packages: vm.packages.clone(),
         commands: vm.commands.clone(),
-        raw_user_data: None,
+        raw_user_data: vm.user_data.clone(),
         network,
     };
     let addressed = match &seed.network {
@@ -1363,20 +1368,26 @@ async fn write_seed(rec: &mut Recorder<'_>, of: SeedOf<'_>) -> Result<String, St
     match written {
         Ok(path) => {
             journal(rec.db, layout_id, host, &vm.name, "seed", &path).await?;
+            let user = match &vm.user_data {
+                Some(raw) => format!("its own user-data ({} bytes)", raw.len()),
+                None => format!(
+                    "account {}, {} package{}, {} command{}",
+                    cloud.admin,
+                    vm.packages.len(),
+                    if vm.packages.len() == 1 { "" } else { "s" },
+                    vm.commands.len(),
+                    if vm.commands.len() == 1 { "" } else { "s" },
+                ),
+            };
             rec.step(
                 host,
                 &vm.name,
                 "seed",
                 StepStatus::Done,
                 format!(
-                    "cloud-init seed {pool}/{volume} (instance {}): host name {}{addressed}, account {}, {} package{}, {} command{}",
+                    "cloud-init seed {pool}/{volume} (instance {}): host name {}{addressed}, {user}",
                     seed.instance_id().as_str(),
                     fqdn.unwrap_or(hostname),
-                    cloud.admin,
-                    vm.packages.len(),
-                    if vm.packages.len() == 1 { "" } else { "s" },
-                    vm.commands.len(),
-                    if vm.commands.len() == 1 { "" } else { "s" },
                 ),
             )
             .await?;
