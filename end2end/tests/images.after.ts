@@ -224,6 +224,19 @@ test('fetch an installer ISO from an address at phone size: its progress to 100 
   expect(errors).toEqual([]);
 });
 
+/** Resolves once VM `vm`'s guest has not read from drive `target` for 1.5 s. */
+async function discIdle(vm: string, target: string) {
+  const read = () => /rd_bytes\s+(\d+)/.exec(virsh('domblkstat', vm, target))?.[1] ?? '';
+  let [last, still] = [read(), 0];
+  for (let i = 0; still < 3; i++) {
+    expect(i, `${vm} kept reading ${target}`).toBeLessThan(240);
+    await new Promise((r) => setTimeout(r, 500));
+    const now = read();
+    still = now === last ? still + 1 : 0;
+    last = now;
+  }
+}
+
 test("a VM's CD drive: a drive added with an ISO while shut off, ejected while it runs (phone, then desktop)", async ({
   browser,
   baseURL,
@@ -259,6 +272,9 @@ test("a VM's CD drive: a drive added with an ISO while shut off, ejected while i
     await page.screenshot({ path: 'test-results/media-phone-added.png', fullPage: true });
 
     virsh('start', vm);
+    // Booting from the disc, the guest keeps closing the tray: the change
+    // waits for it, so the test waits until it no longer reads.
+    await discIdle(vm, 'hdc');
     await page.reload();
     await hydrated(page);
     await expect(page.getByTestId('vm-state')).toHaveText('running');

@@ -764,6 +764,32 @@ async fn a_layout_of_two_vms_boots_named_and_addressed_in_dns() {
     );
 }
 
+/// Waits until VM `vm`'s guest no longer reads from drive `target` (its
+/// read count still for a second and a half): a guest booting from the
+/// disc keeps closing the tray, and a change then waits or is refused.
+async fn disc_idle(vm: &str, target: &str) {
+    let read = || {
+        virsh(&["domblkstat", vm, target])
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.contains("rd_bytes"))
+            .and_then(|l| l.split_whitespace().last().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let start = std::time::Instant::now();
+    let (mut last, mut still) = (read(), 0);
+    while still < 3 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "{vm} kept reading {target}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let now = read();
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+    }
+}
+
 /// VM `vm`'s CD drives as its live definition has them: (target, source).
 fn cd_sources(vm: &str) -> Vec<(String, String)> {
     virsh(&["domblklist", vm, "--details"])
@@ -857,6 +883,7 @@ async fn a_vm_takes_an_iso_in_a_new_drive_changes_and_ejects_it_while_running() 
 
     // Running: the disc changes in the running VM and in its definition.
     start_under_tcg(&vm);
+    disc_idle(&vm, "hdc").await;
     let r = change("", ids[1], &op).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(

@@ -164,9 +164,28 @@ impl LibvirtHost {
         if active {
             flags |= sys::VIR_DOMAIN_DEVICE_MODIFY_FORCE;
         }
-        dom.update_device_flags(&xml::cdrom_xml(target, &drive.bus, path), flags)
-            .map_err(|e| self.action_err(name, "change the disc of", &e))?;
-        Ok(drive.target)
+        let disc = xml::cdrom_xml(target, &drive.bus, path);
+        // A running guest that is reading the disc (booting from it) closes
+        // the tray again between QEMU's "open" and "remove": QEMU then
+        // refuses with "Tray of device … is not open". It is asked again
+        // for a while; a guest still reading by then gets a refusal that
+        // says so.
+        let mut tries = 0;
+        loop {
+            match dom.update_device_flags(&disc, flags) {
+                Ok(()) => return Ok(drive.target),
+                Err(e) if active && e.message().contains("Tray") => {
+                    tries += 1;
+                    if tries >= TRAY_TRIES {
+                        return Err(HostError::InvalidState(format!(
+                            "the guest of {name} is reading from {target} and keeps its tray closed: try again once it has stopped (when it has booted), or with the VM shut off"
+                        )));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                }
+                Err(e) => return Err(self.action_err(name, "change the disc of", &e)),
+            }
+        }
     }
 
     /// VM `name` on this connection (for a console's own connection).
@@ -1027,6 +1046,10 @@ enum Need {
 
 /// Schemes of libvirt's drivers. Anything else is a typo; catching it here
 /// gives a clear message instead of libvirt's attempt to reach a daemon.
+/// How often a disc change is tried, half a second apart, while the guest
+/// keeps closing the tray (ten seconds in all).
+const TRAY_TRIES: u32 = 20;
+
 const KNOWN_SCHEMES: &[&str] = &[
     "qemu",
     "test",
