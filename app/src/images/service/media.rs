@@ -5,19 +5,11 @@
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{find, on_host};
+use super::{capitalise, find, host, on_host};
 use crate::error::AppError;
 use crate::hosts::registry::HostRegistry;
 use crate::images::entity::image;
 use crate::images::{ImageKind, ImageState, MediaDrive, VmMedia};
-
-/// The host's URI, or "no such host".
-fn host_uri(hosts: &HostRegistry, host_id: i32) -> Result<String, AppError> {
-    hosts
-        .get(host_id)
-        .map(|(row, _)| row.uri)
-        .ok_or_else(|| AppError::NotFound(format!("Host {host_id}")))
-}
 
 /// VM `vm`'s drives, each with the library's name for its disc.
 pub async fn media(
@@ -26,7 +18,7 @@ pub async fn media(
     host_id: i32,
     vm: &str,
 ) -> Result<VmMedia, AppError> {
-    let uri = host_uri(hosts, host_id)?;
+    let uri = host(hosts, host_id)?.0.uri;
     let name = vm.to_owned();
     let (drives, running) = on_host(&uri, move |h| h.cd_drives(&name)).await?;
     let images = image::Entity::find()
@@ -68,7 +60,7 @@ pub async fn change(
     target: &str,
     image_id: i32,
 ) -> Result<(String, VmMedia), AppError> {
-    let uri = host_uri(hosts, host_id)?;
+    let uri = host(hosts, host_id)?.0.uri;
     let disc = if image_id == 0 {
         None
     } else {
@@ -106,7 +98,7 @@ pub async fn change(
     })
     .await
     .map_err(|e| match e {
-        AppError::Refused(m) => AppError::Refused(capital(&m)),
+        AppError::Refused(m) => AppError::Refused(capitalise(m.trim_end_matches('.'))),
         e => e,
     })?;
     let said = match (&disc, target.is_empty()) {
@@ -115,12 +107,4 @@ pub async fn change(
         (None, _) => format!("{drive}: ejected"),
     };
     Ok((said, media(db, hosts, host_id, vm).await?))
-}
-
-fn capital(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str().trim_end_matches('.')),
-        None => String::new(),
-    }
 }

@@ -32,8 +32,9 @@ use tokio::sync::{mpsc, oneshot};
 use super::entity::image;
 use super::{check_name, ImageFormat, ImageInfo, ImageKind, ImageLibrary, ImageState};
 use crate::error::AppError;
+use crate::hosts::entity::host;
 use crate::hosts::registry::HostRegistry;
-use crate::hosts::service::{HostError, Hypervisor, LibvirtHost};
+use crate::hosts::service::{HostError, HostHandle, Hypervisor, LibvirtHost};
 
 /// How long making the volume may take before the upload is refused.
 const PREPARE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -65,6 +66,13 @@ fn to_info(row: image::Model) -> ImageInfo {
 
 fn host_error(e: HostError) -> AppError {
     AppError::Refused(e.to_string())
+}
+
+/// Host `host_id` of the registry: its row and its worker.
+fn host(hosts: &HostRegistry, host_id: i32) -> Result<(host::Model, HostHandle), AppError> {
+    hosts
+        .get(host_id)
+        .ok_or_else(|| AppError::NotFound(format!("Host {host_id}")))
 }
 
 /// Runs `f` on a fresh connection to `uri`, on a blocking thread.
@@ -103,9 +111,7 @@ pub async fn library(
     hosts: &HostRegistry,
     host_id: i32,
 ) -> Result<ImageLibrary, AppError> {
-    let (row, handle) = hosts
-        .get(host_id)
-        .ok_or_else(|| AppError::NotFound(format!("Host {host_id}")))?;
+    let (row, handle) = host(hosts, host_id)?;
     let images = list(db, host_id).await?;
     let (pools, pools_error) = match handle.capacity().await {
         Ok(cap) => (
@@ -195,9 +201,7 @@ pub async fn delete(
     id: i32,
 ) -> Result<image::Model, AppError> {
     let row = find(db, host_id, id).await?;
-    let (host, _) = hosts
-        .get(host_id)
-        .ok_or_else(|| AppError::NotFound(format!("Host {host_id}")))?;
+    let (host, _) = host(hosts, host_id)?;
     match ImageState::parse(&row.state) {
         // A failed fetch has no volume left.
         Some(ImageState::Failed) => {
@@ -366,6 +370,7 @@ mod bytes_chunk {
 
 /// The form's values, checked.
 struct Checked {
+    host: host::Model,
     name: String,
     kind: ImageKind,
     expected_sha256: Option<String>,
@@ -380,9 +385,7 @@ async fn check_form(
     req: &UploadRequest,
     length: Option<u64>,
 ) -> Result<Checked, AppError> {
-    let (host, handle) = hosts
-        .get(req.host_id)
-        .ok_or_else(|| AppError::NotFound(format!("Host {}", req.host_id)))?;
+    let (host, handle) = host(hosts, req.host_id)?;
     let name = check_name(&req.name)?;
     let kind = ImageKind::parse(&req.kind).ok_or_else(|| {
         AppError::invalid(
@@ -436,6 +439,7 @@ async fn check_form(
         return Err(taken(&name));
     }
     Ok(Checked {
+        host,
         name,
         kind,
         expected_sha256,
@@ -470,13 +474,11 @@ async fn begin_from(
         }
     };
     let Checked {
+        host,
         name,
         kind,
         expected_sha256,
     } = check_form(db, hosts, &req, Some(length)).await?;
-    let (host, _) = hosts
-        .get(req.host_id)
-        .ok_or_else(|| AppError::NotFound(format!("Host {}", req.host_id)))?;
     let now = chrono::Utc::now();
     let row = image::ActiveModel {
         host_id: Set(req.host_id),
